@@ -1,1 +1,2 @@
-//! placeholder
+//! Weft: load, check, compile and evaluate social-assistance policy.
+pub mod load;
