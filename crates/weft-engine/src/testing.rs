@@ -1,0 +1,230 @@
+//! Running the `test` blocks of a policy.
+//!
+//! Each test's records become a small chunk (members stored grouped by the
+//! record they link to, as in a batch), the program is bound as of the
+//! test's month for the instances its expectations need, and every
+//! expectation is evaluated. A failed comparison reports both sides.
+
+use weft_check::hir::{FieldKind, TestDef, TestValue};
+use weft_check::ty::Ty;
+use weft_interp::{EvalError, Interp};
+use weft_ir::bind::{Bound, bind};
+use weft_ir::data::{Chunk, Column, Table};
+use weft_ir::lower::test_rows;
+use weft_ir::value::display_value;
+use weft_ir::{InstId, Ir};
+
+/// What happened to one expectation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// 1-based index of the expectation in its test.
+    pub expect: usize,
+    pub span: weft_syntax::Span,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestOutcome {
+    pub test: usize,
+    pub name: String,
+    pub module: String,
+    pub expectations: usize,
+    pub failures: Vec<Failure>,
+}
+
+impl TestOutcome {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Build the chunk of a test's records.
+pub fn test_chunk(ir: &Ir, t: &TestDef) -> Chunk {
+    let prog = &ir.hir;
+    let rows = test_rows(prog, t);
+    let mut chunk = Chunk {
+        tables: prog.records.iter().map(|_| Table::default()).collect(),
+    };
+    for (rid, rec) in prog.records.iter().enumerate() {
+        let members: Vec<usize> = (0..t.records.len()).filter(|i| t.records[*i].record as usize == rid).collect();
+        let n = members.len();
+        // Records of this kind by row.
+        let mut by_row = vec![0usize; n];
+        for &i in &members {
+            if let Some(slot) = usize::try_from(rows[i]).ok().and_then(|r| by_row.get_mut(r)) {
+                *slot = i;
+            }
+        }
+        let mut cols = Vec::new();
+        for (fi, fd) in rec.fields.iter().enumerate() {
+            let col = match &fd.kind {
+                FieldKind::Members { of } => {
+                    // Offsets: members are grouped by their link, in row order.
+                    let link = prog.records.get(*of as usize).and_then(|r| r.link());
+                    let mut counts = vec![0i64; n];
+                    if let Some((lf, _, _)) = link {
+                        for (i, r) in t.records.iter().enumerate() {
+                            if r.record == *of {
+                                if let Some(TestValue::Link(target)) = r.values.get(lf as usize) {
+                                    if let Some(c) = usize::try_from(rows[*target]).ok().and_then(|x| counts.get_mut(x)) {
+                                        let _ = i;
+                                        *c += 1;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    let mut off = vec![0i64; n + 1];
+                    for g in 0..n {
+                        off[g + 1] = off[g] + counts[g];
+                    }
+                    Column::Members(off)
+                }
+                FieldKind::Link { .. } => Column::I64(
+                    by_row
+                        .iter()
+                        .map(|i| match t.records[*i].values.get(fi) {
+                            Some(TestValue::Link(target)) => rows[*target],
+                            _ => -1,
+                        })
+                        .collect(),
+                ),
+                FieldKind::Column => match &fd.ty {
+                    Ty::Text => Column::Text(
+                        by_row
+                            .iter()
+                            .map(|i| match t.records[*i].values.get(fi) {
+                                Some(TestValue::Text(s)) => s.clone(),
+                                _ => String::new(),
+                            })
+                            .collect(),
+                    ),
+                    Ty::Opt(_) => {
+                        let mut v = Vec::with_capacity(n);
+                        let mut p = Vec::with_capacity(n);
+                        for i in &by_row {
+                            match t.records[*i].values.get(fi) {
+                                Some(TestValue::Scalar(x)) => {
+                                    v.push(*x);
+                                    p.push(true);
+                                }
+                                _ => {
+                                    v.push(0);
+                                    p.push(false);
+                                }
+                            }
+                        }
+                        Column::Opt(v, p)
+                    }
+                    _ => Column::I64(
+                        by_row
+                            .iter()
+                            .map(|i| match t.records[*i].values.get(fi) {
+                                Some(TestValue::Scalar(x)) => *x,
+                                _ => 0,
+                            })
+                            .collect(),
+                    ),
+                },
+            };
+            cols.push(col);
+        }
+        chunk.tables[rid] = Table { rows: n, cols };
+    }
+    chunk
+}
+
+fn describe_error(ir: &Ir, e: &EvalError) -> String {
+    let name = ir.inst(e.inst).map(|i| i.name.as_str()).unwrap_or("?");
+    format!("{} in `{name}`: {}", e.kind.code(), e.detail)
+}
+
+/// An engine that can evaluate instances of a bound program over a chunk.
+pub trait Evaluator {
+    fn name(&self) -> &'static str;
+    /// Evaluate instances (for a row each) in order, with a shared memo.
+    fn eval(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>>;
+}
+
+/// The reference interpreter as an [`Evaluator`].
+pub struct Interpreter;
+
+impl Evaluator for Interpreter {
+    fn name(&self) -> &'static str {
+        "interp"
+    }
+
+    fn eval(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>> {
+        let mut it = Interp::new(ir, bound, chunk);
+        insts.iter().map(|(i, r)| it.eval_inst(*i, *r)).collect()
+    }
+}
+
+/// Run every test of the program with one evaluator.
+pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
+    let prog = &ir.hir;
+    let mut out = Vec::new();
+    for (ti, t) in prog.tests.iter().enumerate() {
+        let module = prog.modules.get(t.module as usize).map(|m| m.name.clone()).unwrap_or_default();
+        let insts = ir.tests.get(ti).cloned().unwrap_or_default();
+        let sides = ir.test_sides.get(ti).cloned().unwrap_or_default();
+        let mut failures = Vec::new();
+        let mut roots = insts.clone();
+        roots.extend(sides.iter().flatten().flat_map(|(a, b)| [*a, *b]));
+        let chunk = test_chunk(ir, t);
+        match bind(ir, t.as_of, &roots) {
+            Err(e) => failures.push(Failure {
+                expect: 0,
+                span: t.span,
+                message: format!("cannot evaluate as of {}: {e}", weft_syntax::num::format_month(t.as_of)),
+            }),
+            Ok(bound) => {
+                let results = ev.eval(ir, &bound, &chunk, &insts.iter().map(|i| (*i, 0)).collect::<Vec<_>>());
+                for (ei, (x, r)) in t.expects.iter().zip(results).enumerate() {
+                    let msg = match (&x.fails, r) {
+                        (None, Ok(1)) => None,
+                        (None, Ok(_)) => Some(match sides.get(ei).copied().flatten() {
+                            Some((a, b)) => {
+                                let vals = ev.eval(ir, &bound, &chunk, &[(a, 0), (b, 0)]);
+                                let show = |r: &Result<i64, EvalError>, inst: InstId| match r {
+                                    Ok(v) => display_value(prog, &ir.inst(inst).map(|i| i.ty.clone()).unwrap_or(Ty::Int), *v),
+                                    Err(e) => describe_error(ir, e),
+                                };
+                                format!("got {}, expected {}", show(&vals[0], a), show(&vals[1], b))
+                            }
+                            None => "the expectation is false".to_string(),
+                        }),
+                        (None, Err(e)) => Some(format!("evaluation failed: {}", describe_error(ir, &e))),
+                        (Some(_), Ok(v)) => {
+                            let ty = insts.get(ei).and_then(|i| ir.inst(*i)).map(|i| i.ty.clone()).unwrap_or(Ty::Int);
+                            Some(format!("expected a failure, got {}", display_value(prog, &ty, v)))
+                        }
+                        (Some(None), Err(_)) => None,
+                        (Some(Some(kind)), Err(e)) => {
+                            if e.kind.code() == kind {
+                                None
+                            } else {
+                                Some(format!("expected a failure with {kind}, got {}", describe_error(ir, &e)))
+                            }
+                        }
+                    };
+                    if let Some(message) = msg {
+                        failures.push(Failure {
+                            expect: ei + 1,
+                            span: x.span,
+                            message,
+                        });
+                    }
+                }
+            }
+        }
+        out.push(TestOutcome {
+            test: ti,
+            name: t.name.clone(),
+            module,
+            expectations: t.expects.len(),
+            failures,
+        });
+    }
+    out
+}
