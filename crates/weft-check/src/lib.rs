@@ -24,6 +24,7 @@
 
 pub mod hir;
 mod names;
+pub mod pack;
 pub mod params;
 mod resolve;
 pub mod tables;

@@ -1,4 +1,5 @@
 use std::path::PathBuf;
+use weft::load::PackFiles;
 use std::sync::Arc;
 fn main() {
     let dir = PathBuf::from(std::env::args().nth(2).unwrap_or_default());

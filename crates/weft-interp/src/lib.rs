@@ -10,13 +10,14 @@
 //! instance and row where it happened — never a panic, never a wrapped
 //! value. The JIT must agree with this crate bit for bit.
 
+pub mod batch;
 pub mod ops;
 pub mod trace;
 
 use trace::Tracer;
 use weft_ir::bind::Bound;
 use weft_ir::data::{Chunk, Column};
-use weft_ir::{AggKind, BandsSrc, Builtin, CmpOp, ErrKind, InstId, Ir, Node, NodeId, TextRef};
+use weft_ir::{AggKind, BandsSrc, ErrKind, InstId, Ir, Node, NodeId, TextRef};
 
 /// A failure while evaluating one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,12 +222,7 @@ impl<'a> Interp<'a> {
             kind: k,
             inst,
             row,
-            detail: match k {
-                ErrKind::Overflow => "the result is too large (overflow)".to_string(),
-                ErrKind::DivisionByZero => "division by zero".to_string(),
-                ErrKind::DateOutOfRange => "the date is outside the years 1 to 9999".to_string(),
-                _ => k.code().to_string(),
-            },
+            detail: default_detail(k),
         };
         Ok(match node {
             Node::Const(v) => *v,
@@ -288,7 +284,7 @@ impl<'a> Interp<'a> {
                     return Err(self.internal(inst, row, "a parameter that was not bound"));
                 };
                 let Some(idx) = bp.index(keys_slice) else {
-                    return Err(self.err(ErrKind::NoBand, inst, row, "a key outside the parameter's keys".into()));
+                    return Err(self.err(ErrKind::NoBand, inst, row, default_detail(ErrKind::NoBand)));
                 };
                 let v = *bp.values.get(idx).ok_or_else(|| self.internal(inst, row, "parameter slot out of range"))?;
                 if let Some(t) = self.tracer.as_deref_mut() {
@@ -432,7 +428,7 @@ impl<'a> Interp<'a> {
                     AggKind::Any => 0,
                     AggKind::All => 1,
                     AggKind::Min | AggKind::Max if !any => {
-                        return Err(self.err(ErrKind::Empty, inst, row, format!("`{}` over no members", if *kind == AggKind::Min { "min" } else { "max" })));
+                        return Err(self.err(ErrKind::Empty, inst, row, default_detail(ErrKind::Empty)));
                     }
                     _ => acc,
                 }
@@ -516,3 +512,16 @@ impl<'a> Interp<'a> {
 }
 
 pub use ops::{arith, cmp};
+
+/// The sentence of an error raised by an operation (not by a `Fail` node,
+/// whose sentence is its site's).
+pub fn default_detail(k: ErrKind) -> String {
+    match k {
+        ErrKind::Overflow => "the result is too large (overflow)".to_string(),
+        ErrKind::DivisionByZero => "division by zero".to_string(),
+        ErrKind::DateOutOfRange => "the date is outside the years 1 to 9999".to_string(),
+        ErrKind::Empty => "`min` or `max` over no members".to_string(),
+        ErrKind::NoBand => "a key outside the parameter's keys".to_string(),
+        _ => k.code().to_string(),
+    }
+}

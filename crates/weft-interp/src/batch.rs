@@ -1,0 +1,92 @@
+//! Evaluating a chunk of records for a batch: the contract every engine
+//! implements (the JIT returns the same [`ChunkResult`] for the same input).
+//!
+//! A *group* is a row of the group record (a household) with its members
+//! (its persons), or, in a policy without members, one row. Each group is
+//! evaluated in this order: for each member, in row order, each of the
+//! member output's columns in declaration order; then each of the group
+//! output's columns. The first error met rejects the group: its error is
+//! recorded and the rest of the group is not evaluated. The values of a
+//! rejected group's rows are unspecified (they are never written).
+
+use crate::{EvalError, Interp};
+use weft_ir::bind::Bound;
+use weft_ir::data::{Chunk, Column};
+use weft_ir::{InstId, Ir, RecordId};
+
+/// Which instances make the outputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The member record and its output columns (one instance per column
+    /// that is computed; text columns are copied by the engine).
+    pub member: Option<(RecordId, Vec<InstId>)>,
+    /// The group record (the only record without a hierarchy) and its
+    /// output columns.
+    pub group: (RecordId, Vec<InstId>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChunkResult {
+    /// `[column][member row]`.
+    pub member_values: Vec<Vec<i64>>,
+    /// `[column][group row]`.
+    pub group_values: Vec<Vec<i64>>,
+    /// Per group row: the error that rejected it.
+    pub errors: Vec<Option<EvalError>>,
+}
+
+/// The member rows of group `g`.
+pub fn member_range(ir: &Ir, chunk: &Chunk, plan: &Plan, g: usize) -> std::ops::Range<usize> {
+    if plan.member.is_none() {
+        return 0..0;
+    }
+    let (grec, _) = plan.group;
+    let Some((field, _)) = ir.hir.records.get(grec as usize).and_then(|r| r.members()) else {
+        return 0..0;
+    };
+    match chunk.col(grec, field) {
+        Some(Column::Members(off)) => {
+            let lo = off.get(g).copied().unwrap_or(0).max(0) as usize;
+            let hi = off.get(g + 1).copied().unwrap_or(0).max(0) as usize;
+            lo..hi.max(lo)
+        }
+        _ => 0..0,
+    }
+}
+
+/// Evaluate a chunk with the interpreter.
+pub fn eval_chunk(ir: &Ir, bound: &Bound, chunk: &Chunk, plan: &Plan) -> ChunkResult {
+    let mut it = Interp::new(ir, bound, chunk);
+    let groups = chunk.rows(plan.group.0);
+    let members = plan.member.as_ref().map(|(r, _)| chunk.rows(*r)).unwrap_or(0);
+    let mut out = ChunkResult {
+        member_values: plan.member.as_ref().map(|(_, c)| vec![vec![0; members]; c.len()]).unwrap_or_default(),
+        group_values: vec![vec![0; groups]; plan.group.1.len()],
+        errors: vec![None; groups],
+    };
+    'groups: for g in 0..groups {
+        if let Some((_, cols)) = &plan.member {
+            for m in member_range(ir, chunk, plan, g) {
+                for (c, inst) in cols.iter().enumerate() {
+                    match it.eval_inst(*inst, m) {
+                        Ok(v) => out.member_values[c][m] = v,
+                        Err(e) => {
+                            out.errors[g] = Some(e);
+                            continue 'groups;
+                        }
+                    }
+                }
+            }
+        }
+        for (c, inst) in plan.group.1.iter().enumerate() {
+            match it.eval_inst(*inst, g) {
+                Ok(v) => out.group_values[c][g] = v,
+                Err(e) => {
+                    out.errors[g] = Some(e);
+                    continue 'groups;
+                }
+            }
+        }
+    }
+    out
+}
