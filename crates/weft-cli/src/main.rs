@@ -1,18 +1,100 @@
+//! The `weft` command: check, test, evaluate and run policy packs.
+//!
+//! Exit codes: 0 success; 1 the policy or the run failed as a whole
+//! (diagnostics, a failing test, a missing column, an unsupported month);
+//! 2 the command line was wrong; 3 a run stopped by `--fail-fast` or
+//! `--max-errors` (nothing written).
+
+mod cmd;
+mod out;
+
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-use weft::load::PackFiles;
-use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "weft", version, about = "Weft: social-assistance policy as exact, checked, fast code")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct PolicyArgs {
+    /// The policy pack: a directory of .weft files and parameter files.
+    pub policy: PathBuf,
+    /// Parameter files (TOML or CSV) or directories of them that overlay the
+    /// pack's parameters for this command.
+    #[arg(long = "params", value_name = "FILE_OR_DIR")]
+    pub params: Vec<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a policy: syntax, names, types, tables, cycles, parameters and
+    /// assertions. Exit 1 with diagnostics on errors.
+    Check {
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+    /// Run the policy's `test` blocks, on both engines.
+    Test {
+        #[command(flatten)]
+        policy: PolicyArgs,
+        /// `interp`, `jit`, or `both`.
+        #[arg(long, default_value = "both")]
+        engine: String,
+        /// Only tests whose name contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+    },
+    /// Evaluate one household (or record) given as JSON and print every
+    /// output.
+    Eval {
+        #[command(flatten)]
+        policy: PolicyArgs,
+        /// The month evaluated, YYYY-MM.
+        #[arg(long = "as-of")]
+        as_of: String,
+        /// A JSON file: `{"households": {…}, "persons": [{…}, …]}` (keys are
+        /// the policy's input names).
+        #[arg(long)]
+        input: PathBuf,
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// `interp` or `jit`.
+        #[arg(long, default_value = "interp")]
+        engine: String,
+    },
+    /// Evaluate a whole population: `--persons FILE --households FILE` (the
+    /// policy's input names), writing results, errors and a manifest.
+    Run(cmd::run::RunArgs),
+}
+
 fn main() {
-    let dir = PathBuf::from(std::env::args().nth(2).unwrap_or_default());
-    let src = match weft::load::PackSources::from_dir(&dir) {
-        Ok(s) => s,
-        Err(e) => { eprintln!("error: {e}"); std::process::exit(2) }
+    let args = cmd::run::rewrite_input_flags(std::env::args_os().collect());
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 2,
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
     };
-    let (sm, prog, diags) = weft::load::compile_sources(&src);
-    eprint!("{}", weft_syntax::diag::render_plain(&diags, &sm));
-    eprintln!("{} rules, {} errors", prog.rules.len(), diags.iter().filter(|d| d.is_error()).count());
-    if diags.iter().any(|d| d.is_error()) { std::process::exit(1) }
-    let ir = weft_ir::lower::lower(Arc::new(prog)).expect("lower");
-    eprintln!("{} instances, {} nodes", ir.instances.len(), ir.nodes.len());
-    let outs = weft_engine::testing::run_tests(&ir, &weft_engine::testing::Interpreter);
-    for o in outs { println!("{} {:?}", o.name, o.failures); }
+    let code = match cli.command {
+        Command::Check { policy } => cmd::check::check(&policy),
+        Command::Test { policy, engine, filter } => cmd::test::test(&policy, &engine, filter.as_deref()),
+        Command::Eval {
+            policy,
+            as_of,
+            input,
+            format,
+            engine,
+        } => cmd::eval::eval(&policy, &as_of, &input, &format, &engine),
+        Command::Run(args) => cmd::run::run(&args),
+    };
+    std::process::exit(code);
 }

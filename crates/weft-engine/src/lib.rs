@@ -1,3 +1,13 @@
-//! Batch evaluation: chunks of records through an engine, error rows,
-//! summaries; and the runner of a policy's tests.
+//! Batch evaluation: a population through an engine, with error rows,
+//! summaries and a manifest; and the runner of a policy's tests.
+//!
+//! This crate owns the files of a run (reading inputs, writing outputs to
+//! temporary names and renaming them into place); the engines it drives do
+//! no I/O.
+
+pub mod asserts;
+pub mod manifest;
+pub mod rows;
+pub mod run;
+pub mod summary;
 pub mod testing;

@@ -265,3 +265,5 @@ pub fn bind(ir: &Ir, as_of: i32, roots: &[InstId]) -> Result<Bound, BindError> {
         params,
     })
 }
+
+impl std::error::Error for BindError {}

@@ -194,6 +194,8 @@ pub enum InstKind {
     /// One side of an expectation that compares two values.
     ExpectSide { test: usize, expect: usize, side: usize },
     Assert { assert: usize },
+    /// A comparison of an assertion (side 0) or one of its sides (1, 2).
+    AssertPart { assert: usize, side: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -214,6 +216,15 @@ pub struct Instance {
     /// Frame size: slots used by `Let`, `Switch`, `Agg`; slot 0 holds the
     /// row of the record for entity instances.
     pub slots: u32,
+}
+
+/// One comparison of an assertion.
+#[derive(Debug, Clone)]
+pub struct AssertAtom {
+    pub cond: InstId,
+    pub left: InstId,
+    pub right: InstId,
+    pub span: weft_syntax::Span,
 }
 
 /// A parameter as used in one context.
@@ -265,6 +276,9 @@ pub struct Ir {
     pub test_sides: Vec<Vec<Option<(InstId, InstId)>>>,
     /// Per assertion: its instance.
     pub asserts: Vec<InstId>,
+    /// Per assertion: its comparisons, to say which failed and show both
+    /// sides.
+    pub assert_atoms: Vec<Vec<AssertAtom>>,
 }
 
 impl Ir {

@@ -206,6 +206,7 @@ pub fn lower(prog: Arc<Program>) -> Result<Ir, LowerError> {
     l.test_rows.clear();
     // Assertions: the `every` variables take slots 1.. before evaluation.
     let mut asserts = Vec::new();
+    let mut assert_atoms = Vec::new();
     for (ai, a) in prog.asserts.iter().enumerate() {
         let binds: Vec<(LocalId, Binding)> = a
             .every
@@ -223,6 +224,42 @@ pub fn lower(prog: Arc<Program>) -> Result<Ir, LowerError> {
             &a.cond,
         )?;
         asserts.push(inst);
+        // Each comparison of the assertion (an `and` of comparisons), with
+        // its two sides, to report a failure.
+        let mut atoms = Vec::new();
+        let mut stack = vec![&a.cond];
+        let mut cmps = Vec::new();
+        while let Some(e) = stack.pop() {
+            match &e.kind {
+                H::And(x, y) => {
+                    stack.push(y);
+                    stack.push(x);
+                }
+                H::Cmp(_, x, y) => cmps.push((e, &**x, &**y)),
+                _ => {}
+            }
+        }
+        for (whole, x, y) in cmps {
+            let mut trio = Vec::new();
+            for (side, e) in [(0, whole), (1, x), (2, y)] {
+                trio.push(l.root(
+                    format!("assertion {}", a.name),
+                    InstKind::AssertPart { assert: ai, side },
+                    None,
+                    e.ty.clone(),
+                    as_of,
+                    &binds,
+                    e,
+                )?);
+            }
+            atoms.push(AssertAtom {
+                cond: trio[0],
+                left: trio[1],
+                right: trio[2],
+                span: whole.span,
+            });
+        }
+        assert_atoms.push(atoms);
     }
     l.drain()?;
     Ok(Ir {
@@ -238,6 +275,7 @@ pub fn lower(prog: Arc<Program>) -> Result<Ir, LowerError> {
         tests,
         test_sides,
         asserts,
+        assert_atoms,
     })
 }
 

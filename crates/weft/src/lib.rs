@@ -1,2 +1,3 @@
 //! Weft: load, check, compile and evaluate social-assistance policy.
+pub mod engines;
 pub mod load;

@@ -1,0 +1,78 @@
+pub mod check;
+pub mod eval;
+pub mod run;
+pub mod test;
+
+use crate::PolicyArgs;
+use crate::out;
+use std::sync::Arc;
+use weft::load::{PackFiles, PackSources};
+use weft_syntax::{Diagnostic, SourceMap};
+
+/// A checked and lowered policy.
+pub struct Loaded {
+    pub sources: SourceMap,
+    pub ir: weft_ir::Ir,
+    pub pack: PackSources,
+    pub warnings: usize,
+}
+
+pub fn read_pack(p: &PolicyArgs) -> Result<PackSources, i32> {
+    let mut pack = match PackSources::from_dir(&p.policy) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot read the policy {}: {e}", p.policy.display());
+            return Err(1);
+        }
+    };
+    for o in &p.params {
+        if let Err(e) = pack.add_overlay(o) {
+            eprintln!("error: cannot read the parameters {}: {e}", o.display());
+            return Err(1);
+        }
+    }
+    Ok(pack)
+}
+
+/// Load, check and lower; print diagnostics. `Err(exit code)` on errors.
+pub fn load(p: &PolicyArgs) -> Result<Loaded, i32> {
+    let pack = read_pack(p)?;
+    let (sources, program, diags) = weft::load::compile_sources(&pack);
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        eprint!("{}", out::diagnostics(&diags, &sources));
+        eprintln!("error: {} in {}", out::plural(errors, "error", "errors"), p.policy.display());
+        return Err(1);
+    }
+    print_warnings(&diags, &sources);
+    let warnings = diags.len();
+    match weft_ir::lower::lower(Arc::new(program)) {
+        Ok(ir) => Ok(Loaded {
+            sources,
+            ir,
+            pack,
+            warnings,
+        }),
+        Err(e) => {
+            eprintln!("internal error while lowering the policy: {}", e.0);
+            Err(1)
+        }
+    }
+}
+
+fn print_warnings(diags: &[Diagnostic], sources: &SourceMap) {
+    if !diags.is_empty() {
+        eprint!("{}", out::diagnostics(diags, sources));
+    }
+}
+
+/// `YYYY-MM` → the first day of that month.
+pub fn parse_month(s: &str) -> Result<i32, i32> {
+    match weft_syntax::num::parse_month(s) {
+        Some(d) => Ok(d),
+        None => {
+            eprintln!("error: `{s}` is not a month; write it as YYYY-MM, e.g. 2018-08");
+            Err(2)
+        }
+    }
+}

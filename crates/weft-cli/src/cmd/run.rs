@@ -1,0 +1,325 @@
+//! `weft run`: a population through the policy.
+
+use crate::PolicyArgs;
+use clap::{Args, FromArgMatches};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use weft_data::Format;
+use weft_engine::run::{ChunkEval, InputFile, InterpEval, Progress, RunError, RunOptions, plan_for, roots};
+use weft_engine::summary::yuan;
+
+#[derive(Args, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// The month evaluated, YYYY-MM.
+    #[arg(long = "as-of")]
+    pub as_of: String,
+    /// The output directory (refused if not empty, unless --force).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// An input file: `NAME=FILE`, NAME being the policy's input name. The
+    /// short form `--NAME FILE` (e.g. `--persons P.csv`) means the same.
+    #[arg(long = "input", value_name = "NAME=FILE")]
+    pub input: Vec<String>,
+    /// Output format: csv, jsonl or parquet.
+    #[arg(long, default_value = "csv")]
+    pub format: String,
+    /// Input format, if the file extensions do not say.
+    #[arg(long = "input-format")]
+    pub input_format: Option<String>,
+    /// Replace the results in a non-empty output directory.
+    #[arg(long)]
+    pub force: bool,
+    /// Stop, writing nothing, once more than N rows are rejected.
+    #[arg(long = "max-errors", value_name = "N")]
+    pub max_errors: Option<u64>,
+    /// Stop, writing nothing, at the first rejected row.
+    #[arg(long = "fail-fast")]
+    pub fail_fast: bool,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Members per chunk.
+    #[arg(long, default_value_t = 4096)]
+    pub chunk: usize,
+    /// `jit` (default when available) or `interp`.
+    #[arg(long)]
+    pub engine: Option<String>,
+    /// The summary on stderr: `text` or `json`.
+    #[arg(long, default_value = "text")]
+    pub summary: String,
+    /// Print the time spent indexing, reading, evaluating and writing.
+    #[arg(long)]
+    pub timings: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `--persons P` → `--input persons=P` for flags `run` does not know.
+pub fn rewrite_input_flags(args: Vec<OsString>) -> Vec<OsString> {
+    let is_run = args.get(1).map(|a| a == "run").unwrap_or(false);
+    if !is_run {
+        return args;
+    }
+    let cmd = RunArgs::augment_args(clap::Command::new("run"));
+    let known: Vec<String> = cmd
+        .get_arguments()
+        .filter_map(|a| a.get_long().map(|l| l.to_string()))
+        .chain(["help".to_string()])
+        .collect();
+    let _ = RunArgs::from_arg_matches;
+    let mut out = Vec::new();
+    let mut it = args.into_iter().peekable();
+    while let Some(a) = it.next() {
+        let s = a.to_string_lossy().to_string();
+        if let Some(name) = s.strip_prefix("--") {
+            let (name, inline) = match name.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (name.to_string(), None),
+            };
+            if !name.is_empty() && !known.contains(&name) {
+                let value = match inline {
+                    Some(v) => Some(OsString::from(v)),
+                    None => it.next(),
+                };
+                if let Some(v) = value {
+                    out.push(OsString::from("--input"));
+                    let mut pair = OsString::from(format!("{name}="));
+                    pair.push(v);
+                    out.push(pair);
+                    continue;
+                }
+            }
+        }
+        out.push(a);
+    }
+    out
+}
+
+struct Bar(Option<ProgressBar>);
+
+impl Progress for Bar {
+    fn total(&self, rows: u64) {
+        if let Some(b) = &self.0 {
+            b.set_length(rows);
+        }
+    }
+    fn advance(&self, rows: u64) {
+        if let Some(b) = &self.0 {
+            b.inc(rows);
+        }
+    }
+}
+
+fn sha256(text: &str) -> String {
+    use sha2::Digest;
+    weft_engine::run::hex(&sha2::Sha256::digest(text.as_bytes()))
+}
+
+pub fn run(a: &RunArgs) -> i32 {
+    let as_of = match super::parse_month(&a.as_of) {
+        Ok(d) => d,
+        Err(c) => return c,
+    };
+    let Some(out_format) = Format::from_name(&a.format) else {
+        eprintln!("error: unknown output format `{}`; use csv, jsonl or parquet", a.format);
+        return 2;
+    };
+    let input_format = match &a.input_format {
+        Some(f) => match Format::from_name(f) {
+            Some(f) => Some(f),
+            None => {
+                eprintln!("error: unknown input format `{f}`; use csv, jsonl or parquet");
+                return 2;
+            }
+        },
+        None => None,
+    };
+    let mut inputs = Vec::new();
+    for spec in &a.input {
+        let Some((name, path)) = spec.split_once('=') else {
+            eprintln!("error: `--input {spec}` should be NAME=FILE");
+            return 2;
+        };
+        let path = PathBuf::from(path);
+        let format = match input_format.or_else(|| Format::from_path(&path)) {
+            Some(f) => f,
+            None => {
+                eprintln!("error: cannot tell the format of {} from its extension; add --input-format", path.display());
+                return 2;
+            }
+        };
+        inputs.push(InputFile {
+            input: name.to_string(),
+            path,
+            format,
+        });
+    }
+    if let Some(t) = a.threads {
+        if rayon::ThreadPoolBuilder::new().num_threads(t.max(1)).build_global().is_err() {
+            eprintln!("warning: could not set the number of threads");
+        }
+    }
+    let loaded = match super::load(&a.policy) {
+        Ok(l) => l,
+        Err(c) => return c,
+    };
+    let ir = &loaded.ir;
+    let t_bind = std::time::Instant::now();
+    let bound = match weft_ir::bind::bind(ir, as_of, &roots(ir)) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot evaluate {}: {e}", weft_syntax::num::format_month(as_of));
+            return 1;
+        }
+    };
+    let plan = match plan_for(ir) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    let engine = a.engine.clone().unwrap_or_else(|| if weft::engines::jit_available() { "jit".into() } else { "interp".into() });
+    let interp = InterpEval { ir, bound: &bound, plan: &plan };
+    let jit_holder;
+    let ev: &dyn ChunkEval = match engine.as_str() {
+        "interp" => &interp,
+        "jit" => match weft::engines::jit_chunk_eval(ir, &bound, &plan) {
+            Some(Ok(j)) => {
+                jit_holder = j;
+                jit_holder.as_ref()
+            }
+            Some(Err(e)) => {
+                eprintln!("error: {e}");
+                return 1;
+            }
+            None => {
+                eprintln!("error: the JIT engine is not available in this build");
+                return 1;
+            }
+        },
+        other => {
+            eprintln!("error: unknown engine `{other}`; use jit or interp");
+            return 2;
+        }
+    };
+    let compile_time = t_bind.elapsed();
+    let mut policy_files: Vec<(String, String)> = loaded
+        .pack
+        .modules
+        .iter()
+        .chain(loaded.pack.params.iter())
+        .chain(loaded.pack.overlays.iter())
+        .map(|(n, t)| (n.clone(), sha256(t)))
+        .collect();
+    policy_files.sort();
+    let opts = RunOptions {
+        as_of,
+        inputs,
+        out_dir: a.out.clone(),
+        out_format,
+        force: a.force,
+        max_errors: if a.fail_fast { Some(0) } else { a.max_errors },
+        chunk_rows: a.chunk.max(1),
+        policy_files,
+        engine_name: ev.name().to_string(),
+    };
+    let bar = if !a.quiet && std::io::stderr().is_terminal() {
+        let b = ProgressBar::new(0);
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {wide_bar} {pos}/{len} rows {per_sec} {eta}") {
+            b.set_style(style);
+        }
+        Some(b)
+    } else {
+        None
+    };
+    let progress = Bar(bar);
+    let t = std::time::Instant::now();
+    let result = weft_engine::run::run(ir, &bound, ev, &opts, &progress);
+    if let Some(b) = &progress.0 {
+        b.finish_and_clear();
+    }
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return match e {
+                RunError::Stopped { .. } => 3,
+                RunError::Usage(_) => 2,
+                _ => 1,
+            };
+        }
+    };
+    let total = t.elapsed();
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    if a.summary == "json" {
+        let progs: Vec<serde_json::Value> = report
+            .summary
+            .programmes
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "programme": p.name,
+                    "name": p.display,
+                    "recipients": p.recipients,
+                    "total_per_month": yuan(p.per_month),
+                    "total_per_year": yuan(p.per_year),
+                    "total_once": yuan(p.once),
+                })
+            })
+            .collect();
+        let files: Vec<serde_json::Value> = report
+            .files
+            .iter()
+            .map(|f| serde_json::json!({"input": f.input, "file": f.file, "read": f.rows, "evaluated": f.evaluated, "rejected": f.rejected}))
+            .collect();
+        let mut v = serde_json::json!({"as_of": weft_syntax::num::format_month(as_of), "engine": ev.name(), "files": files, "programmes": progs});
+        if a.timings {
+            v["timings_ms"] = timings_json(&report, compile_time, total);
+        }
+        eprintln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        eprintln!("weft run {} as of {} ({} engine) → {}", a.policy.policy.display(), weft_syntax::num::format_month(as_of), ev.name(), a.out.display());
+        for f in &report.files {
+            eprintln!("  {:<12} {:>10} read {:>10} evaluated {:>8} rejected  ({})", f.input, f.rows, f.evaluated, f.rejected, f.file);
+        }
+        eprintln!("  {:<24} {:>10} {:>18} {:>18} {:>16}", "programme", "recipients", "per month", "per year", "once");
+        for p in &report.summary.programmes {
+            eprintln!(
+                "  {:<24} {:>10} {:>18} {:>18} {:>16}",
+                p.name,
+                p.recipients,
+                yuan(p.per_month),
+                yuan(p.per_year),
+                yuan(p.once)
+            );
+        }
+        if a.timings {
+            let tm = &report.timings;
+            let members = report.files.last().map(|f| f.evaluated).unwrap_or(0);
+            let per_s = if tm.eval_cpu.as_secs_f64() > 0.0 { members as f64 / tm.eval_cpu.as_secs_f64() } else { 0.0 };
+            eprintln!("  timings: compile {:.1} ms, index {:.1} ms, read {:.1} ms, evaluate {:.1} ms wall ({:.1} ms engine time, {:.0} records/s per core), write {:.1} ms; total {:.1} ms",
+                ms(compile_time), ms(tm.index), ms(tm.read), ms(tm.eval), ms(tm.eval_cpu), per_s, ms(tm.write), ms(total));
+        }
+    }
+    0
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn timings_json(r: &weft_engine::run::RunReport, compile: std::time::Duration, total: std::time::Duration) -> serde_json::Value {
+    let t = &r.timings;
+    serde_json::json!({
+        "compile": ms(compile), "index": ms(t.index), "read": ms(t.read), "evaluate": ms(t.eval),
+        "evaluate_engine": ms(t.eval_cpu), "write": ms(t.write), "total": ms(total),
+    })
+}

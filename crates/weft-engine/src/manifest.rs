@@ -1,0 +1,69 @@
+//! `manifest.json`: what a run read, used and wrote, so its outputs can be
+//! audited and reproduced. Its presence marks a complete run.
+
+use crate::run::{RunOptions, RunReport};
+use serde_json::{Value, json};
+use weft_ir::Ir;
+use weft_ir::bind::Bound;
+use weft_syntax::num;
+
+pub fn manifest(
+    ir: &Ir,
+    bound: &Bound,
+    opts: &RunOptions,
+    group_sha: &str,
+    member_sha: &str,
+    report: &RunReport,
+    outputs: &[(String, u64)],
+) -> Value {
+    let mut params: Vec<Value> = Vec::new();
+    for (i, pr) in ir.param_refs.iter().enumerate() {
+        let Some(Some(bp)) = bound.params.get(i) else { continue };
+        let Some(pd) = ir.hir.params.get(pr.param as usize) else { continue };
+        let on = bound.ctx_dates.get(pr.ctx as usize).copied().unwrap_or(bound.as_of);
+        params.push(json!({
+            "name": pd.name,
+            "keys": if pd.keys.is_empty() { Value::Null } else { json!("all") },
+            "effective": if pd.series { num::format_month(bp.effective) } else { num::format_date(bp.effective) },
+            "as_of": num::format_date(on),
+            "origin": pd.version_at(on).map(|v| v.origin.clone()).unwrap_or_default(),
+        }));
+    }
+    params.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+    params.dedup();
+    let mut policy_hash = sha2::Sha256::new();
+    use sha2::Digest;
+    for (n, h) in &opts.policy_files {
+        policy_hash.update(n.as_bytes());
+        policy_hash.update([0]);
+        policy_hash.update(h.as_bytes());
+        policy_hash.update([0]);
+    }
+    let inputs: Vec<Value> = report
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            json!({
+                "input": f.input,
+                "file": f.file,
+                "sha256": if i == 0 { group_sha } else { member_sha },
+                "rows": f.rows,
+                "evaluated": f.evaluated,
+                "rejected": f.rejected,
+            })
+        })
+        .collect();
+    json!({
+        "weft_version": env!("CARGO_PKG_VERSION"),
+        "engine": opts.engine_name,
+        "as_of": num::format_month(opts.as_of),
+        "policy": {
+            "sha256": crate::run::hex(&policy_hash.finalize()),
+            "files": opts.policy_files.iter().map(|(n, h)| json!({"name": n, "sha256": h})).collect::<Vec<_>>(),
+        },
+        "parameters_used": params,
+        "inputs": inputs,
+        "outputs": outputs.iter().map(|(n, r)| json!({"file": n, "rows": r})).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,1288 @@
+//! `weft run`: a whole population through an engine.
+//!
+//! 1. **Index** (first pass): read the key and link columns of every file to
+//!    find duplicate ids and members naming unknown groups, and to learn
+//!    whether the member file is grouped in the group file's order. Ids are
+//!    kept as 128-bit hashes (16 bytes an id).
+//! 2. **Read and validate** (second pass): parse every row against its
+//!    record's columns; group members with their group. If the member file
+//!    is grouped in the group file's order the files are streamed together
+//!    and memory is bounded by the batch size; otherwise every row is read
+//!    into memory first (memory then grows with the population; the run
+//!    says so).
+//! 3. **Evaluate**: batches of chunks run in parallel (rayon). For each
+//!    chunk the record checks run first (with the interpreter); rows that
+//!    fail are rejected with their group (or, for `exclude` checks, left out
+//!    alone), then the engine evaluates the outputs.
+//! 4. **Write**: outputs go to a temporary directory beside the output
+//!    directory and are renamed into place at the end, `manifest.json`
+//!    last, so an interrupted run never leaves a partial file under a final
+//!    name.
+//!
+//! Every input row ends in exactly one output: a result file when it was
+//! evaluated, `errors` when it was rejected or left out.
+
+use crate::rows::{Group, Parsed, RowError, Val, build_chunk, header_map, parse_row};
+use crate::summary::Summary;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use weft_check::ty::Ty;
+use weft_data::schema::{ColKind, InputSchema};
+use weft_data::{FileError, Format, OutCell, OutType, Row, RowWriter, file_name, open_reader, open_writer};
+use weft_interp::Interp;
+use weft_interp::batch::{ChunkResult, Plan};
+use weft_ir::bind::{BindError, Bound};
+use weft_ir::data::{Chunk, Column};
+use weft_ir::{ColumnValue, InstId, Ir};
+
+/// An engine that evaluates chunks for a plan.
+pub trait ChunkEval: Sync {
+    fn name(&self) -> &'static str;
+    fn eval_chunk(&self, chunk: &Chunk) -> ChunkResult;
+}
+
+/// The interpreter as a [`ChunkEval`].
+pub struct InterpEval<'a> {
+    pub ir: &'a Ir,
+    pub bound: &'a Bound,
+    pub plan: &'a Plan,
+}
+
+impl ChunkEval for InterpEval<'_> {
+    fn name(&self) -> &'static str {
+        "interp"
+    }
+    fn eval_chunk(&self, chunk: &Chunk) -> ChunkResult {
+        weft_interp::batch::eval_chunk(self.ir, self.bound, chunk, self.plan)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// The input name (`persons`) of the record it holds.
+    pub input: String,
+    pub path: PathBuf,
+    pub format: Format,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub as_of: i32,
+    pub inputs: Vec<InputFile>,
+    pub out_dir: PathBuf,
+    pub out_format: Format,
+    pub force: bool,
+    /// Stop (writing nothing) once more rows than this are rejected.
+    pub max_errors: Option<u64>,
+    /// Members per chunk.
+    pub chunk_rows: usize,
+    /// `(name, sha256)` of the policy's files, for the manifest.
+    pub policy_files: Vec<(String, String)>,
+    pub engine_name: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    /// First pass over the files.
+    pub index: Duration,
+    /// Reading, parsing, grouping, checks and building chunks (wall).
+    pub read: Duration,
+    /// Evaluation in the engine (wall time of the parallel sections).
+    pub eval: Duration,
+    /// Sum over chunks of the engine's time (CPU time across threads).
+    pub eval_cpu: Duration,
+    /// Writing outputs, errors, manifest and renaming.
+    pub write: Duration,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FileCounts {
+    pub input: String,
+    pub file: String,
+    pub rows: u64,
+    pub evaluated: u64,
+    pub rejected: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    pub files: Vec<FileCounts>,
+    pub timings: Timings,
+    pub summary: Summary,
+    pub streamed: bool,
+    pub warnings: Vec<String>,
+    pub out_dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    File(#[from] FileError),
+    #[error("{file}: missing column(s) {}", columns.join(", "))]
+    MissingColumns { file: String, columns: Vec<String> },
+    #[error("cannot evaluate this month: {0}")]
+    Bind(#[from] BindError),
+    #[error("cannot write the output: {0}")]
+    Output(String),
+    #[error("stopped after {errors} rejected row(s) (limit {limit}); nothing was written")]
+    Stopped { errors: u64, limit: u64 },
+}
+
+/// Progress, for a bar.
+pub trait Progress: Sync {
+    fn total(&self, _rows: u64) {}
+    fn advance(&self, _rows: u64) {}
+}
+
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+fn hash_id(s: &str) -> u128 {
+    // Two independent 64-bit hashes (fixed keys, so a run is reproducible).
+    let mut a = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().build_hasher();
+    a.write(s.as_bytes());
+    let mut b = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().build_hasher();
+    b.write_u8(0x5a);
+    b.write(s.as_bytes());
+    ((a.finish() as u128) << 64) | b.finish() as u128
+}
+
+/// What the first pass learnt.
+struct Index {
+    group_rows: u64,
+    member_rows: u64,
+    /// Sorted (hash, group seq) of group ids that are not duplicated.
+    groups: Vec<(u128, u64)>,
+    dup_groups: HashSet<u128>,
+    dup_members: HashSet<u128>,
+    /// Members appear grouped, in the group file's order.
+    ordered: bool,
+    group_sha: String,
+    member_sha: String,
+}
+
+impl Index {
+    fn group_of(&self, h: u128) -> Option<u64> {
+        self.groups
+            .binary_search_by(|(x, _)| x.cmp(&h))
+            .ok()
+            .and_then(|i| self.groups.get(i))
+            .map(|(_, s)| *s)
+    }
+}
+
+fn sha256_file(path: &Path) -> Result<String, FileError> {
+    use std::io::Read;
+    let name = file_name(path);
+    let mut f = std::fs::File::open(path).map_err(|e| FileError::new(&name, format!("cannot open: {e}")))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| FileError::new(&name, format!("cannot read: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn dups(mut v: Vec<u128>) -> HashSet<u128> {
+    v.sort_unstable();
+    let mut out = HashSet::new();
+    for w in v.windows(2) {
+        if w[0] == w[1] {
+            out.insert(w[0]);
+        }
+    }
+    out
+}
+
+struct Side<'a> {
+    schema: &'a InputSchema,
+    file: &'a InputFile,
+    name: String,
+}
+
+fn open_checked(side: &Side<'_>, warnings: &mut Vec<String>) -> Result<(Box<dyn weft_data::RowReader>, Vec<usize>), RunError> {
+    let rdr = open_reader(&side.file.path, side.file.format)?;
+    let header = rdr.header().to_vec();
+    let map = header_map(side.schema, &header).map_err(|columns| RunError::MissingColumns {
+        file: side.name.clone(),
+        columns,
+    })?;
+    for h in &header {
+        if !side.schema.columns.iter().any(|c| c.name == *h) {
+            warnings.push(format!("{}: the column `{h}` is not used by the policy and is ignored", side.name));
+        }
+    }
+    Ok((rdr, map))
+}
+
+fn index(prog: &weft_check::Program, g: &Side<'_>, m: Option<&Side<'_>>, warnings: &mut Vec<String>) -> Result<Index, RunError> {
+    let _ = prog;
+    let (mut rdr, map) = open_checked(g, warnings)?;
+    let key = g.schema.key.and_then(|k| map.get(k).copied());
+    let mut row = Row::default();
+    let mut hashes: Vec<(u128, u64)> = Vec::new();
+    let mut n = 0u64;
+    while rdr.next_row(&mut row)? {
+        if let Some(k) = key {
+            hashes.push((hash_id(row.text(k).trim()), n));
+        }
+        n += 1;
+    }
+    let dup_groups = dups(hashes.iter().map(|(h, _)| *h).collect());
+    let mut groups: Vec<(u128, u64)> = hashes.into_iter().filter(|(h, _)| !dup_groups.contains(h)).collect();
+    groups.sort_unstable();
+    let group_sha = sha256_file(&g.file.path)?;
+    let mut idx = Index {
+        group_rows: n,
+        member_rows: 0,
+        groups,
+        dup_groups,
+        dup_members: HashSet::new(),
+        ordered: true,
+        group_sha,
+        member_sha: String::new(),
+    };
+    if let Some(m) = m {
+        let (mut rdr, map) = open_checked(m, warnings)?;
+        let key = m.schema.key.and_then(|k| map.get(k).copied());
+        let link = m
+            .schema
+            .columns
+            .iter()
+            .position(|c| matches!(c.kind, ColKind::Link { .. }))
+            .and_then(|k| map.get(k).copied());
+        let mut keys = Vec::new();
+        let mut last: Option<u64> = None;
+        let mut closed: u64 = 0;
+        let mut n = 0u64;
+        while rdr.next_row(&mut row)? {
+            if let Some(k) = key {
+                keys.push(hash_id(row.text(k).trim()));
+            }
+            if let Some(l) = link {
+                if let Some(gs) = idx.group_of(hash_id(row.text(l).trim())) {
+                    match last {
+                        Some(p) if p == gs => {}
+                        Some(p) if gs > p && gs >= closed => {
+                            closed = p + 1;
+                            last = Some(gs);
+                        }
+                        None => last = Some(gs),
+                        _ => idx.ordered = false,
+                    }
+                }
+            }
+            n += 1;
+        }
+        idx.member_rows = n;
+        idx.dup_members = dups(keys);
+        idx.member_sha = sha256_file(&m.file.path)?;
+    }
+    Ok(idx)
+}
+
+/// One error row.
+#[derive(Debug, Clone)]
+struct ErrorRow {
+    seq: u64,
+    line: u64,
+    id: String,
+    column: String,
+    message: String,
+}
+
+/// A group after validation: rejected (with error rows) or to evaluate.
+struct Outcome {
+    group_errors: Vec<ErrorRow>,
+    member_errors: Vec<ErrorRow>,
+    /// Evaluated rows: `(seq, cells)` per output.
+    group_out: Vec<(u64, Vec<OutCell>)>,
+    member_out: Vec<(u64, Vec<OutCell>)>,
+    evaluated_groups: u64,
+    evaluated_members: u64,
+    eval_cpu: Duration,
+}
+
+/// The output columns of one record: per column, where its value comes from.
+struct OutPlan {
+    /// Output index per record kind.
+    outputs: Vec<usize>,
+    /// Per output: per column, the plan column (instance) or a text path.
+    sources: Vec<Vec<ColSource>>,
+}
+
+#[derive(Clone)]
+enum ColSource {
+    Plan(usize, Ty),
+    Text(Vec<(u32, u32)>),
+}
+
+fn out_type(ty: &Ty) -> OutType {
+    match ty {
+        Ty::Money(_) => OutType::Money,
+        Ty::Bool => OutType::Bool,
+        Ty::Decimal => OutType::Decimal,
+        Ty::Date => OutType::Date,
+        Ty::Text => OutType::Text,
+        Ty::Enum(..) => OutType::Text,
+        Ty::Opt(t) => out_type(t),
+        _ => OutType::Int,
+    }
+}
+
+fn out_cell(prog: &weft_check::Program, ty: &Ty, v: i64) -> OutCell {
+    match ty {
+        Ty::Money(_) => OutCell::Money(v),
+        Ty::Bool => OutCell::Bool(v != 0),
+        Ty::Decimal => OutCell::Decimal(v),
+        Ty::Date => OutCell::Date(i32::try_from(v).unwrap_or(0)),
+        Ty::Enum(..) => OutCell::Text(weft_ir::value::csv_value(prog, ty, v)),
+        Ty::Opt(t) => out_cell(prog, t, v),
+        _ => OutCell::Int(v),
+    }
+}
+
+/// The plan for a program: member and group columns.
+pub fn plan_for(ir: &Ir) -> Result<Plan, RunError> {
+    let (group, member) = match ir.hierarchy() {
+        Some((g, m)) => (g, Some(m)),
+        None => {
+            let g = ir.outputs.first().map(|o| o.record).ok_or_else(|| RunError::Usage("the policy declares no output".into()))?;
+            (g, None)
+        }
+    };
+    let cols = |rec: u32| -> Vec<InstId> {
+        ir.outputs
+            .iter()
+            .filter(|o| o.record == rec)
+            .flat_map(|o| o.columns.iter())
+            .filter_map(|c| match c.value {
+                ColumnValue::Inst(i) => Some(i),
+                ColumnValue::Text(_) => None,
+            })
+            .collect()
+    };
+    Ok(Plan {
+        member: member.map(|m| (m, cols(m))),
+        group: (group, cols(group)),
+    })
+}
+
+fn out_plan(ir: &Ir, plan: &Plan) -> OutPlan {
+    let mut sources = Vec::new();
+    let mut counters: HashMap<u32, usize> = HashMap::new();
+    for o in &ir.outputs {
+        let mut v = Vec::new();
+        for c in &o.columns {
+            match &c.value {
+                ColumnValue::Inst(_) => {
+                    let n = counters.entry(o.record).or_insert(0);
+                    v.push(ColSource::Plan(*n, c.ty.clone()));
+                    *n += 1;
+                }
+                ColumnValue::Text(p) => v.push(ColSource::Text(p.clone())),
+            }
+        }
+        sources.push(v);
+    }
+    let _ = plan;
+    OutPlan {
+        outputs: (0..ir.outputs.len()).collect(),
+        sources,
+    }
+}
+
+/// Roots of binding: output columns and record checks.
+pub fn roots(ir: &Ir) -> Vec<InstId> {
+    let mut r: Vec<InstId> = ir
+        .outputs
+        .iter()
+        .flat_map(|o| o.columns.iter())
+        .filter_map(|c| match c.value {
+            ColumnValue::Inst(i) => Some(i),
+            _ => None,
+        })
+        .collect();
+    r.extend(ir.checks.iter().flatten().copied());
+    r
+}
+
+struct Ctx<'a> {
+    ir: &'a Ir,
+    bound: &'a Bound,
+    plan: &'a Plan,
+    outp: &'a OutPlan,
+    eval: &'a dyn ChunkEval,
+    gs: &'a InputSchema,
+    ms: Option<&'a InputSchema>,
+    gname: String,
+    mname: String,
+    gword: String,
+    mword: String,
+}
+
+/// Text of a text column reached through links from row `row` of `rec`.
+fn text_at(chunk: &Chunk, rec: u32, row: usize, path: &[(u32, u32)]) -> String {
+    let mut rec = rec;
+    let mut row = row;
+    for (i, (r, f)) in path.iter().enumerate() {
+        let _ = rec;
+        let Some(col) = chunk.col(*r, *f) else { return String::new() };
+        if i + 1 == path.len() {
+            return match col {
+                Column::Text(v) => v.get(row).cloned().unwrap_or_default(),
+                Column::I64(v) => v.get(row).map(|x| x.to_string()).unwrap_or_default(),
+                _ => String::new(),
+            };
+        }
+        match col {
+            Column::I64(v) => {
+                row = v.get(row).copied().unwrap_or(0).max(0) as usize;
+                rec = *r;
+            }
+            _ => return String::new(),
+        }
+    }
+    String::new()
+}
+
+/// Validate, check and evaluate one chunk's worth of groups.
+fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
+    let prog = &cx.ir.hir;
+    let mut out = Outcome {
+        group_errors: Vec::new(),
+        member_errors: Vec::new(),
+        group_out: Vec::new(),
+        member_out: Vec::new(),
+        evaluated_groups: 0,
+        evaluated_members: 0,
+        eval_cpu: Duration::ZERO,
+    };
+    // Record checks, on a chunk of every row that parsed.
+    let mut groups = groups;
+    {
+        let refs: Vec<&Group> = groups.iter().collect();
+        let chunk = build_chunk(prog, cx.gs, cx.ms, &refs);
+        let mut it = Interp::new(cx.ir, cx.bound, &chunk);
+        let mut m_row = 0usize;
+        let check = |it: &mut Interp<'_>, rec: u32, row: usize, p: &mut Parsed, schema: &InputSchema| {
+            if p.error.is_some() {
+                return;
+            }
+            let Some(checks) = cx.ir.checks.get(rec as usize) else { return };
+            let Some(rdef) = prog.records.get(rec as usize) else { return };
+            for (ci, inst) in checks.iter().enumerate() {
+                let Some(def) = rdef.checks.get(ci) else { continue };
+                let col_name = rdef.column(def.column).to_string();
+                let order = schema.columns.iter().position(|c| c.field == def.column).unwrap_or(usize::MAX);
+                let failed = match it.eval_inst(*inst, row) {
+                    Ok(v) => (v == 0).then(|| def.message.clone()),
+                    Err(e) => Some(format!("cannot be checked: {}", e.detail)),
+                };
+                if let Some(message) = failed {
+                    let e = RowError {
+                        column: col_name,
+                        message,
+                        order,
+                    };
+                    if def.exclude {
+                        if p.excluded.is_none() {
+                            p.excluded = Some(e);
+                        }
+                    } else if p.error.as_ref().map(|x| e.order < x.order).unwrap_or(true) {
+                        p.error = Some(e);
+                    }
+                }
+            }
+        };
+        for (gi, g) in groups.iter_mut().enumerate() {
+            check(&mut it, cx.gs.record, gi, &mut g.row, cx.gs);
+            if let Some(ms) = cx.ms {
+                for m in g.members.iter_mut() {
+                    check(&mut it, ms.record, m_row, m, ms);
+                    m_row += 1;
+                }
+            }
+        }
+    }
+    // Rejections.
+    let mut keep: Vec<Group> = Vec::new();
+    for mut g in groups {
+        // Excluded members go to errors alone (unless they have an error).
+        let mut members = Vec::new();
+        for m in g.members.drain(..) {
+            if m.error.is_none() {
+                if let Some(x) = &m.excluded {
+                    out.member_errors.push(ErrorRow {
+                        seq: m.seq,
+                        line: m.line,
+                        id: m.id.clone(),
+                        column: x.column.clone(),
+                        message: x.message.clone(),
+                    });
+                    continue;
+                }
+            }
+            members.push(m);
+        }
+        g.members = members;
+        let reason: Option<(String, RowError)> = match &g.row.error {
+            Some(e) => Some((e.quoted(), e.clone())),
+            None => g.members.iter().find(|m| m.error.is_some()).and_then(|m| {
+                m.error.as_ref().map(|e| {
+                    let q = format!("{} {} (line {}): {}", cx.mword, m.id, m.line, e.quoted());
+                    (
+                        q.clone(),
+                        RowError {
+                            column: String::new(),
+                            message: q,
+                            order: 0,
+                        },
+                    )
+                })
+            }),
+        };
+        match reason {
+            Some((quoted, gerr)) => {
+                out.group_errors.push(ErrorRow {
+                    seq: g.row.seq,
+                    line: g.row.line,
+                    id: g.row.id.clone(),
+                    column: gerr.column.clone(),
+                    message: gerr.message.clone(),
+                });
+                for m in &g.members {
+                    let (column, message) = match &m.error {
+                        Some(e) => (e.column.clone(), e.message.clone()),
+                        None => (String::new(), format!("{} {} rejected: {}", cx.gword, g.row.id, quoted)),
+                    };
+                    out.member_errors.push(ErrorRow {
+                        seq: m.seq,
+                        line: m.line,
+                        id: m.id.clone(),
+                        column,
+                        message,
+                    });
+                }
+            }
+            None => keep.push(g),
+        }
+    }
+    if keep.is_empty() {
+        return out;
+    }
+    // Evaluate.
+    let refs: Vec<&Group> = keep.iter().collect();
+    let chunk = build_chunk(prog, cx.gs, cx.ms, &refs);
+    let t = Instant::now();
+    let res = cx.eval.eval_chunk(&chunk);
+    out.eval_cpu = t.elapsed();
+    let mut m_row = 0usize;
+    for (gi, g) in keep.iter().enumerate() {
+        let mrange = m_row..m_row + g.members.len();
+        m_row += g.members.len();
+        if let Some(Some(e)) = res.errors.get(gi) {
+            // The record whose rule failed.
+            let inst = cx.ir.inst(e.inst);
+            let name = inst.map(|i| i.name.clone()).unwrap_or_default();
+            let col = format!("rule:{name}");
+            let msg = format!("{}: {}", e.kind.code(), e.detail);
+            let failing_member = match (inst.and_then(|i| i.entity), e.row, cx.ms) {
+                (Some(rec), Some(r), Some(ms)) if rec == ms.record && mrange.contains(&r) => Some(r - mrange.start),
+                _ => None,
+            };
+            let quoted = match failing_member {
+                Some(i) => format!("{} {} (line {}): {col} {msg}", cx.mword, g.members[i].id, g.members[i].line),
+                None => format!("{col} {msg}"),
+            };
+            let (gcol, gmsg) = if failing_member.is_none() { (col.clone(), msg.clone()) } else { (String::new(), quoted.clone()) };
+            out.group_errors.push(ErrorRow {
+                seq: g.row.seq,
+                line: g.row.line,
+                id: g.row.id.clone(),
+                column: gcol,
+                message: gmsg,
+            });
+            for (i, m) in g.members.iter().enumerate() {
+                let (column, message) = if Some(i) == failing_member {
+                    (col.clone(), msg.clone())
+                } else {
+                    (String::new(), format!("{} {} rejected: {}", cx.gword, g.row.id, quoted))
+                };
+                out.member_errors.push(ErrorRow {
+                    seq: m.seq,
+                    line: m.line,
+                    id: m.id.clone(),
+                    column,
+                    message,
+                });
+            }
+            continue;
+        }
+        out.evaluated_groups += 1;
+        out.evaluated_members += g.members.len() as u64;
+        for (oi, o) in cx.ir.outputs.iter().enumerate() {
+            let srcs = &cx.outp.sources[oi];
+            let is_member = cx.ms.map(|m| m.record == o.record).unwrap_or(false);
+            let is_group = o.record == cx.gs.record;
+            let rows: Vec<(u64, usize)> = if is_member {
+                g.members.iter().enumerate().map(|(i, m)| (m.seq, mrange.start + i)).collect()
+            } else if is_group {
+                vec![(g.row.seq, gi)]
+            } else {
+                Vec::new()
+            };
+            for (seq, r) in rows {
+                let mut cells = Vec::with_capacity(srcs.len());
+                for s in srcs {
+                    cells.push(match s {
+                        ColSource::Plan(pc, ty) => {
+                            let vals = if is_member { res.member_values.get(*pc) } else { res.group_values.get(*pc) };
+                            let v = vals.and_then(|c| c.get(r)).copied().unwrap_or(0);
+                            out_cell(prog, ty, v)
+                        }
+                        ColSource::Text(path) => OutCell::Text(text_at(&chunk, o.record, r, path)),
+                    });
+                }
+                if is_member {
+                    out.member_out.push((seq, cells));
+                } else {
+                    out.group_out.push((seq, cells));
+                }
+            }
+        }
+    }
+    let _ = (cx.plan, &cx.gname, &cx.mname);
+    out
+}
+
+/// Writes rows in input order: directly when they come in order, otherwise
+/// buffered and sorted at the end.
+struct OrderedSink {
+    writer: Option<Box<dyn RowWriter>>,
+    pending: Vec<(u64, Vec<OutCell>)>,
+    streaming: bool,
+    rows: u64,
+}
+
+impl OrderedSink {
+    fn push(&mut self, seq: u64, cells: Vec<OutCell>) -> Result<(), FileError> {
+        self.rows += 1;
+        if self.streaming {
+            if let Some(w) = self.writer.as_mut() {
+                w.write_row(&cells)?;
+            }
+        } else {
+            self.pending.push((seq, cells));
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<u64, FileError> {
+        self.pending.sort_by_key(|(s, _)| *s);
+        if let Some(mut w) = self.writer.take() {
+            for (_, c) in &self.pending {
+                w.write_row(c)?;
+            }
+            w.finish()?;
+        }
+        Ok(self.rows)
+    }
+}
+
+fn temp_dir_for(out: &Path) -> Result<PathBuf, RunError> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| RunError::Output(format!("{}: {e}", parent.display())))?;
+    let base = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
+    let dir = tempfile::Builder::new()
+        .prefix(&format!(".{base}.weft-tmp-"))
+        .tempdir_in(&parent)
+        .map_err(|e| RunError::Output(format!("cannot create a temporary directory in {}: {e}", parent.display())))?;
+    // Keep it until we rename its files; it is removed at the end.
+    Ok(dir.keep())
+}
+
+/// Run a population through an engine.
+pub fn run(ir: &Ir, bound: &Bound, eval: &dyn ChunkEval, opts: &RunOptions, progress: &dyn Progress) -> Result<RunReport, RunError> {
+    let prog = &ir.hir;
+    let plan = plan_for(ir)?;
+    let schemas = InputSchema::all(prog);
+    let gs = schemas.get(plan.group.0 as usize).ok_or_else(|| RunError::Usage("no group record".into()))?;
+    let ms = plan.member.as_ref().and_then(|(m, _)| schemas.get(*m as usize));
+    let find = |s: &InputSchema| -> Result<&InputFile, RunError> {
+        opts.inputs
+            .iter()
+            .find(|f| f.input == s.input)
+            .ok_or_else(|| RunError::Usage(format!("the policy reads `{}`: give it with `--{} FILE`", s.input, s.input)))
+    };
+    let gfile = find(gs)?;
+    let mfile = match ms {
+        Some(m) => Some(find(m)?),
+        None => None,
+    };
+    for f in &opts.inputs {
+        if f.input != gs.input && ms.map(|m| m.input != f.input).unwrap_or(true) {
+            return Err(RunError::Usage(format!("the policy has no input named `{}`", f.input)));
+        }
+    }
+    // Refuse a non-empty output directory unless forced.
+    if opts.out_dir.exists() {
+        let non_empty = std::fs::read_dir(&opts.out_dir).map(|mut d| d.next().is_some()).unwrap_or(true);
+        if non_empty && !opts.force {
+            return Err(RunError::Usage(format!(
+                "the output directory {} is not empty; use --force to replace its results",
+                opts.out_dir.display()
+            )));
+        }
+    }
+    let gside = Side {
+        schema: gs,
+        file: gfile,
+        name: file_name(&gfile.path),
+    };
+    let mside = match (ms, mfile) {
+        (Some(s), Some(f)) => Some(Side {
+            schema: s,
+            file: f,
+            name: file_name(&f.path),
+        }),
+        _ => None,
+    };
+    let mut report = RunReport {
+        out_dir: opts.out_dir.clone(),
+        ..RunReport::default()
+    };
+    let t0 = Instant::now();
+    let idx = index(prog, &gside, mside.as_ref(), &mut report.warnings)?;
+    report.timings.index = t0.elapsed();
+    report.streamed = idx.ordered;
+    if !idx.ordered {
+        report.warnings.push(format!(
+            "{} is not grouped in the order of {}: every row is read into memory first (memory grows with the population)",
+            mside.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+            gside.name
+        ));
+    }
+    progress.total(idx.group_rows + idx.member_rows);
+
+    let outp = out_plan(ir, &plan);
+    let word = |r: u32| prog.records.get(r as usize).map(|x| x.name.to_lowercase()).unwrap_or_default();
+    let cx = Ctx {
+        ir,
+        bound,
+        plan: &plan,
+        outp: &outp,
+        eval,
+        gs,
+        ms,
+        gname: gside.name.clone(),
+        mname: mside.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+        gword: word(gs.record),
+        mword: ms.map(|m| word(m.record)).unwrap_or_default(),
+    };
+
+    // Output files in a temporary directory.
+    let tmp = temp_dir_for(&opts.out_dir)?;
+    let cleanup = |e: RunError| -> RunError {
+        let _ = std::fs::remove_dir_all(&tmp);
+        e
+    };
+    let ext = opts.out_format.extension();
+    let mut sinks: Vec<OrderedSink> = Vec::new();
+    for (oi, o) in ir.outputs.iter().enumerate() {
+        let cols: Vec<(String, OutType)> = o.columns.iter().map(|c| (c.name.clone(), out_type(&c.ty))).collect();
+        let path = tmp.join(format!("{}.{ext}", o.name));
+        let w = open_writer(&path, opts.out_format, &cols).map_err(|e| cleanup(e.into()))?;
+        let is_member = ms.map(|m| m.record == o.record).unwrap_or(false);
+        sinks.push(OrderedSink {
+            writer: Some(w),
+            pending: Vec::new(),
+            streaming: idx.ordered || !is_member,
+            rows: 0,
+        });
+        let _ = oi;
+    }
+    let mut gerrs: Vec<ErrorRow> = Vec::new();
+    let mut merrs: Vec<ErrorRow> = Vec::new();
+    let mut summary = Summary::new(ir);
+
+    let threads = rayon::current_num_threads().max(1);
+    let batch_groups_target = opts.chunk_rows.max(1);
+    let mut stats_eval_g = 0u64;
+    let mut stats_eval_m = 0u64;
+    let limit = opts.max_errors;
+    let mut rejected_total = 0u64;
+
+    // Readers.
+    let (mut grdr, gmap) = open_checked(&gside, &mut Vec::new()).map_err(cleanup)?;
+    let mut mreader = match &mside {
+        Some(m) => Some(open_checked(m, &mut Vec::new()).map_err(cleanup)?),
+        None => None,
+    };
+    let link_col = ms.and_then(|m| m.columns.iter().position(|c| matches!(c.kind, ColKind::Link { .. })));
+    let mut grow = Row::default();
+    let mut mrow = Row::default();
+    let mut mseq = 0u64;
+    let mut gseq = 0u64;
+    // In memory mode: every member first, bucketed by group.
+    let mut buckets: HashMap<u64, Vec<Parsed>> = HashMap::new();
+    // Streaming: a member read ahead that belongs to a later group.
+    let mut ahead: Option<(Option<u64>, Parsed)> = None;
+    let mut members_done = false;
+
+    let parse_member = |mrow: &Row, mseq: u64, map: &[usize]| -> (Option<u64>, Parsed) {
+        let Some(ms) = ms else {
+            return (None, parse_row(prog, gs, map, mrow, mseq));
+        };
+        let mut p = parse_row(prog, ms, map, mrow, mseq);
+        let key_hash = hash_id(&p.id);
+        let link_text = link_col.and_then(|c| match p.vals.get(c) {
+            Some(Val::Text(s)) => Some(s.clone()),
+            _ => None,
+        });
+        let lh = link_text.as_deref().map(hash_id);
+        let gs_seq = lh.and_then(|h| idx.group_of(h));
+        if idx.dup_members.contains(&key_hash) && !p.id.is_empty() {
+            let col = ms.key.and_then(|k| ms.columns.get(k)).map(|c| c.name.clone()).unwrap_or_default();
+            let order = ms.key.and_then(|k| map.get(k).copied()).unwrap_or(0);
+            if p.error.as_ref().map(|e| order <= e.order).unwrap_or(true) {
+                p.error = Some(RowError {
+                    column: col.clone(),
+                    message: format!("duplicate {col}"),
+                    order,
+                });
+            }
+        }
+        (gs_seq, p)
+    };
+
+    let t_read = Instant::now();
+    let mut read_time = Duration::ZERO;
+    let mut eval_wall = Duration::ZERO;
+    let mut eval_cpu = Duration::ZERO;
+    let mut write_time = Duration::ZERO;
+    let _ = t_read;
+
+    // Unknown-group members are rejected alone.
+    let unknown_member = |p: &Parsed, mside: &Side<'_>, map: &[usize], link_col: Option<usize>| -> ErrorRow {
+        let col = link_col.and_then(|c| mside.schema.columns.get(c)).map(|c| c.name.clone()).unwrap_or_default();
+        let text = link_col.and_then(|c| match p.vals.get(c) {
+            Some(Val::Text(s)) => Some(s.clone()),
+            _ => None,
+        });
+        let text = text.unwrap_or_default();
+        let dup = idx.dup_groups.contains(&hash_id(&text));
+        let link_order = link_col.and_then(|c| map.get(c).copied()).unwrap_or(0);
+        // An earlier column's own error wins.
+        if let Some(e) = &p.error {
+            if e.order < link_order || dup {
+                if !dup {
+                    return ErrorRow { seq: p.seq, line: p.line, id: p.id.clone(), column: e.column.clone(), message: e.message.clone() };
+                }
+            }
+        }
+        if dup {
+            if let Some(e) = &p.error {
+                return ErrorRow { seq: p.seq, line: p.line, id: p.id.clone(), column: e.column.clone(), message: e.message.clone() };
+            }
+            let gword = cx.gword.clone();
+            let key = gs.key.and_then(|k| gs.columns.get(k)).map(|c| c.name.clone()).unwrap_or_default();
+            return ErrorRow {
+                seq: p.seq,
+                line: p.line,
+                id: p.id.clone(),
+                column: String::new(),
+                message: format!("{gword} {text} rejected: {key} duplicate {key}"),
+            };
+        }
+        ErrorRow {
+            seq: p.seq,
+            line: p.line,
+            id: p.id.clone(),
+            column: col,
+            message: format!("unknown {} {text}", cx.gword),
+        }
+    };
+
+    if !idx.ordered {
+        if let (Some((rdr, map)), Some(mside)) = (mreader.as_mut(), mside.as_ref()) {
+            let t = Instant::now();
+            while rdr.next_row(&mut mrow).map_err(|e| cleanup(e.into()))? {
+                let (g, p) = parse_member(&mrow, mseq, map);
+                mseq += 1;
+                match g {
+                    Some(g) => buckets.entry(g).or_default().push(p),
+                    None => {
+                        merrs.push(unknown_member(&p, mside, map, link_col));
+                    }
+                }
+            }
+            members_done = true;
+            read_time += t.elapsed();
+        }
+    }
+
+    let mut batch: Vec<Vec<Group>> = Vec::new();
+    let mut current: Vec<Group> = Vec::new();
+    let mut current_members = 0usize;
+    let mut done = false;
+    while !done {
+        let t = Instant::now();
+        // Fill a batch of chunks.
+        while batch.len() < threads * 2 {
+            let got = grdr.next_row(&mut grow).map_err(|e| cleanup(e.into()))?;
+            if !got {
+                done = true;
+                break;
+            }
+            let mut row = parse_row(prog, gs, &gmap, &grow, gseq);
+            let this = gseq;
+            gseq += 1;
+            let kh = hash_id(&row.id);
+            if idx.dup_groups.contains(&kh) && !row.id.is_empty() {
+                let col = gs.key.and_then(|k| gs.columns.get(k)).map(|c| c.name.clone()).unwrap_or_default();
+                let order = gs.key.and_then(|k| gmap.get(k).copied()).unwrap_or(0);
+                if row.error.as_ref().map(|e| order <= e.order).unwrap_or(true) {
+                    row.error = Some(RowError {
+                        column: col.clone(),
+                        message: format!("duplicate {col}"),
+                        order,
+                    });
+                }
+            }
+            // Its members.
+            let mut members = Vec::new();
+            if idx.ordered {
+                if let (Some((rdr, map)), Some(mside)) = (mreader.as_mut(), mside.as_ref()) {
+                    loop {
+                        let next = match ahead.take() {
+                            Some(x) => Some(x),
+                            None if members_done => None,
+                            None => {
+                                if rdr.next_row(&mut mrow).map_err(|e| cleanup(e.into()))? {
+                                    let x = parse_member(&mrow, mseq, map);
+                                    mseq += 1;
+                                    Some(x)
+                                } else {
+                                    members_done = true;
+                                    None
+                                }
+                            }
+                        };
+                        let Some((g, p)) = next else { break };
+                        match g {
+                            None => merrs.push(unknown_member(&p, mside, map, link_col)),
+                            Some(g) if g == this => members.push(p),
+                            Some(g) if g > this => {
+                                ahead = Some((Some(g), p));
+                                break;
+                            }
+                            // Cannot happen when the index found the file ordered.
+                            Some(_) => merrs.push(unknown_member(&p, mside, map, link_col)),
+                        }
+                    }
+                }
+            } else {
+                members = buckets.remove(&this).unwrap_or_default();
+            }
+            current_members += members.len().max(1);
+            current.push(Group { row, members });
+            if current_members >= batch_groups_target {
+                batch.push(std::mem::take(&mut current));
+                current_members = 0;
+            }
+        }
+        if done && !current.is_empty() {
+            batch.push(std::mem::take(&mut current));
+        }
+        if done {
+            // Members after the last group, or of groups that do not exist.
+            if let (Some((rdr, map)), Some(mside)) = (mreader.as_mut(), mside.as_ref()) {
+                if let Some((_, p)) = ahead.take() {
+                    merrs.push(unknown_member(&p, mside, map, link_col));
+                }
+                while !members_done && rdr.next_row(&mut mrow).map_err(|e| cleanup(e.into()))? {
+                    let (_, p) = parse_member(&mrow, mseq, map);
+                    mseq += 1;
+                    merrs.push(unknown_member(&p, mside, map, link_col));
+                }
+                members_done = true;
+            }
+        }
+        read_time += t.elapsed();
+        if batch.is_empty() {
+            continue;
+        }
+        // Evaluate the batch in parallel.
+        let t = Instant::now();
+        let chunks = std::mem::take(&mut batch);
+        let outcomes: Vec<Outcome> = chunks.into_par_iter().map(|groups| process(&cx, groups)).collect();
+        eval_wall += t.elapsed();
+        // Write in order.
+        let t = Instant::now();
+        let mut n_rows = 0u64;
+        for o in outcomes {
+            eval_cpu += o.eval_cpu;
+            stats_eval_g += o.evaluated_groups;
+            stats_eval_m += o.evaluated_members;
+            n_rows += o.group_out.len() as u64 + o.member_out.len() as u64 + o.group_errors.len() as u64 + o.member_errors.len() as u64;
+            rejected_total += (o.group_errors.len() + o.member_errors.len()) as u64;
+            for (seq, cells) in o.group_out {
+                for (oi, out) in ir.outputs.iter().enumerate() {
+                    if out.record == gs.record {
+                        summary.add(ir, oi, &cells);
+                        if let Some(s) = sinks.get_mut(oi) {
+                            s.push(seq, cells.clone()).map_err(|e| cleanup(e.into()))?;
+                        }
+                    }
+                }
+            }
+            for (seq, cells) in o.member_out {
+                for (oi, out) in ir.outputs.iter().enumerate() {
+                    if ms.map(|m| m.record == out.record).unwrap_or(false) {
+                        summary.add(ir, oi, &cells);
+                        if let Some(s) = sinks.get_mut(oi) {
+                            s.push(seq, cells.clone()).map_err(|e| cleanup(e.into()))?;
+                        }
+                    }
+                }
+            }
+            gerrs.extend(o.group_errors);
+            merrs.extend(o.member_errors);
+        }
+        write_time += t.elapsed();
+        progress.advance(n_rows);
+        if let Some(l) = limit {
+            let total = rejected_total + merrs.len() as u64 - merrs.len().min(rejected_total as usize) as u64;
+            let _ = total;
+            let so_far = (gerrs.len() + merrs.len()) as u64;
+            if so_far > l {
+                return Err(cleanup(RunError::Stopped { errors: so_far, limit: l }));
+            }
+        }
+    }
+    if let Some(l) = limit {
+        let so_far = (gerrs.len() + merrs.len()) as u64;
+        if so_far > l {
+            return Err(cleanup(RunError::Stopped { errors: so_far, limit: l }));
+        }
+    }
+
+    // Finish outputs and errors.
+    let t = Instant::now();
+    let mut out_rows = Vec::new();
+    for (oi, s) in sinks.into_iter().enumerate() {
+        let n = s.finish().map_err(|e| cleanup(e.into()))?;
+        out_rows.push((format!("{}.{ext}", ir.outputs[oi].name), n));
+    }
+    gerrs.sort_by_key(|e| e.seq);
+    merrs.sort_by_key(|e| e.seq);
+    let err_cols: Vec<(String, OutType)> = ["file", "line", "record_id", "column", "message"]
+        .iter()
+        .map(|c| (c.to_string(), if *c == "line" { OutType::Int } else { OutType::Text }))
+        .collect();
+    let err_name = format!("errors.{ext}");
+    let mut ew = open_writer(&tmp.join(&err_name), opts.out_format, &err_cols).map_err(|e| cleanup(e.into()))?;
+    let mname = mside.as_ref().map(|m| m.name.clone()).unwrap_or_default();
+    for (file, list) in [(gside.name.clone(), &gerrs), (mname, &merrs)] {
+        for e in list {
+            ew.write_row(&[
+                OutCell::Text(file.clone()),
+                OutCell::Int(e.line as i64),
+                OutCell::Text(e.id.clone()),
+                OutCell::Text(e.column.clone()),
+                OutCell::Text(e.message.clone()),
+            ])
+            .map_err(|e| cleanup(e.into()))?;
+        }
+    }
+    ew.finish().map_err(|e| cleanup(e.into()))?;
+    out_rows.push((err_name.clone(), (gerrs.len() + merrs.len()) as u64));
+
+    // Counts.
+    report.files.push(FileCounts {
+        input: gs.input.clone(),
+        file: gside.name.clone(),
+        rows: idx.group_rows,
+        evaluated: stats_eval_g,
+        rejected: gerrs.len() as u64,
+    });
+    if let (Some(m), Some(side)) = (ms, mside.as_ref()) {
+        report.files.push(FileCounts {
+            input: m.input.clone(),
+            file: side.name.clone(),
+            rows: idx.member_rows,
+            evaluated: stats_eval_m,
+            rejected: merrs.len() as u64,
+        });
+    }
+    let accounted: u64 = report.files.iter().map(|f| f.evaluated + f.rejected).sum();
+    let total: u64 = report.files.iter().map(|f| f.rows).sum();
+    if accounted != total {
+        return Err(cleanup(RunError::Output(format!(
+            "internal error: {total} rows read but {accounted} accounted for"
+        ))));
+    }
+
+    // Manifest, then move everything into place.
+    let manifest = crate::manifest::manifest(ir, bound, opts, &idx.group_sha, &idx.member_sha, &report, &out_rows);
+    let mtext = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+    std::fs::write(tmp.join("manifest.json"), mtext + "\n").map_err(|e| cleanup(RunError::Output(e.to_string())))?;
+    std::fs::create_dir_all(&opts.out_dir).map_err(|e| cleanup(RunError::Output(format!("{}: {e}", opts.out_dir.display()))))?;
+    // An old manifest first: while files are replaced the directory is not
+    // a complete run.
+    let old = opts.out_dir.join("manifest.json");
+    if old.exists() {
+        std::fs::remove_file(&old).map_err(|e| cleanup(RunError::Output(e.to_string())))?;
+    }
+    for (name, _) in &out_rows {
+        std::fs::rename(tmp.join(name), opts.out_dir.join(name)).map_err(|e| cleanup(RunError::Output(format!("cannot move {name} into place: {e}"))))?;
+    }
+    std::fs::rename(tmp.join("manifest.json"), &old).map_err(|e| cleanup(RunError::Output(format!("cannot move manifest.json into place: {e}"))))?;
+    let _ = std::fs::remove_dir_all(&tmp);
+    write_time += t.elapsed();
+
+    report.timings.read = read_time;
+    report.timings.eval = eval_wall;
+    report.timings.eval_cpu = eval_cpu;
+    report.timings.write = write_time;
+    report.summary = summary;
+    Ok(report)
+}
+
+/// The result of evaluating rows held in memory ([`run_in_memory`]).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryResult {
+    /// Per output: its rows, in input order.
+    pub outputs: Vec<Vec<Vec<OutCell>>>,
+    /// `(input, line, record_id, column, message)`, group rows first.
+    pub errors: Vec<(String, u64, String, String, String)>,
+}
+
+/// Evaluate a few records given as rows (for `weft eval` and the embedding
+/// API): the same validation, grouping, checks and evaluation as [`run`],
+/// without files. `line` of each row is its position (1-based).
+pub fn run_in_memory(
+    ir: &Ir,
+    bound: &Bound,
+    eval: &dyn ChunkEval,
+    group: (&[String], &[Row]),
+    members: Option<(&[String], &[Row])>,
+) -> Result<MemoryResult, RunError> {
+    let prog = &ir.hir;
+    let plan = plan_for(ir)?;
+    let schemas = InputSchema::all(prog);
+    let gs = schemas.get(plan.group.0 as usize).ok_or_else(|| RunError::Usage("no group record".into()))?;
+    let ms = plan.member.as_ref().and_then(|(m, _)| schemas.get(*m as usize));
+    let gmap = header_map(gs, group.0).map_err(|columns| RunError::MissingColumns { file: gs.input.clone(), columns })?;
+    let mut groups: Vec<Group> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, r) in group.1.iter().enumerate() {
+        let p = parse_row(prog, gs, &gmap, r, i as u64);
+        *seen.entry(p.id.clone()).or_insert(0) += 1;
+        groups.push(Group { row: p, members: Vec::new() });
+    }
+    let key_col = |s: &InputSchema| s.key.and_then(|k| s.columns.get(k)).map(|c| c.name.clone()).unwrap_or_default();
+    for g in groups.iter_mut() {
+        if seen.get(&g.row.id).copied().unwrap_or(0) > 1 {
+            let col = key_col(gs);
+            g.row.error = Some(RowError { column: col.clone(), message: format!("duplicate {col}"), order: 0 });
+        }
+    }
+    let mut errors = Vec::new();
+    let gword = prog.records.get(gs.record as usize).map(|r| r.name.to_lowercase()).unwrap_or_default();
+    if let (Some(ms), Some((mh, mrows))) = (ms, members) {
+        let mmap = header_map(ms, mh).map_err(|columns| RunError::MissingColumns { file: ms.input.clone(), columns })?;
+        let link = ms.columns.iter().position(|c| matches!(c.kind, ColKind::Link { .. }));
+        let mut mseen: HashMap<String, usize> = HashMap::new();
+        let parsed: Vec<Parsed> = mrows.iter().enumerate().map(|(i, r)| parse_row(prog, ms, &mmap, r, i as u64)).collect();
+        for p in &parsed {
+            *mseen.entry(p.id.clone()).or_insert(0) += 1;
+        }
+        for mut p in parsed {
+            if mseen.get(&p.id).copied().unwrap_or(0) > 1 {
+                let col = key_col(ms);
+                p.error = Some(RowError { column: col.clone(), message: format!("duplicate {col}"), order: 0 });
+            }
+            let target = link.and_then(|c| match p.vals.get(c) {
+                Some(Val::Text(s)) => Some(s.clone()),
+                _ => None,
+            });
+            let gi = target.as_ref().and_then(|t| groups.iter().position(|g| g.row.id == *t));
+            match gi {
+                Some(gi) if seen.get(&groups[gi].row.id).copied().unwrap_or(0) == 1 => groups[gi].members.push(p),
+                _ => {
+                    let col = link.and_then(|c| ms.columns.get(c)).map(|c| c.name.clone()).unwrap_or_default();
+                    let t = target.unwrap_or_default();
+                    errors.push((ms.input.clone(), p.line, p.id.clone(), col, format!("unknown {gword} {t}")));
+                }
+            }
+        }
+    }
+    let outp = out_plan(ir, &plan);
+    let word = |r: u32| prog.records.get(r as usize).map(|x| x.name.to_lowercase()).unwrap_or_default();
+    let cx = Ctx {
+        ir,
+        bound,
+        plan: &plan,
+        outp: &outp,
+        eval,
+        gs,
+        ms,
+        gname: gs.input.clone(),
+        mname: ms.map(|m| m.input.clone()).unwrap_or_default(),
+        gword: word(gs.record),
+        mword: ms.map(|m| word(m.record)).unwrap_or_default(),
+    };
+    let o = process(&cx, groups);
+    let mut outputs: Vec<Vec<(u64, Vec<OutCell>)>> = vec![Vec::new(); ir.outputs.len()];
+    for (oi, out) in ir.outputs.iter().enumerate() {
+        if out.record == gs.record {
+            outputs[oi].extend(o.group_out.iter().cloned());
+        } else if ms.map(|m| m.record == out.record).unwrap_or(false) {
+            outputs[oi].extend(o.member_out.iter().cloned());
+        }
+    }
+    let mut gerrs = o.group_errors;
+    gerrs.sort_by_key(|e| e.seq);
+    let mut merrs = o.member_errors;
+    merrs.sort_by_key(|e| e.seq);
+    let mut all = Vec::new();
+    for e in gerrs {
+        all.push((gs.input.clone(), e.line, e.id, e.column, e.message));
+    }
+    let mut rest: Vec<(String, u64, String, String, String)> = merrs
+        .into_iter()
+        .map(|e| (ms.map(|m| m.input.clone()).unwrap_or_default(), e.line, e.id, e.column, e.message))
+        .collect();
+    rest.extend(errors);
+    rest.sort_by_key(|e| e.1);
+    all.extend(rest);
+    Ok(MemoryResult {
+        outputs: outputs
+            .into_iter()
+            .map(|mut v| {
+                v.sort_by_key(|(s, _)| *s);
+                v.into_iter().map(|(_, c)| c).collect()
+            })
+            .collect(),
+        errors: all,
+    })
+}
