@@ -115,11 +115,7 @@ pub fn check_assertions(ir: &Ir, sources: &SourceMap) -> Vec<Diagnostic> {
                         }
                         let mut d = mk(format!("assertion `{}` fails for `{}`{key_s} in the version from {when}", a.name, pd.name));
                         d = match shown {
-                            Some((span, lv, rv)) => {
-                                let text = sources.slice(span);
-                                d.with_label(span, format!("false here: the left side is {lv}, the right side {rv}"))
-                                    .with_note(format!("`{text}`"))
-                            }
+                            Some((span, lv, rv)) => d.with_label(span, format!("false: the left side is {lv}, the right side {rv}")),
                             None => d.with_label(a.span, "false"),
                         };
                         d = d.with_note(format!("{version_at}: the version from {when}"));

@@ -31,9 +31,12 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// The span of a pair, without the whitespace pest may leave at its end.
     fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
-        Span::new(self.file, self.base + s.start(), self.base + s.end())
+        let text = s.as_str();
+        let trimmed = text.trim_end().len();
+        Span::new(self.file, self.base + s.start(), self.base + s.start() + trimmed)
     }
 
     fn err(&mut self, d: Diagnostic) {
