@@ -1,1 +1,430 @@
-//! placeholder
+//! The cranelift JIT: native code for a bound Weft program.
+//!
+//! [`JitProgram::compile`] turns every instance that a [`Bound`] program
+//! can reach into one native function, and [`JitProgram::eval_chunk`] /
+//! [`JitProgram::eval_insts`] run them with exactly the meaning of the
+//! reference interpreter (`weft-interp`): the same values, the same lazy
+//! evaluation order, and for a failure the same [`EvalError`] (kind,
+//! instance, row and sentence). Nothing falls back to the interpreter:
+//! every IR node kind compiles, and what cannot be compiled is a
+//! [`JitError`].
+//!
+//! # Code generation scheme
+//!
+//! **What is baked in.** The formula version of each instance and the
+//! dates of the contexts (the evaluation date, prior-year ends) are
+//! constants in the code. Parameter values are not: they are read at run
+//! time from the [`Bound`] given to each evaluation, so a parameter overlay
+//! needs no recompilation — only another evaluation date does (see
+//! [`JitProgram::fits`]).
+//!
+//! **Calling convention.** Every instance `i` becomes a function
+//! `inst_i(ctx: *mut Ctx, row: i64) -> (value: i64, err: i64)` in the
+//! host's C calling convention (two results: `rax`/`rdx` on x86-64).
+//! `err` is 0 on success, otherwise the 1-based id of an error recorded in
+//! the context. Instances call each other directly. Rust enters generated
+//! code through one trampoline, `entry(ctx, fn, row) -> err`, that calls
+//! `fn` indirectly and leaves the value in `ctx.out`, so Rust never relies
+//! on how two results are returned.
+//!
+//! **Context and memo layout.** The context (see `runtime.rs`) begins with
+//! machine words generated code reads at fixed offsets: a helper status
+//! word, the trampoline's result, and pointers to the memo descriptors,
+//! the memo states, the memo values, the column descriptors and the
+//! parameter descriptors. The memo is two flat arrays shared by all
+//! instances: instance `i` owns entries `base[i] .. base[i] + rows[i]`
+//! (one entry for an instance without a record), with a state byte
+//! (unset, busy, done, failed) and an `i64` holding the value — or, when
+//! failed, the error id, so a memoised error is returned again to later
+//! callers exactly as the interpreter does. Each function starts with the
+//! memo check (`row < rows[i]`, else the interpreter's "row out of range";
+//! done → return the value; failed → return the error; busy → "a rule
+//! depends on itself"), marks the entry busy, evaluates the body with its
+//! frame slots in SSA variables (slot 0 = the row), and stores the result.
+//! All per-evaluation state lives in the context, so one compiled program
+//! serves any number of threads at once.
+//!
+//! **Error exit.** A failing operation branches to a cold block of its
+//! function that calls the `weft_jit_raise` helper with a *site* number
+//! (an error kind with its default sentence, one of the interpreter's
+//! internal errors, or a `Fail` node's site), the instance and the row; the
+//! helper records the error and returns its id; the block jumps to the
+//! function's error exit, which memoises the failure and returns the id.
+//! A callee's error id is propagated unchanged, as the interpreter
+//! propagates its `EvalError`.
+//!
+//! **No traps.** Generated code never executes a trapping instruction
+//! (cranelift-jit installs no signal handler, so a trap would kill the
+//! process): checked `+ − ×` use cranelift's overflow-flag instructions,
+//! every division has a divisor known to be neither 0 nor −1, and every
+//! memory access is bounds-checked against a descriptor length (a failed
+//! check leaves the fast path for a helper that finds the interpreter's
+//! exact error). Rounded products `round(a × b ÷ d)` take a fast path when
+//! the 128-bit product fits in 64 bits (`smulhi` agrees with the sign of
+//! `imul`) and otherwise call the interpreter's own 128-bit arithmetic
+//! (`weft_interp::ops`); dates, text, marginal scales and the slow paths of
+//! fields and parameters are Rust helpers too. Helpers report a failure in
+//! the context's status word, checked after each call.
+//!
+//! **Memory.** The machine code lives in a `JITModule` that the program
+//! frees when dropped.
+//!
+//! This crate does no I/O.
+
+mod codegen;
+mod runtime;
+mod sites;
+
+use cranelift_codegen::Context;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::JITModule;
+use cranelift_module::Module;
+use runtime::{Ctx, Info};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use weft_interp::EvalError;
+use weft_interp::batch::{ChunkResult, Plan, member_range};
+use weft_ir::bind::Bound;
+use weft_ir::data::Chunk;
+use weft_ir::{BandsSrc, InstId, Ir, Node, NodeId};
+
+/// Why a program could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JitError {
+    /// Cranelift cannot generate code for this machine.
+    #[error("this machine cannot run generated code: {0}")]
+    UnsupportedHost(String),
+    /// An expression nested deeper than the compiler follows.
+    #[error("the formula of `{name}` (instance {inst}) is nested too deeply to compile")]
+    TooDeep { inst: InstId, name: String },
+    /// Cranelift rejected the generated code (a bug in this crate).
+    #[error("code generation failed: {0}")]
+    Codegen(String),
+    /// The compiler thread could not be started or stopped unexpectedly.
+    #[error("the compiler stopped unexpectedly: {0}")]
+    Crashed(String),
+}
+
+/// The trampoline: `entry(ctx, fn, row) -> err`.
+type Entry = unsafe extern "C" fn(*mut Ctx<'static>, usize, i64) -> i64;
+
+/// Owns the machine code; frees it when dropped.
+struct Code(Mutex<Option<JITModule>>);
+
+impl Drop for Code {
+    fn drop(&mut self) {
+        let module = match self.0.get_mut() {
+            Ok(m) => m.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(m) = module {
+            // SAFETY: the module's code is only reachable through the
+            // `JitProgram` that owns this `Code` (or a compilation that
+            // failed before handing any pointer out); it is being dropped,
+            // so no evaluation is running and no pointer is used again.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+/// A bound program compiled to native code. `Send + Sync`: evaluate it from
+/// any number of threads at once.
+pub struct JitProgram {
+    /// Owns the machine code the pointers below point into.
+    _code: Code,
+    entry: Entry,
+    /// Per instance: the address of its function (0 when not compiled).
+    fns: Vec<usize>,
+    compiled: Vec<bool>,
+    info: Info,
+    as_of: i32,
+    ctx_dates: Vec<i32>,
+    body: Vec<Option<NodeId>>,
+    compile_time: Duration,
+}
+
+impl std::fmt::Debug for JitProgram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JitProgram")
+            .field("functions", &self.compiled.iter().filter(|c| **c).count())
+            .field("as_of", &self.as_of)
+            .field("compile_time", &self.compile_time)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The CLIF of one instance's function, as generated and after cranelift's
+/// optimisations (for snapshot tests and curious readers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clif {
+    pub generated: String,
+    pub optimized: String,
+}
+
+fn build_info(ir: &Ir) -> Info {
+    let mut col_base = Vec::with_capacity(ir.hir.records.len());
+    let mut ncols = 0usize;
+    for r in &ir.hir.records {
+        col_base.push(ncols as u32);
+        ncols += r.fields.len();
+    }
+    let param_keys = ir
+        .param_refs
+        .iter()
+        .map(|pr| ir.hir.params.get(pr.param as usize).map(|p| p.keys.len()).unwrap_or(usize::MAX))
+        .collect();
+    let mut marginal_rows = Vec::new();
+    let mut marginal_table = std::collections::HashMap::new();
+    for (i, n) in ir.nodes.iter().enumerate() {
+        if let Node::Marginal {
+            bands: BandsSrc::Rows(rows),
+            ..
+        } = n
+        {
+            marginal_table.insert(i as NodeId, marginal_rows.len() as u32);
+            marginal_rows.push(rows.iter().map(|(lo, hi, _)| (*lo, *hi)).collect());
+        }
+    }
+    Info {
+        sites: sites::table(ir),
+        col_base,
+        ncols,
+        param_keys,
+        marginal_rows,
+        marginal_table,
+    }
+}
+
+/// Run `f` on a thread with a large stack (code generation recurses over
+/// the expression tree).
+fn on_big_stack<T: Send>(f: impl FnOnce() -> Result<T, JitError> + Send) -> Result<T, JitError> {
+    std::thread::scope(|s| {
+        let h = std::thread::Builder::new()
+            .name("weft-jit".into())
+            .stack_size(256 * 1024 * 1024)
+            .spawn_scoped(s, f)
+            .map_err(|e| JitError::Crashed(e.to_string()))?;
+        h.join()
+            .unwrap_or_else(|_| Err(JitError::Crashed("the code generator panicked".to_string())))
+    })
+}
+
+impl JitProgram {
+    /// Compile every instance `bound` reaches.
+    pub fn compile(ir: &Ir, bound: &Bound) -> Result<JitProgram, JitError> {
+        on_big_stack(|| Self::compile_here(ir, bound))
+    }
+
+    fn compile_here(ir: &Ir, bound: &Bound) -> Result<JitProgram, JitError> {
+        let start = Instant::now();
+        let info = build_info(ir);
+        let mut comp = codegen::Compiler::new(ir, bound, &info)?;
+        let result = Self::generate(&mut comp);
+        let inst_funcs = comp.inst_funcs.clone();
+        let entry_id = comp.entry;
+        // From here on the module is freed on every path.
+        let code = Code(Mutex::new(Some(comp.module)));
+        result?;
+        let mut guard = code.0.lock().map_err(|_| JitError::Crashed("a poisoned lock".into()))?;
+        let Some(module) = guard.as_mut() else {
+            return Err(JitError::Crashed("the module vanished".into()));
+        };
+        module
+            .finalize_definitions()
+            .map_err(|e| JitError::Codegen(format!("finalizing: {e}")))?;
+        let fns: Vec<usize> = inst_funcs
+            .iter()
+            .map(|f| f.map(|id| module.get_finalized_function(id) as usize).unwrap_or(0))
+            .collect();
+        let entry_ptr = module.get_finalized_function(entry_id);
+        drop(guard);
+        // SAFETY: `entry_ptr` is the finalized code of the trampoline,
+        // defined with the signature (i64, i64, i64) -> i64 in the host's
+        // default (C) calling convention; pointers and `usize` are 64 bits
+        // (checked by `Compiler::new`).
+        let entry: Entry = unsafe { std::mem::transmute::<*const u8, Entry>(entry_ptr) };
+        Ok(JitProgram {
+            _code: code,
+            entry,
+            compiled: inst_funcs.iter().map(|f| f.is_some()).collect(),
+            fns,
+            info,
+            as_of: bound.as_of,
+            ctx_dates: bound.ctx_dates.clone(),
+            body: bound.body.clone(),
+            compile_time: start.elapsed(),
+        })
+    }
+
+    fn generate(comp: &mut codegen::Compiler<'_>) -> Result<(), JitError> {
+        let mut ctx = comp.module.make_context();
+        let mut fctx = FunctionBuilderContext::new();
+        for i in 0..comp.inst_funcs.len() {
+            if comp.inst_funcs[i].is_none() {
+                continue;
+            }
+            comp.define_instance(&mut fctx, &mut ctx, i as InstId)?;
+            comp.module.clear_context(&mut ctx);
+        }
+        comp.define_entry(&mut fctx, &mut ctx)?;
+        comp.module.clear_context(&mut ctx);
+        Ok(())
+    }
+
+    /// The CLIF of instance `inst`'s function.
+    pub fn clif(ir: &Ir, bound: &Bound, inst: InstId) -> Result<Clif, JitError> {
+        on_big_stack(|| {
+            let info = build_info(ir);
+            let mut comp = codegen::Compiler::new(ir, bound, &info)?;
+            let mut ctx = Context::new();
+            let mut fctx = FunctionBuilderContext::new();
+            let r = comp.gen_instance(&mut fctx, &mut ctx, inst).and_then(|()| {
+                let generated = ctx.func.display().to_string();
+                ctx.optimize(comp.module.isa(), &mut ControlPlane::default())
+                    .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
+                Ok(Clif {
+                    generated,
+                    optimized: ctx.func.display().to_string(),
+                })
+            });
+            drop(Code(Mutex::new(Some(comp.module))));
+            r
+        })
+    }
+
+    /// How long [`JitProgram::compile`] took.
+    pub fn compile_time(&self) -> Duration {
+        self.compile_time
+    }
+
+    /// Whether `bound` chose the same formulas and dates this program was
+    /// compiled with. Parameter values may differ: they are read from the
+    /// `Bound` of each evaluation. Evaluating with a `Bound` that does not
+    /// fit uses the compiled formulas and dates with its parameters.
+    pub fn fits(&self, bound: &Bound) -> bool {
+        bound.as_of == self.as_of && bound.ctx_dates == self.ctx_dates && bound.body == self.body
+    }
+
+    fn run<'a>(&'a self, ir: &'a Ir, bound: &'a Bound, chunk: &'a Chunk) -> Run<'a> {
+        let ctx = Ctx::new(ir, bound, chunk, &self.info, &self.compiled);
+        Run {
+            prog: self,
+            ir,
+            ctx: Box::into_raw(ctx),
+        }
+    }
+
+    /// Evaluate a chunk for a batch: the contract (and result) of
+    /// [`weft_interp::batch::eval_chunk`]. `bound` must [`fit`](Self::fits).
+    pub fn eval_chunk(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, plan: &Plan) -> ChunkResult {
+        let mut run = self.run(ir, bound, chunk);
+        let groups = chunk.rows(plan.group.0);
+        let members = plan.member.as_ref().map(|(r, _)| chunk.rows(*r)).unwrap_or(0);
+        let mut out = ChunkResult {
+            member_values: plan
+                .member
+                .as_ref()
+                .map(|(_, c)| vec![vec![0; members]; c.len()])
+                .unwrap_or_default(),
+            group_values: vec![vec![0; groups]; plan.group.1.len()],
+            errors: vec![None; groups],
+        };
+        'groups: for g in 0..groups {
+            if let Some((_, cols)) = &plan.member {
+                for m in member_range(ir, chunk, plan, g) {
+                    for (c, inst) in cols.iter().enumerate() {
+                        match run.eval(*inst, m) {
+                            Ok(v) => {
+                                if let Some(slot) = out.member_values.get_mut(c).and_then(|col| col.get_mut(m)) {
+                                    *slot = v;
+                                }
+                            }
+                            Err(e) => {
+                                out.errors[g] = Some(e);
+                                continue 'groups;
+                            }
+                        }
+                    }
+                }
+            }
+            for (c, inst) in plan.group.1.iter().enumerate() {
+                match run.eval(*inst, g) {
+                    Ok(v) => {
+                        if let Some(slot) = out.group_values.get_mut(c).and_then(|col| col.get_mut(g)) {
+                            *slot = v;
+                        }
+                    }
+                    Err(e) => {
+                        out.errors[g] = Some(e);
+                        continue 'groups;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Evaluate instances (each for a row of its record kind) in order with
+    /// one shared memo, like calling the interpreter's `eval_inst` on one
+    /// `Interp` in sequence. Instances whose frames need preset slots
+    /// (assertions over keys) are evaluated with every slot unset: leave
+    /// assertions to the interpreter.
+    pub fn eval_insts(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>> {
+        let mut run = self.run(ir, bound, chunk);
+        insts.iter().map(|(i, r)| run.eval(*i, *r)).collect()
+    }
+}
+
+/// One evaluation: a context with its memo.
+struct Run<'a> {
+    prog: &'a JitProgram,
+    ir: &'a Ir,
+    /// From `Box::into_raw`; freed in `Drop`.
+    ctx: *mut Ctx<'a>,
+}
+
+impl Run<'_> {
+    fn eval(&mut self, inst: InstId, row: usize) -> Result<i64, EvalError> {
+        let f = self.prog.fns.get(inst as usize).copied().unwrap_or(0);
+        let has_entity = self.ir.inst(inst).map(|d| d.entity.is_some()).unwrap_or(false);
+        let r = match i64::try_from(row) {
+            Ok(r) => r,
+            // No record has that many rows; an instance without one
+            // ignores the row.
+            Err(_) if has_entity => return Err(runtime::not_runnable(self.ir, inst, row)),
+            Err(_) => 0,
+        };
+        if f == 0 {
+            return Err(runtime::not_runnable(self.ir, inst, row));
+        }
+        // SAFETY: `self.ctx` is a live context built for this program
+        // (descriptor arrays sized from its compile-time tables), used by
+        // this thread only; `f` is the finalized code of an instance
+        // function of the same module, which `self.prog` keeps alive.
+        let e = unsafe { (self.prog.entry)(self.ctx.cast::<Ctx<'static>>(), f, r) };
+        // SAFETY: generated code has returned; nothing else uses the context.
+        let ctx = unsafe { &*self.ctx };
+        if e == 0 { Ok(ctx.out) } else { Err(ctx.rt.error(e)) }
+    }
+}
+
+impl Drop for Run<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `ctx` came from `Box::into_raw` in `JitProgram::run` and
+        // is freed only here.
+        drop(unsafe { Box::from_raw(self.ctx) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn programs_are_send_and_sync() {
+        assert_send_sync::<JitProgram>();
+    }
+}

@@ -1,0 +1,1352 @@
+//! IR → CLIF: one native function per bound instance, plus an entry
+//! trampoline. See the crate documentation for the scheme.
+
+use crate::JitError;
+use crate::runtime::{self as rt, Info};
+use crate::sites::{self, Internal};
+use cranelift_codegen::Context;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::{I8, I64};
+use cranelift_codegen::ir::{
+    AbiParam, Block, BlockArg, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
+    UserFuncName, Value,
+};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{FuncId, Linkage, Module};
+use std::collections::HashMap;
+use weft_ir::bind::Bound;
+use weft_ir::{AggKind, ArithOp, BandsSrc, Builtin, CmpOp, ErrKind, InstId, Ir, Node, NodeId, TextRef};
+use weft_syntax::num::MICRO;
+
+/// Deepest expression nesting compiled (the compiler recurses on a thread
+/// with a large stack).
+pub(crate) const MAX_DEPTH: usize = 20_000;
+
+/// The Rust helpers generated code calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum H {
+    Raise,
+    Field,
+    IsSet,
+    Members,
+    Param,
+    Text,
+    TextEq,
+    MulRound,
+    DivRound,
+    AddDays,
+    AddMonths,
+    Builtin,
+    RoundTo,
+    BandsInfo,
+    MarginalParam,
+    MarginalRows,
+}
+
+const HELPERS: [H; 16] = [
+    H::Raise,
+    H::Field,
+    H::IsSet,
+    H::Members,
+    H::Param,
+    H::Text,
+    H::TextEq,
+    H::MulRound,
+    H::DivRound,
+    H::AddDays,
+    H::AddMonths,
+    H::Builtin,
+    H::RoundTo,
+    H::BandsInfo,
+    H::MarginalParam,
+    H::MarginalRows,
+];
+
+impl H {
+    fn name(self) -> &'static str {
+        match self {
+            H::Raise => "weft_jit_raise",
+            H::Field => "weft_jit_field",
+            H::IsSet => "weft_jit_isset",
+            H::Members => "weft_jit_members",
+            H::Param => "weft_jit_param",
+            H::Text => "weft_jit_text",
+            H::TextEq => "weft_jit_text_eq",
+            H::MulRound => "weft_jit_mul_round",
+            H::DivRound => "weft_jit_div_round",
+            H::AddDays => "weft_jit_add_days",
+            H::AddMonths => "weft_jit_add_months",
+            H::Builtin => "weft_jit_builtin",
+            H::RoundTo => "weft_jit_round_to",
+            H::BandsInfo => "weft_jit_bands_info",
+            H::MarginalParam => "weft_jit_marginal_param",
+            H::MarginalRows => "weft_jit_marginal_rows",
+        }
+    }
+
+    /// Number of parameters, the context included.
+    fn arity(self) -> usize {
+        match self {
+            H::Raise => 4,
+            H::Field | H::IsSet => 4,
+            H::Members => 3,
+            H::Param => 4,
+            H::Text => 5,
+            H::TextEq => 3,
+            H::MulRound | H::DivRound => 5,
+            H::AddDays => 3,
+            H::AddMonths => 4,
+            H::Builtin => 4,
+            H::RoundTo => 3,
+            H::BandsInfo => 3,
+            H::MarginalParam => 5,
+            H::MarginalRows => 6,
+        }
+    }
+
+    fn addr(self) -> *const u8 {
+        match self {
+            H::Raise => rt::h_raise as *const u8,
+            H::Field => rt::h_field as *const u8,
+            H::IsSet => rt::h_isset as *const u8,
+            H::Members => rt::h_members as *const u8,
+            H::Param => rt::h_param as *const u8,
+            H::Text => rt::h_text as *const u8,
+            H::TextEq => rt::h_text_eq as *const u8,
+            H::MulRound => rt::h_mul_round as *const u8,
+            H::DivRound => rt::h_div_round as *const u8,
+            H::AddDays => rt::h_add_days as *const u8,
+            H::AddMonths => rt::h_add_months as *const u8,
+            H::Builtin => rt::h_builtin as *const u8,
+            H::RoundTo => rt::h_round_to as *const u8,
+            H::BandsInfo => rt::h_bands_info as *const u8,
+            H::MarginalParam => rt::h_marginal_param as *const u8,
+            H::MarginalRows => rt::h_marginal_rows as *const u8,
+        }
+    }
+}
+
+/// Memory flags: descriptors and context fields never change during an
+/// evaluation and are always readable.
+fn ro_fixed() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
+/// Data that does not change during an evaluation, read behind a check.
+fn ro() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly()
+}
+
+fn rw() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// A module being built: declarations of helpers, instances and the entry.
+pub(crate) struct Compiler<'a> {
+    pub module: JITModule,
+    ir: &'a Ir,
+    bound: &'a Bound,
+    info: &'a Info,
+    inst_sig: Signature,
+    pub inst_funcs: Vec<Option<FuncId>>,
+    helper_funcs: Vec<FuncId>,
+    pub entry: FuncId,
+}
+
+fn module_err(what: &str, e: impl std::fmt::Display) -> JitError {
+    JitError::Codegen(format!("{what}: {e}"))
+}
+
+impl<'a> Compiler<'a> {
+    pub fn new(ir: &'a Ir, bound: &'a Bound, info: &'a Info) -> Result<Compiler<'a>, JitError> {
+        let mut fb = settings::builder();
+        let set = |fb: &mut settings::Builder, k: &str, v: &str| fb.set(k, v).map_err(|e| module_err("a cranelift setting", e));
+        set(&mut fb, "opt_level", "speed")?;
+        set(&mut fb, "use_colocated_libcalls", "false")?;
+        set(&mut fb, "is_pic", "false")?;
+        set(&mut fb, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+        let isa_builder = cranelift_native::builder().map_err(|e| JitError::UnsupportedHost(e.to_string()))?;
+        let isa = isa_builder
+            .finish(settings::Flags::new(fb))
+            .map_err(|e| module_err("the target", e))?;
+        if isa.pointer_type() != I64 {
+            return Err(JitError::UnsupportedHost("pointers are not 64 bits wide".to_string()));
+        }
+        let call_conv = isa.default_call_conv();
+        let mut jb = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
+        for h in HELPERS {
+            jb.symbol(h.name(), h.addr());
+        }
+        let mut module = JITModule::new(jb);
+        let mut helper_funcs = Vec::new();
+        for h in HELPERS {
+            let mut sig = Signature::new(call_conv);
+            for _ in 0..h.arity() {
+                sig.params.push(AbiParam::new(I64));
+            }
+            sig.returns.push(AbiParam::new(I64));
+            let id = module
+                .declare_function(h.name(), Linkage::Import, &sig)
+                .map_err(|e| module_err("declaring a helper", e))?;
+            helper_funcs.push(id);
+        }
+        let mut inst_sig = Signature::new(call_conv);
+        inst_sig.params.push(AbiParam::new(I64));
+        inst_sig.params.push(AbiParam::new(I64));
+        inst_sig.returns.push(AbiParam::new(I64));
+        inst_sig.returns.push(AbiParam::new(I64));
+        let mut inst_funcs = vec![None; ir.instances.len()];
+        for (i, slot) in inst_funcs.iter_mut().enumerate() {
+            if bound.body.get(i).copied().flatten().is_none() {
+                continue;
+            }
+            let id = module
+                .declare_function(&format!("inst{i}"), Linkage::Local, &inst_sig)
+                .map_err(|e| module_err("declaring an instance", e))?;
+            *slot = Some(id);
+        }
+        let mut entry_sig = Signature::new(call_conv);
+        for _ in 0..3 {
+            entry_sig.params.push(AbiParam::new(I64));
+        }
+        entry_sig.returns.push(AbiParam::new(I64));
+        let entry = module
+            .declare_function("entry", Linkage::Local, &entry_sig)
+            .map_err(|e| module_err("declaring the entry", e))?;
+        Ok(Compiler {
+            module,
+            ir,
+            bound,
+            info,
+            inst_sig,
+            inst_funcs,
+            helper_funcs,
+            entry,
+        })
+    }
+
+    /// Generate the CLIF of instance `inst` into `ctx.func`.
+    pub fn gen_instance(&mut self, fctx: &mut FunctionBuilderContext, ctx: &mut Context, inst: InstId) -> Result<(), JitError> {
+        let Some(fid) = self.inst_funcs.get(inst as usize).copied().flatten() else {
+            return Err(JitError::Codegen(format!("instance {inst} has no function")));
+        };
+        let Some(body) = self.bound.body.get(inst as usize).copied().flatten() else {
+            return Err(JitError::Codegen(format!("instance {inst} is not bound")));
+        };
+        let Some(def) = self.ir.inst(inst) else {
+            return Err(JitError::Codegen(format!("instance {inst} does not exist")));
+        };
+        ctx.func.signature = self.inst_sig.clone();
+        ctx.func.name = UserFuncName::user(0, fid.as_u32());
+        let b = FunctionBuilder::new(&mut ctx.func, fctx);
+        let mut g = FnGen {
+            b,
+            module: &mut self.module,
+            ir: self.ir,
+            bound: self.bound,
+            info: self.info,
+            inst_funcs: &self.inst_funcs,
+            helper_funcs: &self.helper_funcs,
+            inst,
+            ctx: Value::from_u32(0),
+            erow: Value::from_u32(0),
+            slots: Vec::new(),
+            err_exit: Block::from_u32(0),
+            raise_blocks: Vec::new(),
+            dyn_raise: None,
+            helper_refs: vec![None; HELPERS.len()],
+            inst_refs: HashMap::new(),
+            depth: 0,
+        };
+        g.instance(def.entity.is_some(), def.slots.max(1) as usize, body)?;
+        g.b.seal_all_blocks();
+        let cfg = g.module.target_config();
+        g.b.finalize(cfg);
+        Ok(())
+    }
+
+    /// Compile and define instance `inst`.
+    pub fn define_instance(&mut self, fctx: &mut FunctionBuilderContext, ctx: &mut Context, inst: InstId) -> Result<(), JitError> {
+        self.gen_instance(fctx, ctx, inst)?;
+        let Some(fid) = self.inst_funcs.get(inst as usize).copied().flatten() else {
+            return Err(JitError::Codegen(format!("instance {inst} has no function")));
+        };
+        let name = self.ir.inst(inst).map(|i| i.name.clone()).unwrap_or_default();
+        self.module
+            .define_function(fid, ctx)
+            .map_err(|e| JitError::Codegen(format!("compiling `{name}` (instance {inst}): {e:?}")))?;
+        Ok(())
+    }
+
+    /// The entry trampoline: `entry(ctx, fn, row) -> err`, the value in
+    /// `ctx.out`.
+    pub fn define_entry(&mut self, fctx: &mut FunctionBuilderContext, ctx: &mut Context) -> Result<(), JitError> {
+        let call_conv = self.inst_sig.call_conv;
+        let mut sig = Signature::new(call_conv);
+        for _ in 0..3 {
+            sig.params.push(AbiParam::new(I64));
+        }
+        sig.returns.push(AbiParam::new(I64));
+        ctx.func.signature = sig;
+        ctx.func.name = UserFuncName::user(0, self.entry.as_u32());
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, fctx);
+            let blk = b.create_block();
+            b.append_block_params_for_function_params(blk);
+            b.switch_to_block(blk);
+            let p = b.block_params(blk).to_vec();
+            let (c, f, row) = match p.as_slice() {
+                [c, f, row] => (*c, *f, *row),
+                _ => return Err(JitError::Codegen("entry parameters".into())),
+            };
+            let sref = b.import_signature(self.inst_sig.clone());
+            let call = b.ins().call_indirect(sref, f, &[c, row]);
+            let res = b.inst_results(call).to_vec();
+            let (v, e) = match res.as_slice() {
+                [v, e] => (*v, *e),
+                _ => return Err(JitError::Codegen("entry results".into())),
+            };
+            b.ins().store(rw(), v, c, rt::OFF_OUT);
+            b.ins().return_(&[e]);
+            b.seal_all_blocks();
+            b.finalize(self.module.target_config());
+        }
+        self.module
+            .define_function(self.entry, ctx)
+            .map_err(|e| JitError::Codegen(format!("compiling the entry: {e:?}")))?;
+        Ok(())
+    }
+}
+
+/// Code generation for one instance's function.
+struct FnGen<'a, 'f> {
+    b: FunctionBuilder<'f>,
+    module: &'a mut JITModule,
+    ir: &'a Ir,
+    bound: &'a Bound,
+    info: &'a Info,
+    inst_funcs: &'a [Option<FuncId>],
+    helper_funcs: &'a [FuncId],
+    inst: InstId,
+    ctx: Value,
+    /// The row for errors: the row, or −1 for an instance without a record.
+    erow: Value,
+    slots: Vec<Variable>,
+    err_exit: Block,
+    /// Static raise blocks of this instance, by site.
+    raise_blocks: Vec<(u32, Block)>,
+    dyn_raise: Option<Block>,
+    helper_refs: Vec<Option<FuncRef>>,
+    inst_refs: HashMap<InstId, FuncRef>,
+    depth: usize,
+}
+
+type R = Result<Value, JitError>;
+
+impl FnGen<'_, '_> {
+    fn k(&mut self, v: i64) -> Value {
+        self.b.ins().iconst(I64, v)
+    }
+
+    fn bool64(&mut self, c: Value) -> Value {
+        self.b.ins().uextend(I64, c)
+    }
+
+    /// Continue in a new block.
+    fn switch_new(&mut self) -> Block {
+        let blk = self.b.create_block();
+        self.b.switch_to_block(blk);
+        blk
+    }
+
+    fn merge_block(&mut self) -> (Block, Value) {
+        let m = self.b.create_block();
+        let p = self.b.append_block_param(m, I64);
+        (m, p)
+    }
+
+    fn jump_with(&mut self, to: Block, v: Value) {
+        self.b.ins().jump(to, &[BlockArg::Value(v)]);
+    }
+
+    fn helper(&mut self, h: H) -> FuncRef {
+        let i = HELPERS.iter().position(|x| *x == h).unwrap_or(0);
+        if let Some(Some(f)) = self.helper_refs.get(i) {
+            return *f;
+        }
+        let id = self.helper_funcs[i];
+        let f = self.module.declare_func_in_func(id, self.b.func);
+        self.helper_refs[i] = Some(f);
+        f
+    }
+
+    fn call_raw(&mut self, h: H, args: &[Value]) -> Value {
+        let f = self.helper(h);
+        let call = self.b.ins().call(f, args);
+        self.b.inst_results(call)[0]
+    }
+
+    /// Call a helper and branch to the error exit if it failed.
+    fn call_helper(&mut self, h: H, args: &[Value]) -> Value {
+        let v = self.call_raw(h, args);
+        let st = self.b.ins().load(I64, rw(), self.ctx, rt::OFF_STATUS);
+        let dr = self.dyn_raise_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(st, dr, &[BlockArg::Value(st)], cont, &[]);
+        self.b.switch_to_block(cont);
+        v
+    }
+
+    fn dyn_raise_block(&mut self) -> Block {
+        if let Some(b) = self.dyn_raise {
+            return b;
+        }
+        let blk = self.b.create_block();
+        self.b.append_block_param(blk, I64);
+        self.b.set_cold_block(blk);
+        self.dyn_raise = Some(blk);
+        blk
+    }
+
+    fn raise_block(&mut self, site: u32) -> Block {
+        if let Some((_, b)) = self.raise_blocks.iter().find(|(s, _)| *s == site) {
+            return *b;
+        }
+        let blk = self.b.create_block();
+        self.b.set_cold_block(blk);
+        self.raise_blocks.push((site, blk));
+        blk
+    }
+
+    /// Fail at `site` when `cond` is non-zero.
+    fn fail_if(&mut self, cond: Value, site: u32) {
+        let rb = self.raise_block(site);
+        let cont = self.b.create_block();
+        self.b.ins().brif(cond, rb, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Fail at `site` unless `cond` is non-zero.
+    fn fail_unless(&mut self, cond: Value, site: u32) {
+        let rb = self.raise_block(site);
+        let cont = self.b.create_block();
+        self.b.ins().brif(cond, cont, &[], rb, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Fail at `site` here; code after it is unreachable.
+    fn fail_now(&mut self, site: u32) -> Value {
+        let rb = self.raise_block(site);
+        self.b.ins().jump(rb, &[]);
+        self.switch_new();
+        self.k(0)
+    }
+
+    /// Fail with an error that names another instance and row.
+    fn fail_as(&mut self, site: u32, inst: InstId, row: Value) -> Value {
+        let h = self.helper(H::Raise);
+        let s = self.k(site as i64);
+        let i = self.k(inst as i64);
+        let call = self.b.ins().call(h, &[self.ctx, s, i, row]);
+        let e = self.b.inst_results(call)[0];
+        let ee = self.err_exit;
+        self.jump_with(ee, e);
+        self.switch_new();
+        self.k(0)
+    }
+
+    fn checked(&mut self, (v, of): (Value, Value)) -> Value {
+        self.fail_if(of, sites::kind_site(ErrKind::Overflow));
+        v
+    }
+
+    fn load_fixed(&mut self, base: Value, off: i32) -> Value {
+        self.b.ins().load(I64, ro_fixed(), base, off)
+    }
+
+    /// A stack slot holding `vals`, and its address.
+    fn spill(&mut self, vals: &[Value]) -> Value {
+        if vals.is_empty() {
+            return self.k(0);
+        }
+        let ss = self
+            .b
+            .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, (vals.len() * 8) as u32, 3));
+        for (i, v) in vals.iter().enumerate() {
+            self.b.ins().stack_store(I64, *v, ss, (i * 8) as i32);
+        }
+        self.b.ins().stack_addr(I64, ss, 0)
+    }
+
+    /// The whole function: memo check, body, memo store.
+    fn instance(&mut self, entity: bool, nslots: usize, body: NodeId) -> Result<(), JitError> {
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        let params = self.b.block_params(entry).to_vec();
+        let (ctx, row) = match params.as_slice() {
+            [c, r] => (*c, *r),
+            _ => return Err(JitError::Codegen("instance parameters".into())),
+        };
+        self.ctx = ctx;
+        let key = if entity { row } else { self.k(0) };
+        self.erow = if entity { row } else { self.k(-1) };
+        let memo = self.load_fixed(ctx, rt::OFF_MEMO);
+        let md = self.b.ins().iadd_imm_s(memo, self.inst as i64 * rt::MEMO_SIZE);
+        let base = self.load_fixed(md, rt::MEMO_BASE);
+        let len = self.load_fixed(md, rt::MEMO_LEN);
+        let inr = self.b.ins().icmp(IntCC::UnsignedLessThan, key, len);
+        let oor = self.b.create_block();
+        self.b.set_cold_block(oor);
+        let chk = self.b.create_block();
+        self.b.ins().brif(inr, chk, &[], oor, &[]);
+
+        self.b.switch_to_block(oor);
+        let h = self.helper(H::Raise);
+        let s = self.k(Internal::RowOutOfRange.site() as i64);
+        let i = self.k(self.inst as i64);
+        let call = self.b.ins().call(h, &[ctx, s, i, self.erow]);
+        let e = self.b.inst_results(call)[0];
+        let z = self.k(0);
+        self.b.ins().return_(&[z, e]);
+
+        self.b.switch_to_block(chk);
+        let idx = self.b.ins().iadd(base, key);
+        let states = self.load_fixed(ctx, rt::OFF_STATES);
+        let sp = self.b.ins().iadd(states, idx);
+        let vals = self.load_fixed(ctx, rt::OFF_VALS);
+        let off = self.b.ins().ishl_imm_u(idx, 3);
+        let vp = self.b.ins().iadd(vals, off);
+        let st = self.b.ins().uload8(I64, rw(), sp, 0);
+        let done = self.b.create_block();
+        let chk2 = self.b.create_block();
+        let is_done = self.b.ins().icmp_imm_s(IntCC::Equal, st, rt::DONE as i64);
+        self.b.ins().brif(is_done, done, &[], chk2, &[]);
+
+        self.b.switch_to_block(done);
+        let v = self.b.ins().load(I64, rw(), vp, 0);
+        let z = self.k(0);
+        self.b.ins().return_(&[v, z]);
+
+        self.b.switch_to_block(chk2);
+        let failed = self.b.create_block();
+        self.b.set_cold_block(failed);
+        let chk3 = self.b.create_block();
+        let is_failed = self.b.ins().icmp_imm_s(IntCC::Equal, st, rt::FAILED as i64);
+        self.b.ins().brif(is_failed, failed, &[], chk3, &[]);
+
+        self.b.switch_to_block(failed);
+        let e = self.b.ins().load(I64, rw(), vp, 0);
+        let z = self.k(0);
+        self.b.ins().return_(&[z, e]);
+
+        self.b.switch_to_block(chk3);
+        let busy = self.b.create_block();
+        self.b.set_cold_block(busy);
+        let run = self.b.create_block();
+        let is_busy = self.b.ins().icmp_imm_s(IntCC::Equal, st, rt::BUSY as i64);
+        self.b.ins().brif(is_busy, busy, &[], run, &[]);
+
+        self.b.switch_to_block(busy);
+        let s = self.k(Internal::DependsOnItself.site() as i64);
+        let i = self.k(self.inst as i64);
+        let call = self.b.ins().call(h, &[ctx, s, i, self.erow]);
+        let e = self.b.inst_results(call)[0];
+        let z = self.k(0);
+        self.b.ins().return_(&[z, e]);
+
+        // The error exit: memoise the error and return it.
+        let err_exit = self.b.create_block();
+        self.b.set_cold_block(err_exit);
+        let e = self.b.append_block_param(err_exit, I64);
+        self.err_exit = err_exit;
+
+        self.b.switch_to_block(run);
+        let busy_v = self.k(rt::BUSY as i64);
+        self.b.ins().istore8(rw(), busy_v, sp, 0);
+        let zero = self.k(0);
+        for s in 0..nslots {
+            let var = self.b.declare_var(I64);
+            self.b.def_var(var, if s == 0 { row } else { zero });
+            self.slots.push(var);
+        }
+        let v = self.expr(body)?;
+        self.b.ins().store(rw(), v, vp, 0);
+        let done_v = self.k(rt::DONE as i64);
+        self.b.ins().istore8(rw(), done_v, sp, 0);
+        let z = self.k(0);
+        self.b.ins().return_(&[v, z]);
+
+        self.b.switch_to_block(err_exit);
+        self.b.ins().store(rw(), e, vp, 0);
+        let failed_v = self.k(rt::FAILED as i64);
+        self.b.ins().istore8(rw(), failed_v, sp, 0);
+        let z = self.k(0);
+        self.b.ins().return_(&[z, e]);
+
+        // Raise blocks.
+        let raises = std::mem::take(&mut self.raise_blocks);
+        for (site, blk) in raises {
+            self.b.switch_to_block(blk);
+            let s = self.k(site as i64);
+            let i = self.k(self.inst as i64);
+            let call = self.b.ins().call(h, &[ctx, s, i, self.erow]);
+            let e = self.b.inst_results(call)[0];
+            self.jump_with(err_exit, e);
+        }
+        if let Some(blk) = self.dyn_raise {
+            self.b.switch_to_block(blk);
+            let st = self.b.block_params(blk)[0];
+            let s = self.b.ins().iadd_imm_s(st, -1);
+            let i = self.k(self.inst as i64);
+            let call = self.b.ins().call(h, &[ctx, s, i, self.erow]);
+            let e = self.b.inst_results(call)[0];
+            self.jump_with(err_exit, e);
+        }
+        Ok(())
+    }
+
+    fn expr(&mut self, n: NodeId) -> R {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let name = self.ir.inst(self.inst).map(|i| i.name.clone()).unwrap_or_default();
+            return Err(JitError::TooDeep { inst: self.inst, name });
+        }
+        let r = self.expr_inner(n);
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_inner(&mut self, n: NodeId) -> R {
+        let ir = self.ir;
+        let Some(node) = ir.node(n) else {
+            return Ok(self.fail_now(Internal::UnknownNode.site()));
+        };
+        Ok(match node {
+            Node::Const(v) => self.k(*v),
+            Node::Local(s) => match self.slots.get(*s as usize) {
+                Some(var) => self.b.use_var(*var),
+                None => self.fail_now(Internal::SlotOutOfRange.site()),
+            },
+            Node::AsOf => self.k(self.bound.as_of as i64),
+            Node::CtxDate(c) => {
+                let d = self.bound.ctx_dates.get(*c as usize).copied().unwrap_or(self.bound.as_of);
+                self.k(d as i64)
+            }
+            Node::Field { rec, record, field } => {
+                let r = self.expr(*rec)?;
+                self.field(r, *record, *field, false)
+            }
+            Node::FieldIsSet { rec, record, field } => {
+                let r = self.expr(*rec)?;
+                self.field(r, *record, *field, true)
+            }
+            Node::Call { inst, rec } => {
+                let r = match rec {
+                    Some(x) => {
+                        let v = self.expr(*x)?;
+                        let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, v, 0);
+                        self.fail_if(neg, Internal::NegativeRow.site());
+                        v
+                    }
+                    None => self.k(0),
+                };
+                self.call(*inst, r)
+            }
+            Node::Param { pref, keys } => {
+                let mut kv = Vec::with_capacity(keys.len());
+                for k in keys {
+                    kv.push(self.expr(*k)?);
+                }
+                self.param(*pref, &kv)
+            }
+            Node::Neg(a) => {
+                let v = self.expr(*a)?;
+                let is_min = self.b.ins().icmp_imm_s(IntCC::Equal, v, i64::MIN);
+                self.fail_if(is_min, sites::kind_site(ErrKind::Overflow));
+                self.b.ins().ineg(v)
+            }
+            Node::Not(a) => {
+                let v = self.expr(*a)?;
+                let z = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
+                self.bool64(z)
+            }
+            Node::Arith(op, a, b) => {
+                let x = self.expr(*a)?;
+                let y = self.expr(*b)?;
+                self.arith(*op, x, y)
+            }
+            Node::Cmp(op, a, b) => {
+                let x = self.expr(*a)?;
+                let y = self.expr(*b)?;
+                let cc = match op {
+                    CmpOp::Eq => IntCC::Equal,
+                    CmpOp::Ne => IntCC::NotEqual,
+                    CmpOp::Lt => IntCC::SignedLessThan,
+                    CmpOp::Le => IntCC::SignedLessThanOrEqual,
+                    CmpOp::Gt => IntCC::SignedGreaterThan,
+                    CmpOp::Ge => IntCC::SignedGreaterThanOrEqual,
+                };
+                let c = self.b.ins().icmp(cc, x, y);
+                self.bool64(c)
+            }
+            Node::TextEq(a, b) => {
+                let pa = self.text(a)?;
+                let pb = self.text(b)?;
+                let c = self.ctx;
+                self.call_raw(H::TextEq, &[c, pa, pb])
+            }
+            Node::And(a, b) => {
+                let x = self.expr(*a)?;
+                let (m, p) = self.merge_block();
+                let rhs = self.b.create_block();
+                let z = self.k(0);
+                self.b.ins().brif(x, rhs, &[], m, &[BlockArg::Value(z)]);
+                self.b.switch_to_block(rhs);
+                let y = self.expr(*b)?;
+                let nz = self.b.ins().icmp_imm_s(IntCC::NotEqual, y, 0);
+                let nz = self.bool64(nz);
+                self.jump_with(m, nz);
+                self.b.switch_to_block(m);
+                p
+            }
+            Node::Or(a, b) => {
+                let x = self.expr(*a)?;
+                let (m, p) = self.merge_block();
+                let rhs = self.b.create_block();
+                let one = self.k(1);
+                self.b.ins().brif(x, m, &[BlockArg::Value(one)], rhs, &[]);
+                self.b.switch_to_block(rhs);
+                let y = self.expr(*b)?;
+                let nz = self.b.ins().icmp_imm_s(IntCC::NotEqual, y, 0);
+                let nz = self.bool64(nz);
+                self.jump_with(m, nz);
+                self.b.switch_to_block(m);
+                p
+            }
+            Node::If(c, a, b) => {
+                let cv = self.expr(*c)?;
+                let (m, p) = self.merge_block();
+                let tb = self.b.create_block();
+                let eb = self.b.create_block();
+                self.b.ins().brif(cv, tb, &[], eb, &[]);
+                self.b.switch_to_block(tb);
+                let x = self.expr(*a)?;
+                self.jump_with(m, x);
+                self.b.switch_to_block(eb);
+                let y = self.expr(*b)?;
+                self.jump_with(m, y);
+                self.b.switch_to_block(m);
+                p
+            }
+            Node::Let { slot, value, body } => {
+                let v = self.expr(*value)?;
+                match self.slots.get(*slot as usize) {
+                    Some(var) => {
+                        let var = *var;
+                        self.b.def_var(var, v);
+                    }
+                    None => {
+                        self.fail_now(Internal::SlotOutOfRange.site());
+                    }
+                }
+                self.expr(*body)?
+            }
+            Node::Switch { slot, scrut, arms } => {
+                let v = self.expr(*scrut)?;
+                if let Some(var) = self.slots.get(*slot as usize) {
+                    let var = *var;
+                    self.b.def_var(var, v);
+                }
+                let inr = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, v, 64);
+                let one = self.k(1);
+                let sh = self.b.ins().ishl(one, v);
+                let z = self.k(0);
+                let bit = self.b.ins().select(inr, sh, z);
+                let (m, p) = self.merge_block();
+                for (mask, body) in arms {
+                    let t = self.b.ins().band_imm_s(bit, *mask as i64);
+                    let arm = self.b.create_block();
+                    let next = self.b.create_block();
+                    self.b.ins().brif(t, arm, &[], next, &[]);
+                    self.b.switch_to_block(arm);
+                    let r = self.expr(*body)?;
+                    self.jump_with(m, r);
+                    self.b.switch_to_block(next);
+                }
+                let r = self.fail_now(Internal::NoArm.site());
+                self.jump_with(m, r);
+                self.b.switch_to_block(m);
+                p
+            }
+            Node::Agg {
+                kind,
+                group,
+                group_record,
+                member_record: _,
+                slot,
+                body,
+                filter,
+            } => self.agg(*kind, *group, *group_record, *slot, *body, *filter)?,
+            Node::Builtin(bi, xs) => {
+                let mut args = Vec::with_capacity(xs.len());
+                for x in xs {
+                    args.push(self.expr(*x)?);
+                }
+                self.builtin(*bi, &args)
+            }
+            Node::BandsInfo(bi, pref) => {
+                let code = self.k(rt::bands_code(*bi));
+                let p = self.k(*pref as i64);
+                let c = self.ctx;
+                self.call_helper(H::BandsInfo, &[c, code, p])
+            }
+            Node::Marginal {
+                amount,
+                bands,
+                adjust,
+                round_each,
+            } => {
+                let x = self.expr(*amount)?;
+                let adj = match adjust {
+                    Some(a) => self.expr(*a)?,
+                    None => self.k(0),
+                };
+                let re = self.k(*round_each as i64);
+                let c = self.ctx;
+                match bands {
+                    BandsSrc::Param(pref) => {
+                        let p = self.k(*pref as i64);
+                        self.call_helper(H::MarginalParam, &[c, x, adj, re, p])
+                    }
+                    BandsSrc::Rows(rows) => {
+                        let mut rates = Vec::with_capacity(rows.len());
+                        for (_, _, r) in rows {
+                            rates.push(self.expr(*r)?);
+                        }
+                        let table = self.info.marginal_table.get(&n).copied().unwrap_or(u32::MAX);
+                        let t = self.k(table as i64);
+                        let addr = self.spill(&rates);
+                        self.call_helper(H::MarginalRows, &[c, x, adj, re, t, addr])
+                    }
+                }
+            }
+            Node::Fail(i) => self.fail_now(sites::fail_site(*i)),
+        })
+    }
+
+    fn col_desc(&mut self, ix: usize) -> Value {
+        let cols = self.load_fixed(self.ctx, rt::OFF_COLS);
+        self.b.ins().iadd_imm_s(cols, ix as i64 * rt::COL_SIZE)
+    }
+
+    /// A numeric field (or, with `isset`, its presence) of row `r`.
+    fn field(&mut self, r: Value, record: u32, field: u32, isset: bool) -> Value {
+        let h = if isset { H::IsSet } else { H::Field };
+        let c = self.ctx;
+        let rk = self.k(record as i64);
+        let fk = self.k(field as i64);
+        let Some(ix) = self.info.col_index(record, field, self.ir) else {
+            return self.call_helper(h, &[c, rk, fk, r]);
+        };
+        let cd = self.col_desc(ix);
+        let len = self.load_fixed(cd, if isset { rt::COL_PRES_LEN } else { rt::COL_NUM_LEN });
+        let ok = self.b.ins().icmp(IntCC::UnsignedLessThan, r, len);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let (m, p) = self.merge_block();
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        let v = if isset {
+            let pres = self.load_fixed(cd, rt::COL_PRES);
+            let a = self.b.ins().iadd(pres, r);
+            self.b.ins().uload8(I64, ro(), a, 0)
+        } else {
+            let data = self.load_fixed(cd, rt::COL_DATA);
+            let off = self.b.ins().ishl_imm_u(r, 3);
+            let a = self.b.ins().iadd(data, off);
+            self.b.ins().load(I64, ro(), a, 0)
+        };
+        self.jump_with(m, v);
+        self.b.switch_to_block(slow);
+        let v = self.call_helper(h, &[c, rk, fk, r]);
+        self.jump_with(m, v);
+        self.b.switch_to_block(m);
+        p
+    }
+
+    fn call(&mut self, callee: InstId, r: Value) -> Value {
+        let Some(def) = self.ir.inst(callee) else {
+            let none = self.k(-1);
+            return self.fail_as(Internal::UnknownInstance.site(), callee, none);
+        };
+        let Some(fid) = self.inst_funcs.get(callee as usize).copied().flatten() else {
+            let erow = if def.entity.is_some() { r } else { self.k(-1) };
+            return self.fail_as(Internal::RowOutOfRange.site(), callee, erow);
+        };
+        let f = match self.inst_refs.get(&callee) {
+            Some(f) => *f,
+            None => {
+                let f = self.module.declare_func_in_func(fid, self.b.func);
+                self.inst_refs.insert(callee, f);
+                f
+            }
+        };
+        let call = self.b.ins().call(f, &[self.ctx, r]);
+        let res = self.b.inst_results(call).to_vec();
+        let (v, e) = (res[0], res[1]);
+        let cont = self.b.create_block();
+        let ee = self.err_exit;
+        self.b.ins().brif(e, ee, &[BlockArg::Value(e)], cont, &[]);
+        self.b.switch_to_block(cont);
+        v
+    }
+
+    fn param(&mut self, pref: u32, kv: &[Value]) -> Value {
+        let c = self.ctx;
+        let pk = self.k(pref as i64);
+        let fast_ok = self.info.param_keys.get(pref as usize).is_some_and(|n| *n == kv.len());
+        if !fast_ok {
+            let addr = self.spill(kv);
+            let n = self.k(kv.len() as i64);
+            return self.call_helper(H::Param, &[c, pk, addr, n]);
+        }
+        let params = self.load_fixed(c, rt::OFF_PARAMS);
+        let pd = self.b.ins().iadd_imm_s(params, pref as i64 * rt::PARAM_SIZE);
+        let st = self.load_fixed(pd, rt::PARAM_STATUS);
+        let (m, p) = self.merge_block();
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let fast = self.b.create_block();
+        self.b.ins().brif(st, slow, &[], fast, &[]);
+        self.b.switch_to_block(fast);
+        let noband = sites::kind_site(ErrKind::NoBand);
+        let mut idx: Option<Value> = None;
+        if !kv.is_empty() {
+            let keys = self.b.ins().load(I64, ro(), pd, rt::PARAM_KEYS);
+            for (j, k) in kv.iter().enumerate() {
+                let kd = self.b.ins().iadd_imm_s(keys, j as i64 * rt::KEY_SIZE);
+                let n = self.b.ins().load(I64, ro(), kd, rt::KEY_N);
+                let inr = self.b.ins().icmp(IntCC::UnsignedLessThan, *k, n);
+                self.fail_unless(inr, noband);
+                let ranks = self.b.ins().load(I64, ro(), kd, rt::KEY_RANKS);
+                let off = self.b.ins().ishl_imm_u(*k, 2);
+                let a = self.b.ins().iadd(ranks, off);
+                let rank = self.b.ins().sload32(ro(), a, 0);
+                let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, rank, 0);
+                self.fail_if(neg, noband);
+                idx = Some(match idx {
+                    None => rank,
+                    Some(i) => {
+                        let size = self.b.ins().load(I64, ro(), kd, rt::KEY_SIZE_FIELD);
+                        let t = self.b.ins().imul(i, size);
+                        self.b.ins().iadd(t, rank)
+                    }
+                });
+            }
+        }
+        let idx = match idx {
+            Some(i) => i,
+            None => self.k(0),
+        };
+        let len = self.b.ins().load(I64, ro(), pd, rt::PARAM_LEN);
+        let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, idx, len);
+        let ok = self.b.create_block();
+        self.b.ins().brif(inb, ok, &[], slow, &[]);
+        self.b.switch_to_block(ok);
+        let values = self.b.ins().load(I64, ro(), pd, rt::PARAM_VALUES);
+        let off = self.b.ins().ishl_imm_u(idx, 3);
+        let a = self.b.ins().iadd(values, off);
+        let v = self.b.ins().load(I64, ro(), a, 0);
+        self.jump_with(m, v);
+        self.b.switch_to_block(slow);
+        let addr = self.spill(kv);
+        let n = self.k(kv.len() as i64);
+        let v = self.call_helper(H::Param, &[c, pk, addr, n]);
+        self.jump_with(m, v);
+        self.b.switch_to_block(m);
+        p
+    }
+
+    fn text(&mut self, t: &TextRef) -> R {
+        let c = self.ctx;
+        Ok(match t {
+            TextRef::Lit(i) => {
+                let tag = self.k(0);
+                let a = self.k(*i as i64);
+                let z = self.k(0);
+                self.call_helper(H::Text, &[c, tag, a, z, z])
+            }
+            TextRef::Field { rec, record, field } => {
+                let r = self.expr(*rec)?;
+                let tag = self.k(1);
+                let a = self.k(*record as i64);
+                let f = self.k(*field as i64);
+                self.call_helper(H::Text, &[c, tag, a, f, r])
+            }
+        })
+    }
+
+    /// `round_half_away(lo / d)` for a constant `d > 0`.
+    fn div_round_const(&mut self, lo: Value, d: i64) -> Value {
+        if d == 1 {
+            return lo;
+        }
+        let dk = self.k(d);
+        // `d` is a positive constant: the division cannot trap.
+        let q = self.b.ins().sdiv(lo, dk);
+        let qd = self.b.ins().imul(q, dk);
+        let r = self.b.ins().isub(lo, qd);
+        let ar = self.b.ins().iabs(r);
+        let thr = self.b.ins().isub(dk, ar);
+        let up = self.b.ins().icmp(IntCC::SignedGreaterThanOrEqual, ar, thr);
+        let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, lo, 0);
+        let m1 = self.k(-1);
+        let p1 = self.k(1);
+        let adj = self.b.ins().select(neg, m1, p1);
+        let q1 = self.b.ins().iadd(q, adj);
+        self.b.ins().select(up, q1, q)
+    }
+
+    /// `v × unit`, failing with overflow.
+    fn times_unit(&mut self, v: Value, unit: i64) -> Value {
+        if unit == 1 {
+            return v;
+        }
+        let u = self.k(unit);
+        let r = self.b.ins().smul_overflow(v, u);
+        self.checked(r)
+    }
+
+    fn arith(&mut self, op: ArithOp, x: Value, y: Value) -> Value {
+        let c = self.ctx;
+        match op {
+            ArithOp::Add => {
+                let r = self.b.ins().sadd_overflow(x, y);
+                self.checked(r)
+            }
+            ArithOp::Sub | ArithOp::SubDates => {
+                let r = self.b.ins().ssub_overflow(x, y);
+                self.checked(r)
+            }
+            ArithOp::Mul => {
+                let r = self.b.ins().smul_overflow(x, y);
+                self.checked(r)
+            }
+            ArithOp::MulRound { den, unit } => {
+                let dk = self.k(den);
+                let uk = self.k(unit);
+                let d = den as i128 * unit as i128;
+                let Ok(d) = i64::try_from(d) else {
+                    return self.call_helper(H::MulRound, &[c, x, y, dk, uk]);
+                };
+                if d <= 0 || unit <= 0 {
+                    return self.call_helper(H::MulRound, &[c, x, y, dk, uk]);
+                }
+                // Fast path: the exact product fits in 64 bits.
+                let lo = self.b.ins().imul(x, y);
+                let hi = self.b.ins().smulhi(x, y);
+                let sign = self.b.ins().sshr_imm_u(lo, 63);
+                let fits = self.b.ins().icmp(IntCC::Equal, hi, sign);
+                let (m, p) = self.merge_block();
+                let fast = self.b.create_block();
+                let slow = self.b.create_block();
+                self.b.set_cold_block(slow);
+                self.b.ins().brif(fits, fast, &[], slow, &[]);
+                self.b.switch_to_block(fast);
+                let q = self.div_round_const(lo, d);
+                let v = self.times_unit(q, unit);
+                self.jump_with(m, v);
+                self.b.switch_to_block(slow);
+                let v = self.call_helper(H::MulRound, &[c, x, y, dk, uk]);
+                self.jump_with(m, v);
+                self.b.switch_to_block(m);
+                p
+            }
+            ArithOp::DivRound { pre, unit } => {
+                let pk = self.k(pre);
+                let uk = self.k(unit);
+                if unit <= 0 || pre == 0 {
+                    return self.call_helper(H::DivRound, &[c, x, y, pk, uk]);
+                }
+                // Fast path: `x × pre` and `y × unit` fit, and the divisor
+                // is neither 0 nor −1 (so `sdiv` cannot trap).
+                let (n, of1) = if pre == 1 {
+                    (x, self.b.ins().iconst(I8, 0))
+                } else {
+                    self.b.ins().smul_overflow(x, pk)
+                };
+                let (d, of2) = if unit == 1 {
+                    (y, self.b.ins().iconst(I8, 0))
+                } else {
+                    self.b.ins().smul_overflow(y, uk)
+                };
+                let is0 = self.b.ins().icmp_imm_s(IntCC::Equal, d, 0);
+                let ism1 = self.b.ins().icmp_imm_s(IntCC::Equal, d, -1);
+                let bad = self.b.ins().bor(of1, of2);
+                let bad = self.b.ins().bor(bad, is0);
+                let bad = self.b.ins().bor(bad, ism1);
+                let (m, p) = self.merge_block();
+                let fast = self.b.create_block();
+                let slow = self.b.create_block();
+                self.b.set_cold_block(slow);
+                self.b.ins().brif(bad, slow, &[], fast, &[]);
+                self.b.switch_to_block(fast);
+                let q = self.b.ins().sdiv(n, d);
+                let qd = self.b.ins().imul(q, d);
+                let r = self.b.ins().isub(n, qd);
+                let ar = self.b.ins().iabs(r);
+                let ad = self.b.ins().iabs(d);
+                let thr = self.b.ins().isub(ad, ar);
+                let up = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, ar, thr);
+                let xs = self.b.ins().bxor(n, d);
+                let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, xs, 0);
+                let m1 = self.k(-1);
+                let p1 = self.k(1);
+                let adj = self.b.ins().select(neg, m1, p1);
+                let q1 = self.b.ins().iadd(q, adj);
+                let q = self.b.ins().select(up, q1, q);
+                let v = self.times_unit(q, unit);
+                self.jump_with(m, v);
+                self.b.switch_to_block(slow);
+                let v = self.call_helper(H::DivRound, &[c, x, y, pk, uk]);
+                self.jump_with(m, v);
+                self.b.switch_to_block(m);
+                p
+            }
+            ArithOp::AddDays => self.call_helper(H::AddDays, &[c, x, y]),
+            ArithOp::AddMonths { factor } => {
+                let f = self.k(factor);
+                self.call_helper(H::AddMonths, &[c, x, y, f])
+            }
+        }
+    }
+
+    fn builtin(&mut self, bi: Builtin, args: &[Value]) -> Value {
+        let c = self.ctx;
+        let arg = |g: &mut Self, i: usize| match args.get(i) {
+            Some(v) => *v,
+            None => g.k(0),
+        };
+        match bi {
+            Builtin::Min | Builtin::Max => {
+                let Some((first, rest)) = args.split_first() else {
+                    return self.k(0);
+                };
+                let mut acc = *first;
+                for v in rest {
+                    acc = if bi == Builtin::Min {
+                        self.b.ins().smin(acc, *v)
+                    } else {
+                        self.b.ins().smax(acc, *v)
+                    };
+                }
+                acc
+            }
+            Builtin::Clamp => {
+                let (a, lo, hi) = (arg(self, 0), arg(self, 1), arg(self, 2));
+                let t = self.b.ins().smax(a, lo);
+                self.b.ins().smin(t, hi)
+            }
+            Builtin::Abs => {
+                let a = arg(self, 0);
+                let is_min = self.b.ins().icmp_imm_s(IntCC::Equal, a, i64::MIN);
+                self.fail_if(is_min, sites::kind_site(ErrKind::Overflow));
+                self.b.ins().iabs(a)
+            }
+            Builtin::RoundTo(unit) => {
+                let a = arg(self, 0);
+                if unit <= 0 {
+                    let u = self.k(unit);
+                    return self.call_helper(H::RoundTo, &[c, a, u]);
+                }
+                let q = self.div_round_const(a, unit);
+                self.times_unit(q, unit)
+            }
+            Builtin::YearsBetween | Builtin::MonthsBetween | Builtin::Year | Builtin::Month | Builtin::Day => {
+                let code = match bi {
+                    Builtin::YearsBetween => rt::B_YEARS_BETWEEN,
+                    Builtin::MonthsBetween => rt::B_MONTHS_BETWEEN,
+                    Builtin::Year => rt::B_YEAR,
+                    Builtin::Month => rt::B_MONTH,
+                    _ => rt::B_DAY,
+                };
+                let k = self.k(code);
+                let (a, b) = (arg(self, 0), arg(self, 1));
+                self.call_helper(H::Builtin, &[c, k, a, b])
+            }
+            Builtin::DaysBetween => {
+                let (a, b) = (arg(self, 0), arg(self, 1));
+                let r = self.b.ins().ssub_overflow(b, a);
+                self.checked(r)
+            }
+            Builtin::ToDecimal => {
+                let a = arg(self, 0);
+                let m = self.k(MICRO);
+                let r = self.b.ins().smul_overflow(a, m);
+                self.checked(r)
+            }
+            Builtin::ToInt => arg(self, 0),
+            Builtin::BandsStart | Builtin::BandsContiguous | Builtin::MinRate | Builtin::MaxRate => self.k(0),
+        }
+    }
+
+    /// The members of group `g` cannot be read: the helper finds the
+    /// interpreter's error (it always fails).
+    fn members_fail(&mut self, gr: Value, g: Value) {
+        let c = self.ctx;
+        self.call_raw(H::Members, &[c, gr, g]);
+        let st = self.b.ins().load(I64, rw(), c, rt::OFF_STATUS);
+        let dr = self.dyn_raise_block();
+        self.b.ins().jump(dr, &[BlockArg::Value(st)]);
+    }
+
+    fn agg(
+        &mut self,
+        kind: AggKind,
+        group: NodeId,
+        group_record: u32,
+        slot: u32,
+        body: Option<NodeId>,
+        filter: Option<NodeId>,
+    ) -> R {
+        let g = self.expr(group)?;
+        let col = self
+            .ir
+            .hir
+            .records
+            .get(group_record as usize)
+            .and_then(|r| r.members())
+            .and_then(|(f, _)| self.info.col_index(group_record, f, self.ir));
+        let gr = self.k(group_record as i64);
+        let (lo, hi) = match col {
+            Some(ix) => {
+                let cd = self.col_desc(ix);
+                let n = self.load_fixed(cd, rt::COL_MEM_LEN);
+                let ok = self.b.ins().icmp(IntCC::UnsignedLessThan, g, n);
+                let fast = self.b.create_block();
+                let slow = self.b.create_block();
+                self.b.set_cold_block(slow);
+                self.b.ins().brif(ok, fast, &[], slow, &[]);
+                self.b.switch_to_block(slow);
+                self.members_fail(gr, g);
+                self.b.switch_to_block(fast);
+                let data = self.load_fixed(cd, rt::COL_DATA);
+                let off = self.b.ins().ishl_imm_u(g, 3);
+                let a = self.b.ins().iadd(data, off);
+                let lo = self.b.ins().load(I64, ro(), a, 0);
+                let hi = self.b.ins().load(I64, ro(), a, 8);
+                (lo, hi)
+            }
+            None => {
+                self.members_fail(gr, g);
+                self.switch_new();
+                let z = self.k(0);
+                (z, z)
+            }
+        };
+        let mvar = self.b.declare_var(I64);
+        let acc = self.b.declare_var(I64);
+        let any = self.b.declare_var(I64);
+        let zero = self.k(0);
+        self.b.def_var(mvar, lo);
+        self.b.def_var(acc, zero);
+        self.b.def_var(any, zero);
+        let header = self.b.create_block();
+        let body_b = self.b.create_block();
+        let next = self.b.create_block();
+        let done = self.b.create_block();
+        let (result, p) = self.merge_block();
+        self.b.ins().jump(header, &[]);
+
+        self.b.switch_to_block(header);
+        let m = self.b.use_var(mvar);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, m, hi);
+        self.b.ins().brif(more, body_b, &[], done, &[]);
+
+        self.b.switch_to_block(body_b);
+        if let Some(var) = self.slots.get(slot as usize) {
+            let var = *var;
+            self.b.def_var(var, m);
+        }
+        if let Some(f) = filter {
+            let fv = self.expr(f)?;
+            let pass = self.b.create_block();
+            self.b.ins().brif(fv, pass, &[], next, &[]);
+            self.b.switch_to_block(pass);
+        }
+        let body_or = |g: &mut Self, dflt: i64| -> R {
+            match body {
+                Some(b) => g.expr(b),
+                None => Ok(g.k(dflt)),
+            }
+        };
+        match kind {
+            AggKind::Count => {
+                let a = self.b.use_var(acc);
+                let a1 = self.b.ins().iadd_imm_s(a, 1);
+                self.b.def_var(acc, a1);
+            }
+            AggKind::Sum => {
+                let v = body_or(self, 0)?;
+                let a = self.b.use_var(acc);
+                let r = self.b.ins().sadd_overflow(a, v);
+                let s = self.checked(r);
+                self.b.def_var(acc, s);
+            }
+            AggKind::Any => {
+                let v = body_or(self, 0)?;
+                let cont = self.b.create_block();
+                let one = self.k(1);
+                self.b.ins().brif(v, result, &[BlockArg::Value(one)], cont, &[]);
+                self.b.switch_to_block(cont);
+            }
+            AggKind::All => {
+                let v = body_or(self, 1)?;
+                let cont = self.b.create_block();
+                let z = self.k(0);
+                self.b.ins().brif(v, cont, &[], result, &[BlockArg::Value(z)]);
+                self.b.switch_to_block(cont);
+            }
+            AggKind::Min | AggKind::Max => {
+                let v = body_or(self, 0)?;
+                let a = self.b.use_var(acc);
+                let seen = self.b.use_var(any);
+                let mm = if kind == AggKind::Min {
+                    self.b.ins().smin(a, v)
+                } else {
+                    self.b.ins().smax(a, v)
+                };
+                let nv = self.b.ins().select(seen, mm, v);
+                self.b.def_var(acc, nv);
+            }
+        }
+        let one = self.k(1);
+        self.b.def_var(any, one);
+        self.b.ins().jump(next, &[]);
+
+        self.b.switch_to_block(next);
+        let m = self.b.use_var(mvar);
+        let m1 = self.b.ins().iadd_imm_s(m, 1);
+        self.b.def_var(mvar, m1);
+        self.b.ins().jump(header, &[]);
+
+        self.b.switch_to_block(done);
+        let out = match kind {
+            AggKind::Any => self.k(0),
+            AggKind::All => self.k(1),
+            AggKind::Min | AggKind::Max => {
+                let seen = self.b.use_var(any);
+                self.fail_unless(seen, sites::kind_site(ErrKind::Empty));
+                self.b.use_var(acc)
+            }
+            AggKind::Count | AggKind::Sum => self.b.use_var(acc),
+        };
+        self.jump_with(result, out);
+        self.b.switch_to_block(result);
+        Ok(p)
+    }
+}

@@ -1,0 +1,144 @@
+//! Shared test support: building policies, both engines behind one
+//! interface, and comparing them.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use weft_check::pack::{PackSources, compile_sources};
+use weft_interp::{EvalError, Interp};
+use weft_ir::bind::{Bound, bind, reachable};
+use weft_ir::data::Chunk;
+use weft_ir::{InstId, Ir};
+use weft_jit::JitProgram;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Read a pack directory (`.weft` modules, `.toml`/`.csv` parameters).
+pub fn read_pack(dir: &Path) -> PackSources {
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    let mut out = PackSources::default();
+    for p in files {
+        let rel = p.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+        let text = std::fs::read_to_string(&p).unwrap();
+        match ext {
+            "weft" => out.modules.push((rel, text)),
+            "toml" | "csv" => out.params.push((rel, text)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Compile and lower a pack; panics (with the diagnostics) if it does not check.
+pub fn lower_pack(src: &PackSources) -> Ir {
+    let (_, program, diags) = compile_sources(src);
+    let errors: Vec<String> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {} {:?}", d.code, d.message, d.help))
+        .collect();
+    assert!(errors.is_empty(), "the policy does not check:\n{}", errors.join("\n"));
+    weft_ir::lower::lower(Arc::new(program)).expect("lowering")
+}
+
+pub fn jilin() -> Ir {
+    lower_pack(&read_pack(&repo_root().join("policies/jilin")))
+}
+
+/// A policy from inline modules.
+pub fn policy(modules: &[(&str, &str)]) -> Ir {
+    let src = PackSources {
+        modules: modules.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect(),
+        ..Default::default()
+    };
+    lower_pack(&src)
+}
+
+/// An evaluation engine.
+pub trait Backend {
+    fn name(&self) -> &'static str;
+    fn eval(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>>;
+}
+
+pub struct InterpBackend;
+
+impl Backend for InterpBackend {
+    fn name(&self) -> &'static str {
+        "interp"
+    }
+    fn eval(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>> {
+        let mut it = Interp::new(ir, bound, chunk);
+        insts.iter().map(|(i, r)| it.eval_inst(*i, *r)).collect()
+    }
+}
+
+pub struct JitBackend(pub JitProgram);
+
+impl Backend for JitBackend {
+    fn name(&self) -> &'static str {
+        "jit"
+    }
+    fn eval(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>> {
+        self.0.eval_insts(ir, bound, chunk, insts)
+    }
+}
+
+/// Every `(instance, row)` an expectation of a test can reach, for the rows
+/// of the test chunk.
+pub fn reachable_pairs(ir: &Ir, chunk: &Chunk, roots: &[InstId]) -> Vec<(InstId, usize)> {
+    let reach = reachable(ir, roots);
+    let mut out = Vec::new();
+    for (i, r) in reach.iter().enumerate() {
+        if !r {
+            continue;
+        }
+        match ir.instances[i].entity {
+            Some(rec) => out.extend((0..chunk.rows(rec)).map(|row| (i as InstId, row))),
+            None => out.push((i as InstId, 0)),
+        }
+    }
+    out
+}
+
+/// Evaluate `pairs` on both engines, in order with one memo, then each on
+/// its own, and demand identical results.
+pub fn assert_agree(ir: &Ir, bound: &Bound, chunk: &Chunk, pairs: &[(InstId, usize)], what: &str) -> usize {
+    let jit = JitProgram::compile(ir, bound).expect("compile");
+    let a = InterpBackend.eval(ir, bound, chunk, pairs);
+    let b = JitBackend(jit).eval(ir, bound, chunk, pairs);
+    for (k, (x, y)) in a.iter().zip(&b).enumerate() {
+        let (inst, row) = pairs[k];
+        assert_eq!(x, y, "{what}: `{}` (instance {inst}) row {row}: interp vs jit", ir.instances[inst as usize].name);
+    }
+    a.len()
+}
+
+/// Evaluate each pair with a fresh memo on both engines.
+pub fn assert_agree_each(ir: &Ir, bound: &Bound, chunk: &Chunk, pairs: &[(InstId, usize)], what: &str) {
+    let jit = JitProgram::compile(ir, bound).expect("compile");
+    for (inst, row) in pairs {
+        let a = InterpBackend.eval(ir, bound, chunk, &[(*inst, *row)]);
+        let b = jit.eval_insts(ir, bound, chunk, &[(*inst, *row)]);
+        assert_eq!(a, b, "{what}: `{}` (instance {inst}) row {row} alone", ir.instances[*inst as usize].name);
+    }
+}
+
+pub fn bind_roots(ir: &Ir, as_of: i32, roots: &[InstId]) -> Bound {
+    bind(ir, as_of, roots).expect("bind")
+}
