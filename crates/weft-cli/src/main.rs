@@ -69,6 +69,30 @@ enum Command {
     /// Evaluate a whole population: `--persons FILE --households FILE` (the
     /// policy's input names), writing results, errors and a manifest.
     Run(cmd::run::RunArgs),
+    /// Generate a synthetic population from the policy's records, valid by
+    /// construction and reproducible by seed.
+    Synth {
+        #[command(flatten)]
+        policy: PolicyArgs,
+        /// How many households (group records) to generate.
+        #[arg(long, alias = "groups")]
+        households: u64,
+        /// The seed of the random generator (ChaCha8).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The month the records must be valid for (birth dates before it, …).
+        #[arg(long = "as-of", default_value = "2019-12")]
+        as_of: String,
+        /// The output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// csv, jsonl or parquet.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Households evaluated to report each programme's hit rate.
+        #[arg(long, default_value_t = 2000)]
+        sample: usize,
+    },
 }
 
 fn main() {
@@ -95,6 +119,15 @@ fn main() {
             engine,
         } => cmd::eval::eval(&policy, &as_of, &input, &format, &engine),
         Command::Run(args) => cmd::run::run(&args),
+        Command::Synth {
+            policy,
+            households,
+            seed,
+            as_of,
+            out,
+            format,
+            sample,
+        } => cmd::synth::synth(&policy, households, seed, &as_of, &out, &format, sample),
     };
     std::process::exit(code);
 }

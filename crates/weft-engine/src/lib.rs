@@ -10,4 +10,5 @@ pub mod manifest;
 pub mod rows;
 pub mod run;
 pub mod summary;
+pub mod synth;
 pub mod testing;

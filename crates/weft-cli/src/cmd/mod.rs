@@ -1,6 +1,7 @@
 pub mod check;
 pub mod eval;
 pub mod run;
+pub mod synth;
 pub mod test;
 
 use crate::PolicyArgs;
