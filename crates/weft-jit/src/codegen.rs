@@ -8,8 +8,8 @@ use cranelift_codegen::Context;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I64};
 use cranelift_codegen::ir::{
-    AbiParam, Block, BlockArg, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
-    UserFuncName, Value,
+    AbiParam, Block, BlockArg, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlotData,
+    StackSlotKind, UserFuncName, Value,
 };
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -17,7 +17,9 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module};
 use std::collections::HashMap;
 use weft_ir::bind::Bound;
-use weft_ir::{AggKind, ArithOp, BandsSrc, Builtin, CmpOp, ErrKind, InstId, Ir, Node, NodeId, TextRef};
+use weft_ir::{
+    AggKind, ArithOp, BandsSrc, Builtin, CmpOp, ErrKind, InstId, Ir, Node, NodeId, TextRef,
+};
 use weft_syntax::num::MICRO;
 
 /// Deepest expression nesting compiled (the compiler recurses on a thread
@@ -162,17 +164,31 @@ fn module_err(what: &str, e: impl std::fmt::Display) -> JitError {
 impl<'a> Compiler<'a> {
     pub fn new(ir: &'a Ir, bound: &'a Bound, info: &'a Info) -> Result<Compiler<'a>, JitError> {
         let mut fb = settings::builder();
-        let set = |fb: &mut settings::Builder, k: &str, v: &str| fb.set(k, v).map_err(|e| module_err("a cranelift setting", e));
+        let set = |fb: &mut settings::Builder, k: &str, v: &str| {
+            fb.set(k, v)
+                .map_err(|e| module_err("a cranelift setting", e))
+        };
         set(&mut fb, "opt_level", "speed")?;
         set(&mut fb, "use_colocated_libcalls", "false")?;
         set(&mut fb, "is_pic", "false")?;
-        set(&mut fb, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
-        let isa_builder = cranelift_native::builder().map_err(|e| JitError::UnsupportedHost(e.to_string()))?;
+        set(
+            &mut fb,
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
+        let isa_builder =
+            cranelift_native::builder().map_err(|e| JitError::UnsupportedHost(e.to_string()))?;
         let isa = isa_builder
             .finish(settings::Flags::new(fb))
             .map_err(|e| module_err("the target", e))?;
         if isa.pointer_type() != I64 {
-            return Err(JitError::UnsupportedHost("pointers are not 64 bits wide".to_string()));
+            return Err(JitError::UnsupportedHost(
+                "pointers are not 64 bits wide".to_string(),
+            ));
         }
         let call_conv = isa.default_call_conv();
         let mut jb = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
@@ -228,9 +244,16 @@ impl<'a> Compiler<'a> {
     }
 
     /// Generate the CLIF of instance `inst` into `ctx.func`.
-    pub fn gen_instance(&mut self, fctx: &mut FunctionBuilderContext, ctx: &mut Context, inst: InstId) -> Result<(), JitError> {
+    pub fn gen_instance(
+        &mut self,
+        fctx: &mut FunctionBuilderContext,
+        ctx: &mut Context,
+        inst: InstId,
+    ) -> Result<(), JitError> {
         let Some(fid) = self.inst_funcs.get(inst as usize).copied().flatten() else {
-            return Err(JitError::Codegen(format!("instance {inst} has no function")));
+            return Err(JitError::Codegen(format!(
+                "instance {inst} has no function"
+            )));
         };
         let Some(body) = self.bound.body.get(inst as usize).copied().flatten() else {
             return Err(JitError::Codegen(format!("instance {inst} is not bound")));
@@ -268,21 +291,36 @@ impl<'a> Compiler<'a> {
     }
 
     /// Compile and define instance `inst`.
-    pub fn define_instance(&mut self, fctx: &mut FunctionBuilderContext, ctx: &mut Context, inst: InstId) -> Result<(), JitError> {
+    pub fn define_instance(
+        &mut self,
+        fctx: &mut FunctionBuilderContext,
+        ctx: &mut Context,
+        inst: InstId,
+    ) -> Result<(), JitError> {
         self.gen_instance(fctx, ctx, inst)?;
         let Some(fid) = self.inst_funcs.get(inst as usize).copied().flatten() else {
-            return Err(JitError::Codegen(format!("instance {inst} has no function")));
+            return Err(JitError::Codegen(format!(
+                "instance {inst} has no function"
+            )));
         };
-        let name = self.ir.inst(inst).map(|i| i.name.clone()).unwrap_or_default();
-        self.module
-            .define_function(fid, ctx)
-            .map_err(|e| JitError::Codegen(format!("compiling `{name}` (instance {inst}): {e:?}")))?;
+        let name = self
+            .ir
+            .inst(inst)
+            .map(|i| i.name.clone())
+            .unwrap_or_default();
+        self.module.define_function(fid, ctx).map_err(|e| {
+            JitError::Codegen(format!("compiling `{name}` (instance {inst}): {e:?}"))
+        })?;
         Ok(())
     }
 
     /// The entry trampoline: `entry(ctx, fn, row) -> err`, the value in
     /// `ctx.out`.
-    pub fn define_entry(&mut self, fctx: &mut FunctionBuilderContext, ctx: &mut Context) -> Result<(), JitError> {
+    pub fn define_entry(
+        &mut self,
+        fctx: &mut FunctionBuilderContext,
+        ctx: &mut Context,
+    ) -> Result<(), JitError> {
         let call_conv = self.inst_sig.call_conv;
         let mut sig = Signature::new(call_conv);
         for _ in 0..3 {
@@ -471,9 +509,11 @@ impl FnGen<'_, '_> {
         if vals.is_empty() {
             return self.k(0);
         }
-        let ss = self
-            .b
-            .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, (vals.len() * 8) as u32, 3));
+        let ss = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (vals.len() * 8) as u32,
+            3,
+        ));
         for (i, v) in vals.iter().enumerate() {
             self.b.ins().stack_store(I64, *v, ss, (i * 8) as i32);
         }
@@ -494,7 +534,10 @@ impl FnGen<'_, '_> {
         let key = if entity { row } else { self.k(0) };
         self.erow = if entity { row } else { self.k(-1) };
         let memo = self.load_fixed(ctx, rt::OFF_MEMO);
-        let md = self.b.ins().iadd_imm_s(memo, self.inst as i64 * rt::MEMO_SIZE);
+        let md = self
+            .b
+            .ins()
+            .iadd_imm_s(memo, self.inst as i64 * rt::MEMO_SIZE);
         let base = self.load_fixed(md, rt::MEMO_BASE);
         let len = self.load_fixed(md, rt::MEMO_LEN);
         let inr = self.b.ins().icmp(IntCC::UnsignedLessThan, key, len);
@@ -611,8 +654,15 @@ impl FnGen<'_, '_> {
     fn expr(&mut self, n: NodeId) -> R {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            let name = self.ir.inst(self.inst).map(|i| i.name.clone()).unwrap_or_default();
-            return Err(JitError::TooDeep { inst: self.inst, name });
+            let name = self
+                .ir
+                .inst(self.inst)
+                .map(|i| i.name.clone())
+                .unwrap_or_default();
+            return Err(JitError::TooDeep {
+                inst: self.inst,
+                name,
+            });
         }
         let r = self.expr_inner(n);
         self.depth -= 1;
@@ -632,7 +682,12 @@ impl FnGen<'_, '_> {
             },
             Node::AsOf => self.k(self.bound.as_of as i64),
             Node::CtxDate(c) => {
-                let d = self.bound.ctx_dates.get(*c as usize).copied().unwrap_or(self.bound.as_of);
+                let d = self
+                    .bound
+                    .ctx_dates
+                    .get(*c as usize)
+                    .copied()
+                    .unwrap_or(self.bound.as_of);
                 self.k(d as i64)
             }
             Node::Field { rec, record, field } => {
@@ -826,7 +881,12 @@ impl FnGen<'_, '_> {
                         for (_, _, r) in rows {
                             rates.push(self.expr(*r)?);
                         }
-                        let table = self.info.marginal_table.get(&n).copied().unwrap_or(u32::MAX);
+                        let table = self
+                            .info
+                            .marginal_table
+                            .get(&n)
+                            .copied()
+                            .unwrap_or(u32::MAX);
                         let t = self.k(table as i64);
                         let addr = self.spill(&rates);
                         self.call_helper(H::MarginalRows, &[c, x, adj, re, t, addr])
@@ -852,7 +912,14 @@ impl FnGen<'_, '_> {
             return self.call_helper(h, &[c, rk, fk, r]);
         };
         let cd = self.col_desc(ix);
-        let len = self.load_fixed(cd, if isset { rt::COL_PRES_LEN } else { rt::COL_NUM_LEN });
+        let len = self.load_fixed(
+            cd,
+            if isset {
+                rt::COL_PRES_LEN
+            } else {
+                rt::COL_NUM_LEN
+            },
+        );
         let ok = self.b.ins().icmp(IntCC::UnsignedLessThan, r, len);
         let fast = self.b.create_block();
         let slow = self.b.create_block();
@@ -908,14 +975,21 @@ impl FnGen<'_, '_> {
     fn param(&mut self, pref: u32, kv: &[Value]) -> Value {
         let c = self.ctx;
         let pk = self.k(pref as i64);
-        let fast_ok = self.info.param_keys.get(pref as usize).is_some_and(|n| *n == kv.len());
+        let fast_ok = self
+            .info
+            .param_keys
+            .get(pref as usize)
+            .is_some_and(|n| *n == kv.len());
         if !fast_ok {
             let addr = self.spill(kv);
             let n = self.k(kv.len() as i64);
             return self.call_helper(H::Param, &[c, pk, addr, n]);
         }
         let params = self.load_fixed(c, rt::OFF_PARAMS);
-        let pd = self.b.ins().iadd_imm_s(params, pref as i64 * rt::PARAM_SIZE);
+        let pd = self
+            .b
+            .ins()
+            .iadd_imm_s(params, pref as i64 * rt::PARAM_SIZE);
         let st = self.load_fixed(pd, rt::PARAM_STATUS);
         let (m, p) = self.merge_block();
         let slow = self.b.create_block();
@@ -1101,7 +1175,10 @@ impl FnGen<'_, '_> {
                 let ar = self.b.ins().iabs(r);
                 let ad = self.b.ins().iabs(d);
                 let thr = self.b.ins().isub(ad, ar);
-                let up = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, ar, thr);
+                let up = self
+                    .b
+                    .ins()
+                    .icmp(IntCC::UnsignedGreaterThanOrEqual, ar, thr);
                 let xs = self.b.ins().bxor(n, d);
                 let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, xs, 0);
                 let m1 = self.k(-1);
@@ -1166,7 +1243,11 @@ impl FnGen<'_, '_> {
                 let q = self.div_round_const(a, unit);
                 self.times_unit(q, unit)
             }
-            Builtin::YearsBetween | Builtin::MonthsBetween | Builtin::Year | Builtin::Month | Builtin::Day => {
+            Builtin::YearsBetween
+            | Builtin::MonthsBetween
+            | Builtin::Year
+            | Builtin::Month
+            | Builtin::Day => {
                 let code = match bi {
                     Builtin::YearsBetween => rt::B_YEARS_BETWEEN,
                     Builtin::MonthsBetween => rt::B_MONTHS_BETWEEN,
@@ -1190,7 +1271,10 @@ impl FnGen<'_, '_> {
                 self.checked(r)
             }
             Builtin::ToInt => arg(self, 0),
-            Builtin::BandsStart | Builtin::BandsContiguous | Builtin::MinRate | Builtin::MaxRate => self.k(0),
+            Builtin::BandsStart
+            | Builtin::BandsContiguous
+            | Builtin::MinRate
+            | Builtin::MaxRate => self.k(0),
         }
     }
 
@@ -1301,14 +1385,18 @@ impl FnGen<'_, '_> {
                 let v = body_or(self, 0)?;
                 let cont = self.b.create_block();
                 let one = self.k(1);
-                self.b.ins().brif(v, result, &[BlockArg::Value(one)], cont, &[]);
+                self.b
+                    .ins()
+                    .brif(v, result, &[BlockArg::Value(one)], cont, &[]);
                 self.b.switch_to_block(cont);
             }
             AggKind::All => {
                 let v = body_or(self, 1)?;
                 let cont = self.b.create_block();
                 let z = self.k(0);
-                self.b.ins().brif(v, cont, &[], result, &[BlockArg::Value(z)]);
+                self.b
+                    .ins()
+                    .brif(v, cont, &[], result, &[BlockArg::Value(z)]);
                 self.b.switch_to_block(cont);
             }
             AggKind::Min | AggKind::Max => {

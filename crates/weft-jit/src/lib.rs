@@ -172,7 +172,13 @@ fn build_info(ir: &Ir) -> Info {
     let param_keys = ir
         .param_refs
         .iter()
-        .map(|pr| ir.hir.params.get(pr.param as usize).map(|p| p.keys.len()).unwrap_or(usize::MAX))
+        .map(|pr| {
+            ir.hir
+                .params
+                .get(pr.param as usize)
+                .map(|p| p.keys.len())
+                .unwrap_or(usize::MAX)
+        })
         .collect();
     let mut marginal_rows = Vec::new();
     let mut marginal_table = std::collections::HashMap::new();
@@ -226,7 +232,10 @@ impl JitProgram {
         // From here on the module is freed on every path.
         let code = Code(Mutex::new(Some(comp.module)));
         result?;
-        let mut guard = code.0.lock().map_err(|_| JitError::Crashed("a poisoned lock".into()))?;
+        let mut guard = code
+            .0
+            .lock()
+            .map_err(|_| JitError::Crashed("a poisoned lock".into()))?;
         let Some(module) = guard.as_mut() else {
             return Err(JitError::Crashed("the module vanished".into()));
         };
@@ -235,7 +244,10 @@ impl JitProgram {
             .map_err(|e| JitError::Codegen(format!("finalizing: {e}")))?;
         let fns: Vec<usize> = inst_funcs
             .iter()
-            .map(|f| f.map(|id| module.get_finalized_function(id) as usize).unwrap_or(0))
+            .map(|f| {
+                f.map(|id| module.get_finalized_function(id) as usize)
+                    .unwrap_or(0)
+            })
             .collect();
         let entry_ptr = module.get_finalized_function(entry_id);
         drop(guard);
@@ -320,7 +332,11 @@ impl JitProgram {
     pub fn eval_chunk(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, plan: &Plan) -> ChunkResult {
         let mut run = self.run(ir, bound, chunk);
         let groups = chunk.rows(plan.group.0);
-        let members = plan.member.as_ref().map(|(r, _)| chunk.rows(*r)).unwrap_or(0);
+        let members = plan
+            .member
+            .as_ref()
+            .map(|(r, _)| chunk.rows(*r))
+            .unwrap_or(0);
         let mut out = ChunkResult {
             member_values: plan
                 .member
@@ -336,7 +352,9 @@ impl JitProgram {
                     for (c, inst) in cols.iter().enumerate() {
                         match run.eval(*inst, m) {
                             Ok(v) => {
-                                if let Some(slot) = out.member_values.get_mut(c).and_then(|col| col.get_mut(m)) {
+                                if let Some(slot) =
+                                    out.member_values.get_mut(c).and_then(|col| col.get_mut(m))
+                                {
                                     *slot = v;
                                 }
                             }
@@ -351,7 +369,9 @@ impl JitProgram {
             for (c, inst) in plan.group.1.iter().enumerate() {
                 match run.eval(*inst, g) {
                     Ok(v) => {
-                        if let Some(slot) = out.group_values.get_mut(c).and_then(|col| col.get_mut(g)) {
+                        if let Some(slot) =
+                            out.group_values.get_mut(c).and_then(|col| col.get_mut(g))
+                        {
                             *slot = v;
                         }
                     }
@@ -370,7 +390,13 @@ impl JitProgram {
     /// `Interp` in sequence. Instances whose frames need preset slots
     /// (assertions over keys) are evaluated with every slot unset: leave
     /// assertions to the interpreter.
-    pub fn eval_insts(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>> {
+    pub fn eval_insts(
+        &self,
+        ir: &Ir,
+        bound: &Bound,
+        chunk: &Chunk,
+        insts: &[(InstId, usize)],
+    ) -> Vec<Result<i64, EvalError>> {
         let mut run = self.run(ir, bound, chunk);
         insts.iter().map(|(i, r)| run.eval(*i, *r)).collect()
     }
@@ -387,7 +413,11 @@ struct Run<'a> {
 impl Run<'_> {
     fn eval(&mut self, inst: InstId, row: usize) -> Result<i64, EvalError> {
         let f = self.prog.fns.get(inst as usize).copied().unwrap_or(0);
-        let has_entity = self.ir.inst(inst).map(|d| d.entity.is_some()).unwrap_or(false);
+        let has_entity = self
+            .ir
+            .inst(inst)
+            .map(|d| d.entity.is_some())
+            .unwrap_or(false);
         let r = match i64::try_from(row) {
             Ok(r) => r,
             // No record has that many rows; an instance without one
@@ -405,7 +435,11 @@ impl Run<'_> {
         let e = unsafe { (self.prog.entry)(self.ctx.cast::<Ctx<'static>>(), f, r) };
         // SAFETY: generated code has returned; nothing else uses the context.
         let ctx = unsafe { &*self.ctx };
-        if e == 0 { Ok(ctx.out) } else { Err(ctx.rt.error(e)) }
+        if e == 0 {
+            Ok(ctx.out)
+        } else {
+            Err(ctx.rt.error(e))
+        }
     }
 }
 

@@ -123,7 +123,11 @@ impl Info {
     pub fn col_index(&self, record: u32, field: u32, ir: &Ir) -> Option<usize> {
         let base = *self.col_base.get(record as usize)? as usize;
         let nf = ir.hir.records.get(record as usize)?.fields.len();
-        if (field as usize) < nf { Some(base + field as usize) } else { None }
+        if (field as usize) < nf {
+            Some(base + field as usize)
+        } else {
+            None
+        }
     }
 }
 
@@ -190,7 +194,13 @@ pub(crate) const KEY_SIZE_FIELD: i32 = std::mem::offset_of!(KeyDesc, size) as i3
 impl<'a> Ctx<'a> {
     /// A fresh context (empty memo) for one chunk. `compiled[i]` says
     /// whether instance `i` has generated code.
-    pub fn new(ir: &'a Ir, bound: &'a Bound, chunk: &'a Chunk, info: &'a Info, compiled: &[bool]) -> Box<Ctx<'a>> {
+    pub fn new(
+        ir: &'a Ir,
+        bound: &'a Bound,
+        chunk: &'a Chunk,
+        info: &'a Info,
+        compiled: &[bool],
+    ) -> Box<Ctx<'a>> {
         // Memo: every compiled instance gets one slot per row of its record
         // (one for a global instance), as the interpreter's memo.
         // Sized by the compiled program, whose instance ids the code uses.
@@ -216,8 +226,12 @@ impl<'a> Ctx<'a> {
         let mut cols = vec![ColDesc::default(); info.ncols];
         for (r, rec) in ir.hir.records.iter().enumerate() {
             for f in 0..rec.fields.len() {
-                let Some(ix) = info.col_index(r as u32, f as u32, ir) else { continue };
-                let Some(slot) = cols.get_mut(ix) else { continue };
+                let Some(ix) = info.col_index(r as u32, f as u32, ir) else {
+                    continue;
+                };
+                let Some(slot) = cols.get_mut(ix) else {
+                    continue;
+                };
                 match chunk.col(r as u32, f as u32) {
                     Some(Column::I64(v)) => {
                         slot.data = v.as_ptr();
@@ -266,7 +280,10 @@ impl<'a> Ctx<'a> {
                     status: 0,
                     values: bp.values.as_ptr(),
                     len: bp.values.len() as u64,
-                    keys: keys.get(*start..).map(|k| k.as_ptr()).unwrap_or(std::ptr::null()),
+                    keys: keys
+                        .get(*start..)
+                        .map(|k| k.as_ptr())
+                        .unwrap_or(std::ptr::null()),
                 },
                 None => ParamDesc::default(),
             })
@@ -304,7 +321,10 @@ impl<'a> Ctx<'a> {
 impl Rt<'_> {
     /// The error with id `id` (1-based) as the interpreter reports it.
     pub fn error(&self, id: i64) -> EvalError {
-        let rec = usize::try_from(id - 1).ok().and_then(|i| self.errors.get(i)).copied();
+        let rec = usize::try_from(id - 1)
+            .ok()
+            .and_then(|i| self.errors.get(i))
+            .copied();
         match rec {
             Some(r) => {
                 let (kind, detail) = sites::resolve(&self.info.sites, r.site);
@@ -459,7 +479,10 @@ pub(crate) extern "C" fn h_param(ctx: *mut Ctx<'_>, pref: i64, keys: *const i64,
         // SAFETY: generated code passes a stack slot holding `n` keys.
         unsafe { std::slice::from_raw_parts(keys, n) }
     };
-    let bp = match usize::try_from(pref).ok().and_then(|p| c.rt.bound.params.get(p)) {
+    let bp = match usize::try_from(pref)
+        .ok()
+        .and_then(|p| c.rt.bound.params.get(p))
+    {
         Some(Some(bp)) => bp,
         _ => return fail_internal(c, Internal::ParamNotBound),
     };
@@ -514,13 +537,25 @@ pub(crate) extern "C" fn h_text_eq(_ctx: *mut Ctx<'_>, a: i64, b: i64) -> i64 {
     (x == y) as i64
 }
 
-pub(crate) extern "C" fn h_mul_round(ctx: *mut Ctx<'_>, a: i64, b: i64, den: i64, unit: i64) -> i64 {
+pub(crate) extern "C" fn h_mul_round(
+    ctx: *mut Ctx<'_>,
+    a: i64,
+    b: i64,
+    den: i64,
+    unit: i64,
+) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
     result(c, ops::mul_round(a, b, den, unit))
 }
 
-pub(crate) extern "C" fn h_div_round(ctx: *mut Ctx<'_>, a: i64, b: i64, pre: i64, unit: i64) -> i64 {
+pub(crate) extern "C" fn h_div_round(
+    ctx: *mut Ctx<'_>,
+    a: i64,
+    b: i64,
+    pre: i64,
+    unit: i64,
+) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
     result(c, ops::div_round(a, b, pre, unit))
@@ -597,16 +632,28 @@ pub(crate) extern "C" fn h_bands_info(ctx: *mut Ctx<'_>, code: i64, pref: i64) -
         3 => Builtin::MaxRate,
         _ => Builtin::Abs,
     };
-    match usize::try_from(pref).ok().and_then(|p| c.rt.bound.params.get(p)) {
+    match usize::try_from(pref)
+        .ok()
+        .and_then(|p| c.rt.bound.params.get(p))
+    {
         Some(Some(bp)) => ops::bands_info(bi, &bp.bands),
         _ => fail_internal(c, Internal::BandsNotBound),
     }
 }
 
-pub(crate) extern "C" fn h_marginal_param(ctx: *mut Ctx<'_>, x: i64, adj: i64, round_each: i64, pref: i64) -> i64 {
+pub(crate) extern "C" fn h_marginal_param(
+    ctx: *mut Ctx<'_>,
+    x: i64,
+    adj: i64,
+    round_each: i64,
+    pref: i64,
+) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
-    let list: Vec<(i64, Option<i64>, i64)> = match usize::try_from(pref).ok().and_then(|p| c.rt.bound.params.get(p)) {
+    let list: Vec<(i64, Option<i64>, i64)> = match usize::try_from(pref)
+        .ok()
+        .and_then(|p| c.rt.bound.params.get(p))
+    {
         Some(Some(bp)) => bp.bands.iter().map(|b| (b.lo, b.hi, b.rate)).collect(),
         _ => return fail_internal(c, Internal::BandsNotBound),
     };
@@ -626,7 +673,10 @@ pub(crate) extern "C" fn h_marginal_rows(
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
     let info = c.rt.info;
-    let Some(rows) = usize::try_from(table).ok().and_then(|t| info.marginal_rows.get(t)) else {
+    let Some(rows) = usize::try_from(table)
+        .ok()
+        .and_then(|t| info.marginal_rows.get(t))
+    else {
         return fail_internal(c, Internal::BandsNotBound);
     };
     let rs: &[i64] = if rows.is_empty() || rates.is_null() {
@@ -635,7 +685,11 @@ pub(crate) extern "C" fn h_marginal_rows(
         // SAFETY: generated code passes a stack slot with one rate per row.
         unsafe { std::slice::from_raw_parts(rates, rows.len()) }
     };
-    let list: Vec<(i64, Option<i64>, i64)> = rows.iter().zip(rs).map(|((lo, hi), r)| (*lo, *hi, *r)).collect();
+    let list: Vec<(i64, Option<i64>, i64)> = rows
+        .iter()
+        .zip(rs)
+        .map(|((lo, hi), r)| (*lo, *hi, *r))
+        .collect();
     result(c, ops::marginal(x, &list, adj, round_each != 0))
 }
 

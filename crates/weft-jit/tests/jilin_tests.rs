@@ -15,7 +15,12 @@ fn every_reachable_instance_of_every_jilin_test_agrees() {
     let mut total = 0;
     for (ti, t) in ir.hir.tests.iter().enumerate() {
         let mut roots: Vec<InstId> = ir.tests[ti].clone();
-        roots.extend(ir.test_sides[ti].iter().flatten().flat_map(|(a, b)| [*a, *b]));
+        roots.extend(
+            ir.test_sides[ti]
+                .iter()
+                .flatten()
+                .flat_map(|(a, b)| [*a, *b]),
+        );
         let bound = bind_roots(&ir, t.as_of, &roots);
         let chunk = test_chunk(&ir, t);
         let pairs = reachable_pairs(&ir, &chunk, &roots);
@@ -36,7 +41,12 @@ fn jilin_expectations_hold_on_the_jit() {
     let ir = jilin();
     for (ti, t) in ir.hir.tests.iter().enumerate() {
         let mut roots: Vec<InstId> = ir.tests[ti].clone();
-        roots.extend(ir.test_sides[ti].iter().flatten().flat_map(|(a, b)| [*a, *b]));
+        roots.extend(
+            ir.test_sides[ti]
+                .iter()
+                .flatten()
+                .flat_map(|(a, b)| [*a, *b]),
+        );
         let bound = bind_roots(&ir, t.as_of, &roots);
         let chunk = test_chunk(&ir, t);
         let jit = weft_jit::JitProgram::compile(&ir, &bound).unwrap();

@@ -16,7 +16,10 @@ pub fn repo_root() -> PathBuf {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -33,7 +36,11 @@ pub fn read_pack(dir: &Path) -> PackSources {
     walk(dir, &mut files);
     let mut out = PackSources::default();
     for p in files {
-        let rel = p.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = p
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
         let text = std::fs::read_to_string(&p).unwrap();
         match ext {
@@ -53,7 +60,11 @@ pub fn lower_pack(src: &PackSources) -> Ir {
         .filter(|d| d.is_error())
         .map(|d| format!("{}: {} {:?}", d.code, d.message, d.help))
         .collect();
-    assert!(errors.is_empty(), "the policy does not check:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "the policy does not check:\n{}",
+        errors.join("\n")
+    );
     weft_ir::lower::lower(Arc::new(program)).expect("lowering")
 }
 
@@ -64,7 +75,10 @@ pub fn jilin() -> Ir {
 /// A policy from inline modules.
 pub fn policy(modules: &[(&str, &str)]) -> Ir {
     let src = PackSources {
-        modules: modules.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect(),
+        modules: modules
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect(),
         ..Default::default()
     };
     lower_pack(&src)
@@ -73,7 +87,13 @@ pub fn policy(modules: &[(&str, &str)]) -> Ir {
 /// An evaluation engine.
 pub trait Backend {
     fn name(&self) -> &'static str;
-    fn eval(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>>;
+    fn eval(
+        &self,
+        ir: &Ir,
+        bound: &Bound,
+        chunk: &Chunk,
+        insts: &[(InstId, usize)],
+    ) -> Vec<Result<i64, EvalError>>;
 }
 
 pub struct InterpBackend;
@@ -82,7 +102,13 @@ impl Backend for InterpBackend {
     fn name(&self) -> &'static str {
         "interp"
     }
-    fn eval(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>> {
+    fn eval(
+        &self,
+        ir: &Ir,
+        bound: &Bound,
+        chunk: &Chunk,
+        insts: &[(InstId, usize)],
+    ) -> Vec<Result<i64, EvalError>> {
         let mut it = Interp::new(ir, bound, chunk);
         insts.iter().map(|(i, r)| it.eval_inst(*i, *r)).collect()
     }
@@ -94,7 +120,13 @@ impl Backend for JitBackend {
     fn name(&self) -> &'static str {
         "jit"
     }
-    fn eval(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>> {
+    fn eval(
+        &self,
+        ir: &Ir,
+        bound: &Bound,
+        chunk: &Chunk,
+        insts: &[(InstId, usize)],
+    ) -> Vec<Result<i64, EvalError>> {
         self.0.eval_insts(ir, bound, chunk, insts)
     }
 }
@@ -118,27 +150,196 @@ pub fn reachable_pairs(ir: &Ir, chunk: &Chunk, roots: &[InstId]) -> Vec<(InstId,
 
 /// Evaluate `pairs` on both engines, in order with one memo, then each on
 /// its own, and demand identical results.
-pub fn assert_agree(ir: &Ir, bound: &Bound, chunk: &Chunk, pairs: &[(InstId, usize)], what: &str) -> usize {
+pub fn assert_agree(
+    ir: &Ir,
+    bound: &Bound,
+    chunk: &Chunk,
+    pairs: &[(InstId, usize)],
+    what: &str,
+) -> usize {
     let jit = JitProgram::compile(ir, bound).expect("compile");
     let a = InterpBackend.eval(ir, bound, chunk, pairs);
     let b = JitBackend(jit).eval(ir, bound, chunk, pairs);
     for (k, (x, y)) in a.iter().zip(&b).enumerate() {
         let (inst, row) = pairs[k];
-        assert_eq!(x, y, "{what}: `{}` (instance {inst}) row {row}: interp vs jit", ir.instances[inst as usize].name);
+        assert_eq!(
+            x, y,
+            "{what}: `{}` (instance {inst}) row {row}: interp vs jit",
+            ir.instances[inst as usize].name
+        );
     }
     a.len()
 }
 
 /// Evaluate each pair with a fresh memo on both engines.
-pub fn assert_agree_each(ir: &Ir, bound: &Bound, chunk: &Chunk, pairs: &[(InstId, usize)], what: &str) {
+pub fn assert_agree_each(
+    ir: &Ir,
+    bound: &Bound,
+    chunk: &Chunk,
+    pairs: &[(InstId, usize)],
+    what: &str,
+) {
     let jit = JitProgram::compile(ir, bound).expect("compile");
     for (inst, row) in pairs {
         let a = InterpBackend.eval(ir, bound, chunk, &[(*inst, *row)]);
         let b = jit.eval_insts(ir, bound, chunk, &[(*inst, *row)]);
-        assert_eq!(a, b, "{what}: `{}` (instance {inst}) row {row} alone", ir.instances[*inst as usize].name);
+        assert_eq!(
+            a, b,
+            "{what}: `{}` (instance {inst}) row {row} alone",
+            ir.instances[*inst as usize].name
+        );
     }
 }
 
 pub fn bind_roots(ir: &Ir, as_of: i32, roots: &[InstId]) -> Bound {
     bind(ir, as_of, roots).expect("bind")
+}
+
+/// A value of a hand-built record.
+#[derive(Debug, Clone)]
+pub enum V {
+    I(i64),
+    T(String),
+    Absent,
+}
+
+/// Build a chunk from rows given by field name. `groups[g]` is a group
+/// record row and its members (each member's link is set to `g`). Fields
+/// not given are 0, empty or absent.
+pub fn grouped_chunk(
+    ir: &Ir,
+    group: &str,
+    member: &str,
+    groups: &[(Vec<(&str, V)>, Vec<Vec<(&str, V)>>)],
+) -> Chunk {
+    use weft_check::hir::FieldKind;
+    use weft_ir::data::{Column, Table};
+    let prog = &ir.hir;
+    let grec = prog.record_by_name(group).unwrap();
+    let mrec = prog.record_by_name(member).unwrap();
+    let mut chunk = Chunk {
+        tables: prog.records.iter().map(|_| Table::default()).collect(),
+    };
+    let members: Vec<(usize, &Vec<(&str, V)>)> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(g, (_, ms))| ms.iter().map(move |m| (g, m)))
+        .collect();
+    for (rid, rows) in [
+        (
+            grec,
+            groups.iter().map(|(h, _)| (0usize, h)).collect::<Vec<_>>(),
+        ),
+        (mrec, members.clone()),
+    ] {
+        let rec = &prog.records[rid as usize];
+        let n = rows.len();
+        let mut cols = Vec::new();
+        for fd in &rec.fields {
+            let get = |row: &Vec<(&str, V)>| {
+                row.iter()
+                    .find(|(k, _)| *k == fd.name)
+                    .map(|(_, v)| v.clone())
+            };
+            let col = match &fd.kind {
+                FieldKind::Members { .. } => {
+                    let mut off = vec![0i64; n + 1];
+                    for (g, (_, ms)) in groups.iter().enumerate() {
+                        off[g + 1] = off[g] + ms.len() as i64;
+                    }
+                    Column::Members(off)
+                }
+                FieldKind::Link { .. } => Column::I64(
+                    rows.iter()
+                        .map(|(g, r)| match get(r) {
+                            Some(V::I(x)) => x,
+                            _ => *g as i64,
+                        })
+                        .collect(),
+                ),
+                FieldKind::Column => match &fd.ty {
+                    weft_ir::Ty::Text => Column::Text(
+                        rows.iter()
+                            .map(|(_, r)| match get(r) {
+                                Some(V::T(s)) => s,
+                                _ => String::new(),
+                            })
+                            .collect(),
+                    ),
+                    weft_ir::Ty::Opt(_) => {
+                        let vals: Vec<Option<i64>> = rows
+                            .iter()
+                            .map(|(_, r)| match get(r) {
+                                Some(V::I(x)) => Some(x),
+                                _ => None,
+                            })
+                            .collect();
+                        Column::Opt(
+                            vals.iter().map(|v| v.unwrap_or(0)).collect(),
+                            vals.iter().map(|v| v.is_some()).collect(),
+                        )
+                    }
+                    _ => Column::I64(
+                        rows.iter()
+                            .map(|(_, r)| match get(r) {
+                                Some(V::I(x)) => x,
+                                _ => 0,
+                            })
+                            .collect(),
+                    ),
+                },
+            };
+            cols.push(col);
+        }
+        chunk.tables[rid as usize] = Table { rows: n, cols };
+    }
+    chunk
+}
+
+/// Every instance (except assertions, which need preset slots) for every
+/// row of its record.
+pub fn all_pairs(ir: &Ir, chunk: &Chunk) -> (Vec<InstId>, Vec<(InstId, usize)>) {
+    let roots: Vec<InstId> = (0..ir.instances.len() as InstId)
+        .filter(|i| {
+            !matches!(
+                ir.instances[*i as usize].kind,
+                weft_ir::InstKind::Assert { .. }
+            )
+        })
+        .collect();
+    let pairs = reachable_pairs(ir, chunk, &roots);
+    (roots, pairs)
+}
+
+/// The instance of a rule (first context: the evaluation date).
+pub fn rule_inst(ir: &Ir, name: &str) -> InstId {
+    ir.instances
+        .iter()
+        .position(|i| {
+            i.name == name
+                && i.kind == weft_ir::InstKind::Rule
+                && ir.contexts[i.ctx as usize] == weft_ir::Ctx::AsOf
+        })
+        .unwrap_or_else(|| panic!("no rule `{name}`")) as InstId
+}
+
+/// Compare both engines on every instance and row, in order, in reverse
+/// order and one by one; returns the interpreter's results by pair.
+pub fn check_policy(
+    ir: &Ir,
+    as_of: i32,
+    chunk: &Chunk,
+) -> Vec<((InstId, usize), Result<i64, EvalError>)> {
+    let (roots, pairs) = all_pairs(ir, chunk);
+    let bound = bind_roots(ir, as_of, &roots);
+    assert_agree(ir, &bound, chunk, &pairs, "in order");
+    let rev: Vec<_> = pairs.iter().rev().copied().collect();
+    assert_agree(ir, &bound, chunk, &rev, "reversed");
+    assert_agree_each(ir, &bound, chunk, &pairs, "alone");
+    let res = InterpBackend.eval(ir, &bound, chunk, &pairs);
+    pairs.into_iter().zip(res).collect()
+}
+
+pub fn date(s: &str) -> i64 {
+    weft_syntax::num::parse_date(s).unwrap() as i64
 }
