@@ -8,10 +8,12 @@
 //! line 1 (there is no header line).
 //!
 //! The columns are the keys of the first non-blank line, in the order
-//! written. Later lines are matched by key name, in any order: a key a line
-//! lacks is a null cell; a key the first line lacked is ignored; a key
-//! written twice in one object takes its last value (and, in the first
-//! line, the place of that last value).
+//! written, followed by every key that only later lines have, in the order
+//! they first appear (a pass over the file when it is opened finds them: a
+//! key whose value is null is often left out of the first object). Lines
+//! are matched by key name, in any order: a key a line lacks is a null
+//! cell; a key written twice in one object takes its last value (and, in
+//! the first line, the place of that last value).
 //!
 //! Cells are normalised, never validated:
 //! - a string is [`CellKind::Text`] holding the string;
@@ -111,7 +113,34 @@ impl JsonlReader {
             first_pending: false,
         };
         r.read_header()?;
+        r.later_keys(path)?;
         Ok(r)
+    }
+
+    /// Add the keys that only later lines have.
+    fn later_keys(&mut self, path: &Path) -> Result<(), FileError> {
+        let f = File::open(path).map_err(|e| FileError::new(&self.file, format!("cannot open: {e}")))?;
+        let mut rdr = BufReader::with_capacity(1 << 16, f);
+        let mut buf = Vec::new();
+        while read_line(&mut rdr, &mut buf).map_err(|e| FileError::new(&self.file, format!("cannot read: {e}")))? {
+            let Ok(text) = std::str::from_utf8(&buf) else { continue };
+            let text = text.trim_start_matches('\u{feff}');
+            if text.trim().is_empty() {
+                continue;
+            }
+            let Some(obj) = parse_object(text) else { continue };
+            let mut keys: Vec<(usize, String)> = obj
+                .into_iter()
+                .filter(|(k, _)| !self.index.contains_key(k))
+                .map(|(k, v)| ((v.get().as_ptr() as usize).wrapping_sub(text.as_ptr() as usize), k))
+                .collect();
+            keys.sort_unstable();
+            for (_, k) in keys {
+                self.index.insert(k.clone(), self.header.len());
+                self.header.push(k);
+            }
+        }
+        Ok(())
     }
 
     /// Read up to the first non-blank line and take its keys as the

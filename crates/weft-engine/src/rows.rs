@@ -52,14 +52,20 @@ pub struct Parsed {
 }
 
 /// Where each schema column is in a file's header.
-pub fn header_map(schema: &InputSchema, header: &[String]) -> Result<Vec<usize>, Vec<String>> {
+///
+/// With `optional_may_be_missing` (JSON Lines, where a key whose value is
+/// null is often left out), a missing optional column reads as absent.
+pub fn header_map(schema: &InputSchema, header: &[String], optional_may_be_missing: bool) -> Result<Vec<usize>, Vec<String>> {
     let mut map = Vec::new();
     let mut missing = Vec::new();
     for c in &schema.columns {
         match header.iter().position(|h| *h == c.name) {
             Some(i) => map.push(i),
             None => {
-                missing.push(c.name.clone());
+                let optional = matches!(&c.kind, ColKind::Value(weft_check::ty::Ty::Opt(_)));
+                if !(optional && optional_may_be_missing) {
+                    missing.push(c.name.clone());
+                }
                 map.push(usize::MAX);
             }
         }
@@ -86,6 +92,16 @@ pub fn parse_row(prog: &Program, schema: &InputSchema, map: &[usize], row: &Row,
             ColKind::Text | ColKind::Link { .. } => {
                 if Some(ci) == schema.key {
                     id = text.to_string();
+                }
+                if cell.map(|c| c.kind == weft_data::CellKind::Nested).unwrap_or(false) {
+                    note(
+                        RowError {
+                            column: c.name.clone(),
+                            message: format!("{} is not a single value", text.chars().take(40).collect::<String>()),
+                            order: at,
+                        },
+                        &mut error,
+                    );
                 }
                 if text.is_empty() && (Some(ci) == schema.key || matches!(c.kind, ColKind::Link { .. })) {
                     note(

@@ -217,7 +217,7 @@ struct Side<'a> {
 fn open_checked(side: &Side<'_>, warnings: &mut Vec<String>) -> Result<(Box<dyn weft_data::RowReader>, Vec<usize>), RunError> {
     let rdr = open_reader(&side.file.path, side.file.format)?;
     let header = rdr.header().to_vec();
-    let map = header_map(side.schema, &header).map_err(|columns| RunError::MissingColumns {
+    let map = header_map(side.schema, &header, side.file.format == Format::Jsonl).map_err(|columns| RunError::MissingColumns {
         file: side.name.clone(),
         columns,
     })?;
@@ -229,6 +229,28 @@ fn open_checked(side: &Side<'_>, warnings: &mut Vec<String>) -> Result<(Box<dyn 
     Ok((rdr, map))
 }
 
+/// Floating-point money (a Parquet float column) is a whole-file error.
+fn no_float_money(side: &Side<'_>, map: &[usize], row: &Row) -> Result<(), RunError> {
+    for (ci, c) in side.schema.columns.iter().enumerate() {
+        let money = match &c.kind {
+            ColKind::Value(Ty::Money(_)) => true,
+            ColKind::Value(Ty::Opt(t)) => matches!(**t, Ty::Money(_)),
+            _ => false,
+        };
+        if money {
+            if let Some(cell) = map.get(ci).and_then(|i| row.cells.get(*i)) {
+                if cell.kind == weft_data::CellKind::Float {
+                    return Err(RunError::File(FileError::new(
+                        &side.name,
+                        format!("the column `{}` holds floating-point numbers; money must be exact (Decimal128 with scale ≤ 2, or text like \"1234.50\")", c.name),
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn index(prog: &weft_check::Program, g: &Side<'_>, m: Option<&Side<'_>>, warnings: &mut Vec<String>) -> Result<Index, RunError> {
     let _ = prog;
     let (mut rdr, map) = open_checked(g, warnings)?;
@@ -237,6 +259,7 @@ fn index(prog: &weft_check::Program, g: &Side<'_>, m: Option<&Side<'_>>, warning
     let mut hashes: Vec<(u128, u64)> = Vec::new();
     let mut n = 0u64;
     while rdr.next_row(&mut row)? {
+        no_float_money(g, &map, &row)?;
         if let Some(k) = key {
             hashes.push((hash_id(row.text(k).trim()), n));
         }
@@ -270,6 +293,7 @@ fn index(prog: &weft_check::Program, g: &Side<'_>, m: Option<&Side<'_>>, warning
         let mut closed: u64 = 0;
         let mut n = 0u64;
         while rdr.next_row(&mut row)? {
+            no_float_money(m, &map, &row)?;
             if let Some(k) = key {
                 keys.push(hash_id(row.text(k).trim()));
             }
@@ -460,18 +484,31 @@ fn text_at(chunk: &Chunk, rec: u32, row: usize, path: &[(u32, u32)]) -> String {
     String::new()
 }
 
-/// Validate, check and evaluate one chunk's worth of groups.
-fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
+/// A check's message with `{column}` replaced by the row's value there.
+fn interpolate(prog: &weft_check::Program, schema: &InputSchema, p: &Parsed, message: &str) -> String {
+    if !message.contains('{') {
+        return message.to_string();
+    }
+    let mut out = message.to_string();
+    for (ci, c) in schema.columns.iter().enumerate() {
+        let pat = format!("{{{}}}", c.name);
+        if !out.contains(&pat) {
+            continue;
+        }
+        let text = match (p.vals.get(ci), &c.kind) {
+            (Some(Val::I64(v)), ColKind::Value(ty)) => weft_ir::value::csv_value(prog, ty, *v),
+            (Some(Val::Text(t)), _) => t.clone(),
+            _ => String::new(),
+        };
+        out = out.replace(&pat, &text);
+    }
+    out
+}
+
+/// Run the record checks and apply the rejection rules: the groups to
+/// evaluate, and the error rows of the others (in `out`).
+fn validate(cx: &Ctx<'_>, groups: Vec<Group>, out: &mut Outcome) -> Vec<Group> {
     let prog = &cx.ir.hir;
-    let mut out = Outcome {
-        group_errors: Vec::new(),
-        member_errors: Vec::new(),
-        group_out: Vec::new(),
-        member_out: Vec::new(),
-        evaluated_groups: 0,
-        evaluated_members: 0,
-        eval_cpu: Duration::ZERO,
-    };
     // Record checks, on a chunk of every row that parsed.
     let mut groups = groups;
     {
@@ -490,7 +527,7 @@ fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
                 let col_name = rdef.column(def.column).to_string();
                 let order = schema.columns.iter().position(|c| c.field == def.column).unwrap_or(usize::MAX);
                 let failed = match it.eval_inst(*inst, row) {
-                    Ok(v) => (v == 0).then(|| def.message.clone()),
+                    Ok(v) => (v == 0).then(|| interpolate(prog, schema, p, &def.message)),
                     Err(e) => Some(format!("cannot be checked: {}", e.detail)),
                 };
                 if let Some(message) = failed {
@@ -582,6 +619,22 @@ fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
             None => keep.push(g),
         }
     }
+    keep
+}
+
+/// Validate, check and evaluate one chunk's worth of groups.
+fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
+    let prog = &cx.ir.hir;
+    let mut out = Outcome {
+        group_errors: Vec::new(),
+        member_errors: Vec::new(),
+        group_out: Vec::new(),
+        member_out: Vec::new(),
+        evaluated_groups: 0,
+        evaluated_members: 0,
+        eval_cpu: Duration::ZERO,
+    };
+    let keep = validate(cx, groups, &mut out);
     if keep.is_empty() {
         return out;
     }
@@ -600,14 +653,14 @@ fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
             let inst = cx.ir.inst(e.inst);
             let name = inst.map(|i| i.name.clone()).unwrap_or_default();
             let col = format!("rule:{name}");
-            let msg = format!("{}: {}", e.kind.code(), e.detail);
+            let msg = e.detail.clone();
             let failing_member = match (inst.and_then(|i| i.entity), e.row, cx.ms) {
                 (Some(rec), Some(r), Some(ms)) if rec == ms.record && mrange.contains(&r) => Some(r - mrange.start),
                 _ => None,
             };
             let quoted = match failing_member {
-                Some(i) => format!("{} {} (line {}): {col} {msg}", cx.mword, g.members[i].id, g.members[i].line),
-                None => format!("{col} {msg}"),
+                Some(i) => format!("{} {} (line {}): {col}: {msg}", cx.mword, g.members[i].id, g.members[i].line),
+                None => format!("{col}: {msg}"),
             };
             let (gcol, gmsg) = if failing_member.is_none() { (col.clone(), msg.clone()) } else { (String::new(), quoted.clone()) };
             out.group_errors.push(ErrorRow {
@@ -865,7 +918,7 @@ pub fn run(ir: &Ir, bound: &Bound, eval: &dyn ChunkEval, opts: &RunOptions, prog
             if p.error.as_ref().map(|e| order <= e.order).unwrap_or(true) {
                 p.error = Some(RowError {
                     column: col.clone(),
-                    message: format!("duplicate {col}"),
+                    message: format!("{} appears on more than one row", p.id),
                     order,
                 });
             }
@@ -909,7 +962,7 @@ pub fn run(ir: &Ir, bound: &Bound, eval: &dyn ChunkEval, opts: &RunOptions, prog
                 line: p.line,
                 id: p.id.clone(),
                 column: String::new(),
-                message: format!("{gword} {text} rejected: {key} duplicate {key}"),
+                message: format!("{gword} {text} rejected: {key} {text} appears on more than one row"),
             };
         }
         ErrorRow {
@@ -962,7 +1015,7 @@ pub fn run(ir: &Ir, bound: &Bound, eval: &dyn ChunkEval, opts: &RunOptions, prog
                 if row.error.as_ref().map(|e| order <= e.order).unwrap_or(true) {
                     row.error = Some(RowError {
                         column: col.clone(),
-                        message: format!("duplicate {col}"),
+                        message: format!("{} appears on more than one row", row.id),
                         order,
                     });
                 }
@@ -1191,7 +1244,7 @@ pub fn run_in_memory(
     let schemas = InputSchema::all(prog);
     let gs = schemas.get(plan.group.0 as usize).ok_or_else(|| RunError::Usage("no group record".into()))?;
     let ms = plan.member.as_ref().and_then(|(m, _)| schemas.get(*m as usize));
-    let gmap = header_map(gs, group.0).map_err(|columns| RunError::MissingColumns { file: gs.input.clone(), columns })?;
+    let gmap = header_map(gs, group.0, true).map_err(|columns| RunError::MissingColumns { file: gs.input.clone(), columns })?;
     let mut groups: Vec<Group> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, r) in group.1.iter().enumerate() {
@@ -1203,13 +1256,13 @@ pub fn run_in_memory(
     for g in groups.iter_mut() {
         if seen.get(&g.row.id).copied().unwrap_or(0) > 1 {
             let col = key_col(gs);
-            g.row.error = Some(RowError { column: col.clone(), message: format!("duplicate {col}"), order: 0 });
+            g.row.error = Some(RowError { column: col.clone(), message: format!("{} appears on more than one row", g.row.id), order: 0 });
         }
     }
     let mut errors = Vec::new();
     let gword = prog.records.get(gs.record as usize).map(|r| r.name.to_lowercase()).unwrap_or_default();
     if let (Some(ms), Some((mh, mrows))) = (ms, members) {
-        let mmap = header_map(ms, mh).map_err(|columns| RunError::MissingColumns { file: ms.input.clone(), columns })?;
+        let mmap = header_map(ms, mh, true).map_err(|columns| RunError::MissingColumns { file: ms.input.clone(), columns })?;
         let link = ms.columns.iter().position(|c| matches!(c.kind, ColKind::Link { .. }));
         let mut mseen: HashMap<String, usize> = HashMap::new();
         let parsed: Vec<Parsed> = mrows.iter().enumerate().map(|(i, r)| parse_row(prog, ms, &mmap, r, i as u64)).collect();
@@ -1219,7 +1272,7 @@ pub fn run_in_memory(
         for mut p in parsed {
             if mseen.get(&p.id).copied().unwrap_or(0) > 1 {
                 let col = key_col(ms);
-                p.error = Some(RowError { column: col.clone(), message: format!("duplicate {col}"), order: 0 });
+                p.error = Some(RowError { column: col.clone(), message: format!("{} appears on more than one row", p.id), order: 0 });
             }
             let target = link.and_then(|c| match p.vals.get(c) {
                 Some(Val::Text(s)) => Some(s.clone()),
