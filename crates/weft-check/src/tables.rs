@@ -288,7 +288,7 @@ impl<'a, 'c> Analyzer<'a, 'c> {
                 date = Some(self.show_value(s, v));
                 continue;
             }
-            parts.push(format!("{} = {}", sub.display, self.show_value(s, v)));
+            parts.push(format!("`{} = {}`", sub.display, self.show_value(s, v)));
         }
         let mut out = if parts.is_empty() { "any input".to_string() } else { parts.join(" with ") };
         if let Some(d) = date {
@@ -417,6 +417,16 @@ fn row_label(i: usize) -> String {
     format!("row {}", i + 1)
 }
 
+/// `rows 1, 2 and 4` (0-based indices in).
+fn rows_label(rows: &[usize]) -> String {
+    let n: Vec<String> = rows.iter().map(|i| (i + 1).to_string()).collect();
+    match n.split_last() {
+        None => "the rows above".to_string(),
+        Some((last, [])) => format!("row {last}"),
+        Some((last, head)) => format!("rows {} and {last}", head.join(", ")),
+    }
+}
+
 fn table(c: &Checker<'_>, rule: &RuleDef, t: &TableDef, diags: &mut Vec<Diagnostic>) {
     let mut an = Analyzer::new(c);
     for (l, e) in &t.given {
@@ -512,11 +522,14 @@ fn table(c: &Checker<'_>, rule: &RuleDef, t: &TableDef, diags: &mut Vec<Diagnost
                     continue;
                 }
                 if !w.fires[i] {
-                    let covered: Vec<String> = (0..i).filter(|j| rows[*j].is_some() && t.rows[*j].cond.is_some()).map(row_label).collect();
+                    let covered: Vec<usize> = (0..i).filter(|j| rows[*j].is_some() && t.rows[*j].cond.is_some()).collect();
                     let why = if rows[i].as_ref().map(|b| b.is_empty()).unwrap_or(false) {
                         "its condition can never hold".to_string()
                     } else {
-                        format!("{} already decide every case it covers", covered.join(", "))
+                        match covered.as_slice() {
+                            [one] => format!("{} already decides every case it covers", row_label(*one)),
+                            _ => format!("{} already decide every case it covers", rows_label(&covered)),
+                        }
                     };
                     diags.push(
                         Diagnostic::error("E0412", format!("{} of `{name}` can never apply: {why}", row_label(i)))
