@@ -88,18 +88,26 @@ impl RecordDef {
 
     /// The field that links this record to a group record, if any.
     pub fn link(&self) -> Option<(FieldId, RecordId, &str)> {
-        self.fields.iter().enumerate().find_map(|(i, f)| match &f.kind {
-            FieldKind::Link { target, column } => Some((i as FieldId, *target, column.as_str())),
-            _ => None,
-        })
+        self.fields
+            .iter()
+            .enumerate()
+            .find_map(|(i, f)| match &f.kind {
+                FieldKind::Link { target, column } => {
+                    Some((i as FieldId, *target, column.as_str()))
+                }
+                _ => None,
+            })
     }
 
     /// The members list field of a group record, if any.
     pub fn members(&self) -> Option<(FieldId, RecordId)> {
-        self.fields.iter().enumerate().find_map(|(i, f)| match &f.kind {
-            FieldKind::Members { of } => Some((i as FieldId, *of)),
-            _ => None,
-        })
+        self.fields
+            .iter()
+            .enumerate()
+            .find_map(|(i, f)| match &f.kind {
+                FieldKind::Members { of } => Some((i as FieldId, *of)),
+                _ => None,
+            })
     }
 
     /// The column name of a field in data files.
@@ -274,7 +282,9 @@ pub struct RuleDef {
 pub enum RuleKind {
     /// A formula, possibly replaced from later dates: `(from, body)`, the
     /// first with `from = i32::MIN`. Sorted by date.
-    Plain { versions: Vec<(i32, Expr)> },
+    Plain {
+        versions: Vec<(i32, Expr)>,
+    },
     Table(TableDef),
     Cascade(CascadeDef),
     Scale(ScaleDef),
@@ -446,14 +456,22 @@ pub enum ArithOp {
     Mul,
     /// `round(a × b ÷ den, to: unit) `: the exact product divided by `den`
     /// and rounded half away from zero to a multiple of `unit`.
-    MulRound { den: i64, unit: i64 },
+    MulRound {
+        den: i64,
+        unit: i64,
+    },
     /// `round(a × pre ÷ b, to: unit)`.
-    DivRound { pre: i64, unit: i64 },
+    DivRound {
+        pre: i64,
+        unit: i64,
+    },
     /// Date + days.
     AddDays,
     /// Date + months × factor (factor 12 for years), day clamped to the
     /// month's end.
-    AddMonths { factor: i64 },
+    AddMonths {
+        factor: i64,
+    },
     /// Date − date, in days.
     SubDates,
 }

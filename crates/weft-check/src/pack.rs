@@ -85,7 +85,9 @@ fn internal_failure() -> (SourceMap, crate::Program, Vec<Diagnostic>) {
     (
         SourceMap::new(),
         crate::Program::default(),
-        vec![Diagnostic::error("E0002", "internal error: the compiler stopped unexpectedly")
-            .with_help("please report this with the policy that caused it")],
+        vec![
+            Diagnostic::error("E0002", "internal error: the compiler stopped unexpectedly")
+                .with_help("please report this with the policy that caused it"),
+        ],
     )
 }

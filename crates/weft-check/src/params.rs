@@ -51,7 +51,10 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
     // Inline versions.
     for pi in 0..c.param_items.len() {
         let at = c.param_items[pi];
-        let origin = c.sources.name(modules.get(at.module).map(|m| m.file).unwrap_or_default()).to_string();
+        let origin = c
+            .sources
+            .name(modules.get(at.module).map(|m| m.file).unwrap_or_default())
+            .to_string();
         match item(modules, at) {
             Some(Item::Param(p)) => {
                 for v in &p.versions {
@@ -71,7 +74,9 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
             Some(Item::Series(sd)) => {
                 let ty = c.prog.params[pi].ty.clone();
                 for (y, m, lit, span) in &sd.entries {
-                    let Some(date) = num::make_date(*y, *m, 1) else { continue };
+                    let Some(date) = num::make_date(*y, *m, 1) else {
+                        continue;
+                    };
                     let v = c.const_value(lit, &ty);
                     raws.push(Raw {
                         param: pi as ParamId,
@@ -109,10 +114,19 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
                 let (l, col) = c.sources.line_col(prev.file, prev.start);
                 let pname = c.prog.params[pid as usize].name.clone();
                 c.err(
-                    Diagnostic::error("E0603", format!("`{pname}` has two versions in force from {}", num::format_date(r.effective)))
-                        .with_label(r.span, "second version on this date")
-                        .with_note(format!("first given at {}:{l}:{col}", c.sources.name(prev.file)))
-                        .with_help("give each version its own effective date"),
+                    Diagnostic::error(
+                        "E0603",
+                        format!(
+                            "`{pname}` has two versions in force from {}",
+                            num::format_date(r.effective)
+                        ),
+                    )
+                    .with_label(r.span, "second version on this date")
+                    .with_note(format!(
+                        "first given at {}:{l}:{col}",
+                        c.sources.name(prev.file)
+                    ))
+                    .with_help("give each version its own effective date"),
                 );
                 continue;
             }
@@ -169,11 +183,20 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
                 .collect();
             if !missing.is_empty() {
                 let shown: Vec<String> = missing.iter().take(5).map(|m| format!("`{m}`")).collect();
-                let more = if missing.len() > 5 { format!(" and {} more", missing.len() - 5) } else { String::new() };
+                let more = if missing.len() > 5 {
+                    format!(" and {} more", missing.len() - 5)
+                } else {
+                    String::new()
+                };
                 c.err(
                     Diagnostic::error(
                         "E0604",
-                        format!("the version of `{}` in force from {} has no value for {}{more}", pd.name, num::format_date(v.effective), shown.join(", ")),
+                        format!(
+                            "the version of `{}` in force from {} has no value for {}{more}",
+                            pd.name,
+                            num::format_date(v.effective),
+                            shown.join(", ")
+                        ),
                     )
                     .with_label(v.span, "missing keys")
                     .with_help("every combination of keys needs a value in every version"),
@@ -200,7 +223,13 @@ pub fn key_text(c: &Checker<'_>, pd: &ParamDef, slot: usize) -> String {
         .join(", ")
 }
 
-fn fill_inline(c: &mut Checker<'_>, pd: &ParamDef, v: &ast::PValue, prefix: &mut Vec<u32>, out: &mut [Option<PVal>]) {
+fn fill_inline(
+    c: &mut Checker<'_>,
+    pd: &ParamDef,
+    v: &ast::PValue,
+    prefix: &mut Vec<u32>,
+    out: &mut [Option<PVal>],
+) {
     let depth = prefix.len();
     if depth == pd.keys.len() {
         let val = match (v, &pd.ty) {
@@ -221,16 +250,30 @@ fn fill_inline(c: &mut Checker<'_>, pd: &ParamDef, v: &ast::PValue, prefix: &mut
                 Some(PVal::Bands(out_b))
             }
             (ast::PValue::Scalar(l), Ty::Bands(_)) => {
-                c.err(Diagnostic::error("E0606", format!("`{}` holds bands", pd.name)).with_label(l.span, "a single value").with_help("write `[¥0..¥50,000: 50%, ¥50,000..: 60%]`"));
+                c.err(
+                    Diagnostic::error("E0606", format!("`{}` holds bands", pd.name))
+                        .with_label(l.span, "a single value")
+                        .with_help("write `[¥0..¥50,000: 50%, ¥50,000..: 60%]`"),
+                );
                 None
             }
             (ast::PValue::Scalar(l), ty) => match (&l.kind, ty) {
                 (ast::LitKind::Text(code), Ty::Enum(e, _)) => {
-                    let found = c.prog.enums.get(*e as usize).and_then(|en| en.variants.iter().position(|x| x.code == *code));
+                    let found = c
+                        .prog
+                        .enums
+                        .get(*e as usize)
+                        .and_then(|en| en.variants.iter().position(|x| x.code == *code));
                     match found {
                         Some(i) => Some(PVal::Scalar(i as i64)),
                         None => {
-                            c.err(Diagnostic::error("E0606", format!("`{code}` is not a code of the enum")).with_label(l.span, "unknown code"));
+                            c.err(
+                                Diagnostic::error(
+                                    "E0606",
+                                    format!("`{code}` is not a code of the enum"),
+                                )
+                                .with_label(l.span, "unknown code"),
+                            );
                             None
                         }
                     }
@@ -239,9 +282,16 @@ fn fill_inline(c: &mut Checker<'_>, pd: &ParamDef, v: &ast::PValue, prefix: &mut
             },
             (other, _) => {
                 c.err(
-                    Diagnostic::error("E0606", format!("`{}` has {} key(s); this value has more", pd.name, pd.keys.len()))
-                        .with_label(other.span(), "too deep")
-                        .with_help("give one level of `{ key: value }` per key"),
+                    Diagnostic::error(
+                        "E0606",
+                        format!(
+                            "`{}` has {} key(s); this value has more",
+                            pd.name,
+                            pd.keys.len()
+                        ),
+                    )
+                    .with_label(other.span(), "too deep")
+                    .with_help("give one level of `{ key: value }` per key"),
                 );
                 None
             }
@@ -255,7 +305,12 @@ fn fill_inline(c: &mut Checker<'_>, pd: &ParamDef, v: &ast::PValue, prefix: &mut
     }
     let ast::PValue::Map(entries, span) = v else {
         let (e, _) = pd.keys[depth];
-        let en = c.prog.enums.get(e as usize).map(|x| x.name.clone()).unwrap_or_default();
+        let en = c
+            .prog
+            .enums
+            .get(e as usize)
+            .map(|x| x.name.clone())
+            .unwrap_or_default();
         c.err(
             Diagnostic::error("E0606", format!("`{}` holds one value per {en}", pd.name))
                 .with_label(v.span(), "a single value")
@@ -268,20 +323,29 @@ fn fill_inline(c: &mut Checker<'_>, pd: &ParamDef, v: &ast::PValue, prefix: &mut
     for (k, val) in entries {
         let en = c.prog.enums.get(e as usize).cloned();
         let Some(en) = en else { return };
-        match en.variants.iter().position(|x| x.code == k.name || x.name == k.name) {
+        match en
+            .variants
+            .iter()
+            .position(|x| x.code == k.name || x.name == k.name)
+        {
             Some(i) if set & (1u64 << i) != 0 => {
                 prefix.push(i as u32);
                 fill_inline(c, pd, val, prefix, out);
                 prefix.pop();
             }
             Some(_) => c.err(
-                Diagnostic::error("E0607", format!("`{}` is not a key of `{}`", k.name, pd.name))
-                    .with_label(k.span, "excluded from the key set"),
+                Diagnostic::error(
+                    "E0607",
+                    format!("`{}` is not a key of `{}`", k.name, pd.name),
+                )
+                .with_label(k.span, "excluded from the key set"),
             ),
             None => {
                 let codes: Vec<String> = en.variants.iter().map(|x| x.code.clone()).collect();
                 let sugg = suggest(&k.name, codes.iter().map(|x| x.as_str()));
-                let mut d = Diagnostic::error("E0607", format!("`{}` is not a {}", k.name, en.name)).with_label(k.span, "unknown key");
+                let mut d =
+                    Diagnostic::error("E0607", format!("`{}` is not a {}", k.name, en.name))
+                        .with_label(k.span, "unknown key");
                 if let Some(s) = sugg.first() {
                     d = d.with_help(format!("did you mean `{s}`?"));
                 }
@@ -300,7 +364,12 @@ fn span_of(file: FileId, r: Option<std::ops::Range<usize>>) -> Span {
     }
 }
 
-fn read_toml(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>, replaced: &mut Vec<ParamId>) {
+fn read_toml(
+    c: &mut Checker<'_>,
+    f: &ParamSource,
+    raws: &mut Vec<Raw>,
+    replaced: &mut Vec<ParamId>,
+) {
     let file = f.file;
     let text = c.sources.text(file).to_string();
     let origin = c.sources.name(file).to_string();
@@ -323,8 +392,11 @@ fn read_toml(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>, replaced
         let Some(pid) = c.prog.param_by_name(name) else {
             let names: Vec<String> = c.prog.params.iter().map(|p| p.name.clone()).collect();
             let sugg = suggest(name, names.iter().map(|x| x.as_str()));
-            let mut d = Diagnostic::error("E0601", format!("there is no parameter `{name}` in this policy"))
-                .with_label(key_span, "unknown parameter");
+            let mut d = Diagnostic::error(
+                "E0601",
+                format!("there is no parameter `{name}` in this policy"),
+            )
+            .with_label(key_span, "unknown parameter");
             d = match sugg.first() {
                 Some(s) => d.with_help(format!("did you mean `{s}`?")),
                 None => d.with_help("a data file can only give values to parameters declared with `param` or `series`"),
@@ -337,7 +409,9 @@ fn read_toml(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>, replaced
             c.err(
                 Diagnostic::error("E0611", format!("`{name}` should be a table"))
                     .with_label(key_span, "not a table")
-                    .with_help(format!("write `[{name}]` and its versions under `[[{name}.version]]`")),
+                    .with_help(format!(
+                        "write `[{name}]` and its versions under `[[{name}.version]]`"
+                    )),
             );
             continue;
         };
@@ -359,32 +433,62 @@ fn read_toml(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>, replaced
                 }
                 "version" if !pd.series => {
                     let Some(arr) = v.as_array_of_tables() else {
-                        c.err(Diagnostic::error("E0611", "`version` should be a list of tables").with_label(kspan, format!("write `[[{name}.version]]`")));
+                        c.err(
+                            Diagnostic::error("E0611", "`version` should be a list of tables")
+                                .with_label(kspan, format!("write `[[{name}.version]]`")),
+                        );
                         continue;
                     };
                     for vt in arr.iter() {
                         let vspan = span_of(file, vt.span());
                         let Some(eff_item) = vt.get("effective") else {
-                            c.err(Diagnostic::error("E0613", "a version needs its effective date").with_label(vspan, "no `effective = YYYY-MM-DD`"));
+                            c.err(
+                                Diagnostic::error("E0613", "a version needs its effective date")
+                                    .with_label(vspan, "no `effective = YYYY-MM-DD`"),
+                            );
                             continue;
                         };
                         let espan = span_of(file, eff_item.span());
                         let etext = value_text(&text, eff_item);
                         let Some(effective) = num::parse_date(etext.trim_matches('"')) else {
-                            c.err(Diagnostic::error("E0613", format!("`{etext}` is not a date")).with_label(espan, "expected YYYY-MM-DD"));
+                            c.err(
+                                Diagnostic::error("E0613", format!("`{etext}` is not a date"))
+                                    .with_label(espan, "expected YYYY-MM-DD"),
+                            );
                             continue;
                         };
                         let mut values = vec![None; pd.slots()];
                         if pd.keys.is_empty() {
-                            let field = if matches!(pd.ty, Ty::Bands(_)) { "bands" } else { "value" };
+                            let field = if matches!(pd.ty, Ty::Bands(_)) {
+                                "bands"
+                            } else {
+                                "value"
+                            };
                             match vt.get(field) {
                                 Some(x) => values[0] = toml_value(c, &pd, &text, file, x),
-                                None => c.err(Diagnostic::error("E0613", format!("this version gives no `{field}`")).with_label(vspan, format!("write `{field} = …`"))),
+                                None => c.err(
+                                    Diagnostic::error(
+                                        "E0613",
+                                        format!("this version gives no `{field}`"),
+                                    )
+                                    .with_label(vspan, format!("write `{field} = …`")),
+                                ),
                             }
                             for (extra, _) in vt.iter() {
                                 if extra != "effective" && extra != field && extra != "source" {
-                                    let s = span_of(file, vt.get_key_value(extra).and_then(|(kk, _)| kk.span()));
-                                    c.err(Diagnostic::error("E0607", format!("`{name}` has no keys; `{extra}` is not expected")).with_label(s, "unexpected entry"));
+                                    let s = span_of(
+                                        file,
+                                        vt.get_key_value(extra).and_then(|(kk, _)| kk.span()),
+                                    );
+                                    c.err(
+                                        Diagnostic::error(
+                                            "E0607",
+                                            format!(
+                                                "`{name}` has no keys; `{extra}` is not expected"
+                                            ),
+                                        )
+                                        .with_label(s, "unexpected entry"),
+                                    );
                                 }
                             }
                         } else {
@@ -402,13 +506,20 @@ fn read_toml(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>, replaced
                 }
                 "months" if pd.series => {
                     let Some(mt) = v.as_table_like() else {
-                        c.err(Diagnostic::error("E0611", "`months` should be a table").with_label(kspan, format!("write `[{name}.months]`")));
+                        c.err(
+                            Diagnostic::error("E0611", "`months` should be a table")
+                                .with_label(kspan, format!("write `[{name}.months]`")),
+                        );
                         continue;
                     };
                     for (m, mv) in mt.iter() {
-                        let mspan = span_of(file, mt.get_key_value(m).and_then(|(kk, _)| kk.span()));
+                        let mspan =
+                            span_of(file, mt.get_key_value(m).and_then(|(kk, _)| kk.span()));
                         let Some(date) = num::parse_month(m) else {
-                            c.err(Diagnostic::error("E0613", format!("`{m}` is not a month")).with_label(mspan, "expected YYYY-MM"));
+                            c.err(
+                                Diagnostic::error("E0613", format!("`{m}` is not a month"))
+                                    .with_label(mspan, "expected YYYY-MM"),
+                            );
                             continue;
                         };
                         let val = toml_value(c, &pd, &text, file, mv);
@@ -425,9 +536,14 @@ fn read_toml(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>, replaced
                 other => {
                     let expected = if pd.series { "months" } else { "version" };
                     c.err(
-                        Diagnostic::error("E0611", format!("`{other}` is not expected in `[{name}]`"))
-                            .with_label(kspan, "unexpected entry")
-                            .with_help(format!("a parameter's table has `source`, `replace` and `{expected}`")),
+                        Diagnostic::error(
+                            "E0611",
+                            format!("`{other}` is not expected in `[{name}]`"),
+                        )
+                        .with_label(kspan, "unexpected entry")
+                        .with_help(format!(
+                            "a parameter's table has `source`, `replace` and `{expected}`"
+                        )),
                     );
                 }
             }
@@ -453,8 +569,12 @@ fn toml_keys(
     out: &mut [Option<PVal>],
 ) {
     let depth = prefix.len();
-    let Some(&(e, set)) = pd.keys.get(depth) else { return };
-    let Some(en) = c.prog.enums.get(e as usize).cloned() else { return };
+    let Some(&(e, set)) = pd.keys.get(depth) else {
+        return;
+    };
+    let Some(en) = c.prog.enums.get(e as usize).cloned() else {
+        return;
+    };
     for (k, v) in tbl.iter() {
         if depth == 0 && (k == "effective" || k == "source") {
             continue;
@@ -463,7 +583,8 @@ fn toml_keys(
         let Some(i) = en.variants.iter().position(|x| x.code == k) else {
             let codes: Vec<String> = en.variants.iter().map(|x| x.code.clone()).collect();
             let sugg = suggest(k, codes.iter().map(|x| x.as_str()));
-            let mut d = Diagnostic::error("E0607", format!("`{k}` is not a code of `{}`", en.name)).with_label(kspan, "unknown key");
+            let mut d = Diagnostic::error("E0607", format!("`{k}` is not a code of `{}`", en.name))
+                .with_label(kspan, "unknown key");
             d = match sugg.first() {
                 Some(s) => d.with_help(format!("did you mean `{s}`?")),
                 None => d.with_help(format!("the codes are {}", codes.join(", "))),
@@ -491,35 +612,73 @@ fn toml_keys(
             toml_keys(c, pd, text, file, sub, prefix, out);
         } else {
             let vspan = span_of(file, v.span());
-            c.err(Diagnostic::error("E0606", format!("`{}` has {} keys: `{k}` needs a table of values", pd.name, pd.keys.len())).with_label(vspan, "a single value"));
+            c.err(
+                Diagnostic::error(
+                    "E0606",
+                    format!(
+                        "`{}` has {} keys: `{k}` needs a table of values",
+                        pd.name,
+                        pd.keys.len()
+                    ),
+                )
+                .with_label(vspan, "a single value"),
+            );
         }
         prefix.pop();
     }
 }
 
-fn toml_value(c: &mut Checker<'_>, pd: &ParamDef, text: &str, file: FileId, v: &toml_edit::Item) -> Option<PVal> {
+fn toml_value(
+    c: &mut Checker<'_>,
+    pd: &ParamDef,
+    text: &str,
+    file: FileId,
+    v: &toml_edit::Item,
+) -> Option<PVal> {
     let span = span_of(file, v.span());
     if let Ty::Bands(_) = pd.ty {
         let Some(arr) = v.as_array() else {
-            c.err(Diagnostic::error("E0606", format!("`{}` holds bands", pd.name)).with_label(span, "expected a list of bands").with_help("write `bands = [{ from = 0, to = 50000, rate = 0.5 }, …]`"));
+            c.err(
+                Diagnostic::error("E0606", format!("`{}` holds bands", pd.name))
+                    .with_label(span, "expected a list of bands")
+                    .with_help("write `bands = [{ from = 0, to = 50000, rate = 0.5 }, …]`"),
+            );
             return None;
         };
         let mut out = Vec::new();
         for b in arr.iter() {
             let bspan = span_of(file, b.span());
             let Some(t) = b.as_inline_table() else {
-                c.err(Diagnostic::error("E0606", "a band is `{ from = …, to = …, rate = … }`").with_label(bspan, "not a band"));
+                c.err(
+                    Diagnostic::error("E0606", "a band is `{ from = …, to = …, rate = … }`")
+                        .with_label(bspan, "not a band"),
+                );
                 continue;
             };
-            let get = |k: &str| t.get(k).map(|x| (x.span().and_then(|r| text.get(r)).unwrap_or("").trim().to_string(), span_of(file, x.span())));
-            let lo = get("from").and_then(|(s, sp)| scalar_text(c, &s, &Ty::Money(crate::ty::Per::Once), sp));
+            let get = |k: &str| {
+                t.get(k).map(|x| {
+                    (
+                        x.span()
+                            .and_then(|r| text.get(r))
+                            .unwrap_or("")
+                            .trim()
+                            .to_string(),
+                        span_of(file, x.span()),
+                    )
+                })
+            };
+            let lo = get("from")
+                .and_then(|(s, sp)| scalar_text(c, &s, &Ty::Money(crate::ty::Per::Once), sp));
             let hi = match get("to") {
                 Some((s, sp)) => scalar_text(c, &s, &Ty::Money(crate::ty::Per::Once), sp).map(Some),
                 None => Some(None),
             };
             let rate = get("rate").and_then(|(s, sp)| scalar_text(c, &s, &Ty::Decimal, sp));
             if get("from").is_none() || get("rate").is_none() {
-                c.err(Diagnostic::error("E0606", "a band needs `from` and `rate`").with_label(bspan, "incomplete band"));
+                c.err(
+                    Diagnostic::error("E0606", "a band needs `from` and `rate`")
+                        .with_label(bspan, "incomplete band"),
+                );
                 continue;
             }
             if let (Some(lo), Some(hi), Some(rate)) = (lo, hi, rate) {
@@ -536,7 +695,10 @@ fn toml_value(c: &mut Checker<'_>, pd: &ParamDef, text: &str, file: FileId, v: &
             Some(i) if set & (1u64 << i) != 0 => Some(PVal::Scalar(i as i64)),
             _ => {
                 let ename = en.name.clone();
-                c.err(Diagnostic::error("E0606", format!("`{code}` is not a code of `{ename}`")).with_label(span, "unknown code"));
+                c.err(
+                    Diagnostic::error("E0606", format!("`{code}` is not a code of `{ename}`"))
+                        .with_label(span, "unknown code"),
+                );
                 None
             }
         };
@@ -569,7 +731,9 @@ pub fn scalar_text(c: &mut Checker<'_>, raw: &str, ty: &Ty, span: Span) -> Optio
         let shown = c.prog.show(ty);
         let hint = match ty {
             Ty::Money(_) => "write yuan with at most two decimals, e.g. `1234.50`",
-            Ty::Decimal => "write a decimal with at most six places (`0.35`) or a percentage (`\"35%\"`)",
+            Ty::Decimal => {
+                "write a decimal with at most six places (`0.35`) or a percentage (`\"35%\"`)"
+            }
             Ty::Date => "write a date as YYYY-MM-DD",
             Ty::Bool => "write `true` or `false`",
             _ => "write a whole number",
@@ -599,8 +763,11 @@ fn read_csv(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>) {
     let Some(pid) = c.prog.param_by_name(&stem) else {
         let names: Vec<String> = c.prog.params.iter().map(|p| p.name.clone()).collect();
         let sugg = suggest(&stem, names.iter().map(|x| x.as_str()));
-        let mut d = Diagnostic::error("E0601", format!("there is no parameter `{stem}` for the file `{name_full}`"))
-            .with_label(whole, "a CSV file is named after its parameter");
+        let mut d = Diagnostic::error(
+            "E0601",
+            format!("there is no parameter `{stem}` for the file `{name_full}`"),
+        )
+        .with_label(whole, "a CSV file is named after its parameter");
         if let Some(s) = sugg.first() {
             d = d.with_help(format!("did you mean `{s}.csv`?"));
         }
@@ -616,25 +783,37 @@ fn read_csv(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>) {
         );
         return;
     }
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut header: Vec<String> = Vec::new();
     let mut offsets: Vec<usize> = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                c.err(Diagnostic::error("E0615", format!("this CSV file cannot be read: {e}")).with_label(whole, "malformed CSV"));
+                c.err(
+                    Diagnostic::error("E0615", format!("this CSV file cannot be read: {e}"))
+                        .with_label(whole, "malformed CSV"),
+                );
                 return;
             }
         };
         let line_start = rec.position().map(|p| p.byte() as usize).unwrap_or(0);
         let line_span = Span::new(file, line_start, line_start + rec.as_slice().len().max(1));
         if i == 0 {
-            header = rec.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_string()).collect();
+            header = rec
+                .iter()
+                .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+                .collect();
             offsets.clear();
             let first = if pd.series { "month" } else { "effective" };
             if header.first().map(|h| h.as_str()) != Some(first) {
-                c.err(Diagnostic::error("E0615", format!("the first column should be `{first}`")).with_label(line_span, "header"));
+                c.err(
+                    Diagnostic::error("E0615", format!("the first column should be `{first}`"))
+                        .with_label(line_span, "header"),
+                );
                 return;
             }
             continue;
@@ -643,9 +822,22 @@ fn read_csv(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>) {
             continue;
         }
         let when = rec.get(0).unwrap_or("").trim();
-        let date = if pd.series { num::parse_month(when) } else { num::parse_date(when) };
+        let date = if pd.series {
+            num::parse_month(when)
+        } else {
+            num::parse_date(when)
+        };
         let Some(effective) = date else {
-            c.err(Diagnostic::error("E0613", format!("`{when}` is not a {}", if pd.series { "month" } else { "date" })).with_label(line_span, "bad first cell"));
+            c.err(
+                Diagnostic::error(
+                    "E0613",
+                    format!(
+                        "`{when}` is not a {}",
+                        if pd.series { "month" } else { "date" }
+                    ),
+                )
+                .with_label(line_span, "bad first cell"),
+            );
             continue;
         };
         let mut values = vec![None; pd.slots()];
@@ -653,17 +845,33 @@ fn read_csv(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>) {
             let Some(h) = header.get(col) else { continue };
             let slot = if pd.keys.is_empty() {
                 if h != "value" {
-                    c.err(Diagnostic::error("E0607", format!("`{}` has no keys; the column should be `value`", pd.name)).with_label(line_span, format!("column `{h}`")));
+                    c.err(
+                        Diagnostic::error(
+                            "E0607",
+                            format!("`{}` has no keys; the column should be `value`", pd.name),
+                        )
+                        .with_label(line_span, format!("column `{h}`")),
+                    );
                     continue;
                 }
                 Some(0)
             } else {
                 let (e, _) = pd.keys[0];
-                let idx = c.prog.enums.get(e as usize).and_then(|en| en.variants.iter().position(|x| x.code == *h));
+                let idx = c
+                    .prog
+                    .enums
+                    .get(e as usize)
+                    .and_then(|en| en.variants.iter().position(|x| x.code == *h));
                 match idx.and_then(|i| pd.slot_of(&[i as u32])) {
                     Some(s) => Some(s),
                     None => {
-                        c.err(Diagnostic::error("E0607", format!("`{h}` is not a key of `{}`", pd.name)).with_label(line_span, "unknown column"));
+                        c.err(
+                            Diagnostic::error(
+                                "E0607",
+                                format!("`{h}` is not a key of `{}`", pd.name),
+                            )
+                            .with_label(line_span, "unknown column"),
+                        );
                         None
                     }
                 }

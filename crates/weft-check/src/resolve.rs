@@ -118,7 +118,10 @@ impl<'s> Checker<'s> {
                     format!("`{}` is the name of a built-in", name.name),
                 )
                 .with_label(name.span, "this name is taken by the language")
-                .with_help(format!("choose another name, such as `{}_value`", name.name)),
+                .with_help(format!(
+                    "choose another name, such as `{}_value`",
+                    name.name
+                )),
             );
             return;
         }
@@ -251,10 +254,7 @@ impl<'s> Checker<'s> {
                     Item::Assert(a) => {
                         self.define_separate(&a.name, "assertion", &mut assert_names);
                     }
-                    Item::Import(_)
-                    | Item::Exception(_)
-                    | Item::Test(_)
-                    | Item::Defaults(_) => {}
+                    Item::Import(_) | Item::Exception(_) | Item::Test(_) | Item::Defaults(_) => {}
                 }
             }
         }
@@ -310,8 +310,16 @@ impl<'s> Checker<'s> {
                                 )
                                 .with_label(n.span, "not in that module");
                                 if let Some(Def { module, .. }) = self.names.defs.get(&n.name) {
-                                    let m = self.prog.modules.get(*module as usize).map(|m| m.name.clone()).unwrap_or_default();
-                                    d = d.with_help(format!("`{}` is declared in module `{m}`", n.name));
+                                    let m = self
+                                        .prog
+                                        .modules
+                                        .get(*module as usize)
+                                        .map(|m| m.name.clone())
+                                        .unwrap_or_default();
+                                    d = d.with_help(format!(
+                                        "`{}` is declared in module `{m}`",
+                                        n.name
+                                    ));
                                 } else if let Some(s) = sugg.first() {
                                     d = d.with_help(format!("did you mean `{s}`?"));
                                 }
@@ -368,9 +376,12 @@ impl<'s> Checker<'s> {
         let mut variants: Vec<VariantDef> = Vec::new();
         if e.variants.len() > 64 {
             self.err(
-                Diagnostic::error("E0208", format!("`{}` has more than 64 variants", e.name.name))
-                    .with_label(e.name.span, "too many variants")
-                    .with_help("split the enum into smaller ones"),
+                Diagnostic::error(
+                    "E0208",
+                    format!("`{}` has more than 64 variants", e.name.name),
+                )
+                .with_label(e.name.span, "too many variants")
+                .with_help("split the enum into smaller ones"),
             );
         }
         if e.variants.is_empty() {
@@ -434,22 +445,38 @@ impl<'s> Checker<'s> {
             Lookup::NotImported(_, m) => {
                 let d = Diagnostic::error(
                     "E0202",
-                    format!("`{}` is declared in module `{m}`, which is not imported here", name.name),
+                    format!(
+                        "`{}` is declared in module `{m}`, which is not imported here",
+                        name.name
+                    ),
                 )
                 .with_label(name.span, "not imported")
-                .with_help(format!("add `import {m}.{{{}}}` at the top of this file", name.name));
+                .with_help(format!(
+                    "add `import {m}.{{{}}}` at the top of this file",
+                    name.name
+                ));
                 self.err(d);
             }
             _ => {
                 let visible = self.names.visible_names(module);
                 let sugg = suggest(&name.name, visible.into_iter());
-                let mut d = Diagnostic::error(
-                    "E0203",
-                    format!("there is no {what} named `{}`", name.name),
-                )
-                .with_label(name.span, "unknown name");
+                let mut d =
+                    Diagnostic::error("E0203", format!("there is no {what} named `{}`", name.name))
+                        .with_label(name.span, "unknown name");
                 if let Some(s) = sugg.first() {
                     d = d.with_help(format!("did you mean `{s}`?"));
+                } else {
+                    // A close name in a module not imported here.
+                    let mut all: Vec<&str> = self.names.defs.keys().map(|k| k.as_str()).collect();
+                    all.sort();
+                    let far = suggest(&name.name, all.into_iter());
+                    if let Some(s) = far.first() {
+                        if let Lookup::NotImported(_, m) = self.names.lookup(module, s) {
+                            d = d.with_help(format!(
+                                "did you mean `{s}`? It is declared in module `{m}`: add `import {m}.{{{s}}}` at the top of this file"
+                            ));
+                        }
+                    }
                 }
                 self.err(d);
             }
@@ -550,7 +577,9 @@ impl<'s> Checker<'s> {
         // Records: field types and kinds.
         for ri in 0..self.record_items.len() {
             let at = self.record_items[ri];
-            let Some(Item::Record(r)) = item(modules, at) else { continue };
+            let Some(Item::Record(r)) = item(modules, at) else {
+                continue;
+            };
             let module = at.module as u32;
             let mut fields: Vec<FieldDef> = Vec::new();
             let mut key = None;
@@ -576,10 +605,17 @@ impl<'s> Checker<'s> {
                         self.err(
                             Diagnostic::error(
                                 "E0310",
-                                format!("the link `{}` needs the column that holds the key", f.name.name),
+                                format!(
+                                    "the link `{}` needs the column that holds the key",
+                                    f.name.name
+                                ),
                             )
                             .with_label(f.ty.span, "a link to another record")
-                            .with_help(format!("write `{}: {} by COLUMN`, naming the column of the key", f.name.name, self.sources.slice(f.ty.span))),
+                            .with_help(format!(
+                                "write `{}: {} by COLUMN`, naming the column of the key",
+                                f.name.name,
+                                self.sources.slice(f.ty.span)
+                            )),
                         );
                         FieldKind::Column
                     }
@@ -668,7 +704,12 @@ impl<'s> Checker<'s> {
                     })
                     .unwrap_or(0);
                 if links != 1 {
-                    let other = self.prog.records.get(of as usize).map(|o| o.name.clone()).unwrap_or_default();
+                    let other = self
+                        .prog
+                        .records
+                        .get(of as usize)
+                        .map(|o| o.name.clone())
+                        .unwrap_or_default();
                     let this = self.prog.records[ri].name.clone();
                     self.err(
                         Diagnostic::error(
@@ -705,9 +746,12 @@ impl<'s> Checker<'s> {
                     let ty = self.param_type(ty, &s.ty);
                     if matches!(ty, Ty::Bands(_)) {
                         self.err(
-                            Diagnostic::error("E0311", "a series holds one value per month, not bands")
-                                .with_label(s.ty.span, "bands here")
-                                .with_help("declare bands with `param`"),
+                            Diagnostic::error(
+                                "E0311",
+                                "a series holds one value per month, not bands",
+                            )
+                            .with_label(s.ty.span, "bands here")
+                            .with_help("declare bands with `param`"),
                         );
                     }
                     if let Some(pd) = self.prog.params.get_mut(pi) {
@@ -779,7 +823,10 @@ impl<'s> Checker<'s> {
                 for (i, p) in params.iter().enumerate() {
                     let t = self.resolve_type(&p.ty, module);
                     let ok = if i == 0 {
-                        matches!(t, Ty::Int | Ty::Decimal | Ty::Money(_) | Ty::Dur(_) | Ty::Error)
+                        matches!(
+                            t,
+                            Ty::Int | Ty::Decimal | Ty::Money(_) | Ty::Dur(_) | Ty::Error
+                        )
                     } else {
                         t.is_scalar()
                     };
@@ -787,7 +834,14 @@ impl<'s> Checker<'s> {
                         let shown = self.prog.show(&t);
                         self.err(
                             Diagnostic::error("E0315", format!("a scale cannot take `{shown}`"))
-                                .with_label(p.ty.span, if i == 0 { "the amount must be a number or money" } else { "not a plain value" }),
+                                .with_label(
+                                    p.ty.span,
+                                    if i == 0 {
+                                        "the amount must be a number or money"
+                                    } else {
+                                        "not a plain value"
+                                    },
+                                ),
                         );
                     }
                     locals.push(self.new_local(&p.name.name, t));
@@ -802,7 +856,9 @@ impl<'s> Checker<'s> {
         // Outputs: their records.
         for oi in 0..self.output_items.len() {
             let at = self.output_items[oi];
-            let Some(Item::Output(o)) = item(modules, at) else { continue };
+            let Some(Item::Output(o)) = item(modules, at) else {
+                continue;
+            };
             let module = at.module as u32;
             match self.names.lookup(module, &o.record.name) {
                 Lookup::Found(Def {
@@ -944,7 +1000,8 @@ impl<'s> Checker<'s> {
                     Some(i) => Some(i as i64),
                     None => {
                         let ename = en.name.clone();
-                        let names: Vec<String> = en.variants.iter().map(|v| v.name.clone()).collect();
+                        let names: Vec<String> =
+                            en.variants.iter().map(|v| v.name.clone()).collect();
                         let sugg = suggest(&w.name, names.iter().map(|s| s.as_str()));
                         let mut d = Diagnostic::error(
                             "E0303",
@@ -1140,8 +1197,15 @@ impl<'s> Checker<'s> {
             loop {
                 let next = self.deps[cur]
                     .iter()
-                    .find(|(t, _)| members.contains(&(*t as usize)) && (*t as usize == start || !path.contains(&(*t as usize))))
-                    .or_else(|| self.deps[cur].iter().find(|(t, _)| members.contains(&(*t as usize))));
+                    .find(|(t, _)| {
+                        members.contains(&(*t as usize))
+                            && (*t as usize == start || !path.contains(&(*t as usize)))
+                    })
+                    .or_else(|| {
+                        self.deps[cur]
+                            .iter()
+                            .find(|(t, _)| members.contains(&(*t as usize)))
+                    });
                 let Some(&(t, sp)) = next else { break };
                 spans.push((cur, sp));
                 let t = t as usize;
@@ -1154,19 +1218,42 @@ impl<'s> Checker<'s> {
             }
             let names: Vec<String> = path
                 .iter()
-                .map(|r| format!("`{}`", self.prog.rules.get(*r).map(|r| r.name.as_str()).unwrap_or("?")))
+                .map(|r| {
+                    format!(
+                        "`{}`",
+                        self.prog
+                            .rules
+                            .get(*r)
+                            .map(|r| r.name.as_str())
+                            .unwrap_or("?")
+                    )
+                })
                 .collect();
-            let first_name = self.prog.rules.get(start).map(|r| r.name.clone()).unwrap_or_default();
+            let first_name = self
+                .prog
+                .rules
+                .get(start)
+                .map(|r| r.name.clone())
+                .unwrap_or_default();
             let mut d = Diagnostic::error(
                 "E0501",
                 format!("`{first_name}` depends on itself: {}", names.join(" → ")),
             );
             if let Some(&(_, sp)) = spans.first() {
-                let to = path.get(1).and_then(|r| self.prog.rules.get(*r)).map(|r| r.name.clone()).unwrap_or_default();
+                let to = path
+                    .get(1)
+                    .and_then(|r| self.prog.rules.get(*r))
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default();
                 d = d.with_label(sp, format!("`{first_name}` uses `{to}` here"));
             }
             for &(r, sp) in spans.iter().skip(1) {
-                let from = self.prog.rules.get(r).map(|r| r.name.clone()).unwrap_or_default();
+                let from = self
+                    .prog
+                    .rules
+                    .get(r)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default();
                 if sp.file == spans[0].1.file {
                     d = d.with_label(sp, format!("`{from}` continues the cycle here"));
                 } else {

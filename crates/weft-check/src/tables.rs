@@ -101,14 +101,29 @@ impl<'a, 'c> Analyzer<'a, 'c> {
         match &e.kind {
             ExprKind::Local(l) => Some(format!("L{l}")),
             ExprKind::Field(b, _, f) => Some(format!("{}.{f}", self.key(b)?)),
-            ExprKind::Rule(r, a) => Some(format!("R{r}({})", match a { Some(a) => self.key(a)?, None => String::new() })),
-            ExprKind::CascadePart(r, i, a) => Some(format!("C{r}.{i}({})", match a { Some(a) => self.key(a)?, None => String::new() })),
+            ExprKind::Rule(r, a) => Some(format!(
+                "R{r}({})",
+                match a {
+                    Some(a) => self.key(a)?,
+                    None => String::new(),
+                }
+            )),
+            ExprKind::CascadePart(r, i, a) => Some(format!(
+                "C{r}.{i}({})",
+                match a {
+                    Some(a) => self.key(a)?,
+                    None => String::new(),
+                }
+            )),
             ExprKind::Param(p, keys) if keys.is_empty() => Some(format!("P{p}")),
             ExprKind::Param(p, keys) => {
-                let ks: Option<Vec<String>> = keys.iter().map(|k| match &k.kind {
-                    ExprKind::Const(v) => Some(format!("{v}")),
-                    _ => self.key(k),
-                }).collect();
+                let ks: Option<Vec<String>> = keys
+                    .iter()
+                    .map(|k| match &k.kind {
+                        ExprKind::Const(v) => Some(format!("{v}")),
+                        _ => self.key(k),
+                    })
+                    .collect();
                 Some(format!("P{p}[{}]", ks?.join(",")))
             }
             ExprKind::AsOf => Some("#asof_value".into()),
@@ -120,7 +135,10 @@ impl<'a, 'c> Analyzer<'a, 'c> {
         let full = vec![(i64::MIN + 1, i64::MAX - 1)];
         match &e.ty {
             Ty::Bool => vec![(0, 1)],
-            Ty::Enum(_, set) => (0..64).filter(|v| set & (1u64 << v) != 0).map(|v| (v, v)).collect(),
+            Ty::Enum(_, set) => (0..64)
+                .filter(|v| set & (1u64 << v) != 0)
+                .map(|v| (v, v))
+                .collect(),
             Ty::Date => vec![(num::MIN_DATE as i64, num::MAX_DATE as i64)],
             _ => {
                 let target = match &e.kind {
@@ -131,7 +149,13 @@ impl<'a, 'c> Analyzer<'a, 'c> {
                     _ => e,
                 };
                 if let ExprKind::Field(_, r, f) = &target.kind {
-                    if let Some(fd) = self.c.prog.records.get(*r as usize).and_then(|r| r.fields.get(*f as usize)) {
+                    if let Some(fd) = self
+                        .c
+                        .prog
+                        .records
+                        .get(*r as usize)
+                        .and_then(|r| r.fields.get(*f as usize))
+                    {
                         if let Some((lo, hi)) = fd.range {
                             return vec![(lo.unwrap_or(i64::MIN + 1), hi.unwrap_or(i64::MAX - 1))];
                         }
@@ -189,7 +213,10 @@ impl<'a, 'c> Analyzer<'a, 'c> {
         let dom = self.subjects.get(subj)?.domain.clone();
         let set: ISet = match op {
             CmpOp::Eq => vec![(v, v)],
-            CmpOp::Ne => vec![(i64::MIN + 1, v.checked_sub(1)?), (v.checked_add(1)?, i64::MAX - 1)],
+            CmpOp::Ne => vec![
+                (i64::MIN + 1, v.checked_sub(1)?),
+                (v.checked_add(1)?, i64::MAX - 1),
+            ],
             CmpOp::Lt => vec![(i64::MIN + 1, v.checked_sub(1)?)],
             CmpOp::Le => vec![(i64::MIN + 1, v)],
             CmpOp::Gt => vec![(v.checked_add(1)?, i64::MAX - 1)],
@@ -205,7 +232,11 @@ impl<'a, 'c> Analyzer<'a, 'c> {
     /// it cannot be read.
     fn dnf(&mut self, e: &Expr, neg: bool) -> Option<Vec<BoxC>> {
         match &e.kind {
-            ExprKind::Const(v) if e.ty == Ty::Bool => Some(if (*v != 0) != neg { vec![BoxC::default()] } else { vec![] }),
+            ExprKind::Const(v) if e.ty == Ty::Bool => Some(if (*v != 0) != neg {
+                vec![BoxC::default()]
+            } else {
+                vec![]
+            }),
             ExprKind::Not(x) => self.dnf(x, !neg),
             ExprKind::And(a, b) | ExprKind::Or(a, b) => {
                 let is_and = matches!(e.kind, ExprKind::And(..)) != neg;
@@ -237,32 +268,64 @@ impl<'a, 'c> Analyzer<'a, 'c> {
                 let op = if neg { negate(*op) } else { *op };
                 match (&a.kind, &b.kind) {
                     (_, ExprKind::Const(v)) if !matches!(a.kind, ExprKind::Const(_)) => {
-                        if a.ty == Ty::Bool && matches!(b.kind, ExprKind::Const(_)) && !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                        if a.ty == Ty::Bool
+                            && matches!(b.kind, ExprKind::Const(_))
+                            && !matches!(op, CmpOp::Eq | CmpOp::Ne)
+                        {
                             return None;
                         }
                         let s = self.subject(a)?;
-                        Some(self.atom(op, s, *v).into_iter().filter(|b| b.0.values().all(|v| !v.is_empty())).collect())
+                        Some(
+                            self.atom(op, s, *v)
+                                .into_iter()
+                                .filter(|b| b.0.values().all(|v| !v.is_empty()))
+                                .collect(),
+                        )
                     }
                     (ExprKind::Const(v), _) if !matches!(b.kind, ExprKind::Const(_)) => {
                         let s = self.subject(b)?;
-                        Some(self.atom(flip(op), s, *v).into_iter().filter(|b| b.0.values().all(|v| !v.is_empty())).collect())
+                        Some(
+                            self.atom(flip(op), s, *v)
+                                .into_iter()
+                                .filter(|b| b.0.values().all(|v| !v.is_empty()))
+                                .collect(),
+                        )
                     }
                     _ => None,
                 }
             }
             _ if e.ty == Ty::Bool => {
                 let s = self.subject(e)?;
-                Some(self.atom(CmpOp::Eq, s, if neg { 0 } else { 1 }).into_iter().collect())
+                Some(
+                    self.atom(CmpOp::Eq, s, if neg { 0 } else { 1 })
+                        .into_iter()
+                        .collect(),
+                )
             }
             _ => None,
         }
     }
 
     fn show_value(&self, subj: usize, v: i64) -> String {
-        let Some(s) = self.subjects.get(subj) else { return v.to_string() };
+        let Some(s) = self.subjects.get(subj) else {
+            return v.to_string();
+        };
         match &s.ty {
-            Ty::Bool => if v != 0 { "true".into() } else { "false".into() },
-            Ty::Enum(e, _) => self.c.prog.enums.get(*e as usize).and_then(|en| en.variants.get(v as usize)).map(|x| x.name.clone()).unwrap_or_default(),
+            Ty::Bool => {
+                if v != 0 {
+                    "true".into()
+                } else {
+                    "false".into()
+                }
+            }
+            Ty::Enum(e, _) => self
+                .c
+                .prog
+                .enums
+                .get(*e as usize)
+                .and_then(|en| en.variants.get(v as usize))
+                .map(|x| x.name.clone())
+                .unwrap_or_default(),
             Ty::Money(_) => format!("¥{}", num::format_money(v)),
             Ty::Decimal => num::format_decimal(v),
             Ty::Date => num::format_date(v as i32),
@@ -275,7 +338,9 @@ impl<'a, 'c> Analyzer<'a, 'c> {
         let mut parts: Vec<String> = Vec::new();
         let mut date = None;
         for &(s, lo, hi) in path {
-            let Some(sub) = self.subjects.get(s) else { continue };
+            let Some(sub) = self.subjects.get(s) else {
+                continue;
+            };
             let domain_lo = sub.domain.first().map(|d| d.0).unwrap_or(i64::MIN);
             let domain_hi = sub.domain.last().map(|d| d.1).unwrap_or(i64::MAX);
             if lo == domain_lo && hi == domain_hi {
@@ -290,7 +355,11 @@ impl<'a, 'c> Analyzer<'a, 'c> {
             }
             parts.push(format!("`{} = {}`", sub.display, self.show_value(s, v)));
         }
-        let mut out = if parts.is_empty() { "any input".to_string() } else { parts.join(" with ") };
+        let mut out = if parts.is_empty() {
+            "any input".to_string()
+        } else {
+            parts.join(" with ")
+        };
         if let Some(d) = date {
             out.push_str(&format!(", as of {d}"));
         }
@@ -330,7 +399,13 @@ struct Walk {
     gave_up: bool,
 }
 
-fn walk(an: &Analyzer<'_, '_>, depth: usize, boxes: &[(usize, &BoxC)], path: &mut Vec<(usize, i64, i64)>, w: &mut Walk) {
+fn walk(
+    an: &Analyzer<'_, '_>,
+    depth: usize,
+    boxes: &[(usize, &BoxC)],
+    path: &mut Vec<(usize, i64, i64)>,
+    w: &mut Walk,
+) {
     w.nodes += 1;
     if w.nodes > BUDGET {
         w.gave_up = true;
@@ -388,7 +463,11 @@ fn walk(an: &Analyzer<'_, '_>, depth: usize, boxes: &[(usize, &BoxC)], path: &mu
         }
         let sub: Vec<(usize, &BoxC)> = boxes
             .iter()
-            .filter(|(_, b)| b.0.get(&depth).map(|s| iset_contains(s, start, end)).unwrap_or(true))
+            .filter(|(_, b)| {
+                b.0.get(&depth)
+                    .map(|s| iset_contains(s, start, end))
+                    .unwrap_or(true)
+            })
             .map(|(r, b)| (*r, *b))
             .collect();
         path.push((depth, start, end));
@@ -457,7 +536,12 @@ fn table(c: &Checker<'_>, rule: &RuleDef, t: &TableDef, diags: &mut Vec<Diagnost
         .filter_map(|(i, b)| b.as_ref().map(|bs| bs.iter().map(move |b| (i, b))))
         .flatten()
         .collect();
-    let opaque: Vec<usize> = rows.iter().enumerate().filter(|(_, b)| b.is_none()).map(|(i, _)| i).collect();
+    let opaque: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.is_none())
+        .map(|(i, _)| i)
+        .collect();
     let mut w = Walk {
         fires: vec![false; rows.len()],
         ..Walk::default()
@@ -466,9 +550,12 @@ fn table(c: &Checker<'_>, rule: &RuleDef, t: &TableDef, diags: &mut Vec<Diagnost
     let name = &rule.name;
     if w.gave_up {
         diags.push(
-            Diagnostic::warning("W0404", format!("the table `{name}` is too large to check for gaps and overlaps"))
-                .with_label(rule.span, "not analysed")
-                .with_help("each evaluation is checked at run time instead"),
+            Diagnostic::warning(
+                "W0404",
+                format!("the table `{name}` is too large to check for gaps and overlaps"),
+            )
+            .with_label(rule.span, "not analysed")
+            .with_help("each evaluation is checked at run time instead"),
         );
         return;
     }
@@ -484,17 +571,27 @@ fn table(c: &Checker<'_>, rule: &RuleDef, t: &TableDef, diags: &mut Vec<Diagnost
         } else if let Some(gap) = &w.gap {
             let witness = an.witness(gap);
             diags.push(
-                Diagnostic::error("E0410", format!("the table `{name}` does not decide every case: {witness} is not covered"))
-                    .with_label(rule.span, "incomplete table")
-                    .with_help("add a row for it, or end the table with `| otherwise => …`"),
+                Diagnostic::error(
+                    "E0410",
+                    format!(
+                        "the table `{name}` does not decide every case: {witness} is not covered"
+                    ),
+                )
+                .with_label(rule.span, "incomplete table")
+                .with_help("add a row for it, or end the table with `| otherwise => …`"),
             );
         }
     } else if let (Some(sp), true, None) = (otherwise, opaque.is_empty(), &w.gap) {
         if matches!(t.hit, HitPolicy::First | HitPolicy::Unique) {
             diags.push(
-                Diagnostic::warning("W0403", format!("`otherwise` in `{name}` is never used: the rows above cover every case"))
-                    .with_label(sp, "never applies")
-                    .with_help("remove it, or keep it as a safeguard"),
+                Diagnostic::warning(
+                    "W0403",
+                    format!(
+                        "`otherwise` in `{name}` is never used: the rows above cover every case"
+                    ),
+                )
+                .with_label(sp, "never applies")
+                .with_help("remove it, or keep it as a safeguard"),
             );
         }
     }
@@ -503,16 +600,27 @@ fn table(c: &Checker<'_>, rule: &RuleDef, t: &TableDef, diags: &mut Vec<Diagnost
             if let Some((a, b, path)) = &w.overlap {
                 let witness = an.witness(path);
                 diags.push(
-                    Diagnostic::error("E0411", format!("two rows of the unique table `{name}` apply to {witness}"))
-                        .with_label(t.rows[*b].span, format!("{} applies", row_label(*b)))
-                        .with_label(t.rows[*a].span, format!("and so does {}", row_label(*a)))
-                        .with_help("make the rows exclusive, or use `hit first` if the earlier row should win"),
+                    Diagnostic::error(
+                        "E0411",
+                        format!("two rows of the unique table `{name}` apply to {witness}"),
+                    )
+                    .with_label(t.rows[*b].span, format!("{} applies", row_label(*b)))
+                    .with_label(t.rows[*a].span, format!("and so does {}", row_label(*a)))
+                    .with_help(
+                        "make the rows exclusive, or use `hit first` if the earlier row should win",
+                    ),
                 );
             } else if !opaque.is_empty() {
                 diags.push(
-                    Diagnostic::warning("W0402", format!("cannot prove that at most one row of `{name}` applies"))
-                        .with_label(t.rows[opaque[0]].span, "this row's condition cannot be analysed")
-                        .with_help("a record to which two rows apply is an error at run time"),
+                    Diagnostic::warning(
+                        "W0402",
+                        format!("cannot prove that at most one row of `{name}` applies"),
+                    )
+                    .with_label(
+                        t.rows[opaque[0]].span,
+                        "this row's condition cannot be analysed",
+                    )
+                    .with_help("a record to which two rows apply is an error at run time"),
                 );
             }
         }
@@ -522,19 +630,29 @@ fn table(c: &Checker<'_>, rule: &RuleDef, t: &TableDef, diags: &mut Vec<Diagnost
                     continue;
                 }
                 if !w.fires[i] {
-                    let covered: Vec<usize> = (0..i).filter(|j| rows[*j].is_some() && t.rows[*j].cond.is_some()).collect();
+                    let covered: Vec<usize> = (0..i)
+                        .filter(|j| rows[*j].is_some() && t.rows[*j].cond.is_some())
+                        .collect();
                     let why = if rows[i].as_ref().map(|b| b.is_empty()).unwrap_or(false) {
                         "its condition can never hold".to_string()
                     } else {
                         match covered.as_slice() {
-                            [one] => format!("{} already decides every case it covers", row_label(*one)),
-                            _ => format!("{} already decide every case it covers", rows_label(&covered)),
+                            [one] => {
+                                format!("{} already decides every case it covers", row_label(*one))
+                            }
+                            _ => format!(
+                                "{} already decide every case it covers",
+                                rows_label(&covered)
+                            ),
                         }
                     };
                     diags.push(
-                        Diagnostic::error("E0412", format!("{} of `{name}` can never apply: {why}", row_label(i)))
-                            .with_label(r.span, "unreachable row")
-                            .with_help("remove the row or move it above the rows that shadow it"),
+                        Diagnostic::error(
+                            "E0412",
+                            format!("{} of `{name}` can never apply: {why}", row_label(i)),
+                        )
+                        .with_label(r.span, "unreachable row")
+                        .with_help("remove the row or move it above the rows that shadow it"),
                     );
                 }
             }
@@ -563,7 +681,11 @@ fn dominates(rule: &RuleDef, a: usize, b: usize) -> bool {
 
 fn exceptions(c: &Checker<'_>, rule: &RuleDef, diags: &mut Vec<Diagnostic>) {
     let mut an = Analyzer::new(c);
-    let dnfs: Vec<Option<Vec<BoxC>>> = rule.exceptions.iter().map(|e| an.dnf(&e.cond, false)).collect();
+    let dnfs: Vec<Option<Vec<BoxC>>> = rule
+        .exceptions
+        .iter()
+        .map(|e| an.dnf(&e.cond, false))
+        .collect();
     for i in 0..rule.exceptions.len() {
         for j in (i + 1)..rule.exceptions.len() {
             if dominates(rule, i, j) || dominates(rule, j, i) {
@@ -592,18 +714,34 @@ fn exceptions(c: &Checker<'_>, rule: &RuleDef, diags: &mut Vec<Diagnostic>) {
                 keys.sort_unstable();
                 let path: Vec<(usize, i64, i64)> = keys
                     .iter()
-                    .filter_map(|k| z.0.get(k).and_then(|s| s.first()).map(|&(lo, hi)| (*k, lo, hi)))
+                    .filter_map(|k| {
+                        z.0.get(k)
+                            .and_then(|s| s.first())
+                            .map(|&(lo, hi)| (*k, lo, hi))
+                    })
                     .collect();
                 let witness = an.witness(&path);
-                let certain = keys.iter().all(|k| an.subjects.get(*k).map(|s| s.is_field).unwrap_or(false));
-                let msg = format!("the exceptions `{}` and `{}` of `{}` both apply to {witness}", ei.label, ej.label, rule.name);
-                let help = format!("say which wins with `over`, e.g. `exception {} for {}(…) over {}`", ej.label, rule.name, ei.label);
+                let certain = keys
+                    .iter()
+                    .all(|k| an.subjects.get(*k).map(|s| s.is_field).unwrap_or(false));
+                let msg = format!(
+                    "the exceptions `{}` and `{}` of `{}` both apply to {witness}",
+                    ei.label, ej.label, rule.name
+                );
+                let help = format!(
+                    "say which wins with `over`, e.g. `exception {} for {}(…) over {}`",
+                    ej.label, rule.name, ei.label
+                );
                 let d = if certain {
                     Diagnostic::error("E0502", msg)
                 } else {
                     Diagnostic::warning("W0503", format!("{msg}, if that can happen"))
                 };
-                diags.push(d.with_label(ej.span, "applies").with_label(ei.span, "so does this one").with_help(help));
+                diags.push(
+                    d.with_label(ej.span, "applies")
+                        .with_label(ei.span, "so does this one")
+                        .with_help(help),
+                );
             }
         }
     }

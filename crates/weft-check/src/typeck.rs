@@ -137,7 +137,9 @@ fn rule_body(c: &mut Checker<'_>, modules: &[ModuleSource], rid: RuleId, at: Ite
                     c.err(
                         Diagnostic::error("E0602", "formula versions must come in date order")
                             .with_label(*dspan, "not after the previous version")
-                            .with_help("list `from DATE = …` versions from the oldest to the newest"),
+                            .with_help(
+                                "list `from DATE = …` versions from the oldest to the newest",
+                            ),
                     );
                 }
                 last = *d;
@@ -198,19 +200,29 @@ fn table(c: &mut Checker<'_>, t: &ast::TableDecl, rid: RuleId, module: u32, ret:
                     // Row form: one condition per row.
                     if cells.len() != 1 || cells[0].items.len() != 1 {
                         c.err(
-                            Diagnostic::error("E0403", "this row has cells but the table has no `given` inputs")
-                                .with_label(row.span, "several cells")
-                                .with_help("list the inputs after `given`, or write one condition per row"),
+                            Diagnostic::error(
+                                "E0403",
+                                "this row has cells but the table has no `given` inputs",
+                            )
+                            .with_label(row.span, "several cells")
+                            .with_help(
+                                "list the inputs after `given`, or write one condition per row",
+                            ),
                         );
                         None
                     } else {
                         match &cells[0].items[0] {
-                            ast::CellItem::Expr(e) => Some(check_against(c, &mut s, e, &Ty::Bool, "a row's condition")),
+                            ast::CellItem::Expr(e) => {
+                                Some(check_against(c, &mut s, e, &Ty::Bool, "a row's condition"))
+                            }
                             _ => {
                                 c.err(
-                                    Diagnostic::error("E0403", "a range or comparison needs a `given` input to apply to")
-                                        .with_label(cells[0].span, "no input for this cell")
-                                        .with_help("list the inputs after `given`"),
+                                    Diagnostic::error(
+                                        "E0403",
+                                        "a range or comparison needs a `given` input to apply to",
+                                    )
+                                    .with_label(cells[0].span, "no input for this cell")
+                                    .with_help("list the inputs after `given`"),
                                 );
                                 None
                             }
@@ -220,7 +232,11 @@ fn table(c: &mut Checker<'_>, t: &ast::TableDecl, rid: RuleId, module: u32, ret:
                     c.err(
                         Diagnostic::error(
                             "E0403",
-                            format!("this row has {} cells but the table has {} inputs", cells.len(), given.len()),
+                            format!(
+                                "this row has {} cells but the table has {} inputs",
+                                cells.len(),
+                                given.len()
+                            ),
                         )
                         .with_label(row.span, "wrong number of cells")
                         .with_help("give one cell per `given` input; `-` means any value"),
@@ -256,16 +272,21 @@ fn table(c: &mut Checker<'_>, t: &ast::TableDecl, rid: RuleId, module: u32, ret:
             }
         };
         let value = check_against(c, &mut s, &row.value, ret, "a row's value");
-        if matches!(t.hit, ast::HitPolicy::Sum | ast::HitPolicy::Max | ast::HitPolicy::Min)
-            && !ret.is_numeric()
+        if matches!(
+            t.hit,
+            ast::HitPolicy::Sum | ast::HitPolicy::Max | ast::HitPolicy::Min
+        ) && !ret.is_numeric()
             && !ret.is_ordered()
         {
             if ri == 0 {
                 let shown = c.prog.show(ret);
                 c.err(
-                    Diagnostic::error("E0404", format!("`hit sum`, `max` and `min` need numbers, not `{shown}`"))
-                        .with_label(t.hit_span, "collect policy")
-                        .with_help("use `hit first` or `hit unique`"),
+                    Diagnostic::error(
+                        "E0404",
+                        format!("`hit sum`, `max` and `min` need numbers, not `{shown}`"),
+                    )
+                    .with_label(t.hit_span, "collect policy")
+                    .with_help("use `hit first` or `hit unique`"),
                 );
             }
         }
@@ -291,7 +312,9 @@ fn table(c: &mut Checker<'_>, t: &ast::TableDecl, rid: RuleId, module: u32, ret:
 }
 
 fn cell_atom(c: &mut Checker<'_>, s: &mut Scope, subj: &Expr, ci: &ast::CellItem) -> Expr {
-    let mk = |op: CmpOp, a: Expr, b: Expr, span: Span| Expr::new(ExprKind::Cmp(op, bx(a), bx(b)), Ty::Bool, span);
+    let mk = |op: CmpOp, a: Expr, b: Expr, span: Span| {
+        Expr::new(ExprKind::Cmp(op, bx(a), bx(b)), Ty::Bool, span)
+    };
     match ci {
         ast::CellItem::Range {
             lo,
@@ -300,7 +323,7 @@ fn cell_atom(c: &mut Checker<'_>, s: &mut Scope, subj: &Expr, ci: &ast::CellItem
             hi_closed,
             span,
         } => {
-            if !subj.ty.is_ordered() {
+            if !subj.ty.is_ordered() && !subj.ty.is_error() {
                 let shown = c.prog.show(&subj.ty);
                 c.err(
                     Diagnostic::error("E0405", format!("a range cannot apply to a `{shown}`"))
@@ -309,23 +332,37 @@ fn cell_atom(c: &mut Checker<'_>, s: &mut Scope, subj: &Expr, ci: &ast::CellItem
                 return Expr::error(*span);
             }
             let l = check_against(c, s, lo, &subj.ty, "the lower end of the range");
-            let lower = mk(if *lo_closed { CmpOp::Le } else { CmpOp::Lt }, l, subj.clone(), *span);
+            let lower = mk(
+                if *lo_closed { CmpOp::Le } else { CmpOp::Lt },
+                l,
+                subj.clone(),
+                *span,
+            );
             match hi {
                 None => lower,
                 Some(h) => {
                     let h = check_against(c, s, h, &subj.ty, "the upper end of the range");
-                    let upper = mk(if *hi_closed { CmpOp::Le } else { CmpOp::Lt }, subj.clone(), h, *span);
+                    let upper = mk(
+                        if *hi_closed { CmpOp::Le } else { CmpOp::Lt },
+                        subj.clone(),
+                        h,
+                        *span,
+                    );
                     Expr::new(ExprKind::And(bx(lower), bx(upper)), Ty::Bool, *span)
                 }
             }
         }
         ast::CellItem::Cmp(op, e, span) => {
             let v = check_against(c, s, e, &subj.ty, "the value compared");
-            if !matches!(op, CmpOp::Eq | CmpOp::Ne) && !subj.ty.is_ordered() {
+            if !matches!(op, CmpOp::Eq | CmpOp::Ne) && !subj.ty.is_ordered() && !subj.ty.is_error()
+            {
                 let shown = c.prog.show(&subj.ty);
                 c.err(
-                    Diagnostic::error("E0405", format!("`{}` cannot compare `{shown}` values", op.symbol()))
-                        .with_label(*span, "values without order"),
+                    Diagnostic::error(
+                        "E0405",
+                        format!("`{}` cannot compare `{shown}` values", op.symbol()),
+                    )
+                    .with_label(*span, "values without order"),
                 );
             }
             mk(*op, subj.clone(), v, *span)
@@ -338,14 +375,23 @@ fn cell_atom(c: &mut Checker<'_>, s: &mut Scope, subj: &Expr, ci: &ast::CellItem
     }
 }
 
-fn cascade(c: &mut Checker<'_>, cd: &ast::CascadeDecl, rid: RuleId, module: u32, ret: &Ty) -> Option<CascadeDef> {
+fn cascade(
+    c: &mut Checker<'_>,
+    cd: &ast::CascadeDecl,
+    rid: RuleId,
+    module: u32,
+    ret: &Ty,
+) -> Option<CascadeDef> {
     let Ty::Money(per) = ret else {
         if !ret.is_error() {
             let shown = c.prog.show(ret);
             c.err(
-                Diagnostic::error("E0406", format!("a cascade divides an amount of money, not a `{shown}`"))
-                    .with_label(cd.ret.span, "not money")
-                    .with_help("declare it `: Money per year` (or the period of the amount)"),
+                Diagnostic::error(
+                    "E0406",
+                    format!("a cascade divides an amount of money, not a `{shown}`"),
+                )
+                .with_label(cd.ret.span, "not money")
+                .with_help("declare it `: Money per year` (or the period of the amount)"),
             );
         }
         return None;
@@ -359,8 +405,11 @@ fn cascade(c: &mut Checker<'_>, cd: &ast::CascadeDecl, rid: RuleId, module: u32,
     for st in &cd.steps {
         if names.contains(&st.name.name.as_str()) {
             c.err(
-                Diagnostic::error("E0407", format!("the cascade has two steps named `{}`", st.name.name))
-                    .with_label(st.name.span, "repeated step"),
+                Diagnostic::error(
+                    "E0407",
+                    format!("the cascade has two steps named `{}`", st.name.name),
+                )
+                .with_label(st.name.span, "repeated step"),
             );
         }
         names.push(&st.name.name);
@@ -374,8 +423,14 @@ fn cascade(c: &mut Checker<'_>, cd: &ast::CascadeDecl, rid: RuleId, module: u32,
     }
     if names.contains(&cd.remainder.name.as_str()) {
         c.err(
-            Diagnostic::error("E0407", format!("the remainder has the name of a step, `{}`", cd.remainder.name))
-                .with_label(cd.remainder.span, "repeated name"),
+            Diagnostic::error(
+                "E0407",
+                format!(
+                    "the remainder has the name of a step, `{}`",
+                    cd.remainder.name
+                ),
+            )
+            .with_label(cd.remainder.span, "repeated name"),
         );
     }
     Some(CascadeDef {
@@ -386,7 +441,13 @@ fn cascade(c: &mut Checker<'_>, cd: &ast::CascadeDecl, rid: RuleId, module: u32,
     })
 }
 
-fn scale(c: &mut Checker<'_>, sd: &ast::ScaleDecl, rid: RuleId, module: u32, ret: &Ty) -> Option<ScaleDef> {
+fn scale(
+    c: &mut Checker<'_>,
+    sd: &ast::ScaleDecl,
+    rid: RuleId,
+    module: u32,
+    ret: &Ty,
+) -> Option<ScaleDef> {
     let params = c.scale_params.get(&rid).cloned()?;
     let mut s = Scope {
         module,
@@ -401,7 +462,11 @@ fn scale(c: &mut Checker<'_>, sd: &ast::ScaleDecl, rid: RuleId, module: u32, ret
         .and_then(|l| c.prog.locals.get(*l as usize))
         .map(|l| l.ty.clone())
         .unwrap_or(Ty::Error);
-    if sd.kind == ast::ScaleKind::Marginal && !ret.fits(&amount_ty) && !amount_ty.fits(ret) && !ret.is_error() {
+    if sd.kind == ast::ScaleKind::Marginal
+        && !ret.fits(&amount_ty)
+        && !amount_ty.fits(ret)
+        && !ret.is_error()
+    {
         let (a, r) = (c.prog.show(&amount_ty), c.prog.show(ret));
         c.err(
             Diagnostic::error("E0408", format!("a marginal scale over `{a}` gives `{a}`, not `{r}`"))
@@ -430,24 +495,40 @@ fn scale(c: &mut Checker<'_>, sd: &ast::ScaleDecl, rid: RuleId, module: u32, ret
                     return None;
                 }
             };
-            let pty = c.prog.params.get(pid as usize).map(|p| p.ty.clone()).unwrap_or(Ty::Error);
+            let pty = c
+                .prog
+                .params
+                .get(pid as usize)
+                .map(|p| p.ty.clone())
+                .unwrap_or(Ty::Error);
             match (&pty, &amount_ty) {
                 (Ty::Bands(bp), Ty::Money(ap)) if bp == ap || *ap == Per::Any => {}
                 (Ty::Error, _) | (_, Ty::Error) => {}
                 _ => {
                     let (p, a) = (c.prog.show(&pty), c.prog.show(&amount_ty));
                     c.err(
-                        Diagnostic::error("E0408", format!("the bands `{}` are `{p}`, but the amount is `{a}`", name.name))
-                            .with_label(name.span, "bands of another type")
-                            .with_help("bands and the amount they apply to must be money of the same period"),
+                        Diagnostic::error(
+                            "E0408",
+                            format!(
+                                "the bands `{}` are `{p}`, but the amount is `{a}`",
+                                name.name
+                            ),
+                        )
+                        .with_label(name.span, "bands of another type")
+                        .with_help(
+                            "bands and the amount they apply to must be money of the same period",
+                        ),
                     );
                 }
             }
             if sd.kind == ast::ScaleKind::Flat {
                 c.err(
-                    Diagnostic::error("E0408", "bands from a parameter hold rates for a marginal scale")
-                        .with_label(name.span, "a flat scale needs its own rows")
-                        .with_help("write the flat scale's rows `| lo .. hi => value`"),
+                    Diagnostic::error(
+                        "E0408",
+                        "bands from a parameter hold rates for a marginal scale",
+                    )
+                    .with_label(name.span, "a flat scale needs its own rows")
+                    .with_help("write the flat scale's rows `| lo .. hi => value`"),
                 );
             }
             ScaleBands::Param(pid)
@@ -462,14 +543,34 @@ fn scale(c: &mut Checker<'_>, sd: &ast::ScaleDecl, rid: RuleId, module: u32, ret
                     Some(h) => c.const_value(h, &amount_ty.settle()).map(Some),
                     None => Some(None),
                 };
-                let want = if sd.kind == ast::ScaleKind::Marginal { Ty::Decimal } else { ret.clone() };
-                let v = check_against(c, &mut s, &r.value, &want, if sd.kind == ast::ScaleKind::Marginal { "a band's rate" } else { "a band's value" });
+                let want = if sd.kind == ast::ScaleKind::Marginal {
+                    Ty::Decimal
+                } else {
+                    ret.clone()
+                };
+                let v = check_against(
+                    c,
+                    &mut s,
+                    &r.value,
+                    &want,
+                    if sd.kind == ast::ScaleKind::Marginal {
+                        "a band's rate"
+                    } else {
+                        "a band's value"
+                    },
+                );
                 if let (Some(lo), Some(hi)) = (lo, hi) {
                     if !first && prev_hi != Some(lo) {
                         c.err(
-                            Diagnostic::error("E0409", "scale bands must follow each other without gaps")
-                                .with_label(r.span, "this band does not start where the previous one ends")
-                                .with_help("start each band at the end of the one before"),
+                            Diagnostic::error(
+                                "E0409",
+                                "scale bands must follow each other without gaps",
+                            )
+                            .with_label(
+                                r.span,
+                                "this band does not start where the previous one ends",
+                            )
+                            .with_help("start each band at the end of the one before"),
                         );
                     }
                     if let Some(h) = hi {
@@ -529,11 +630,19 @@ fn exceptions(c: &mut Checker<'_>, modules: &[ModuleSource]) {
                     continue;
                 }
             };
-            let Some(rd) = c.prog.rules.get(rid as usize) else { continue };
+            let Some(rd) = c.prog.rules.get(rid as usize) else {
+                continue;
+            };
             if matches!(rd.kind, RuleKind::Cascade(_) | RuleKind::Scale(_)) {
                 c.err(
-                    Diagnostic::error("E0503", format!("`{}` is a cascade or scale; exceptions apply to rules and tables", x.rule.name))
-                        .with_label(x.rule.span, "cannot take exceptions"),
+                    Diagnostic::error(
+                        "E0503",
+                        format!(
+                            "`{}` is a cascade or scale; exceptions apply to rules and tables",
+                            x.rule.name
+                        ),
+                    )
+                    .with_label(x.rule.span, "cannot take exceptions"),
                 );
                 continue;
             }
@@ -547,11 +656,19 @@ fn exceptions(c: &mut Checker<'_>, modules: &[ModuleSource]) {
             match (param, &x.binder) {
                 (Some((l, _)), Some(b)) => s.locals.push((b.name.clone(), l)),
                 (Some((l, _)), None) => {
-                    let name = c.prog.locals.get(l as usize).map(|x| x.name.clone()).unwrap_or_default();
+                    let name = c
+                        .prog
+                        .locals
+                        .get(l as usize)
+                        .map(|x| x.name.clone())
+                        .unwrap_or_default();
                     c.err(
-                        Diagnostic::error("E0504", format!("`{}` is defined for a record; name it", x.rule.name))
-                            .with_label(x.rule.span, "missing the record's name")
-                            .with_help(format!("write `for {}({name})`", x.rule.name)),
+                        Diagnostic::error(
+                            "E0504",
+                            format!("`{}` is defined for a record; name it", x.rule.name),
+                        )
+                        .with_label(x.rule.span, "missing the record's name")
+                        .with_help(format!("write `for {}({name})`", x.rule.name)),
                     );
                     continue;
                 }
@@ -565,11 +682,22 @@ fn exceptions(c: &mut Checker<'_>, modules: &[ModuleSource]) {
                 }
                 (None, None) => {}
             }
-            if let Some(prev) = c.prog.rules.get(rid as usize).and_then(|r| r.exceptions.iter().find(|e| e.label == x.label.name)) {
+            if let Some(prev) = c
+                .prog
+                .rules
+                .get(rid as usize)
+                .and_then(|r| r.exceptions.iter().find(|e| e.label == x.label.name))
+            {
                 let _ = prev;
                 c.err(
-                    Diagnostic::error("E0505", format!("`{}` already has an exception labelled `{}`", x.rule.name, x.label.name))
-                        .with_label(x.label.span, "repeated label"),
+                    Diagnostic::error(
+                        "E0505",
+                        format!(
+                            "`{}` already has an exception labelled `{}`",
+                            x.rule.name, x.label.name
+                        ),
+                    )
+                    .with_label(x.label.span, "repeated label"),
                 );
                 continue;
             }
@@ -615,8 +743,11 @@ fn exceptions(c: &mut Checker<'_>, modules: &[ModuleSource]) {
                 ),
                 None => {
                     let sugg = suggest(&o.name, labels.iter().map(|s| s.as_str()));
-                    let mut d = Diagnostic::error("E0506", format!("no exception of this rule is labelled `{}`", o.name))
-                        .with_label(o.span, "unknown label");
+                    let mut d = Diagnostic::error(
+                        "E0506",
+                        format!("no exception of this rule is labelled `{}`", o.name),
+                    )
+                    .with_label(o.span, "unknown label");
                     if let Some(s) = sugg.first() {
                         d = d.with_help(format!("did you mean `{s}`?"));
                     }
@@ -624,7 +755,12 @@ fn exceptions(c: &mut Checker<'_>, modules: &[ModuleSource]) {
                 }
             }
         }
-        if let Some(e) = c.prog.rules.get_mut(rid as usize).and_then(|r| r.exceptions.get_mut(idx)) {
+        if let Some(e) = c
+            .prog
+            .rules
+            .get_mut(rid as usize)
+            .and_then(|r| r.exceptions.get_mut(idx))
+        {
             e.over = resolved;
         }
     }
@@ -648,9 +784,18 @@ fn exceptions(c: &mut Checker<'_>, modules: &[ModuleSource]) {
             }
             if cyclic {
                 let e = &c.prog.rules[rid].exceptions[start];
-                let d = Diagnostic::error("E0507", format!("the priorities of `{}`'s exceptions go round in a circle", c.prog.rules[rid].name))
-                    .with_label(e.span, format!("`{}` is, through others, over itself", e.label))
-                    .with_help("remove one `over` so that priorities run one way");
+                let d = Diagnostic::error(
+                    "E0507",
+                    format!(
+                        "the priorities of `{}`'s exceptions go round in a circle",
+                        c.prog.rules[rid].name
+                    ),
+                )
+                .with_label(
+                    e.span,
+                    format!("`{}` is, through others, over itself", e.label),
+                )
+                .with_help("remove one `over` so that priorities run one way");
                 c.err(d);
                 break;
             }
@@ -660,7 +805,9 @@ fn exceptions(c: &mut Checker<'_>, modules: &[ModuleSource]) {
 
 fn record_checks(c: &mut Checker<'_>, modules: &[ModuleSource], ri: usize) {
     let at = c.record_items[ri];
-    let Some(Item::Record(r)) = item(modules, at) else { return };
+    let Some(Item::Record(r)) = item(modules, at) else {
+        return;
+    };
     let self_local = c.prog.records[ri].self_local;
     let mut s = Scope {
         module: at.module as u32,
@@ -673,10 +820,17 @@ fn record_checks(c: &mut Checker<'_>, modules: &[ModuleSource], ri: usize) {
         let column = match c.prog.records[ri].field(&ch.column.name) {
             Some((f, fd)) if matches!(fd.kind, FieldKind::Column | FieldKind::Link { .. }) => f,
             _ => {
-                let names: Vec<String> = c.prog.records[ri].fields.iter().map(|f| f.name.clone()).collect();
+                let names: Vec<String> = c.prog.records[ri]
+                    .fields
+                    .iter()
+                    .map(|f| f.name.clone())
+                    .collect();
                 let sugg = suggest(&ch.column.name, names.iter().map(|s| s.as_str()));
-                let mut d = Diagnostic::error("E0203", format!("`{}` has no column `{}`", r.name.name, ch.column.name))
-                    .with_label(ch.column.span, "not a column of this record");
+                let mut d = Diagnostic::error(
+                    "E0203",
+                    format!("`{}` has no column `{}`", r.name.name, ch.column.name),
+                )
+                .with_label(ch.column.span, "not a column of this record");
                 if let Some(s) = sugg.first() {
                     d = d.with_help(format!("did you mean `{s}`?"));
                 }
@@ -696,7 +850,12 @@ fn record_checks(c: &mut Checker<'_>, modules: &[ModuleSource], ri: usize) {
 }
 
 /// A constant value for a field of a test record or a default.
-fn field_value(c: &mut Checker<'_>, s: &mut Scope, fd: &FieldDef, e: &ast::Expr) -> Option<TestValue> {
+fn field_value(
+    c: &mut Checker<'_>,
+    s: &mut Scope,
+    fd: &FieldDef,
+    e: &ast::Expr,
+) -> Option<TestValue> {
     let want = match &fd.ty {
         Ty::Opt(t) => (**t).clone(),
         t => t.clone(),
@@ -711,7 +870,9 @@ fn field_value(c: &mut Checker<'_>, s: &mut Scope, fd: &FieldDef, e: &ast::Expr)
             c.err(
                 Diagnostic::error("E0801", "a record in a test takes plain values")
                     .with_label(e.span, "not a constant")
-                    .with_help("write a literal such as `¥1,200`, `2019-07-01`, `true` or a variant name"),
+                    .with_help(
+                        "write a literal such as `¥1,200`, `2019-07-01`, `true` or a variant name",
+                    ),
             );
             None
         }
@@ -749,7 +910,10 @@ fn defaults(c: &mut Checker<'_>, d: &ast::DefaultsDecl, module: u32) {
     };
     let mut map = c.defaults.remove(&rid).unwrap_or_default();
     for (name, e) in &d.fields {
-        let Some((fid, fd)) = c.prog.records[rid as usize].field(&name.name).map(|(i, f)| (i, f.clone())) else {
+        let Some((fid, fd)) = c.prog.records[rid as usize]
+            .field(&name.name)
+            .map(|(i, f)| (i, f.clone()))
+        else {
             unknown_field(c, rid, name);
             continue;
         };
@@ -762,7 +926,10 @@ fn defaults(c: &mut Checker<'_>, d: &ast::DefaultsDecl, module: u32) {
             continue;
         }
         if map.contains_key(&fid) {
-            c.err(Diagnostic::error("E0803", format!("`{}` is given twice", name.name)).with_label(name.span, "repeated field"));
+            c.err(
+                Diagnostic::error("E0803", format!("`{}` is given twice", name.name))
+                    .with_label(name.span, "repeated field"),
+            );
             continue;
         }
         if let Some(v) = field_value(c, &mut s, &fd, e) {
@@ -776,8 +943,11 @@ fn unknown_field(c: &mut Checker<'_>, rid: u32, name: &ast::Ident) {
     let rec = &c.prog.records[rid as usize];
     let names: Vec<String> = rec.fields.iter().map(|f| f.name.clone()).collect();
     let sugg = suggest(&name.name, names.iter().map(|s| s.as_str()));
-    let mut d = Diagnostic::error("E0304", format!("`{}` has no field `{}`", rec.name, name.name))
-        .with_label(name.span, "unknown field");
+    let mut d = Diagnostic::error(
+        "E0304",
+        format!("`{}` has no field `{}`", rec.name, name.name),
+    )
+    .with_label(name.span, "unknown field");
     if let Some(s) = sugg.first() {
         d = d.with_help(format!("did you mean `{s}`?"));
     }
@@ -847,8 +1017,11 @@ fn test(c: &mut Checker<'_>, t: &ast::TestDecl, module: u32) {
         };
         if ids.contains_key(&r.id.name) {
             c.err(
-                Diagnostic::error("E0804", format!("this test has two records named `{}`", r.id.name))
-                    .with_label(r.id.span, "repeated name"),
+                Diagnostic::error(
+                    "E0804",
+                    format!("this test has two records named `{}`", r.id.name),
+                )
+                .with_label(r.id.span, "repeated name"),
             );
         }
         ids.insert(r.id.name.clone(), (i, rid));
@@ -866,20 +1039,29 @@ fn test(c: &mut Checker<'_>, t: &ast::TestDecl, module: u32) {
         let key = c.prog.records[rid as usize].key;
         let mut values: Vec<Option<TestValue>> = vec![None; fields.len()];
         for (name, e) in &r.fields {
-            let Some((fid, fd)) = c.prog.records[rid as usize].field(&name.name).map(|(i, f)| (i, f.clone())) else {
+            let Some((fid, fd)) = c.prog.records[rid as usize]
+                .field(&name.name)
+                .map(|(i, f)| (i, f.clone()))
+            else {
                 unknown_field(c, rid, name);
                 continue;
             };
             if values[fid as usize].is_some() {
-                c.err(Diagnostic::error("E0803", format!("`{}` is given twice", name.name)).with_label(name.span, "repeated field"));
+                c.err(
+                    Diagnostic::error("E0803", format!("`{}` is given twice", name.name))
+                        .with_label(name.span, "repeated field"),
+                );
                 continue;
             }
             match &fd.kind {
                 FieldKind::Members { .. } => {
                     c.err(
-                        Diagnostic::error("E0802", format!("`{}` is filled from the records that link here", name.name))
-                            .with_label(name.span, "cannot be given")
-                            .with_help("give each member a link to this record instead"),
+                        Diagnostic::error(
+                            "E0802",
+                            format!("`{}` is filled from the records that link here", name.name),
+                        )
+                        .with_label(name.span, "cannot be given")
+                        .with_help("give each member a link to this record instead"),
                     );
                 }
                 FieldKind::Link { target, .. } => {
@@ -889,15 +1071,27 @@ fn test(c: &mut Checker<'_>, t: &ast::TestDecl, module: u32) {
                             Some((idx, trid)) if *trid == target => Some(TestValue::Link(*idx)),
                             Some(_) => {
                                 let tn = c.prog.records[target as usize].name.clone();
-                                c.err(Diagnostic::error("E0805", format!("`{}` is not a `{tn}` of this test", id.name)).with_label(id.span, "wrong kind of record"));
+                                c.err(
+                                    Diagnostic::error(
+                                        "E0805",
+                                        format!("`{}` is not a `{tn}` of this test", id.name),
+                                    )
+                                    .with_label(id.span, "wrong kind of record"),
+                                );
                                 None
                             }
                             None => {
                                 let tn = c.prog.records[target as usize].name.clone();
                                 c.err(
-                                    Diagnostic::error("E0805", format!("this test has no record `{}`", id.name))
-                                        .with_label(id.span, "unknown record")
-                                        .with_help(format!("declare it first: `{tn} {} {{ … }}`", id.name)),
+                                    Diagnostic::error(
+                                        "E0805",
+                                        format!("this test has no record `{}`", id.name),
+                                    )
+                                    .with_label(id.span, "unknown record")
+                                    .with_help(format!(
+                                        "declare it first: `{tn} {} {{ … }}`",
+                                        id.name
+                                    )),
                                 );
                                 None
                             }
@@ -948,9 +1142,22 @@ fn test(c: &mut Checker<'_>, t: &ast::TestDecl, module: u32) {
         if !missing.is_empty() {
             let rn = c.prog.records[rid as usize].name.clone();
             c.err(
-                Diagnostic::error("E0806", format!("`{}` does not give {}", r.id.name, missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")))
-                    .with_label(r.id.span, "missing fields")
-                    .with_help(format!("give them here, or once for every test with `defaults {rn} {{ … }}`")),
+                Diagnostic::error(
+                    "E0806",
+                    format!(
+                        "`{}` does not give {}",
+                        r.id.name,
+                        missing
+                            .iter()
+                            .map(|m| format!("`{m}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .with_label(r.id.span, "missing fields")
+                .with_help(format!(
+                    "give them here, or once for every test with `defaults {rn} {{ … }}`"
+                )),
             );
         }
         records.push(TestRecordDef {
@@ -968,13 +1175,30 @@ fn test(c: &mut Checker<'_>, t: &ast::TestDecl, module: u32) {
         };
         let fails = x.fails.as_ref().map(|k| k.as_ref().map(|k| k.name.clone()));
         if let Some(Some(kind)) = &fails {
-            const KINDS: &[&str] = &["overflow", "division_by_zero", "exception_conflict", "no_row", "ambiguous_row", "empty", "date_out_of_range", "no_value"];
+            const KINDS: &[&str] = &[
+                "overflow",
+                "division_by_zero",
+                "exception_conflict",
+                "no_row",
+                "ambiguous_row",
+                "empty",
+                "date_out_of_range",
+                "no_value",
+            ];
             if !KINDS.contains(&kind.as_str()) {
-                let span = x.fails.as_ref().and_then(|k| k.as_ref()).map(|k| k.span).unwrap_or(x.span);
+                let span = x
+                    .fails
+                    .as_ref()
+                    .and_then(|k| k.as_ref())
+                    .map(|k| k.span)
+                    .unwrap_or(x.span);
                 c.err(
-                    Diagnostic::error("E0807", format!("`{kind}` is not a kind of evaluation error"))
-                        .with_label(span, "unknown kind")
-                        .with_help(format!("the kinds are {}", KINDS.join(", "))),
+                    Diagnostic::error(
+                        "E0807",
+                        format!("`{kind}` is not a kind of evaluation error"),
+                    )
+                    .with_label(span, "unknown kind")
+                    .with_help(format!("the kinds are {}", KINDS.join(", "))),
                 );
             }
         }
@@ -1002,8 +1226,12 @@ fn test(c: &mut Checker<'_>, t: &ast::TestDecl, module: u32) {
 }
 
 fn output(c: &mut Checker<'_>, modules: &[ModuleSource], oi: usize, at: ItemRef) {
-    let Some(Item::Output(o)) = item(modules, at) else { return };
-    let Some(od) = c.prog.outputs.get(oi) else { return };
+    let Some(Item::Output(o)) = item(modules, at) else {
+        return;
+    };
+    let Some(od) = c.prog.outputs.get(oi) else {
+        return;
+    };
     if od.record == u32::MAX {
         return;
     }
@@ -1016,14 +1244,22 @@ fn output(c: &mut Checker<'_>, modules: &[ModuleSource], oi: usize, at: ItemRef)
     let mut cols: Vec<ColumnDef> = Vec::new();
     for (name, e) in &o.columns {
         if cols.iter().any(|c| c.name == name.name) {
-            c.err(Diagnostic::error("E0808", format!("the output has two columns named `{}`", name.name)).with_label(name.span, "repeated column"));
+            c.err(
+                Diagnostic::error(
+                    "E0808",
+                    format!("the output has two columns named `{}`", name.name),
+                )
+                .with_label(name.span, "repeated column"),
+            );
             continue;
         }
         let typed = match e {
             Some(e) => expr(c, &mut s, e, None),
             None => {
                 // A field of the record, or a rule applied to it.
-                let field = c.prog.records[rid as usize].field(&name.name).map(|(i, f)| (i, f.clone()));
+                let field = c.prog.records[rid as usize]
+                    .field(&name.name)
+                    .map(|(i, f)| (i, f.clone()));
                 match field {
                     Some((fid, fd)) => {
                         let rec = Expr::new(ExprKind::Local(binder), Ty::Record(rid), name.span);
@@ -1048,17 +1284,42 @@ fn output(c: &mut Checker<'_>, modules: &[ModuleSource], oi: usize, at: ItemRef)
                         if is_rule {
                             expr(c, &mut s, &call, None)
                         } else if is_global {
-                            expr(c, &mut s, &ast::Expr { kind: A::Name(name.clone()), span: name.span }, None)
+                            expr(
+                                c,
+                                &mut s,
+                                &ast::Expr {
+                                    kind: A::Name(name.clone()),
+                                    span: name.span,
+                                },
+                                None,
+                            )
                         } else {
                             let rn = c.prog.records[rid as usize].name.clone();
-                            let mut d = Diagnostic::error("E0809", format!("`{}` is neither a field of `{rn}` nor a rule", name.name))
-                                .with_label(name.span, "unknown column");
-                            let mut cands: Vec<String> = c.prog.records[rid as usize].fields.iter().map(|f| f.name.clone()).collect();
-                            cands.extend(c.names.visible_names(s.module).iter().map(|x| x.to_string()));
-                            if let Some(sg) = suggest(&name.name, cands.iter().map(|x| x.as_str())).first() {
+                            let mut d = Diagnostic::error(
+                                "E0809",
+                                format!("`{}` is neither a field of `{rn}` nor a rule", name.name),
+                            )
+                            .with_label(name.span, "unknown column");
+                            let mut cands: Vec<String> = c.prog.records[rid as usize]
+                                .fields
+                                .iter()
+                                .map(|f| f.name.clone())
+                                .collect();
+                            cands.extend(
+                                c.names
+                                    .visible_names(s.module)
+                                    .iter()
+                                    .map(|x| x.to_string()),
+                            );
+                            if let Some(sg) =
+                                suggest(&name.name, cands.iter().map(|x| x.as_str())).first()
+                            {
                                 d = d.with_help(format!("did you mean `{sg}`?"));
                             } else {
-                                d = d.with_help(format!("write `{}: EXPRESSION` to compute it", name.name));
+                                d = d.with_help(format!(
+                                    "write `{}: EXPRESSION` to compute it",
+                                    name.name
+                                ));
                             }
                             c.err(d);
                             continue;
@@ -1075,7 +1336,9 @@ fn output(c: &mut Checker<'_>, modules: &[ModuleSource], oi: usize, at: ItemRef)
             let shown = c.prog.show(&typed.ty);
             let help = match typed.ty {
                 Ty::Record(_) => "write the key, e.g. `p.household.household_id`".to_string(),
-                Ty::Cascade(_) => "choose one of its parts, e.g. `medical(p).out_of_pocket`".to_string(),
+                Ty::Cascade(_) => {
+                    "choose one of its parts, e.g. `medical(p).out_of_pocket`".to_string()
+                }
                 _ => "outputs hold single values".to_string(),
             };
             c.err(
@@ -1122,7 +1385,11 @@ fn programme(c: &mut Checker<'_>, p: &ast::ProgrammeDecl, module: u32) {
             return;
         }
     };
-    let cols: Vec<(String, Ty)> = c.prog.outputs[oid].columns.iter().map(|c| (c.name.clone(), c.expr.ty.clone())).collect();
+    let cols: Vec<(String, Ty)> = c.prog.outputs[oid]
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.expr.ty.clone()))
+        .collect();
     let mut amounts = Vec::new();
     for a in &p.amounts {
         match cols.iter().position(|(n, _)| *n == a.name) {
@@ -1130,14 +1397,20 @@ fn programme(c: &mut Checker<'_>, p: &ast::ProgrammeDecl, module: u32) {
             Some(i) => {
                 let shown = c.prog.show(&cols[i].1);
                 c.err(
-                    Diagnostic::error("E0811", format!("the amount `{}` is a `{shown}`, not money", a.name))
-                        .with_label(a.span, "not money"),
+                    Diagnostic::error(
+                        "E0811",
+                        format!("the amount `{}` is a `{shown}`, not money", a.name),
+                    )
+                    .with_label(a.span, "not money"),
                 );
             }
             None => {
                 let sugg = suggest(&a.name, cols.iter().map(|(n, _)| n.as_str()));
-                let mut d = Diagnostic::error("E0811", format!("the output `{}` has no column `{}`", p.output.name, a.name))
-                    .with_label(a.span, "unknown column");
+                let mut d = Diagnostic::error(
+                    "E0811",
+                    format!("the output `{}` has no column `{}`", p.output.name, a.name),
+                )
+                .with_label(a.span, "unknown column");
                 if let Some(s) = sugg.first() {
                     d = d.with_help(format!("did you mean `{s}`?"));
                 }
@@ -1163,7 +1436,9 @@ fn programme(c: &mut Checker<'_>, p: &ast::ProgrammeDecl, module: u32) {
                 c.err(
                     Diagnostic::error("E0812", "recipients are counted by a column")
                         .with_label(e.span, "not a column name")
-                        .with_help("add the condition as a Bool column of the output and name it here"),
+                        .with_help(
+                            "add the condition as a Bool column of the output and name it here",
+                        ),
                 );
                 None
             }
@@ -1184,7 +1459,13 @@ fn programme(c: &mut Checker<'_>, p: &ast::ProgrammeDecl, module: u32) {
 // ---------------------------------------------------------- expressions
 
 /// Check `e` and require its type to fit `want`.
-pub fn check_against(c: &mut Checker<'_>, s: &mut Scope, e: &ast::Expr, want: &Ty, what: &str) -> Expr {
+pub fn check_against(
+    c: &mut Checker<'_>,
+    s: &mut Scope,
+    e: &ast::Expr,
+    want: &Ty,
+    what: &str,
+) -> Expr {
     let got = expr(c, s, e, Some(want));
     require(c, got, want, what)
 }
@@ -1194,8 +1475,11 @@ fn require(c: &mut Checker<'_>, got: Expr, want: &Ty, what: &str) -> Expr {
         return coerce(got, want);
     }
     let (g, w) = (c.prog.show(&got.ty), c.prog.show(want));
-    let mut d = Diagnostic::error("E0330", format!("{what} should be `{w}`, but this is `{g}`"))
-        .with_label(got.span, format!("this is `{g}`"));
+    let mut d = Diagnostic::error(
+        "E0330",
+        format!("{what} should be `{w}`, but this is `{g}`"),
+    )
+    .with_label(got.span, format!("this is `{g}`"));
     d = match (&got.ty, want) {
         (Ty::Money(_), Ty::Money(_)) => d.with_help("amounts of different periods do not mix: convert with `per_month(…)` or `per_year(…)`, or multiply by a duration (`× 12 months`)"),
         (Ty::Enum(e1, _), Ty::Enum(e2, _)) if e1 == e2 => d.with_help("some variants are not allowed here: narrow the value first with `match` or `if`"),
@@ -1320,8 +1604,17 @@ fn add_dep(c: &mut Checker<'_>, s: &Scope, target: RuleId, span: Span) {
 /// enum that has it.
 fn variant(c: &mut Checker<'_>, id: &ast::Ident, expect: Option<&Ty>) -> Option<Expr> {
     if let Some(Ty::Enum(e, _)) = expect {
-        if let Some(i) = c.prog.enums.get(*e as usize).and_then(|en| en.variants.iter().position(|v| v.name == id.name)) {
-            return Some(Expr::new(ExprKind::Const(i as i64), Ty::Enum(*e, 1u64 << i), id.span));
+        if let Some(i) = c
+            .prog
+            .enums
+            .get(*e as usize)
+            .and_then(|en| en.variants.iter().position(|v| v.name == id.name))
+        {
+            return Some(Expr::new(
+                ExprKind::Const(i as i64),
+                Ty::Enum(*e, 1u64 << i),
+                id.span,
+            ));
         }
     }
     let hits: Vec<(u32, usize)> = c
@@ -1329,17 +1622,36 @@ fn variant(c: &mut Checker<'_>, id: &ast::Ident, expect: Option<&Ty>) -> Option<
         .enums
         .iter()
         .enumerate()
-        .filter_map(|(ei, en)| en.variants.iter().position(|v| v.name == id.name).map(|vi| (ei as u32, vi)))
+        .filter_map(|(ei, en)| {
+            en.variants
+                .iter()
+                .position(|v| v.name == id.name)
+                .map(|vi| (ei as u32, vi))
+        })
         .collect();
     match hits.as_slice() {
         [] => None,
-        [(e, i)] => Some(Expr::new(ExprKind::Const(*i as i64), Ty::Enum(*e, 1u64 << i), id.span)),
+        [(e, i)] => Some(Expr::new(
+            ExprKind::Const(*i as i64),
+            Ty::Enum(*e, 1u64 << i),
+            id.span,
+        )),
         many => {
-            let names: Vec<String> = many.iter().map(|(e, _)| c.prog.enums[*e as usize].name.clone()).collect();
+            let names: Vec<String> = many
+                .iter()
+                .map(|(e, _)| c.prog.enums[*e as usize].name.clone())
+                .collect();
             c.err(
-                Diagnostic::error("E0302", format!("`{}` is a variant of several enums: {}", id.name, names.join(", ")))
-                    .with_label(id.span, "which one?")
-                    .with_help(format!("write `{}.{}`", names[0], id.name)),
+                Diagnostic::error(
+                    "E0302",
+                    format!(
+                        "`{}` is a variant of several enums: {}",
+                        id.name,
+                        names.join(", ")
+                    ),
+                )
+                .with_label(id.span, "which one?")
+                .with_help(format!("write `{}.{}`", names[0], id.name)),
             );
             Some(Expr::error(id.span))
         }
@@ -1382,12 +1694,25 @@ fn facts(c: &Checker<'_>, s: &Scope, cond: &ast::Expr, positive: bool) -> Vec<(S
         let name = match &x.kind {
             A::Name(id) => &id.name,
             A::Field(b, f) => match &b.kind {
-                A::Name(en) if c.prog.enums.get(e as usize).map(|x| x.name == en.name).unwrap_or(false) => &f.name,
+                A::Name(en)
+                    if c.prog
+                        .enums
+                        .get(e as usize)
+                        .map(|x| x.name == en.name)
+                        .unwrap_or(false) =>
+                {
+                    &f.name
+                }
                 _ => return None,
             },
             _ => return None,
         };
-        c.prog.enums.get(e as usize)?.variants.iter().position(|v| v.name == *name)
+        c.prog
+            .enums
+            .get(e as usize)?
+            .variants
+            .iter()
+            .position(|v| v.name == *name)
     };
     match &cond.kind {
         A::Compare(a, rest) if rest.len() == 1 => {
@@ -1396,14 +1721,26 @@ fn facts(c: &Checker<'_>, s: &Scope, cond: &ast::Expr, positive: bool) -> Vec<(S
                 Some((k, Ty::Enum(e, set))) => (k, e, set),
                 _ => return vec![],
             };
-            let Some(v) = variant_of(e, b) else { return vec![] };
+            let Some(v) = variant_of(e, b) else {
+                return vec![];
+            };
             let bit = 1u64 << v;
             let eq = match op {
                 CmpOp::Eq => true,
                 CmpOp::Ne => false,
                 _ => return vec![],
             };
-            let set = if eq == positive { bit } else { full_set(c.prog.enums.get(e as usize).map(|x| x.variants.len()).unwrap_or(0)) & !bit };
+            let set = if eq == positive {
+                bit
+            } else {
+                full_set(
+                    c.prog
+                        .enums
+                        .get(e as usize)
+                        .map(|x| x.variants.len())
+                        .unwrap_or(0),
+                ) & !bit
+            };
             let _ = full;
             vec![(key, set)]
         }
@@ -1419,7 +1756,12 @@ fn facts(c: &Checker<'_>, s: &Scope, cond: &ast::Expr, positive: bool) -> Vec<(S
                     None => return vec![],
                 }
             }
-            let n = c.prog.enums.get(e as usize).map(|x| x.variants.len()).unwrap_or(0);
+            let n = c
+                .prog
+                .enums
+                .get(e as usize)
+                .map(|x| x.variants.len())
+                .unwrap_or(0);
             vec![(key, if positive { bits } else { full_set(n) & !bits })]
         }
         A::Not(x) => facts(c, s, x, !positive),
@@ -1472,29 +1814,39 @@ pub fn expr(c: &mut Checker<'_>, s: &mut Scope, e: &ast::Expr, expect: Option<&T
                 _ => {
                     let shown = c.prog.show(&x.ty);
                     c.err(
-                        Diagnostic::error("E0331", format!("`per` gives a period to an amount, not to a `{shown}`"))
-                            .with_label(span, "not an amount without a period")
-                            .with_help("write `¥500 per month`"),
+                        Diagnostic::error(
+                            "E0331",
+                            format!("`per` gives a period to an amount, not to a `{shown}`"),
+                        )
+                        .with_label(span, "not an amount without a period")
+                        .with_help("write `¥500 per month`"),
                     );
                     Expr::error(span)
                 }
             }
         }
         A::AsOf => Expr::new(ExprKind::AsOf, Ty::Date, span),
-        A::Remains => match s.remains {
-            Some(l) => {
-                let ty = c.prog.locals.get(l as usize).map(|x| x.ty.clone()).unwrap_or(Ty::Error);
-                Expr::new(ExprKind::Local(l), ty, span)
-            }
-            None => {
-                c.err(
+        A::Remains => {
+            match s.remains {
+                Some(l) => {
+                    let ty = c
+                        .prog
+                        .locals
+                        .get(l as usize)
+                        .map(|x| x.ty.clone())
+                        .unwrap_or(Ty::Error);
+                    Expr::new(ExprKind::Local(l), ty, span)
+                }
+                None => {
+                    c.err(
                     Diagnostic::error("E0332", "`remains` only has a meaning in a step of a cascade")
                         .with_label(span, "outside a cascade")
                         .with_help("in a cascade, `remains` is what the previous payers left of the amount"),
                 );
-                Expr::error(span)
+                    Expr::error(span)
+                }
             }
-        },
+        }
         A::Name(id) => name(c, s, id, expect, e),
         A::Field(base, f) => field(c, s, base, f, expect, e),
         A::Index(base, idx) => index(c, s, base, idx, span),
@@ -1518,7 +1870,10 @@ pub fn expr(c: &mut Checker<'_>, s: &mut Scope, e: &ast::Expr, expect: Option<&T
                 }
                 _ => {
                     let shown = c.prog.show(&v.ty);
-                    c.err(Diagnostic::error("E0333", format!("a `{shown}` cannot be negative")).with_label(span, "negated here"));
+                    c.err(
+                        Diagnostic::error("E0333", format!("a `{shown}` cannot be negative"))
+                            .with_label(span, "negated here"),
+                    );
                     Expr::error(span)
                 }
             }
@@ -1546,18 +1901,29 @@ pub fn expr(c: &mut Checker<'_>, s: &mut Scope, e: &ast::Expr, expect: Option<&T
             let vt = v.ty.settle();
             if !v.ty.is_scalar() && !v.ty.is_error() {
                 let shown = c.prog.show(&v.ty);
-                c.err(Diagnostic::error("E0334", format!("`in {{…}}` cannot test a `{shown}`")).with_label(x.span, "not a plain value"));
+                c.err(
+                    Diagnostic::error("E0334", format!("`in {{…}}` cannot test a `{shown}`"))
+                        .with_label(x.span, "not a plain value"),
+                );
                 return Expr::error(span);
             }
             let mut acc: Option<Expr> = None;
             for it in items {
                 let w = expr(c, s, it, Some(&vt));
                 let w = if let (Ty::Enum(a, _), Ty::Enum(b, _)) = (&vt, &w.ty) {
-                    if a == b { w } else { require(c, w, &vt, "a member of the set") }
+                    if a == b {
+                        w
+                    } else {
+                        require(c, w, &vt, "a member of the set")
+                    }
                 } else {
                     require(c, w, &vt, "a member of the set")
                 };
-                let cmp = Expr::new(ExprKind::Cmp(CmpOp::Eq, bx(v.clone()), bx(w)), Ty::Bool, it.span);
+                let cmp = Expr::new(
+                    ExprKind::Cmp(CmpOp::Eq, bx(v.clone()), bx(w)),
+                    Ty::Bool,
+                    it.span,
+                );
                 acc = Some(match acc {
                     None => cmp,
                     Some(a) => Expr::new(ExprKind::Or(bx(a), bx(cmp)), Ty::Bool, span),
@@ -1573,19 +1939,28 @@ pub fn expr(c: &mut Checker<'_>, s: &mut Scope, e: &ast::Expr, expect: Option<&T
             let neg = facts(c, s, cnd, false);
             let tv = with_facts(s, pos, |s| expr(c, s, t, expect));
             let fv = with_facts(s, neg, |s| expr(c, s, f, expect));
-            join_branches(c, cv, tv, fv, span, |cv, tv, fv| ExprKind::If(bx(cv), bx(tv), bx(fv)))
+            join_branches(c, cv, tv, fv, span, |cv, tv, fv| {
+                ExprKind::If(bx(cv), bx(tv), bx(fv))
+            })
         }
         A::Let(n, v, b) => {
             let vv = expr(c, s, v, None);
             if matches!(vv.ty, Ty::Cascade(_)) {
-                c.err(Diagnostic::error("E0335", "a cascade cannot be named with `let`").with_label(v.span, "use its parts directly"));
+                c.err(
+                    Diagnostic::error("E0335", "a cascade cannot be named with `let`")
+                        .with_label(v.span, "use its parts directly"),
+                );
             }
             let l = c.new_local(&n.name, vv.ty.settle());
             s.locals.push((n.name.clone(), l));
             let bv = expr(c, s, b, expect);
             s.locals.pop();
             let ty = bv.ty.clone();
-            Expr::new(ExprKind::Let(l, bx(coerce(vv.clone(), &vv.ty.settle())), bx(bv)), ty, span)
+            Expr::new(
+                ExprKind::Let(l, bx(coerce(vv.clone(), &vv.ty.settle())), bx(bv)),
+                ty,
+                span,
+            )
         }
         A::Match(scrut, arms) => match_expr(c, s, scrut, arms, span, expect),
         A::Agg {
@@ -1594,7 +1969,16 @@ pub fn expr(c: &mut Checker<'_>, s: &mut Scope, e: &ast::Expr, expect: Option<&T
             var,
             over,
             filter,
-        } => agg(c, s, *kind, body.as_deref(), var, over, filter.as_deref(), span),
+        } => agg(
+            c,
+            s,
+            *kind,
+            body.as_deref(),
+            var,
+            over,
+            filter.as_deref(),
+            span,
+        ),
     }
 }
 
@@ -1627,9 +2011,12 @@ fn join_branches(
         }
         None => {
             let (a, b) = (c.prog.show(&tv.ty), c.prog.show(&fv.ty));
-            let mut d = Diagnostic::error("E0336", format!("the branches give different types: `{a}` and `{b}`"))
-                .with_label(tv.span, format!("`{a}`"))
-                .with_label(fv.span, format!("`{b}`"));
+            let mut d = Diagnostic::error(
+                "E0336",
+                format!("the branches give different types: `{a}` and `{b}`"),
+            )
+            .with_label(tv.span, format!("`{a}`"))
+            .with_label(fv.span, format!("`{b}`"));
             if matches!((&tv.ty, &fv.ty), (Ty::Money(_), Ty::Money(_))) {
                 d = d.with_help("amounts of different periods do not mix: convert one with `per_month(…)` or `per_year(…)`");
             }
@@ -1639,10 +2026,21 @@ fn join_branches(
     }
 }
 
-fn name(c: &mut Checker<'_>, s: &mut Scope, id: &ast::Ident, expect: Option<&Ty>, whole: &ast::Expr) -> Expr {
+fn name(
+    c: &mut Checker<'_>,
+    s: &mut Scope,
+    id: &ast::Ident,
+    expect: Option<&Ty>,
+    whole: &ast::Expr,
+) -> Expr {
     let span = id.span;
     if let Some(l) = s.local(&id.name) {
-        let ty = c.prog.locals.get(l as usize).map(|x| x.ty.clone()).unwrap_or(Ty::Error);
+        let ty = c
+            .prog
+            .locals
+            .get(l as usize)
+            .map(|x| x.ty.clone())
+            .unwrap_or(Ty::Error);
         let ty = match place(c, s, whole) {
             Some((k, _)) => narrow_ty(s, &k, ty),
             None => ty,
@@ -1650,7 +2048,12 @@ fn name(c: &mut Checker<'_>, s: &mut Scope, id: &ast::Ident, expect: Option<&Ty>
         return Expr::new(ExprKind::Local(l), ty, span);
     }
     if let Some((rid, self_l)) = s.fields_of {
-        if let Some((fid, fd)) = c.prog.records.get(rid as usize).and_then(|r| r.field(&id.name)) {
+        if let Some((fid, fd)) = c
+            .prog
+            .records
+            .get(rid as usize)
+            .and_then(|r| r.field(&id.name))
+        {
             let ty = field_ty(fd);
             let ty = match place(c, s, whole) {
                 Some((k, _)) => narrow_ty(s, &k, ty),
@@ -1667,7 +2070,12 @@ fn name(c: &mut Checker<'_>, s: &mut Scope, id: &ast::Ident, expect: Option<&Ty>
     }
     // An expected enum's variant wins over a global of the same name.
     if let Some(Ty::Enum(e, _)) = expect {
-        if c.prog.enums.get(*e as usize).map(|en| en.variants.iter().any(|v| v.name == id.name)).unwrap_or(false) {
+        if c.prog
+            .enums
+            .get(*e as usize)
+            .map(|en| en.variants.iter().any(|v| v.name == id.name))
+            .unwrap_or(false)
+        {
             if let Some(v) = variant(c, id, expect) {
                 return v;
             }
@@ -1678,21 +2086,34 @@ fn name(c: &mut Checker<'_>, s: &mut Scope, id: &ast::Ident, expect: Option<&Ty>
             let kind = d.kind;
             match kind {
                 DefKind::Rule(r) => {
-                    let Some(rd) = c.prog.rules.get(r as usize).cloned() else { return Expr::error(span) };
+                    let Some(rd) = c.prog.rules.get(r as usize).cloned() else {
+                        return Expr::error(span);
+                    };
                     if let Some((_, rec)) = rd.param {
-                        let rn = c.prog.records.get(rec as usize).map(|x| x.name.clone()).unwrap_or_default();
+                        let rn = c
+                            .prog
+                            .records
+                            .get(rec as usize)
+                            .map(|x| x.name.clone())
+                            .unwrap_or_default();
                         c.err(
-                            Diagnostic::error("E0337", format!("`{}` is a rule of a `{rn}`: say which one", id.name))
-                                .with_label(span, "missing its record")
-                                .with_help(format!("write `{}(…)` with a `{rn}`", id.name)),
+                            Diagnostic::error(
+                                "E0337",
+                                format!("`{}` is a rule of a `{rn}`: say which one", id.name),
+                            )
+                            .with_label(span, "missing its record")
+                            .with_help(format!("write `{}(…)` with a `{rn}`", id.name)),
                         );
                         return Expr::error(span);
                     }
                     if matches!(rd.kind, RuleKind::Scale(_)) || c.scale_params.contains_key(&r) {
                         c.err(
-                            Diagnostic::error("E0337", format!("the scale `{}` needs its amount", id.name))
-                                .with_label(span, "missing arguments")
-                                .with_help(format!("write `{}(amount, …)`", id.name)),
+                            Diagnostic::error(
+                                "E0337",
+                                format!("the scale `{}` needs its amount", id.name),
+                            )
+                            .with_label(span, "missing arguments")
+                            .with_help(format!("write `{}(amount, …)`", id.name)),
                         );
                         return Expr::error(span);
                     }
@@ -1701,13 +2122,32 @@ fn name(c: &mut Checker<'_>, s: &mut Scope, id: &ast::Ident, expect: Option<&Ty>
                     Expr::new(ExprKind::Rule(r, None), ret, span)
                 }
                 DefKind::Param(p) => {
-                    let Some(pd) = c.prog.params.get(p as usize) else { return Expr::error(span) };
+                    let Some(pd) = c.prog.params.get(p as usize) else {
+                        return Expr::error(span);
+                    };
                     if !pd.keys.is_empty() {
-                        let keys: Vec<String> = pd.keys.iter().map(|(e, _)| c.prog.enums.get(*e as usize).map(|x| x.name.clone()).unwrap_or_default()).collect();
+                        let keys: Vec<String> = pd
+                            .keys
+                            .iter()
+                            .map(|(e, _)| {
+                                c.prog
+                                    .enums
+                                    .get(*e as usize)
+                                    .map(|x| x.name.clone())
+                                    .unwrap_or_default()
+                            })
+                            .collect();
                         c.err(
-                            Diagnostic::error("E0338", format!("`{}` holds one value per {}: say which", id.name, keys.join(" and ")))
-                                .with_label(span, "missing its keys")
-                                .with_help(format!("write `{}[…]`", id.name)),
+                            Diagnostic::error(
+                                "E0338",
+                                format!(
+                                    "`{}` holds one value per {}: say which",
+                                    id.name,
+                                    keys.join(" and ")
+                                ),
+                            )
+                            .with_label(span, "missing its keys")
+                            .with_help(format!("write `{}[…]`", id.name)),
                         );
                         return Expr::error(span);
                     }
@@ -1717,8 +2157,12 @@ fn name(c: &mut Checker<'_>, s: &mut Scope, id: &ast::Ident, expect: Option<&Ty>
                 other => {
                     let what = other.describe();
                     let help = match other {
-                        DefKind::Enum(_) => format!("write one of its variants, e.g. `{}.…`", id.name),
-                        DefKind::Record(_) => "records are the input of rules, not values".to_string(),
+                        DefKind::Enum(_) => {
+                            format!("write one of its variants, e.g. `{}.…`", id.name)
+                        }
+                        DefKind::Record(_) => {
+                            "records are the input of rules, not values".to_string()
+                        }
                         _ => "use a rule or a parameter here".to_string(),
                     };
                     c.err(
@@ -1740,15 +2184,32 @@ fn name(c: &mut Checker<'_>, s: &mut Scope, id: &ast::Ident, expect: Option<&Ty>
             }
             // Suggest locals too.
             let mut cands: Vec<String> = s.locals.iter().map(|(n, _)| n.clone()).collect();
-            cands.extend(c.names.visible_names(s.module).iter().map(|x| x.to_string()));
+            cands.extend(
+                c.names
+                    .visible_names(s.module)
+                    .iter()
+                    .map(|x| x.to_string()),
+            );
             if let Some((rid, _)) = s.fields_of {
-                cands.extend(c.prog.records[rid as usize].fields.iter().map(|f| f.name.clone()));
+                cands.extend(
+                    c.prog.records[rid as usize]
+                        .fields
+                        .iter()
+                        .map(|f| f.name.clone()),
+                );
             }
             if let Some(Ty::Enum(e, _)) = expect {
-                cands.extend(c.prog.enums[*e as usize].variants.iter().map(|v| v.name.clone()));
+                cands.extend(
+                    c.prog.enums[*e as usize]
+                        .variants
+                        .iter()
+                        .map(|v| v.name.clone()),
+                );
             }
             let sugg = suggest(&id.name, cands.iter().map(|x| x.as_str()));
-            let mut d = Diagnostic::error("E0203", format!("there is no value named `{}`", id.name)).with_label(span, "unknown name");
+            let mut d =
+                Diagnostic::error("E0203", format!("there is no value named `{}`", id.name))
+                    .with_label(span, "unknown name");
             if let Some(sg) = sugg.first() {
                 d = d.with_help(format!("did you mean `{sg}`?"));
             }
@@ -1758,7 +2219,14 @@ fn name(c: &mut Checker<'_>, s: &mut Scope, id: &ast::Ident, expect: Option<&Ty>
     }
 }
 
-fn field(c: &mut Checker<'_>, s: &mut Scope, base: &ast::Expr, f: &ast::Ident, expect: Option<&Ty>, whole: &ast::Expr) -> Expr {
+fn field(
+    c: &mut Checker<'_>,
+    s: &mut Scope,
+    base: &ast::Expr,
+    f: &ast::Ident,
+    expect: Option<&Ty>,
+    whole: &ast::Expr,
+) -> Expr {
     let span = whole.span;
     // `Enum.variant`
     if let A::Name(en) = &base.kind {
@@ -1773,10 +2241,15 @@ fn field(c: &mut Checker<'_>, s: &mut Scope, base: &ast::Expr, f: &ast::Ident, e
                 return match ed.variants.iter().position(|v| v.name == f.name) {
                     Some(i) => Expr::new(ExprKind::Const(i as i64), Ty::Enum(e, 1u64 << i), span),
                     None => {
-                        let names: Vec<String> = ed.variants.iter().map(|v| v.name.clone()).collect();
+                        let names: Vec<String> =
+                            ed.variants.iter().map(|v| v.name.clone()).collect();
                         let ename = ed.name.clone();
                         let sugg = suggest(&f.name, names.iter().map(|x| x.as_str()));
-                        let mut d = Diagnostic::error("E0303", format!("`{}` is not a variant of `{ename}`", f.name)).with_label(f.span, "unknown variant");
+                        let mut d = Diagnostic::error(
+                            "E0303",
+                            format!("`{}` is not a variant of `{ename}`", f.name),
+                        )
+                        .with_label(f.span, "unknown variant");
                         d = match sugg.first() {
                             Some(sg) => d.with_help(format!("did you mean `{sg}`?")),
                             None => d.with_help(format!("the variants are {}", names.join(", "))),
@@ -1793,10 +2266,18 @@ fn field(c: &mut Checker<'_>, s: &mut Scope, base: &ast::Expr, f: &ast::Ident, e
     match b.ty.clone() {
         Ty::Record(rid) => {
             if s.no_records {
-                c.err(Diagnostic::error("E0340", "records have no meaning here").with_label(span, "a record's field"));
+                c.err(
+                    Diagnostic::error("E0340", "records have no meaning here")
+                        .with_label(span, "a record's field"),
+                );
                 return Expr::error(span);
             }
-            let Some((fid, fd)) = c.prog.records.get(rid as usize).and_then(|r| r.field(&f.name)) else {
+            let Some((fid, fd)) = c
+                .prog
+                .records
+                .get(rid as usize)
+                .and_then(|r| r.field(&f.name))
+            else {
                 unknown_field(c, rid, f);
                 return Expr::error(span);
             };
@@ -1808,12 +2289,25 @@ fn field(c: &mut Checker<'_>, s: &mut Scope, base: &ast::Expr, f: &ast::Ident, e
             Expr::new(ExprKind::Field(bx(b), rid, fid), ty, span)
         }
         Ty::Cascade(cid) => {
-            let (steps, rem): (Vec<String>, String) = match c.prog.rules.get(cid as usize).map(|r| &r.kind) {
-                Some(RuleKind::Cascade(cd)) => (cd.steps.iter().map(|s| s.name.clone()).collect(), cd.remainder.clone()),
-                _ => return Expr::error(span),
+            let (steps, rem): (Vec<String>, String) =
+                match c.prog.rules.get(cid as usize).map(|r| &r.kind) {
+                    Some(RuleKind::Cascade(cd)) => (
+                        cd.steps.iter().map(|s| s.name.clone()).collect(),
+                        cd.remainder.clone(),
+                    ),
+                    _ => return Expr::error(span),
+                };
+            let idx = if f.name == rem {
+                Some(steps.len())
+            } else {
+                steps.iter().position(|x| *x == f.name)
             };
-            let idx = if f.name == rem { Some(steps.len()) } else { steps.iter().position(|x| *x == f.name) };
-            let ty = c.prog.rules.get(cid as usize).map(|r| r.ret.clone()).unwrap_or(Ty::Error);
+            let ty = c
+                .prog
+                .rules
+                .get(cid as usize)
+                .map(|r| r.ret.clone())
+                .unwrap_or(Ty::Error);
             match idx {
                 Some(i) => {
                     let arg = match b.kind {
@@ -1827,7 +2321,11 @@ fn field(c: &mut Checker<'_>, s: &mut Scope, base: &ast::Expr, f: &ast::Ident, e
                     all.push(rem);
                     let sugg = suggest(&f.name, all.iter().map(|x| x.as_str()));
                     let cname = c.prog.rules[cid as usize].name.clone();
-                    let mut d = Diagnostic::error("E0341", format!("the cascade `{cname}` has no part `{}`", f.name)).with_label(f.span, "unknown part");
+                    let mut d = Diagnostic::error(
+                        "E0341",
+                        format!("the cascade `{cname}` has no part `{}`", f.name),
+                    )
+                    .with_label(f.span, "unknown part");
                     d = match sugg.first() {
                         Some(sg) => d.with_help(format!("did you mean `{sg}`?")),
                         None => d.with_help(format!("its parts are {}", all.join(", "))),
@@ -1850,7 +2348,13 @@ fn field(c: &mut Checker<'_>, s: &mut Scope, base: &ast::Expr, f: &ast::Ident, e
     }
 }
 
-fn index(c: &mut Checker<'_>, s: &mut Scope, base: &ast::Expr, idx: &[ast::Expr], span: Span) -> Expr {
+fn index(
+    c: &mut Checker<'_>,
+    s: &mut Scope,
+    base: &ast::Expr,
+    idx: &[ast::Expr],
+    span: Span,
+) -> Expr {
     let A::Name(pn) = &base.kind else {
         c.err(
             Diagnostic::error("E0343", "only a parameter can be indexed")
@@ -1867,14 +2371,20 @@ fn index(c: &mut Checker<'_>, s: &mut Scope, base: &ast::Expr, idx: &[ast::Expr]
         Lookup::Found(d) => {
             let what = d.kind.describe();
             c.err(
-                Diagnostic::error("E0343", format!("`{}` is {what}; only a parameter can be indexed", pn.name))
-                    .with_label(pn.span, "not a parameter"),
+                Diagnostic::error(
+                    "E0343",
+                    format!("`{}` is {what}; only a parameter can be indexed", pn.name),
+                )
+                .with_label(pn.span, "not a parameter"),
             );
             return Expr::error(span);
         }
         _ => {
             if s.local(&pn.name).is_some() {
-                c.err(Diagnostic::error("E0343", "only a parameter can be indexed").with_label(pn.span, "a local value"));
+                c.err(
+                    Diagnostic::error("E0343", "only a parameter can be indexed")
+                        .with_label(pn.span, "a local value"),
+                );
             } else {
                 c.unknown_name(s.module, pn, "parameter");
             }
@@ -1886,14 +2396,24 @@ fn index(c: &mut Checker<'_>, s: &mut Scope, base: &ast::Expr, idx: &[ast::Expr]
         let msg = if pd.keys.is_empty() {
             format!("`{}` has a single value and no keys", pn.name)
         } else {
-            format!("`{}` takes {} key(s), not {}", pn.name, pd.keys.len(), idx.len())
+            format!(
+                "`{}` takes {} key(s), not {}",
+                pn.name,
+                pd.keys.len(),
+                idx.len()
+            )
         };
         c.err(Diagnostic::error("E0344", msg).with_label(span, "wrong number of keys"));
         return Expr::error(span);
     }
     let mut keys = Vec::new();
     for ((e, set), k) in pd.keys.iter().zip(idx) {
-        let n = c.prog.enums.get(*e as usize).map(|x| x.variants.len()).unwrap_or(0);
+        let n = c
+            .prog
+            .enums
+            .get(*e as usize)
+            .map(|x| x.variants.len())
+            .unwrap_or(0);
         let want_any = Ty::Enum(*e, full_set(n));
         let kv = expr(c, s, k, Some(&Ty::Enum(*e, *set)));
         match &kv.ty {
@@ -1901,7 +2421,11 @@ fn index(c: &mut Checker<'_>, s: &mut Scope, base: &ast::Expr, idx: &[ast::Expr]
                 let outside = kset & !set;
                 if outside != 0 {
                     let v = outside.trailing_zeros() as usize;
-                    let vname = c.prog.enums[*e as usize].variants.get(v).map(|x| x.name.clone()).unwrap_or_default();
+                    let vname = c.prog.enums[*e as usize]
+                        .variants
+                        .get(v)
+                        .map(|x| x.name.clone())
+                        .unwrap_or_default();
                     c.err(
                         Diagnostic::error("E0345", format!("`{}` has no value for `{vname}`, which this key may be", pn.name))
                             .with_label(k.span, format!("may be `{vname}`"))
@@ -1920,14 +2444,29 @@ fn index(c: &mut Checker<'_>, s: &mut Scope, base: &ast::Expr, idx: &[ast::Expr]
     Expr::new(ExprKind::Param(pid, keys), ty, span)
 }
 
-fn arg_count(c: &mut Checker<'_>, f: &ast::Ident, args: &[ast::Arg], n: std::ops::RangeInclusive<usize>, span: Span) -> bool {
+fn arg_count(
+    c: &mut Checker<'_>,
+    f: &ast::Ident,
+    args: &[ast::Arg],
+    n: std::ops::RangeInclusive<usize>,
+    span: Span,
+) -> bool {
     if n.contains(&args.len()) {
         return true;
     }
-    let want = if n.start() == n.end() { format!("{}", n.start()) } else if *n.end() == usize::MAX { format!("at least {}", n.start()) } else { format!("{} to {}", n.start(), n.end()) };
+    let want = if n.start() == n.end() {
+        format!("{}", n.start())
+    } else if *n.end() == usize::MAX {
+        format!("at least {}", n.start())
+    } else {
+        format!("{} to {}", n.start(), n.end())
+    };
     c.err(
-        Diagnostic::error("E0346", format!("`{}` takes {want} argument(s), not {}", f.name, args.len()))
-            .with_label(span, "wrong number of arguments"),
+        Diagnostic::error(
+            "E0346",
+            format!("`{}` takes {want} argument(s), not {}", f.name, args.len()),
+        )
+        .with_label(span, "wrong number of arguments"),
     );
     false
 }
@@ -1937,9 +2476,12 @@ fn positional<'a>(c: &mut Checker<'_>, args: &'a [ast::Arg]) -> Vec<&'a ast::Exp
     for a in args {
         if let Some(n) = &a.name {
             c.err(
-                Diagnostic::error("E0347", format!("this function has no argument named `{}`", n.name))
-                    .with_label(n.span, "unexpected name")
-                    .with_help("remove `name:`"),
+                Diagnostic::error(
+                    "E0347",
+                    format!("this function has no argument named `{}`", n.name),
+                )
+                .with_label(n.span, "unexpected name")
+                .with_help("remove `name:`"),
             );
         }
         out.push(&a.value);
@@ -1947,7 +2489,14 @@ fn positional<'a>(c: &mut Checker<'_>, args: &'a [ast::Arg]) -> Vec<&'a ast::Exp
     out
 }
 
-fn call(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast::Arg], span: Span, expect: Option<&Ty>) -> Expr {
+fn call(
+    c: &mut Checker<'_>,
+    s: &mut Scope,
+    f: &ast::Ident,
+    args: &[ast::Arg],
+    span: Span,
+    expect: Option<&Ty>,
+) -> Expr {
     let builtin = crate::resolve::BUILTINS.contains(&f.name.as_str());
     if builtin {
         return call_builtin(c, s, f, args, span, expect);
@@ -1959,11 +2508,18 @@ fn call(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast::Arg], s
         }) => *r,
         Lookup::Found(d) => {
             let what = d.kind.describe();
-            let help = if matches!(d.kind, DefKind::Param(_)) { format!("a parameter's keys go in square brackets: `{}[…]`", f.name) } else { "only rules, tables, scales and cascades are applied with `(…)`".to_string() };
+            let help = if matches!(d.kind, DefKind::Param(_)) {
+                format!("a parameter's keys go in square brackets: `{}[…]`", f.name)
+            } else {
+                "only rules, tables, scales and cascades are applied with `(…)`".to_string()
+            };
             c.err(
-                Diagnostic::error("E0348", format!("`{}` is {what} and cannot be applied", f.name))
-                    .with_label(f.span, "not a rule")
-                    .with_help(help),
+                Diagnostic::error(
+                    "E0348",
+                    format!("`{}` is {what} and cannot be applied", f.name),
+                )
+                .with_label(f.span, "not a rule")
+                .with_help(help),
             );
             return Expr::error(span);
         }
@@ -1973,7 +2529,12 @@ fn call(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast::Arg], s
         }
     };
     add_dep(c, s, rid, f.span);
-    let ret = c.prog.rules.get(rid as usize).map(|r| r.ret.clone()).unwrap_or(Ty::Error);
+    let ret = c
+        .prog
+        .rules
+        .get(rid as usize)
+        .map(|r| r.ret.clone())
+        .unwrap_or(Ty::Error);
     if let Some(params) = c.scale_params.get(&rid).cloned() {
         let pos = positional(c, args);
         if !arg_count(c, f, args, params.len()..=params.len(), span) {
@@ -1981,7 +2542,12 @@ fn call(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast::Arg], s
         }
         let mut out = Vec::new();
         for (a, l) in pos.into_iter().zip(&params) {
-            let t = c.prog.locals.get(*l as usize).map(|x| x.ty.clone()).unwrap_or(Ty::Error);
+            let t = c
+                .prog
+                .locals
+                .get(*l as usize)
+                .map(|x| x.ty.clone())
+                .unwrap_or(Ty::Error);
             out.push(check_against(c, s, a, &t, "this argument"));
         }
         // A marginal scale's result has the period of its amount.
@@ -2007,7 +2573,12 @@ fn call(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast::Arg], s
         }
         Some((_, rec)) => {
             if pos.len() != 1 {
-                let rn = c.prog.records.get(rec as usize).map(|x| x.name.clone()).unwrap_or_default();
+                let rn = c
+                    .prog
+                    .records
+                    .get(rec as usize)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default();
                 c.err(
                     Diagnostic::error("E0346", format!("`{}` takes one `{rn}`", f.name))
                         .with_label(span, format!("{} argument(s) given", pos.len())),
@@ -2028,7 +2599,11 @@ fn unit_of(c: &mut Checker<'_>, a: &ast::Arg, ty: &Ty) -> Option<i64> {
     match ty {
         Ty::Money(_) => {
             let A::Name(u) = &a.value.kind else {
-                c.err(Diagnostic::error("E0349", "`to:` takes a unit of money").with_label(a.value.span, "not a unit").with_help("write `to: yuan`, `to: jiao` or `to: fen`"));
+                c.err(
+                    Diagnostic::error("E0349", "`to:` takes a unit of money")
+                        .with_label(a.value.span, "not a unit")
+                        .with_help("write `to: yuan`, `to: jiao` or `to: fen`"),
+                );
                 return None;
             };
             match u.name.as_str() {
@@ -2038,18 +2613,29 @@ fn unit_of(c: &mut Checker<'_>, a: &ast::Arg, ty: &Ty) -> Option<i64> {
                 "ten_yuan" => Some(10 * FEN),
                 "hundred_yuan" => Some(100 * FEN),
                 _ => {
-                    c.err(Diagnostic::error("E0349", format!("`{}` is not a unit of money", u.name)).with_label(u.span, "unknown unit").with_help("write `to: yuan`, `to: jiao` or `to: fen`"));
+                    c.err(
+                        Diagnostic::error("E0349", format!("`{}` is not a unit of money", u.name))
+                            .with_label(u.span, "unknown unit")
+                            .with_help("write `to: yuan`, `to: jiao` or `to: fen`"),
+                    );
                     None
                 }
             }
         }
         Ty::Decimal => {
             let A::Lit(ast::LitKind::Int(n)) = &a.value.kind else {
-                c.err(Diagnostic::error("E0349", "`places:` takes a number of decimal places").with_label(a.value.span, "not a number").with_help("write `places: 2`"));
+                c.err(
+                    Diagnostic::error("E0349", "`places:` takes a number of decimal places")
+                        .with_label(a.value.span, "not a number")
+                        .with_help("write `places: 2`"),
+                );
                 return None;
             };
             if !(0..=6).contains(n) {
-                c.err(Diagnostic::error("E0349", "decimals have 0 to 6 places").with_label(a.value.span, "out of range"));
+                c.err(
+                    Diagnostic::error("E0349", "decimals have 0 to 6 places")
+                        .with_label(a.value.span, "out of range"),
+                );
                 return None;
             }
             Some(10i64.pow(6 - *n as u32))
@@ -2058,7 +2644,14 @@ fn unit_of(c: &mut Checker<'_>, a: &ast::Arg, ty: &Ty) -> Option<i64> {
     }
 }
 
-fn call_builtin(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast::Arg], span: Span, expect: Option<&Ty>) -> Expr {
+fn call_builtin(
+    c: &mut Checker<'_>,
+    s: &mut Scope,
+    f: &ast::Ident,
+    args: &[ast::Arg],
+    span: Span,
+    expect: Option<&Ty>,
+) -> Expr {
     let name = f.name.as_str();
     match name {
         "round" => {
@@ -2074,38 +2667,72 @@ fn call_builtin(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast:
             let unit = match (args.get(1), &v.ty) {
                 (None, Ty::Money(_)) => Some(1),
                 (None, Ty::Decimal) => Some(1),
-                (Some(a), t @ Ty::Money(_)) if a.name.as_ref().map(|n| n.name == "to").unwrap_or(false) => unit_of(c, a, t),
-                (Some(a), t @ Ty::Decimal) if a.name.as_ref().map(|n| n.name == "places").unwrap_or(false) => unit_of(c, a, t),
+                (Some(a), t @ Ty::Money(_))
+                    if a.name.as_ref().map(|n| n.name == "to").unwrap_or(false) =>
+                {
+                    unit_of(c, a, t)
+                }
+                (Some(a), t @ Ty::Decimal)
+                    if a.name.as_ref().map(|n| n.name == "places").unwrap_or(false) =>
+                {
+                    unit_of(c, a, t)
+                }
                 (_, Ty::Error) => None,
                 (Some(a), Ty::Money(_)) => {
-                    c.err(Diagnostic::error("E0349", "money is rounded `to:` a unit").with_label(a.value.span, "write `to: yuan`"));
+                    c.err(
+                        Diagnostic::error("E0349", "money is rounded `to:` a unit")
+                            .with_label(a.value.span, "write `to: yuan`"),
+                    );
                     None
                 }
                 (Some(a), Ty::Decimal) => {
-                    c.err(Diagnostic::error("E0349", "a decimal is rounded to a number of `places:`").with_label(a.value.span, "write `places: 2`"));
+                    c.err(
+                        Diagnostic::error("E0349", "a decimal is rounded to a number of `places:`")
+                            .with_label(a.value.span, "write `places: 2`"),
+                    );
                     None
                 }
                 (_, other) => {
                     let shown = c.prog.show(other);
                     c.err(
-                        Diagnostic::error("E0349", format!("`round` works on money and decimals, not `{shown}`"))
-                            .with_label(first.value.span, "nothing to round"),
+                        Diagnostic::error(
+                            "E0349",
+                            format!("`round` works on money and decimals, not `{shown}`"),
+                        )
+                        .with_label(first.value.span, "nothing to round"),
                     );
                     None
                 }
             };
-            let Some(unit) = unit else { return Expr::error(span) };
+            let Some(unit) = unit else {
+                return Expr::error(span);
+            };
             let ty = v.ty.clone();
             // Around a rounding product or quotient: change that operation's
             // unit, so the exact value is rounded once.
             match v.kind {
-                ExprKind::Arith(ArithOp::MulRound { den, .. }, a, b) => Expr::new(ExprKind::Arith(ArithOp::MulRound { den, unit }, a, b), ty, span),
-                ExprKind::Arith(ArithOp::DivRound { pre, .. }, a, b) => Expr::new(ExprKind::Arith(ArithOp::DivRound { pre, unit }, a, b), ty, span),
+                ExprKind::Arith(ArithOp::MulRound { den, .. }, a, b) => Expr::new(
+                    ExprKind::Arith(ArithOp::MulRound { den, unit }, a, b),
+                    ty,
+                    span,
+                ),
+                ExprKind::Arith(ArithOp::DivRound { pre, .. }, a, b) => Expr::new(
+                    ExprKind::Arith(ArithOp::DivRound { pre, unit }, a, b),
+                    ty,
+                    span,
+                ),
                 kind => {
                     if unit == 1 {
                         Expr::new(kind, ty, span)
                     } else {
-                        Expr::new(ExprKind::Builtin(Builtin::RoundTo(unit), vec![Expr::new(kind, ty.clone(), v.span)]), ty, span)
+                        Expr::new(
+                            ExprKind::Builtin(
+                                Builtin::RoundTo(unit),
+                                vec![Expr::new(kind, ty.clone(), v.span)],
+                            ),
+                            ty,
+                            span,
+                        )
                     }
                 }
             }
@@ -2132,9 +2759,14 @@ fn call_builtin(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast:
                     None => {
                         let (a, b) = (c.prog.show(&ty), c.prog.show(&v.ty));
                         c.err(
-                            Diagnostic::error("E0350", format!("`{name}` compares values of one type, not `{a}` and `{b}`"))
-                                .with_label(v.span, format!("`{b}`"))
-                                .with_help("amounts must have the same period"),
+                            Diagnostic::error(
+                                "E0350",
+                                format!(
+                                    "`{name}` compares values of one type, not `{a}` and `{b}`"
+                                ),
+                            )
+                            .with_label(v.span, format!("`{b}`"))
+                            .with_help("amounts must have the same period"),
                         );
                         return Expr::error(span);
                     }
@@ -2142,11 +2774,28 @@ fn call_builtin(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast:
             }
             if !ty.is_ordered() && !ty.is_error() {
                 let shown = c.prog.show(&ty);
-                c.err(Diagnostic::error("E0350", format!("`{name}` needs ordered values, not `{shown}`")).with_label(span, "no order"));
+                c.err(
+                    Diagnostic::error(
+                        "E0350",
+                        format!("`{name}` needs ordered values, not `{shown}`"),
+                    )
+                    .with_label(span, "no order"),
+                );
                 return Expr::error(span);
             }
             vals = vals.into_iter().map(|v| coerce(v, &ty)).collect();
-            Expr::new(ExprKind::Builtin(if name == "min" { Builtin::Min } else { Builtin::Max }, vals), ty, span)
+            Expr::new(
+                ExprKind::Builtin(
+                    if name == "min" {
+                        Builtin::Min
+                    } else {
+                        Builtin::Max
+                    },
+                    vals,
+                ),
+                ty,
+                span,
+            )
         }
         "clamp" => {
             let pos = positional(c, args);
@@ -2159,7 +2808,13 @@ fn call_builtin(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast:
             let hi = check_against(c, s, pos[2], &xt, "the upper bound");
             if !xt.is_ordered() && !xt.is_error() {
                 let shown = c.prog.show(&xt);
-                c.err(Diagnostic::error("E0350", format!("`clamp` needs ordered values, not `{shown}`")).with_label(span, "no order"));
+                c.err(
+                    Diagnostic::error(
+                        "E0350",
+                        format!("`clamp` needs ordered values, not `{shown}`"),
+                    )
+                    .with_label(span, "no order"),
+                );
                 return Expr::error(span);
             }
             Expr::new(ExprKind::Builtin(Builtin::Clamp, vec![x, lo, hi]), xt, span)
@@ -2172,7 +2827,10 @@ fn call_builtin(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast:
             let x = expr(c, s, pos[0], expect);
             if !x.ty.is_numeric() && !x.ty.is_error() {
                 let shown = c.prog.show(&x.ty);
-                c.err(Diagnostic::error("E0351", format!("`abs` needs a number, not `{shown}`")).with_label(x.span, "not a number"));
+                c.err(
+                    Diagnostic::error("E0351", format!("`abs` needs a number, not `{shown}`"))
+                        .with_label(x.span, "not a number"),
+                );
                 return Expr::error(span);
             }
             let ty = x.ty.clone();
@@ -2183,10 +2841,28 @@ fn call_builtin(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast:
             if !arg_count(c, f, args, 1..=1, span) {
                 return Expr::error(span);
             }
-            let (from, to) = if name == "per_month" { (Per::Year, Per::Month) } else { (Per::Month, Per::Year) };
-            let x = check_against(c, s, pos[0], &Ty::Money(from), if name == "per_month" { "the yearly amount" } else { "the monthly amount" });
+            let (from, to) = if name == "per_month" {
+                (Per::Year, Per::Month)
+            } else {
+                (Per::Month, Per::Year)
+            };
+            let x = check_against(
+                c,
+                s,
+                pos[0],
+                &Ty::Money(from),
+                if name == "per_month" {
+                    "the yearly amount"
+                } else {
+                    "the monthly amount"
+                },
+            );
             let twelve = Expr::new(ExprKind::Const(12), Ty::Int, span);
-            let op = if name == "per_month" { ArithOp::DivRound { pre: 1, unit: 1 } } else { ArithOp::Mul };
+            let op = if name == "per_month" {
+                ArithOp::DivRound { pre: 1, unit: 1 }
+            } else {
+                ArithOp::Mul
+            };
             Expr::new(ExprKind::Arith(op, bx(x), bx(twelve)), Ty::Money(to), span)
         }
         "years_between" | "months_between" | "days_between" => {
@@ -2261,7 +2937,11 @@ fn call_builtin(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast:
                 return Expr::error(span);
             }
             let x = check_against(c, s, pos[0], &Ty::Int, "the whole number");
-            Expr::new(ExprKind::Builtin(Builtin::ToDecimal, vec![x]), Ty::Decimal, span)
+            Expr::new(
+                ExprKind::Builtin(Builtin::ToDecimal, vec![x]),
+                Ty::Decimal,
+                span,
+            )
         }
         "int" => {
             let pos = positional(c, args);
@@ -2271,7 +2951,13 @@ fn call_builtin(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast:
             let x = expr(c, s, pos[0], None);
             if !matches!(x.ty, Ty::Dur(_) | Ty::Error) {
                 let shown = c.prog.show(&x.ty);
-                c.err(Diagnostic::error("E0353", format!("`int` turns a duration into a number, not a `{shown}`")).with_label(x.span, "not a duration"));
+                c.err(
+                    Diagnostic::error(
+                        "E0353",
+                        format!("`int` turns a duration into a number, not a `{shown}`"),
+                    )
+                    .with_label(x.span, "not a duration"),
+                );
                 return Expr::error(span);
             }
             Expr::new(ExprKind::Builtin(Builtin::ToInt, vec![x]), Ty::Int, span)
@@ -2287,7 +2973,13 @@ fn call_builtin(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast:
                 Ty::Error => return Expr::error(span),
                 _ => {
                     let shown = c.prog.show(&x.ty);
-                    c.err(Diagnostic::error("E0354", format!("`{name}` looks at bands, not a `{shown}`")).with_label(x.span, "not bands"));
+                    c.err(
+                        Diagnostic::error(
+                            "E0354",
+                            format!("`{name}` looks at bands, not a `{shown}`"),
+                        )
+                        .with_label(x.span, "not bands"),
+                    );
                     return Expr::error(span);
                 }
             };
@@ -2302,22 +2994,61 @@ fn call_builtin(c: &mut Checker<'_>, s: &mut Scope, f: &ast::Ident, args: &[ast:
         _ => {
             // sum/count/any/all written without a comprehension.
             c.err(
-                Diagnostic::error("E0355", format!("`{name}` goes over the members of a record"))
-                    .with_label(span, "not a comprehension")
-                    .with_help(format!("write `{name}(m.field for m in h.members where …)`")),
+                Diagnostic::error(
+                    "E0355",
+                    format!("`{name}` goes over the members of a record"),
+                )
+                .with_label(span, "not a comprehension")
+                .with_help(format!(
+                    "write `{name}(m.field for m in h.members where …)`"
+                )),
             );
             Expr::error(span)
         }
     }
 }
 
-fn binary(c: &mut Checker<'_>, s: &mut Scope, op: BinOp, a: &ast::Expr, b: &ast::Expr, span: Span, expect: Option<&Ty>) -> Expr {
+fn binary(
+    c: &mut Checker<'_>,
+    s: &mut Scope,
+    op: BinOp,
+    a: &ast::Expr,
+    b: &ast::Expr,
+    span: Span,
+    expect: Option<&Ty>,
+) -> Expr {
     match op {
         BinOp::And | BinOp::Or => {
-            let av = check_against(c, s, a, &Ty::Bool, if op == BinOp::And { "an operand of `and`" } else { "an operand of `or`" });
+            let av = check_against(
+                c,
+                s,
+                a,
+                &Ty::Bool,
+                if op == BinOp::And {
+                    "an operand of `and`"
+                } else {
+                    "an operand of `or`"
+                },
+            );
             let f = facts(c, s, a, op == BinOp::And);
-            let bv = with_facts(s, f, |s| check_against(c, s, b, &Ty::Bool, if op == BinOp::And { "an operand of `and`" } else { "an operand of `or`" }));
-            let k = if op == BinOp::And { ExprKind::And(bx(av), bx(bv)) } else { ExprKind::Or(bx(av), bx(bv)) };
+            let bv = with_facts(s, f, |s| {
+                check_against(
+                    c,
+                    s,
+                    b,
+                    &Ty::Bool,
+                    if op == BinOp::And {
+                        "an operand of `and`"
+                    } else {
+                        "an operand of `or`"
+                    },
+                )
+            });
+            let k = if op == BinOp::And {
+                ExprKind::And(bx(av), bx(bv))
+            } else {
+                ExprKind::Or(bx(av), bx(bv))
+            };
             Expr::new(k, Ty::Bool, span)
         }
         BinOp::Iff => {
@@ -2328,7 +3059,9 @@ fn binary(c: &mut Checker<'_>, s: &mut Scope, op: BinOp, a: &ast::Expr, b: &ast:
         _ => {
             let av = expr(c, s, a, expect);
             let bexp = match (&av.ty, op) {
-                (Ty::Money(_) | Ty::Decimal | Ty::Int | Ty::Dur(_), BinOp::Add | BinOp::Sub) => Some(av.ty.clone()),
+                (Ty::Money(_) | Ty::Decimal | Ty::Int | Ty::Dur(_), BinOp::Add | BinOp::Sub) => {
+                    Some(av.ty.clone())
+                }
                 _ => None,
             };
             let bv = expr(c, s, b, bexp.as_ref().or(expect));
@@ -2352,22 +3085,56 @@ fn arith(c: &mut Checker<'_>, op: BinOp, a: Expr, b: Expr, span: Span) -> Expr {
     if a.ty.is_error() || b.ty.is_error() {
         return Expr::error(span);
     }
-    let mk = |k: ArithOp, a: Expr, b: Expr, ty: Ty| Expr::new(ExprKind::Arith(k, bx(a), bx(b)), ty, span);
-    let exact_div = ArithOp::DivRound { pre: MICRO, unit: 1 };
+    let mk = |k: ArithOp, a: Expr, b: Expr, ty: Ty| {
+        Expr::new(ExprKind::Arith(k, bx(a), bx(b)), ty, span)
+    };
+    let exact_div = ArithOp::DivRound {
+        pre: MICRO,
+        unit: 1,
+    };
     let (at, bt) = (a.ty.clone(), b.ty.clone());
     let (asp, bsp) = (a.span, b.span);
     let r = match (op, &at, &bt) {
         // Integers and literals.
-        (BinOp::Add | BinOp::Sub | BinOp::Mul, IntLit, IntLit) => Some(mk(arith_op(op), a, b, IntLit)),
-        (BinOp::Add | BinOp::Sub | BinOp::Mul, Int | IntLit, Int | IntLit) => Some(mk(arith_op(op), coerce(a, &Int), coerce(b, &Int), Int)),
-        (BinOp::Div, Int | IntLit, Int | IntLit) => Some(mk(exact_div, coerce(a, &Int), coerce(b, &Int), Decimal)),
+        (BinOp::Add | BinOp::Sub | BinOp::Mul, IntLit, IntLit) => {
+            Some(mk(arith_op(op), a, b, IntLit))
+        }
+        (BinOp::Add | BinOp::Sub | BinOp::Mul, Int | IntLit, Int | IntLit) => {
+            Some(mk(arith_op(op), coerce(a, &Int), coerce(b, &Int), Int))
+        }
+        (BinOp::Div, Int | IntLit, Int | IntLit) => {
+            Some(mk(exact_div, coerce(a, &Int), coerce(b, &Int), Decimal))
+        }
         // Decimals.
-        (BinOp::Add | BinOp::Sub, Decimal | IntLit, Decimal | IntLit) => Some(mk(arith_op(op), coerce(a, &Decimal), coerce(b, &Decimal), Decimal)),
-        (BinOp::Mul, Decimal | IntLit, Decimal | IntLit) => Some(mk(ArithOp::MulRound { den: MICRO, unit: 1 }, coerce(a, &Decimal), coerce(b, &Decimal), Decimal)),
-        (BinOp::Div, Decimal | IntLit, Decimal | IntLit) => Some(mk(exact_div, coerce(a, &Decimal), coerce(b, &Decimal), Decimal)),
+        (BinOp::Add | BinOp::Sub, Decimal | IntLit, Decimal | IntLit) => Some(mk(
+            arith_op(op),
+            coerce(a, &Decimal),
+            coerce(b, &Decimal),
+            Decimal,
+        )),
+        (BinOp::Mul, Decimal | IntLit, Decimal | IntLit) => Some(mk(
+            ArithOp::MulRound {
+                den: MICRO,
+                unit: 1,
+            },
+            coerce(a, &Decimal),
+            coerce(b, &Decimal),
+            Decimal,
+        )),
+        (BinOp::Div, Decimal | IntLit, Decimal | IntLit) => Some(mk(
+            exact_div,
+            coerce(a, &Decimal),
+            coerce(b, &Decimal),
+            Decimal,
+        )),
         // Money.
         (BinOp::Add | BinOp::Sub, Money(p), Money(q)) => match p.join(*q) {
-            Some(per) => Some(mk(arith_op(op), coerce(a, &Money(per)), coerce(b, &Money(per)), Money(per))),
+            Some(per) => Some(mk(
+                arith_op(op),
+                coerce(a, &Money(per)),
+                coerce(b, &Money(per)),
+                Money(per),
+            )),
             None => {
                 let (x, y) = (c.prog.show(&at), c.prog.show(&bt));
                 c.err(
@@ -2379,21 +3146,70 @@ fn arith(c: &mut Checker<'_>, op: BinOp, a: Expr, b: Expr, span: Span) -> Expr {
                 return Expr::error(span);
             }
         },
-        (BinOp::Mul, Money(p), Int | IntLit) => Some(mk(ArithOp::Mul, a, coerce(b, &Int), Money(*p))),
-        (BinOp::Mul, Int | IntLit, Money(p)) => Some(mk(ArithOp::Mul, b, coerce(a, &Int), Money(*p))),
-        (BinOp::Mul, Money(p), Decimal) => Some(mk(ArithOp::MulRound { den: MICRO, unit: 1 }, a, b, Money(*p))),
-        (BinOp::Mul, Decimal, Money(p)) => Some(mk(ArithOp::MulRound { den: MICRO, unit: 1 }, b, a, Money(*p))),
-        (BinOp::Mul, Money(Per::Month | Per::Any), Dur(DurUnit::Months)) => Some(mk(ArithOp::Mul, a, b, Money(Per::Once))),
-        (BinOp::Mul, Dur(DurUnit::Months), Money(Per::Month | Per::Any)) => Some(mk(ArithOp::Mul, b, a, Money(Per::Once))),
-        (BinOp::Mul, Money(Per::Year | Per::Any), Dur(DurUnit::Years)) => Some(mk(ArithOp::Mul, a, b, Money(Per::Once))),
-        (BinOp::Mul, Dur(DurUnit::Years), Money(Per::Year | Per::Any)) => Some(mk(ArithOp::Mul, b, a, Money(Per::Once))),
-        (BinOp::Div, Money(p), Int | IntLit) => Some(mk(ArithOp::DivRound { pre: 1, unit: 1 }, a, coerce(b, &Int), Money(*p))),
-        (BinOp::Div, Money(p), Decimal) => Some(mk(ArithOp::DivRound { pre: MICRO, unit: 1 }, a, b, Money(*p))),
-        (BinOp::Div, Money(p), Money(q)) if p.join(*q).is_some() => Some(mk(exact_div, a, b, Decimal)),
+        (BinOp::Mul, Money(p), Int | IntLit) => {
+            Some(mk(ArithOp::Mul, a, coerce(b, &Int), Money(*p)))
+        }
+        (BinOp::Mul, Int | IntLit, Money(p)) => {
+            Some(mk(ArithOp::Mul, b, coerce(a, &Int), Money(*p)))
+        }
+        (BinOp::Mul, Money(p), Decimal) => Some(mk(
+            ArithOp::MulRound {
+                den: MICRO,
+                unit: 1,
+            },
+            a,
+            b,
+            Money(*p),
+        )),
+        (BinOp::Mul, Decimal, Money(p)) => Some(mk(
+            ArithOp::MulRound {
+                den: MICRO,
+                unit: 1,
+            },
+            b,
+            a,
+            Money(*p),
+        )),
+        (BinOp::Mul, Money(Per::Month | Per::Any), Dur(DurUnit::Months)) => {
+            Some(mk(ArithOp::Mul, a, b, Money(Per::Once)))
+        }
+        (BinOp::Mul, Dur(DurUnit::Months), Money(Per::Month | Per::Any)) => {
+            Some(mk(ArithOp::Mul, b, a, Money(Per::Once)))
+        }
+        (BinOp::Mul, Money(Per::Year | Per::Any), Dur(DurUnit::Years)) => {
+            Some(mk(ArithOp::Mul, a, b, Money(Per::Once)))
+        }
+        (BinOp::Mul, Dur(DurUnit::Years), Money(Per::Year | Per::Any)) => {
+            Some(mk(ArithOp::Mul, b, a, Money(Per::Once)))
+        }
+        (BinOp::Div, Money(p), Int | IntLit) => Some(mk(
+            ArithOp::DivRound { pre: 1, unit: 1 },
+            a,
+            coerce(b, &Int),
+            Money(*p),
+        )),
+        (BinOp::Div, Money(p), Decimal) => Some(mk(
+            ArithOp::DivRound {
+                pre: MICRO,
+                unit: 1,
+            },
+            a,
+            b,
+            Money(*p),
+        )),
+        (BinOp::Div, Money(p), Money(q)) if p.join(*q).is_some() => {
+            Some(mk(exact_div, a, b, Decimal))
+        }
         // Durations and dates.
-        (BinOp::Add | BinOp::Sub, Dur(u), Dur(v)) if u == v => Some(mk(arith_op(op), a, b, Dur(*u))),
-        (BinOp::Add | BinOp::Sub, Dur(u), IntLit) => Some(mk(arith_op(op), a, coerce(b, &Dur(*u)), Dur(*u))),
-        (BinOp::Add | BinOp::Sub, IntLit, Dur(u)) => Some(mk(arith_op(op), coerce(a, &Dur(*u)), b, Dur(*u))),
+        (BinOp::Add | BinOp::Sub, Dur(u), Dur(v)) if u == v => {
+            Some(mk(arith_op(op), a, b, Dur(*u)))
+        }
+        (BinOp::Add | BinOp::Sub, Dur(u), IntLit) => {
+            Some(mk(arith_op(op), a, coerce(b, &Dur(*u)), Dur(*u)))
+        }
+        (BinOp::Add | BinOp::Sub, IntLit, Dur(u)) => {
+            Some(mk(arith_op(op), coerce(a, &Dur(*u)), b, Dur(*u)))
+        }
         (BinOp::Mul, Dur(u), Int | IntLit) => Some(mk(ArithOp::Mul, a, coerce(b, &Int), Dur(*u))),
         (BinOp::Mul, Int | IntLit, Dur(u)) => Some(mk(ArithOp::Mul, b, coerce(a, &Int), Dur(*u))),
         (BinOp::Div, Dur(u), Dur(v)) if u == v => Some(mk(exact_div, a, b, Decimal)),
@@ -2428,10 +3244,21 @@ fn arith(c: &mut Checker<'_>, op: BinOp, a: Expr, b: Expr, span: Span) -> Expr {
         None => {
             let (x, y) = (c.prog.show(&at), c.prog.show(&bt));
             let help = match (op, &at, &bt) {
-                (BinOp::Mul, Decimal, Int) | (BinOp::Mul, Int, Decimal) => "convert the whole number with `decimal(…)`".to_string(),
-                (_, Money(_), Dur(_)) | (_, Dur(_), Money(_)) => "an amount per month times months (or per year times years) gives money".to_string(),
-                (BinOp::Add | BinOp::Sub, Money(_), Int | IntLit | Decimal) | (BinOp::Add | BinOp::Sub, Int | IntLit | Decimal, Money(_)) => "write amounts of money with `¥`, e.g. `¥100`".to_string(),
-                (_, Opt(_), _) | (_, _, Opt(_)) => "the value may be absent: decide with `match x { absent => …, v => … }`".to_string(),
+                (BinOp::Mul, Decimal, Int) | (BinOp::Mul, Int, Decimal) => {
+                    "convert the whole number with `decimal(…)`".to_string()
+                }
+                (_, Money(_), Dur(_)) | (_, Dur(_), Money(_)) => {
+                    "an amount per month times months (or per year times years) gives money"
+                        .to_string()
+                }
+                (BinOp::Add | BinOp::Sub, Money(_), Int | IntLit | Decimal)
+                | (BinOp::Add | BinOp::Sub, Int | IntLit | Decimal, Money(_)) => {
+                    "write amounts of money with `¥`, e.g. `¥100`".to_string()
+                }
+                (_, Opt(_), _) | (_, _, Opt(_)) => {
+                    "the value may be absent: decide with `match x { absent => …, v => … }`"
+                        .to_string()
+                }
                 _ => "see the table of operations in the language reference".to_string(),
             };
             c.err(
@@ -2453,7 +3280,14 @@ fn arith_op(op: BinOp) -> ArithOp {
     }
 }
 
-fn compare(c: &mut Checker<'_>, s: &mut Scope, op: CmpOp, a: &ast::Expr, b: &ast::Expr, span: Span) -> Expr {
+fn compare(
+    c: &mut Checker<'_>,
+    s: &mut Scope,
+    op: CmpOp,
+    a: &ast::Expr,
+    b: &ast::Expr,
+    span: Span,
+) -> Expr {
     // Type the side that can stand alone first, so a bare variant name on
     // the other side finds its enum.
     let a_bare = matches!(a.kind, A::Name(_)) && place(c, s, a).is_none();
@@ -2501,7 +3335,10 @@ fn compare(c: &mut Checker<'_>, s: &mut Scope, op: CmpOp, a: &ast::Expr, b: &ast
     }
     if !ty.is_scalar() {
         let shown = c.prog.show(&ty);
-        c.err(Diagnostic::error("E0323", format!("`{shown}` values cannot be compared")).with_label(span, "not plain values"));
+        c.err(
+            Diagnostic::error("E0323", format!("`{shown}` values cannot be compared"))
+                .with_label(span, "not plain values"),
+        );
         return Expr::error(span);
     }
     let settled = ty.settle();
@@ -2510,12 +3347,24 @@ fn compare(c: &mut Checker<'_>, s: &mut Scope, op: CmpOp, a: &ast::Expr, b: &ast
     Expr::new(ExprKind::Cmp(op, bx(av), bx(bv)), Ty::Bool, span)
 }
 
-fn match_expr(c: &mut Checker<'_>, s: &mut Scope, scrut: &ast::Expr, arms: &[ast::MatchArm], span: Span, expect: Option<&Ty>) -> Expr {
+fn match_expr(
+    c: &mut Checker<'_>,
+    s: &mut Scope,
+    scrut: &ast::Expr,
+    arms: &[ast::MatchArm],
+    span: Span,
+    expect: Option<&Ty>,
+) -> Expr {
     let sv = expr(c, s, scrut, None);
     let key = place(c, s, scrut).map(|(k, _)| k);
     let mut out_arms: Vec<Arm> = Vec::new();
     let mut ty: Option<Ty> = None;
-    let push_body = |c: &mut Checker<'_>, body: Expr, ty: &mut Option<Ty>, out: &mut Vec<Arm>, pat: Pat, bind: Option<LocalId>| {
+    let push_body = |c: &mut Checker<'_>,
+                     body: Expr,
+                     ty: &mut Option<Ty>,
+                     out: &mut Vec<Arm>,
+                     pat: Pat,
+                     bind: Option<LocalId>| {
         *ty = match ty.take() {
             None => Some(body.ty.clone()),
             Some(t) => match t.join(&body.ty) {
@@ -2523,8 +3372,11 @@ fn match_expr(c: &mut Checker<'_>, s: &mut Scope, scrut: &ast::Expr, arms: &[ast
                 None => {
                     let (a, b) = (c.prog.show(&t), c.prog.show(&body.ty));
                     c.err(
-                        Diagnostic::error("E0336", format!("the arms give different types: `{a}` and `{b}`"))
-                            .with_label(body.span, format!("`{b}`, where earlier arms give `{a}`")),
+                        Diagnostic::error(
+                            "E0336",
+                            format!("the arms give different types: `{a}` and `{b}`"),
+                        )
+                        .with_label(body.span, format!("`{b}`, where earlier arms give `{a}`")),
                     );
                     Some(Ty::Error)
                 }
@@ -2535,7 +3387,9 @@ fn match_expr(c: &mut Checker<'_>, s: &mut Scope, scrut: &ast::Expr, arms: &[ast
     match sv.ty.clone() {
         Ty::Enum(e, set) => {
             let en = c.prog.enums.get(e as usize).cloned();
-            let Some(en) = en else { return Expr::error(span) };
+            let Some(en) = en else {
+                return Expr::error(span);
+            };
             let mut remaining = set;
             for arm in arms {
                 let mut bits = 0u64;
@@ -2549,15 +3403,28 @@ fn match_expr(c: &mut Checker<'_>, s: &mut Scope, scrut: &ast::Expr, arms: &[ast
                         Some(i) => {
                             if set & (1u64 << i) == 0 {
                                 c.err(
-                                    Diagnostic::error("E0356", format!("`{}` cannot be `{}` here", c.sources.slice(scrut.span), p.name))
-                                        .with_label(p.span, "excluded earlier")
-                                        .with_help("remove this pattern"),
+                                    Diagnostic::error(
+                                        "E0356",
+                                        format!(
+                                            "`{}` cannot be `{}` here",
+                                            c.sources.slice(scrut.span),
+                                            p.name
+                                        ),
+                                    )
+                                    .with_label(p.span, "excluded earlier")
+                                    .with_help("remove this pattern"),
                                 );
                             } else if remaining & (1u64 << i) == 0 {
                                 c.err(
-                                    Diagnostic::error("E0357", format!("`{}` is already handled by an earlier arm", p.name))
-                                        .with_label(p.span, "handled before")
-                                        .with_help("remove this pattern"),
+                                    Diagnostic::error(
+                                        "E0357",
+                                        format!(
+                                            "`{}` is already handled by an earlier arm",
+                                            p.name
+                                        ),
+                                    )
+                                    .with_label(p.span, "handled before")
+                                    .with_help("remove this pattern"),
                                 );
                             }
                             bits |= 1u64 << i;
@@ -2567,9 +3434,14 @@ fn match_expr(c: &mut Checker<'_>, s: &mut Scope, scrut: &ast::Expr, arms: &[ast
                             bits |= remaining;
                         }
                         None => {
-                            let names: Vec<String> = en.variants.iter().map(|v| v.name.clone()).collect();
+                            let names: Vec<String> =
+                                en.variants.iter().map(|v| v.name.clone()).collect();
                             let sugg = suggest(&p.name, names.iter().map(|x| x.as_str()));
-                            let mut d = Diagnostic::error("E0303", format!("`{}` is not a variant of `{}`", p.name, en.name)).with_label(p.span, "unknown variant");
+                            let mut d = Diagnostic::error(
+                                "E0303",
+                                format!("`{}` is not a variant of `{}`", p.name, en.name),
+                            )
+                            .with_label(p.span, "unknown variant");
                             if let Some(sg) = sugg.first() {
                                 d = d.with_help(format!("did you mean `{sg}`?"));
                             }
@@ -2578,7 +3450,10 @@ fn match_expr(c: &mut Checker<'_>, s: &mut Scope, scrut: &ast::Expr, arms: &[ast
                     }
                 }
                 let new_bits = bits & remaining;
-                if new_bits == 0 && !arm.patterns.iter().any(|p| p.name == "_") && bind_name.is_none() {
+                if new_bits == 0
+                    && !arm.patterns.iter().any(|p| p.name == "_")
+                    && bind_name.is_none()
+                {
                     // Already reported per pattern.
                 } else if new_bits == 0 {
                     c.err(
@@ -2604,14 +3479,30 @@ fn match_expr(c: &mut Checker<'_>, s: &mut Scope, scrut: &ast::Expr, arms: &[ast
                 if bind.is_some() {
                     s.locals.pop();
                 }
-                push_body(c, body, &mut ty, &mut out_arms, Pat::Variants(new_bits), bind.map(|(_, l)| l));
+                push_body(
+                    c,
+                    body,
+                    &mut ty,
+                    &mut out_arms,
+                    Pat::Variants(new_bits),
+                    bind.map(|(_, l)| l),
+                );
             }
             if remaining != 0 {
-                let missing: Vec<String> = (0..en.variants.len()).filter(|v| remaining & (1u64 << v) != 0).map(|v| format!("`{}`", en.variants[v].name)).collect();
+                let missing: Vec<String> = (0..en.variants.len())
+                    .filter(|v| remaining & (1u64 << v) != 0)
+                    .map(|v| format!("`{}`", en.variants[v].name))
+                    .collect();
                 c.err(
-                    Diagnostic::error("E0358", format!("this `match` does not decide {}", missing.join(", ")))
-                        .with_label(scrut.span, "not every case is handled")
-                        .with_help(format!("add an arm for {}, or end with `_ => …`", missing.join(", "))),
+                    Diagnostic::error(
+                        "E0358",
+                        format!("this `match` does not decide {}", missing.join(", ")),
+                    )
+                    .with_label(scrut.span, "not every case is handled")
+                    .with_help(format!(
+                        "add an arm for {}, or end with `_ => …`",
+                        missing.join(", ")
+                    )),
                 );
             }
         }
@@ -2625,22 +3516,41 @@ fn match_expr(c: &mut Checker<'_>, s: &mut Scope, scrut: &ast::Expr, arms: &[ast
                         "false" => bits |= 1,
                         "_" => bits |= remaining,
                         _ => {
-                            c.err(Diagnostic::error("E0359", "a true/false value is matched with `true`, `false` or `_`").with_label(p.span, "not a pattern of Bool"));
+                            c.err(
+                                Diagnostic::error(
+                                    "E0359",
+                                    "a true/false value is matched with `true`, `false` or `_`",
+                                )
+                                .with_label(p.span, "not a pattern of Bool"),
+                            );
                         }
                     }
                 }
                 if bits & remaining == 0 {
-                    c.err(Diagnostic::error("E0357", "this arm can never be chosen").with_label(arm.span, "every case is handled above"));
+                    c.err(
+                        Diagnostic::error("E0357", "this arm can never be chosen")
+                            .with_label(arm.span, "every case is handled above"),
+                    );
                 }
                 remaining &= !bits;
                 let body = expr(c, s, &arm.body, expect);
-                let pat = if bits == 3 { Pat::Any } else { Pat::Bool(bits == 2) };
+                let pat = if bits == 3 {
+                    Pat::Any
+                } else {
+                    Pat::Bool(bits == 2)
+                };
                 push_body(c, body, &mut ty, &mut out_arms, pat, None);
             }
             if remaining != 0 {
                 c.err(
-                    Diagnostic::error("E0358", format!("this `match` does not decide `{}`", if remaining & 2 != 0 { "true" } else { "false" }))
-                        .with_label(scrut.span, "not every case is handled"),
+                    Diagnostic::error(
+                        "E0358",
+                        format!(
+                            "this `match` does not decide `{}`",
+                            if remaining & 2 != 0 { "true" } else { "false" }
+                        ),
+                    )
+                    .with_label(scrut.span, "not every case is handled"),
                 );
             }
         }
@@ -2651,14 +3561,23 @@ fn match_expr(c: &mut Checker<'_>, s: &mut Scope, scrut: &ast::Expr, arms: &[ast
                 let mut bind = None;
                 let mut pat = Pat::Any;
                 if arm.patterns.len() != 1 {
-                    c.err(Diagnostic::error("E0359", "an optional value is matched with `absent` or a name for the value").with_label(arm.span, "one pattern per arm"));
+                    c.err(
+                        Diagnostic::error(
+                            "E0359",
+                            "an optional value is matched with `absent` or a name for the value",
+                        )
+                        .with_label(arm.span, "one pattern per arm"),
+                    );
                     continue;
                 }
                 let p = &arm.patterns[0];
                 match p.name.as_str() {
                     "absent" => {
                         if has_absent {
-                            c.err(Diagnostic::error("E0357", "`absent` is already handled").with_label(p.span, "handled before"));
+                            c.err(
+                                Diagnostic::error("E0357", "`absent` is already handled")
+                                    .with_label(p.span, "handled before"),
+                            );
                         }
                         has_absent = true;
                         pat = Pat::Absent;
@@ -2669,7 +3588,10 @@ fn match_expr(c: &mut Checker<'_>, s: &mut Scope, scrut: &ast::Expr, arms: &[ast
                     }
                     n => {
                         if has_value {
-                            c.err(Diagnostic::error("E0357", "the present value is already handled").with_label(p.span, "handled before"));
+                            c.err(
+                                Diagnostic::error("E0357", "the present value is already handled")
+                                    .with_label(p.span, "handled before"),
+                            );
                         }
                         has_value = true;
                         let l = c.new_local(n, (*inner).clone());
@@ -2687,9 +3609,15 @@ fn match_expr(c: &mut Checker<'_>, s: &mut Scope, scrut: &ast::Expr, arms: &[ast
             }
             if !has_absent || !has_value {
                 c.err(
-                    Diagnostic::error("E0358", format!("this `match` does not decide the case where the value is {}", if has_absent { "present" } else { "absent" }))
-                        .with_label(scrut.span, "not every case is handled")
-                        .with_help("match an optional with `absent => …` and `value => …`"),
+                    Diagnostic::error(
+                        "E0358",
+                        format!(
+                            "this `match` does not decide the case where the value is {}",
+                            if has_absent { "present" } else { "absent" }
+                        ),
+                    )
+                    .with_label(scrut.span, "not every case is handled")
+                    .with_help("match an optional with `absent => …` and `value => …`"),
                 );
             }
         }
@@ -2697,9 +3625,14 @@ fn match_expr(c: &mut Checker<'_>, s: &mut Scope, scrut: &ast::Expr, arms: &[ast
         other => {
             let shown = c.prog.show(&other);
             c.err(
-                Diagnostic::error("E0359", format!("`match` decides on enums, true/false and optional values, not `{shown}`"))
-                    .with_label(scrut.span, "cannot match on this")
-                    .with_help("use `if` or a decision table for numbers and amounts"),
+                Diagnostic::error(
+                    "E0359",
+                    format!(
+                        "`match` decides on enums, true/false and optional values, not `{shown}`"
+                    ),
+                )
+                .with_label(scrut.span, "cannot match on this")
+                .with_help("use `if` or a decision table for numbers and amounts"),
             );
             return Expr::error(span);
         }
@@ -2733,9 +3666,12 @@ fn agg(
         _ => {
             let shown = c.prog.show(&ov.ty);
             c.err(
-                Diagnostic::error("E0360", format!("`{}` goes over members, not a `{shown}`", kind.name()))
-                    .with_label(over.span, "not a list of members")
-                    .with_help("write e.g. `h.members`"),
+                Diagnostic::error(
+                    "E0360",
+                    format!("`{}` goes over members, not a `{shown}`", kind.name()),
+                )
+                .with_label(over.span, "not a list of members")
+                .with_help("write e.g. `h.members`"),
             );
             return Expr::error(span);
         }
@@ -2757,16 +3693,29 @@ fn agg(
         }
         (_, None) => {
             c.err(
-                Diagnostic::error("E0361", format!("`{}` needs a value for each member", kind.name()))
-                    .with_label(span, "no value")
-                    .with_help(format!("write `{}(… for {} in … )`", kind.name(), var.name)),
+                Diagnostic::error(
+                    "E0361",
+                    format!("`{}` needs a value for each member", kind.name()),
+                )
+                .with_label(span, "no value")
+                .with_help(format!(
+                    "write `{}(… for {} in … )`",
+                    kind.name(),
+                    var.name
+                )),
             );
             return Expr::error(span);
         }
         (AggKind::Any | AggKind::All, Some(b)) => {
             if !b.ty.fits(&Ty::Bool) {
                 let shown = c.prog.show(&b.ty);
-                c.err(Diagnostic::error("E0361", format!("`{}` needs a true/false value, not `{shown}`", kind.name())).with_label(b.span, "not true/false"));
+                c.err(
+                    Diagnostic::error(
+                        "E0361",
+                        format!("`{}` needs a true/false value, not `{shown}`", kind.name()),
+                    )
+                    .with_label(b.span, "not true/false"),
+                );
                 return Expr::error(span);
             }
             Ty::Bool
@@ -2774,7 +3723,13 @@ fn agg(
         (AggKind::Sum, Some(b)) => {
             if !b.ty.is_numeric() && !b.ty.is_error() {
                 let shown = c.prog.show(&b.ty);
-                c.err(Diagnostic::error("E0361", format!("`sum` adds numbers or amounts, not `{shown}`")).with_label(b.span, "cannot be added"));
+                c.err(
+                    Diagnostic::error(
+                        "E0361",
+                        format!("`sum` adds numbers or amounts, not `{shown}`"),
+                    )
+                    .with_label(b.span, "cannot be added"),
+                );
                 return Expr::error(span);
             }
             b.ty.settle()
@@ -2782,7 +3737,13 @@ fn agg(
         (AggKind::Min | AggKind::Max, Some(b)) => {
             if !b.ty.is_ordered() && !b.ty.is_error() {
                 let shown = c.prog.show(&b.ty);
-                c.err(Diagnostic::error("E0361", format!("`{}` needs ordered values, not `{shown}`", kind.name())).with_label(b.span, "no order"));
+                c.err(
+                    Diagnostic::error(
+                        "E0361",
+                        format!("`{}` needs ordered values, not `{shown}`", kind.name()),
+                    )
+                    .with_label(b.span, "no order"),
+                );
                 return Expr::error(span);
             }
             b.ty.settle()

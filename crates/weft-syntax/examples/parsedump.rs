@@ -7,5 +7,7 @@ fn main() {
     let (m, d) = parse_module(id, &text);
     println!("{} items", m.items.len());
     print!("{}", diag::render_plain(&d, &sm));
-    if std::env::args().nth(2).is_some() { println!("{:#?}", m); }
+    if std::env::args().nth(2).is_some() {
+        println!("{:#?}", m);
+    }
 }

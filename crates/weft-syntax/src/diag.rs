@@ -190,10 +190,9 @@ impl miette::Diagnostic for Report {
 /// Render diagnostics as plain text (no colour, 80 columns): what snapshot
 /// tests and non-terminal output use.
 pub fn render_plain(diags: &[Diagnostic], sources: &SourceMap) -> String {
-    let handler = miette::GraphicalReportHandler::new_themed(
-        miette::GraphicalTheme::unicode_nocolor(),
-    )
-    .with_width(80);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(80);
     let mut out = String::new();
     for d in diags {
         let report = d.report(sources);

@@ -260,7 +260,10 @@ mod tests {
         }
         assert_eq!(parse_date("1970-01-01"), Some(0));
         assert_eq!(parse_date("2017-02-30"), None);
-        assert_eq!(parse_date("2016-02-29").map(format_date).as_deref(), Some("2016-02-29"));
+        assert_eq!(
+            parse_date("2016-02-29").map(format_date).as_deref(),
+            Some("2016-02-29")
+        );
         assert_eq!(make_date(1, 1, 1), Some(MIN_DATE));
         assert_eq!(make_date(9999, 12, 31), Some(MAX_DATE));
     }

@@ -36,7 +36,11 @@ impl Ctx {
         let s = p.as_span();
         let text = s.as_str();
         let trimmed = text.trim_end().len();
-        Span::new(self.file, self.base + s.start(), self.base + s.start() + trimmed)
+        Span::new(
+            self.file,
+            self.base + s.start(),
+            self.base + s.start() + trimmed,
+        )
     }
 
     fn err(&mut self, d: Diagnostic) {
@@ -79,7 +83,8 @@ trait Kids<'i> {
 
 impl<'i> Kids<'i> for Pair<'i, Rule> {
     fn kids(self) -> In<'i> {
-        self.into_inner().filter(not_kw as fn(&Pair<'i, Rule>) -> bool)
+        self.into_inner()
+            .filter(not_kw as fn(&Pair<'i, Rule>) -> bool)
     }
 }
 
@@ -266,22 +271,70 @@ const KEYWORDS: &[&str] = &[
     "fails",
 ];
 
+/// Punctuation that pest tried at the failing position and that is worth
+/// naming to a drafter (whitespace, comments and operators are not).
+const NAMED_TOKENS: &[&str] = &["=", ":", "(", ")", "{", "}", "[", "]", "..", "=>", "|", ","];
+
+/// The literal tokens pest expected at the furthest position it reached,
+/// learnt by parsing the item again with pest's error detail switched on
+/// (a process-wide flag, so it is switched on only for that parse; another
+/// thread parsing meanwhile is only slower, never wrong).
+fn attempts(text: &str) -> Option<(usize, Vec<String>)> {
+    pest::set_error_detail(true);
+    let again = WeftParser::parse(Rule::item, text);
+    pest::set_error_detail(false);
+    let a = again.err()?.parse_attempts()?;
+    let mut tokens = Vec::new();
+    for t in a.expected_tokens() {
+        // `ParsingToken` is not nameable outside pest; its display is the
+        // token itself.
+        let token = t.to_string();
+        if NAMED_TOKENS.contains(&token.as_str()) && !tokens.contains(&token) {
+            tokens.push(token);
+        }
+    }
+    Some((a.max_position, tokens))
+}
+
+fn join_or(items: &[String]) -> String {
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, head)) => format!("{} or {last}", head.join(", ")),
+    }
+}
+
 fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Rule>) -> Diagnostic {
-    let pos = match e.location {
+    let mut pos = match e.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
-    let found = found_at(text, pos);
-    let mut expected: Vec<&'static str> = Vec::new();
+    let mut expected: Vec<String> = Vec::new();
     if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
         for r in positives {
             if let Some(d) = describe(*r) {
-                if !expected.contains(&d) {
-                    expected.push(d);
+                if !expected.iter().any(|e| e == d) {
+                    expected.push(d.to_string());
                 }
             }
         }
     }
+    if let Some((max, tokens)) = attempts(text) {
+        let quoted: Vec<String> = tokens.iter().map(|t| format!("`{t}`")).collect();
+        if max > pos && !quoted.is_empty() {
+            // pest got further inside a rule than the rules it reports:
+            // what it wanted there is punctuation, such as the `..` of a band.
+            pos = max;
+            expected = quoted;
+        } else if max == pos && !expected.iter().any(|e| e == "an expression") {
+            for q in quoted {
+                if !expected.contains(&q) {
+                    expected.push(q);
+                }
+            }
+        }
+    }
+    let found = found_at(text, pos);
     let end = pos
         + text
             .get(pos..)
@@ -290,34 +343,40 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
             .unwrap_or(0);
     let span = Span::new(file, base + pos, base + end);
     let word = found.trim_matches('`');
-    if KEYWORDS.contains(&word) && expected.contains(&"a name") {
-        return Diagnostic::error("E0106", format!("`{word}` is a keyword and cannot be used as a name"))
-            .with_label(span, "a keyword here")
-            .with_help(format!("choose another name, such as `{word}_`"));
+    if KEYWORDS.contains(&word) && expected.iter().any(|e| e == "a name") {
+        return Diagnostic::error(
+            "E0106",
+            format!("`{word}` is a keyword and cannot be used as a name"),
+        )
+        .with_label(span, "a keyword here")
+        .with_help(format!("choose another name, such as `{word}_`"));
     }
-    let expected_text = match expected.len() {
-        0 => String::new(),
-        1 => expected[0].to_string(),
-        n => {
-            let head = expected[..n - 1].join(", ");
-            format!("{head} or {}", expected[n - 1])
-        }
-    };
-    let mut d = if expected_text.is_empty() {
-        Diagnostic::error("E0101", format!("unexpected {found}"))
-            .with_label(span, "not expected here")
+    let expected_text = join_or(&expected);
+    let special_help = if found == "`=`" && expected.iter().any(|e| e.contains("comparison")) {
+        Some("to compare two values write `==`")
+    } else if found == "`;`" {
+        Some("Weft does not end lines with `;`: remove it")
+    } else if found == "`'`" {
+        Some("write text in double quotes: \"…\"")
+    } else if pos >= text.trim_end().len() {
+        Some("the item ends too early: something is missing at its end")
     } else {
+        None
+    };
+    // A short list reads as a sentence; a long one (after a complete
+    // expression, where any operator could follow) is only noise.
+    let short = !expected.is_empty() && expected.len() <= 4;
+    let mut d = if short {
         Diagnostic::error("E0101", format!("expected {expected_text}, found {found}"))
             .with_label(span, format!("expected {expected_text}"))
+    } else {
+        Diagnostic::error("E0101", format!("unexpected {found}"))
+            .with_label(span, "not expected here")
     };
-    if found == "`=`" && expected.iter().any(|e| e.contains("comparison")) {
-        d = d.with_help("to compare two values write `==`");
-    } else if found == "`;`" {
-        d = d.with_help("Weft does not end lines with `;`: remove it");
-    } else if found == "`'`" {
-        d = d.with_help("write text in double quotes: \"…\"");
-    } else if pos >= text.trim_end().len() {
-        d = d.with_help("the item ends too early: something is missing at its end");
+    if let Some(h) = special_help {
+        d = d.with_help(h);
+    } else if !short && !expected.is_empty() {
+        d = d.with_help(format!("Weft expected {expected_text} here"));
     }
     d
 }
@@ -379,10 +438,7 @@ fn take_docs<'i>(pairs: &mut std::iter::Peekable<In<'i>>) -> Option<String> {
     }
 }
 
-fn take_if<'i>(
-    pairs: &mut std::iter::Peekable<In<'i>>,
-    rule: Rule,
-) -> Option<Pair<'i, Rule>> {
+fn take_if<'i>(pairs: &mut std::iter::Peekable<In<'i>>, rule: Rule) -> Option<Pair<'i, Rule>> {
     if pairs.peek().map(|p| p.as_rule()) == Some(rule) {
         pairs.next()
     } else {
@@ -512,7 +568,10 @@ fn money_value(ctx: &mut Ctx, s: &str, span: Span) -> i64 {
     };
     let groups: Vec<&str> = int.split(',').collect();
     let grouping_ok = groups.len() == 1
-        || (groups.first().map(|g| (1..=3).contains(&g.len())).unwrap_or(false)
+        || (groups
+            .first()
+            .map(|g| (1..=3).contains(&g.len()))
+            .unwrap_or(false)
             && groups.iter().skip(1).all(|g| g.len() == 3));
     if !grouping_ok {
         ctx.err(
@@ -568,8 +627,11 @@ fn visit_const(ctx: &mut Ctx, p: Pair<'_, Rule>) -> R<Lit> {
         match negated {
             Some(k) => lit.kind = k,
             None => ctx.err(
-                Diagnostic::error("E0114", "only numbers, amounts and durations can be negative")
-                    .with_label(span, "cannot be negated"),
+                Diagnostic::error(
+                    "E0114",
+                    "only numbers, amounts and durations can be negative",
+                )
+                .with_label(span, "cannot be negated"),
             ),
         }
     }
@@ -774,12 +836,9 @@ fn visit_record(ctx: &mut Ctx, p: Pair<'_, Rule>) -> R<RecordDecl> {
                     let aat = a.as_span().start();
                     match a.as_rule() {
                         Rule::key_attr => field.key = true,
-                        Rule::by_attr => {
-                            field.by = Some(ident(ctx, &next(&mut a.kids(), aat)?))
-                        }
+                        Rule::by_attr => field.by = Some(ident(ctx, &next(&mut a.kids(), aat)?)),
                         Rule::in_attr => {
-                            field.range =
-                                Some(visit_range(ctx, next(&mut a.kids(), aat)?)?)
+                            field.range = Some(visit_range(ctx, next(&mut a.kids(), aat)?)?)
                         }
                         Rule::synth_attr => {
                             let s = next(&mut a.kids(), aat)?;
@@ -1039,7 +1098,12 @@ fn visit_table(ctx: &mut Ctx, p: Pair<'_, Rule>) -> R<TableDecl> {
     let source = visit_source(take_if(&mut it, Rule::source_clause));
     let hit_pair = next_peek(&mut it, at)?;
     let hit_span = ctx.span(&hit_pair);
-    let hit = match hit_pair.kids().next().map(|h| h.as_str().to_string()).as_deref() {
+    let hit = match hit_pair
+        .kids()
+        .next()
+        .map(|h| h.as_str().to_string())
+        .as_deref()
+    {
         Some("unique") => HitPolicy::Unique,
         Some("first") => HitPolicy::First,
         Some("sum") => HitPolicy::Sum,
@@ -1348,9 +1412,7 @@ fn visit_test(ctx: &mut Ctx, p: Pair<'_, Rule>) -> R<TestDecl> {
             Rule::test_expect => {
                 let mut si = s.kids();
                 let expr = visit_expr(ctx, next(&mut si, sat)?)?;
-                let fails = si
-                    .next()
-                    .map(|f| f.kids().next().map(|k| ident(ctx, &k)));
+                let fails = si.next().map(|f| f.kids().next().map(|k| ident(ctx, &k)));
                 expects.push(TestExpect {
                     expr,
                     fails,
@@ -1428,9 +1490,7 @@ fn visit_programme(ctx: &mut Ctx, p: Pair<'_, Rule>) -> R<ProgrammeDecl> {
     for x in it {
         match x.as_rule() {
             Rule::word => amounts.push(ident(ctx, &x)),
-            Rule::recipients => {
-                recipients = Some(visit_expr(ctx, next(&mut x.kids(), at)?)?)
-            }
+            Rule::recipients => recipients = Some(visit_expr(ctx, next(&mut x.kids(), at)?)?),
             _ => return Err(Malformed(at)),
         }
     }
@@ -1725,10 +1785,7 @@ fn visit_expr(ctx: &mut Ctx, p: Pair<'_, Rule>) -> R<Expr> {
                 let aspan = ctx.span(&a);
                 let aat = a.as_span().start();
                 let mut ai = a.kids();
-                let pats = next(&mut ai, aat)?
-                    .kids()
-                    .map(|w| ident(ctx, &w))
-                    .collect();
+                let pats = next(&mut ai, aat)?.kids().map(|w| ident(ctx, &w)).collect();
                 let body = visit_expr(ctx, next(&mut ai, aat)?)?;
                 arms.push(MatchArm {
                     patterns: pats,

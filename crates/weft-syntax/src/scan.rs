@@ -149,11 +149,11 @@ pub fn scan(file: FileId, src: &str) -> Scan {
     let mut stray: Option<usize> = None;
     let mut items: Vec<(usize, usize, bool)> = Vec::new();
     let close_item = |items: &mut Vec<(usize, usize, bool)>,
-                          start: usize,
-                          end: usize,
-                          too_deep: &mut Option<Span>,
-                          operators: &mut usize,
-                          diags: &mut Vec<Diagnostic>| {
+                      start: usize,
+                      end: usize,
+                      too_deep: &mut Option<Span>,
+                      operators: &mut usize,
+                      diags: &mut Vec<Diagnostic>| {
         let mut skip = false;
         if let Some(sp) = too_deep.take() {
             diags.push(
@@ -303,10 +303,10 @@ pub fn scan(file: FileId, src: &str) -> Scan {
                 close_item(
                     &mut items,
                     first,
-                src.len(),
-                &mut too_deep,
-                &mut operators,
-                &mut out.diagnostics,
+                    src.len(),
+                    &mut too_deep,
+                    &mut operators,
+                    &mut out.diagnostics,
                 );
             }
         }

@@ -67,7 +67,8 @@ pub fn read_pack(dir: &Path) -> std::io::Result<PackSources> {
         let text = match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(_) => {
-                out.unreadable.push((rel, "the file is not valid UTF-8".into()));
+                out.unreadable
+                    .push((rel, "the file is not valid UTF-8".into()));
                 continue;
             }
         };

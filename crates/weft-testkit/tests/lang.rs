@@ -23,7 +23,8 @@ fn run_policy(dir: &Path) -> Result<String, String> {
     let errors = diags.iter().any(|d| d.is_error());
     let mut ir = None;
     if !errors {
-        let lowered = weft_ir::lower::lower(Arc::new(program)).map_err(|e| format!("lowering failed: {}", e.0))?;
+        let lowered = weft_ir::lower::lower(Arc::new(program))
+            .map_err(|e| format!("lowering failed: {}", e.0))?;
         diags.extend(weft_engine::asserts::check_assertions(&lowered, &sources));
         ir = Some(lowered);
     }
@@ -31,7 +32,10 @@ fn run_policy(dir: &Path) -> Result<String, String> {
         .iter()
         .map(|d| {
             let (file, line) = match d.span() {
-                Some(s) => (sources.name(s.file).to_string(), sources.line_col(s.file, s.start).0),
+                Some(s) => (
+                    sources.name(s.file).to_string(),
+                    sources.line_col(s.file, s.start).0,
+                ),
                 None => (String::new(), 0),
             };
             Marker {
@@ -65,7 +69,8 @@ fn run_policy(dir: &Path) -> Result<String, String> {
     if let Some(ir) = ir {
         let outcomes = run_tests(&ir, &Interpreter);
         if outcomes.is_empty() && expected.iter().all(|m| m.code.starts_with('W')) {
-            problems.push("no test block: a policy that checks cleanly must test its semantics".into());
+            problems
+                .push("no test block: a policy that checks cleanly must test its semantics".into());
         }
         let mut expectations = 0;
         for o in &outcomes {
@@ -81,9 +86,16 @@ fn run_policy(dir: &Path) -> Result<String, String> {
                 ));
             }
         }
-        summary = format!("{summary}, {} tests, {expectations} expectations", outcomes.len());
+        summary = format!(
+            "{summary}, {} tests, {expectations} expectations",
+            outcomes.len()
+        );
     }
-    if problems.is_empty() { Ok(summary) } else { Err(problems.join("\n")) }
+    if problems.is_empty() {
+        Ok(summary)
+    } else {
+        Err(problems.join("\n"))
+    }
 }
 
 #[test]
@@ -94,7 +106,10 @@ fn every_lang_policy() {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    assert!(dirs.len() > 3, "tests/lang should hold the construct policies");
+    assert!(
+        dirs.len() > 3,
+        "tests/lang should hold the construct policies"
+    );
     let only = std::env::var("WEFT_LANG").ok();
     let mut failed = Vec::new();
     for d in &dirs {

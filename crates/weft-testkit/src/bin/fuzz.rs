@@ -26,24 +26,170 @@ use weft_testkit::Rng;
 static PANICKED: AtomicBool = AtomicBool::new(false);
 
 const DICT: &[&str] = &[
-    "(", ")", "[", "]", "{", "}", "|", "=>", "=", "==", "!=", "<=", ">=", "<", ">", "≤", "≥", "≠",
-    "+", "-", "*", "/", "×", "÷", ",", ".", ":", "?", "\"", "\\", "%", "¥", "￥", "..", "..=",
-    "，", "（", "）", "：", "；", "“", "”", "　", "\n", " ", "\t", "///", "//", "if ", " then ",
-    " else ", "match ", "let ", " in ", " and ", " or ", "not ", " iff ", "true", "false", " for ",
-    " where ", "source ", "from ", " at ", "expect ", "otherwise", " when ", " per month",
-    " per year", "as_of", "remains", " given ", "hit ", "unique", "first", "sum", "max", "min",
-    "count", "any", "all", " fails with ", "overflow", "rule ", "table ", "scale ", "cascade ",
-    "exception ", "assert ", "test ", "param ", "series ", "enum ", "record ", "import ",
-    "output ", "programme ", "defaults ", "Money", "Int", "Decimal", "Bool", "Text", "Date",
-    "Days", "Months", "Years", "Bands of ", "marginal", "flat", "round each band", "round total",
-    "adjust rate + ", "bands ", " pays ", "remainder ", " over ", " except ", "every ",
-    "in force ", "warning", "error", "2019-07-01", "2016-02-29", "9999-12-31", "0000-00-00",
-    "2018-13", "¥1,234.50", "¥9,223,372,036,854,775.807", "¥0.005", "99999999999999999999",
-    "9223372036854775807", "0.1234567", "12.3456%", "3 months", "1 year", "29 days", "absent",
-    "is_set(", "round(", ", to: yuan)", "per_month(", "per_year(", "prior_year(", "add_months(",
-    "years_between(", "months_between(", "clamp(", "Person", "Household", "p.household",
-    "h.members", "特困供养标准", "e\u{301}", "\u{FEFF}", "\u{0}", "\u{FFFD}", "[Region]",
-    "[HospitalLevel except none]", "effective = ", "[[x.version]]", "value = ", "replace = true",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "|",
+    "=>",
+    "=",
+    "==",
+    "!=",
+    "<=",
+    ">=",
+    "<",
+    ">",
+    "≤",
+    "≥",
+    "≠",
+    "+",
+    "-",
+    "*",
+    "/",
+    "×",
+    "÷",
+    ",",
+    ".",
+    ":",
+    "?",
+    "\"",
+    "\\",
+    "%",
+    "¥",
+    "￥",
+    "..",
+    "..=",
+    "，",
+    "（",
+    "）",
+    "：",
+    "；",
+    "“",
+    "”",
+    "　",
+    "\n",
+    " ",
+    "\t",
+    "///",
+    "//",
+    "if ",
+    " then ",
+    " else ",
+    "match ",
+    "let ",
+    " in ",
+    " and ",
+    " or ",
+    "not ",
+    " iff ",
+    "true",
+    "false",
+    " for ",
+    " where ",
+    "source ",
+    "from ",
+    " at ",
+    "expect ",
+    "otherwise",
+    " when ",
+    " per month",
+    " per year",
+    "as_of",
+    "remains",
+    " given ",
+    "hit ",
+    "unique",
+    "first",
+    "sum",
+    "max",
+    "min",
+    "count",
+    "any",
+    "all",
+    " fails with ",
+    "overflow",
+    "rule ",
+    "table ",
+    "scale ",
+    "cascade ",
+    "exception ",
+    "assert ",
+    "test ",
+    "param ",
+    "series ",
+    "enum ",
+    "record ",
+    "import ",
+    "output ",
+    "programme ",
+    "defaults ",
+    "Money",
+    "Int",
+    "Decimal",
+    "Bool",
+    "Text",
+    "Date",
+    "Days",
+    "Months",
+    "Years",
+    "Bands of ",
+    "marginal",
+    "flat",
+    "round each band",
+    "round total",
+    "adjust rate + ",
+    "bands ",
+    " pays ",
+    "remainder ",
+    " over ",
+    " except ",
+    "every ",
+    "in force ",
+    "warning",
+    "error",
+    "2019-07-01",
+    "2016-02-29",
+    "9999-12-31",
+    "0000-00-00",
+    "2018-13",
+    "¥1,234.50",
+    "¥9,223,372,036,854,775.807",
+    "¥0.005",
+    "99999999999999999999",
+    "9223372036854775807",
+    "0.1234567",
+    "12.3456%",
+    "3 months",
+    "1 year",
+    "29 days",
+    "absent",
+    "is_set(",
+    "round(",
+    ", to: yuan)",
+    "per_month(",
+    "per_year(",
+    "prior_year(",
+    "add_months(",
+    "years_between(",
+    "months_between(",
+    "clamp(",
+    "Person",
+    "Household",
+    "p.household",
+    "h.members",
+    "特困供养标准",
+    "e\u{301}",
+    "\u{FEFF}",
+    "\u{0}",
+    "\u{FFFD}",
+    "[Region]",
+    "[HospitalLevel except none]",
+    "effective = ",
+    "[[x.version]]",
+    "value = ",
+    "replace = true",
 ];
 
 struct Stats {
@@ -156,8 +302,12 @@ fn mutate(rng: &mut Rng, text: &[u8], other: &[u8]) -> Vec<u8> {
             12 if rng.chance(8) => {
                 let depth = 1 + rng.below(200);
                 let at = rng.below(len + 1);
-                let (open, close) = [("(", ")"), ("[", "]"), ("{", "}"), ("if true then ", " else 1")]
-                    [rng.below(4)];
+                let (open, close) = [
+                    ("(", ")"),
+                    ("[", "]"),
+                    ("{", "}"),
+                    ("if true then ", " else 1"),
+                ][rng.below(4)];
                 let mut piece = open.repeat(depth).into_bytes();
                 piece.extend_from_slice(b"1");
                 piece.extend(close.repeat(depth).into_bytes());
@@ -168,7 +318,13 @@ fn mutate(rng: &mut Rng, text: &[u8], other: &[u8]) -> Vec<u8> {
                 let lines: Vec<&[u8]> = other.split(|c| *c == b'\n').collect();
                 if !lines.is_empty() {
                     let line = lines[rng.below(lines.len())].to_vec();
-                    let at = b.iter().enumerate().filter(|(_, c)| **c == b'\n').map(|(i, _)| i + 1).nth(rng.below(64)).unwrap_or(0);
+                    let at = b
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| **c == b'\n')
+                        .map(|(i, _)| i + 1)
+                        .nth(rng.below(64))
+                        .unwrap_or(0);
                     let mut piece = line;
                     piece.push(b'\n');
                     b.splice(at.min(b.len())..at.min(b.len()), piece);
@@ -190,7 +346,9 @@ fn save(dir: &Path, pack: &PackSources) {
         let _ = std::fs::write(p, text);
     }
     for (name, text) in &pack.overlays {
-        let p = dir.join("overlay").join(Path::new(name).file_name().unwrap_or_default());
+        let p = dir
+            .join("overlay")
+            .join(Path::new(name).file_name().unwrap_or_default());
         let _ = std::fs::create_dir_all(dir.join("overlay"));
         let _ = std::fs::write(p, text);
     }
@@ -199,7 +357,9 @@ fn save(dir: &Path, pack: &PackSources) {
 /// Lower a clean program and evaluate its tests' expectations with the
 /// interpreter; any outcome is fine, only a panic is not.
 fn evaluate(program: weft_check::Program) {
-    let Ok(ir) = weft_ir::lower::lower(Arc::new(program)) else { return };
+    let Ok(ir) = weft_ir::lower::lower(Arc::new(program)) else {
+        return;
+    };
     let prog = ir.hir.clone();
     for (ti, t) in prog.tests.iter().enumerate() {
         let insts = ir.tests.get(ti).cloned().unwrap_or_default();
@@ -215,12 +375,24 @@ fn evaluate(program: weft_check::Program) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let seconds: u64 = arg("--seconds").and_then(|s| s.parse().ok()).unwrap_or(60);
-    let seed: u64 = arg("--seed").and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
-    });
-    let out = arg("--out").map(PathBuf::from).unwrap_or_else(|| weft_testkit::root().join("target/fuzz-out"));
+    let seed: u64 = arg("--seed")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    let out = arg("--out")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| weft_testkit::root().join("target/fuzz-out"));
     let _ = std::fs::create_dir_all(&out);
 
     let mut seeds: Vec<PackSources> = Vec::new();
@@ -228,7 +400,10 @@ fn main() {
         seeds.push(p);
     }
     if let Ok(rd) = std::fs::read_dir(weft_testkit::lang_dir()) {
-        let mut dirs: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+        let mut dirs: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_dir())
+            .collect();
         dirs.sort();
         seeds.extend(dirs.iter().filter_map(|d| pack_of_dir(d)));
     }
@@ -238,7 +413,12 @@ fn main() {
     }
     let all_files: Vec<Vec<u8>> = seeds
         .iter()
-        .flat_map(|p| p.modules.iter().chain(&p.params).map(|(_, t)| t.clone().into_bytes()))
+        .flat_map(|p| {
+            p.modules
+                .iter()
+                .chain(&p.params)
+                .map(|(_, t)| t.clone().into_bytes())
+        })
         .collect();
 
     let default_hook = std::panic::take_hook();
@@ -247,24 +427,42 @@ fn main() {
         default_hook(info);
     }));
 
-    println!("fuzzing {} seed policies for {seconds} s, seed {seed}, crashes in {}", seeds.len(), out.display());
+    println!(
+        "fuzzing {} seed policies for {seconds} s, seed {seed}, crashes in {}",
+        seeds.len(),
+        out.display()
+    );
     let mut rng = Rng::new(seed);
     let mut pool: Vec<PackSources> = seeds.clone();
     let mut seen: HashSet<String> = HashSet::new();
-    let mut stats = Stats { inputs: 0, clean: 0, evaluated: 0, crashes: 0, slow: 0 };
+    let mut stats = Stats {
+        inputs: 0,
+        clean: 0,
+        evaluated: 0,
+        crashes: 0,
+        slow: 0,
+    };
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
     let mut last_report = Instant::now();
     let current = out.join("current");
     while Instant::now() < deadline {
-        let base = if rng.chance(3) { &seeds[rng.below(seeds.len())] } else { &pool[rng.below(pool.len())] };
+        let base = if rng.chance(3) {
+            &seeds[rng.below(seeds.len())]
+        } else {
+            &pool[rng.below(pool.len())]
+        };
         let mut pack = base.clone();
         let nfiles = pack.modules.len() + pack.params.len();
         let rounds = 1 + usize::from(rng.chance(4));
         for _ in 0..rounds {
             let fi = rng.below(nfiles.max(1));
             let other = &all_files[rng.below(all_files.len())];
-            let slot = if fi < pack.modules.len() { pack.modules.get_mut(fi) } else { pack.params.get_mut(fi - pack.modules.len()) };
+            let slot = if fi < pack.modules.len() {
+                pack.modules.get_mut(fi)
+            } else {
+                pack.params.get_mut(fi - pack.modules.len())
+            };
             if let Some((_, text)) = slot {
                 let m = mutate(&mut rng, text.as_bytes(), other);
                 *text = String::from_utf8_lossy(&m).into_owned();
@@ -289,7 +487,8 @@ fn main() {
             stats.clean += 1;
             if !program.tests.is_empty() {
                 stats.evaluated += 1;
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| evaluate(program)));
+                let r =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| evaluate(program)));
                 if r.is_err() {
                     PANICKED.store(true, Ordering::SeqCst);
                 }
@@ -297,7 +496,8 @@ fn main() {
         }
         let took = t0.elapsed();
         stats.inputs += 1;
-        let crashed = PANICKED.load(Ordering::SeqCst) || diags.iter().any(|d| d.code == "E0002" || d.code == "E0199");
+        let crashed = PANICKED.load(Ordering::SeqCst)
+            || diags.iter().any(|d| d.code == "E0002" || d.code == "E0199");
         if crashed {
             stats.crashes += 1;
             let dir = out.join(format!("crash-{}", stats.crashes));
@@ -307,11 +507,20 @@ fn main() {
             stats.slow += 1;
             let dir = out.join(format!("slow-{}", stats.slow));
             save(&dir, &pack);
-            println!("SLOW ({:.1} s) saved in {}", took.as_secs_f64(), dir.display());
+            println!(
+                "SLOW ({:.1} s) saved in {}",
+                took.as_secs_f64(),
+                dir.display()
+            );
         }
         let mut new = false;
         for d in &diags {
-            let shape: String = d.message.chars().filter(|c| !c.is_alphanumeric() || c.is_ascii_alphabetic()).take(40).collect();
+            let shape: String = d
+                .message
+                .chars()
+                .filter(|c| !c.is_alphanumeric() || c.is_ascii_alphabetic())
+                .take(40)
+                .collect();
             if seen.insert(format!("{} {shape}", d.code)) {
                 new = true;
             }
