@@ -343,3 +343,154 @@ pub fn check_policy(
 pub fn date(s: &str) -> i64 {
     weft_syntax::num::parse_date(s).unwrap() as i64
 }
+
+/// A plan for the outputs of a policy with a hierarchy: every computed
+/// column of the member output and of the group output.
+pub fn output_plan(ir: &Ir) -> weft_interp::batch::Plan {
+    let (grec, mrec) = ir.hierarchy().expect("a policy with members");
+    let cols = |rec| -> Vec<InstId> {
+        ir.outputs
+            .iter()
+            .filter(|o| o.record == rec)
+            .flat_map(|o| o.columns.iter())
+            .filter_map(|c| match c.value {
+                weft_ir::ColumnValue::Inst(i) => Some(i),
+                _ => None,
+            })
+            .collect()
+    };
+    weft_interp::batch::Plan {
+        member: Some((mrec, cols(mrec))),
+        group: (grec, cols(grec)),
+    }
+}
+
+/// Random records of a policy with a hierarchy, respecting field types and
+/// ranges: enums within their variants, optionals sometimes absent, money
+/// mostly small with the occasional extreme, dates from 1925 to 2020.
+/// With `wild`, now and then a value outside what validation allows.
+pub fn random_chunk(
+    ir: &Ir,
+    rng: &mut rand_chacha::ChaCha8Rng,
+    households: usize,
+    wild: bool,
+) -> Chunk {
+    use rand::Rng;
+    use weft_check::hir::FieldKind;
+    use weft_check::ty::Ty;
+    use weft_ir::data::{Column, Table};
+    let prog = &ir.hir;
+    let (grec, mrec) = ir.hierarchy().expect("a policy with members");
+    let sizes: Vec<usize> = (0..households)
+        .map(|_| match rng.gen_range(0..100) {
+            0..=4 => 0,
+            5..=40 => 1,
+            41..=70 => 2,
+            71..=90 => 3,
+            _ => rng.gen_range(4..=7),
+        })
+        .collect();
+    let persons: usize = sizes.iter().sum();
+    let mut chunk = Chunk {
+        tables: prog.records.iter().map(|_| Table::default()).collect(),
+    };
+    let lo_date = weft_syntax::num::parse_date("1925-01-01").unwrap() as i64;
+    let hi_date = weft_syntax::num::parse_date("2020-12-31").unwrap() as i64;
+    for (rid, n) in [(grec, households), (mrec, persons)] {
+        let rec = &prog.records[rid as usize];
+        let mut cols = Vec::new();
+        for (fi, fd) in rec.fields.iter().enumerate() {
+            let mut scalar = |rng: &mut rand_chacha::ChaCha8Rng, ty: &Ty| -> i64 {
+                let (lo, hi) = match fd.range {
+                    Some((lo, hi)) => (lo.unwrap_or(0), hi.unwrap_or(lo.unwrap_or(0) + 60)),
+                    None => (0, 60),
+                };
+                if wild && rng.gen_range(0..400) == 0 {
+                    return [i64::MAX, i64::MIN, -1, 1 << 40, 64][rng.gen_range(0..5)];
+                }
+                match ty {
+                    Ty::Bool => rng.gen_range(0..=1),
+                    Ty::Enum(e, set) => {
+                        let nv = prog.enums[*e as usize].variants.len().min(64);
+                        let opts: Vec<i64> =
+                            (0..nv as i64).filter(|v| set & (1u64 << v) != 0).collect();
+                        opts[rng.gen_range(0..opts.len())]
+                    }
+                    Ty::Money(_) => match rng.gen_range(0..100) {
+                        0..=29 => 0,
+                        30..=79 => rng.gen_range(0..100_000),
+                        80..=96 => rng.gen_range(0..40_000_000),
+                        97 => rng.gen_range(0..=1) * 50 + 44_500,
+                        _ => rng.gen_range(0..i64::MAX / 1_000),
+                    },
+                    Ty::Date => rng.gen_range(lo_date..=hi_date),
+                    Ty::Decimal => rng.gen_range(0..2_000_000),
+                    _ => rng.gen_range(lo..=hi),
+                }
+            };
+            let col = match &fd.kind {
+                FieldKind::Members { .. } => {
+                    let mut off = vec![0i64; n + 1];
+                    for g in 0..n {
+                        off[g + 1] = off[g] + sizes[g] as i64;
+                    }
+                    Column::Members(off)
+                }
+                FieldKind::Link { .. } => Column::I64(
+                    sizes
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(g, s)| std::iter::repeat_n(g as i64, *s))
+                        .collect(),
+                ),
+                FieldKind::Column => match &fd.ty {
+                    Ty::Text => Column::Text(
+                        (0..n)
+                            .map(|i| format!("{}{i}", if fi == 0 { "id" } else { "t" }))
+                            .collect(),
+                    ),
+                    Ty::Opt(inner) => {
+                        let pres: Vec<bool> = (0..n).map(|_| rng.gen_range(0..3) == 0).collect();
+                        let vals = pres
+                            .iter()
+                            .map(|p| if *p { scalar(rng, inner) } else { 0 })
+                            .collect();
+                        Column::Opt(vals, pres)
+                    }
+                    ty => Column::I64((0..n).map(|_| scalar(rng, ty)).collect()),
+                },
+            };
+            cols.push(col);
+        }
+        chunk.tables[rid as usize] = Table { rows: n, cols };
+    }
+    chunk
+}
+
+/// Compare two chunk results: errors everywhere, values of accepted groups.
+pub fn assert_same_chunk_result(
+    ir: &Ir,
+    chunk: &Chunk,
+    plan: &weft_interp::batch::Plan,
+    a: &weft_interp::batch::ChunkResult,
+    b: &weft_interp::batch::ChunkResult,
+    what: &str,
+) {
+    assert_eq!(a.errors, b.errors, "{what}: errors");
+    for (g, err) in a.errors.iter().enumerate() {
+        if err.is_some() {
+            continue;
+        }
+        for (c, col) in a.group_values.iter().enumerate() {
+            assert_eq!(col[g], b.group_values[c][g], "{what}: group {g} column {c}");
+        }
+        for m in weft_interp::batch::member_range(ir, chunk, plan, g) {
+            for (c, col) in a.member_values.iter().enumerate() {
+                assert_eq!(
+                    col[m], b.member_values[c][m],
+                    "{what}: group {g} member {m} column {c}"
+                );
+            }
+        }
+    }
+}

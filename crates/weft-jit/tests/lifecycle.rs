@@ -1,0 +1,146 @@
+//! Compiled programs: freed on drop, shared between threads, timed.
+
+mod common;
+
+use common::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use weft_ir::bind::bind;
+use weft_jit::JitProgram;
+
+fn resident_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+#[test]
+fn compiling_and_dropping_200_times_does_not_grow_memory() {
+    let ir = jilin();
+    let plan = output_plan(&ir);
+    let mut roots = plan.group.1.clone();
+    roots.extend(plan.member.iter().flat_map(|(_, c)| c.iter().copied()));
+    let bound = bind(&ir, date("2018-08-01") as i32, &roots).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let chunk = random_chunk(&ir, &mut rng, 20, false);
+    // Warm up allocators and caches.
+    for _ in 0..20 {
+        let p = JitProgram::compile(&ir, &bound).unwrap();
+        p.eval_chunk(&ir, &bound, &chunk, &plan);
+    }
+    let before = resident_bytes();
+    for _ in 0..200 {
+        let p = JitProgram::compile(&ir, &bound).unwrap();
+        p.eval_chunk(&ir, &bound, &chunk, &plan);
+    }
+    let after = resident_bytes();
+    let grown = after.saturating_sub(before);
+    eprintln!("resident: {before} → {after} bytes");
+    assert!(
+        grown < 4 << 20,
+        "resident memory grew by {grown} bytes over 200 compilations"
+    );
+}
+
+#[test]
+fn one_program_serves_many_threads_at_once() {
+    let ir = jilin();
+    let plan = output_plan(&ir);
+    let mut roots = plan.group.1.clone();
+    roots.extend(plan.member.iter().flat_map(|(_, c)| c.iter().copied()));
+    let bound = bind(&ir, date("2018-08-01") as i32, &roots).unwrap();
+    let jit = JitProgram::compile(&ir, &bound).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4u64 {
+            let (ir, bound, plan, jit) = (&ir, &bound, &plan, &jit);
+            s.spawn(move || {
+                for k in 0..10 {
+                    let mut rng = ChaCha8Rng::seed_from_u64(1000 + t * 100 + k);
+                    let chunk = random_chunk(ir, &mut rng, 30, k % 3 == 0);
+                    let a = weft_interp::batch::eval_chunk(ir, bound, &chunk, plan);
+                    let b = jit.eval_chunk(ir, bound, &chunk, plan);
+                    assert_same_chunk_result(
+                        ir,
+                        &chunk,
+                        plan,
+                        &a,
+                        &b,
+                        &format!("thread {t}, chunk {k}"),
+                    );
+                }
+            });
+        }
+    });
+}
+
+/// Parameters are read at run time: a program compiled with one `Bound`
+/// evaluates another with the same formulas and dates but other values.
+#[test]
+fn parameter_values_come_from_the_bound_of_each_evaluation() {
+    let ir = jilin();
+    let plan = output_plan(&ir);
+    let mut roots = plan.group.1.clone();
+    roots.extend(plan.member.iter().flat_map(|(_, c)| c.iter().copied()));
+    let bound = bind(&ir, date("2018-08-01") as i32, &roots).unwrap();
+    let jit = JitProgram::compile(&ir, &bound).unwrap();
+    let mut other = bound.clone();
+    for p in other.params.iter_mut().flatten() {
+        for v in &mut p.values {
+            *v = v.saturating_mul(3) / 2;
+        }
+    }
+    assert!(jit.fits(&other));
+    let mut rng = ChaCha8Rng::seed_from_u64(99);
+    let chunk = random_chunk(&ir, &mut rng, 60, false);
+    let a = weft_interp::batch::eval_chunk(&ir, &other, &chunk, &plan);
+    let b = jit.eval_chunk(&ir, &other, &chunk, &plan);
+    assert_same_chunk_result(&ir, &chunk, &plan, &a, &b, "scaled parameters");
+    let c = jit.eval_chunk(&ir, &bound, &chunk, &plan);
+    assert_ne!(
+        b.group_values, c.group_values,
+        "the parameters should matter"
+    );
+}
+
+/// A rough speed comparison, printed (run with `--release --nocapture`;
+/// `WEFT_TIMING_HOUSEHOLDS` sets the size, default 2,000). Asserts nothing
+/// about speed, only agreement.
+#[test]
+fn timing_eval_chunk_against_the_interpreter() {
+    let n: usize = std::env::var("WEFT_TIMING_HOUSEHOLDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    let ir = jilin();
+    let plan = output_plan(&ir);
+    let mut roots = plan.group.1.clone();
+    roots.extend(plan.member.iter().flat_map(|(_, c)| c.iter().copied()));
+    let bound = bind(&ir, date("2018-08-01") as i32, &roots).unwrap();
+    let t = std::time::Instant::now();
+    let jit = JitProgram::compile(&ir, &bound).unwrap();
+    let compile = t.elapsed();
+    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    let chunk = random_chunk(&ir, &mut rng, n, false);
+    let persons = chunk.rows(plan.member.as_ref().unwrap().0);
+    let best = |f: &dyn Fn() -> weft_interp::batch::ChunkResult| {
+        let mut best = std::time::Duration::MAX;
+        let mut out = None;
+        for _ in 0..5 {
+            let t = std::time::Instant::now();
+            let r = f();
+            best = best.min(t.elapsed());
+            out = Some(r);
+        }
+        (best, out.unwrap())
+    };
+    let (ti, a) = best(&|| weft_interp::batch::eval_chunk(&ir, &bound, &chunk, &plan));
+    let (tj, b) = best(&|| jit.eval_chunk(&ir, &bound, &chunk, &plan));
+    assert_same_chunk_result(&ir, &chunk, &plan, &a, &b, "timing");
+    eprintln!(
+        "TIMING jilin: compile {:.1} ms; {n} households / {persons} persons: interpreter {:.2} ms, jit {:.2} ms ({:.1}× faster)",
+        compile.as_secs_f64() * 1e3,
+        ti.as_secs_f64() * 1e3,
+        tj.as_secs_f64() * 1e3,
+        ti.as_secs_f64() / tj.as_secs_f64()
+    );
+}

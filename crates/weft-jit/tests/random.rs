@@ -1,0 +1,65 @@
+//! (c) Random households and persons through the Jilin outputs: the JIT's
+//! `eval_chunk` and the interpreter's agree (errors of every group, values
+//! of accepted groups), and so does every instance evaluated one by one.
+//!
+//! `WEFT_PROPTEST_CASES` sets the number of chunks (default 12).
+
+mod common;
+
+use common::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use weft_ir::bind::bind;
+
+fn cases() -> u64 {
+    std::env::var("WEFT_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12)
+}
+
+#[test]
+fn random_jilin_chunks_agree() {
+    let ir = jilin();
+    let plan = output_plan(&ir);
+    let mut roots = plan.group.1.clone();
+    roots.extend(plan.member.iter().flat_map(|(_, c)| c.iter().copied()));
+    let months = [
+        "2018-08-01",
+        "2017-03-01",
+        "2019-07-01",
+        "2016-01-01",
+        "2018-12-01",
+    ];
+    let mut compared = 0;
+    let mut errors = 0;
+    for (mi, month) in months.iter().enumerate() {
+        let Ok(bound) = bind(&ir, date(month) as i32, &roots) else {
+            continue;
+        };
+        let jit = weft_jit::JitProgram::compile(&ir, &bound).unwrap();
+        for case in 0..cases() {
+            let seed = case * 31 + mi as u64;
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let chunk = random_chunk(&ir, &mut rng, 40, case % 2 == 1);
+            let a = weft_interp::batch::eval_chunk(&ir, &bound, &chunk, &plan);
+            let b = jit.eval_chunk(&ir, &bound, &chunk, &plan);
+            assert_same_chunk_result(&ir, &chunk, &plan, &a, &b, &format!("{month}, seed {seed}"));
+            errors += a.errors.iter().filter(|e| e.is_some()).count();
+            compared += a.errors.len();
+            if case < 2 {
+                // Every reachable instance on its own memo history.
+                let pairs = reachable_pairs(&ir, &chunk, &roots);
+                assert_agree(
+                    &ir,
+                    &bound,
+                    &chunk,
+                    &pairs,
+                    &format!("{month}, seed {seed}, all instances"),
+                );
+            }
+        }
+    }
+    assert!(compared > 0);
+    eprintln!("{compared} households compared, {errors} rejected");
+}
