@@ -69,6 +69,13 @@ enum Command {
     /// Evaluate a whole population: `--persons FILE --households FILE` (the
     /// policy's input names), writing results, errors and a manifest.
     Run(cmd::run::RunArgs),
+    /// Compare two situations over one population: another month, other
+    /// parameters or another version of the policy. Who gains, who loses,
+    /// what it costs.
+    Diff(cmd::diff::DiffArgs),
+    /// Explain one record's outputs: the rules, table rows, exceptions,
+    /// parameters and values that decided them, with their citations.
+    Explain(cmd::explain::ExplainArgs),
     /// Generate a synthetic population from the policy's records, valid by
     /// construction and reproducible by seed.
     Synth {
@@ -119,6 +126,8 @@ fn main() {
             engine,
         } => cmd::eval::eval(&policy, &as_of, &input, &format, &engine),
         Command::Run(args) => cmd::run::run(&args),
+        Command::Explain(args) => cmd::explain::explain(&args),
+        Command::Diff(args) => cmd::diff::diff(&args),
         Command::Synth {
             policy,
             households,

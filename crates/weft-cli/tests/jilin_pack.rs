@@ -229,6 +229,88 @@ fn employment_linkage_end_is_clamped_to_the_end_of_the_month() {
     );
 }
 
+/// The persons-file header of spec §2.2.
+const PERSONS_HEADER: &str = "person_id,household_id,birth_date,disability_grade,disability_kind,self_care,serious_illness,monthly_income,rigid_expense,capable_supporter,father_status,mother_status,in_institution,education_stage,boarding,hospital_level,medical_expense,employment_type,employment_start,unemployed_months_before,dibao_at_employment";
+
+#[test]
+fn the_packs_record_checks_reject_rows_and_an_unborn_person_leaves_the_household_whole() {
+    // The record checks of records.weft are not run by `test` blocks (their
+    // records are built directly), so they are checked here through `weft run`.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("households.csv"),
+        "household_id,region,residence,financial_assets,owns_vehicle,registered_poor\n\
+         A,changchun,urban,0,false,false\n\
+         B,changchun,urban,0,false,false\n\
+         C,changchun,urban,0,false,false\n\
+         N,changchun,urban,0,false,false\n",
+    )
+    .unwrap();
+    // hospital_level is none throughout
+    let person = |id: &str, h: &str, born: &str, expense: &str, job: &str, start: &str| {
+        format!(
+            "{id},{h},{born},0,none,full,false,0,0,true,present,present,false,none,false,none,{expense},{job},{start},14,true\n"
+        )
+    };
+    let persons = [
+        PERSONS_HEADER.to_string() + "\n",
+        // an expense without a hospital
+        person("A1", "A", "1978-01-01", "100.00", "none", ""),
+        // a job without a start date
+        person("B1", "B", "1978-01-01", "0", "enterprise", ""),
+        // a start date without a job
+        person("C1", "C", "1978-01-01", "0", "none", "2017-01-01"),
+        person("N1", "N", "1978-01-01", "0", "none", ""),
+        // born the day after D = 2018-08-01
+        person("N2", "N", "2018-08-02", "0", "none", ""),
+    ]
+    .concat();
+    std::fs::write(dir.path().join("persons.csv"), persons).unwrap();
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = weft(&[
+        "run",
+        "policies/jilin",
+        "--persons",
+        dir.path().join("persons.csv").to_str().unwrap(),
+        "--households",
+        dir.path().join("households.csv").to_str().unwrap(),
+        "--as-of",
+        "2018-08",
+        "--out",
+        out.to_str().unwrap(),
+        "--engine",
+        "interp",
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let errors = std::fs::read_to_string(out.join("errors.csv")).unwrap();
+    let first_four: Vec<String> = errors
+        .lines()
+        .map(|l| l.splitn(5, ',').take(4).collect::<Vec<_>>().join(","))
+        .collect();
+    assert_eq!(
+        first_four,
+        [
+            "file,line,record_id,column",
+            "households.csv,2,A,",
+            "households.csv,3,B,",
+            "households.csv,4,C,",
+            "persons.csv,2,A1,medical_expense",
+            "persons.csv,3,B1,employment_start",
+            "persons.csv,4,C1,employment_start",
+            "persons.csv,6,N2,birth_date",
+        ],
+        "{errors}"
+    );
+    // N is evaluated without the unborn N2: one member, a dibao household
+    // of one with no income: (620.00 − 0.00) × 1.
+    assert_eq!(
+        std::fs::read_to_string(out.join("households.csv")).unwrap(),
+        "household_id,members,counted_members,per_capita_income,dibao_standard,dibao_eligible,dibao_benefit,temporary_assistance\n\
+         N,1,1,0.00,620.00,true,620.00,0.00\n"
+    );
+}
+
 #[test]
 fn the_packs_own_tests_pass() {
     // `weft test` lists the tests by file and position: deterministic.

@@ -6,6 +6,8 @@
 //! no I/O.
 
 pub mod asserts;
+pub mod diff;
+pub mod explain;
 pub mod manifest;
 pub mod rows;
 pub mod run;

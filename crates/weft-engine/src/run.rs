@@ -83,6 +83,10 @@ pub struct RunOptions {
     /// `(name, sha256)` of the policy's files, for the manifest.
     pub policy_files: Vec<(String, String)>,
     pub engine_name: String,
+    /// Write the outputs (false for a diff, which only observes).
+    pub write: bool,
+    /// An enum field of the records to break results down by.
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -113,6 +117,8 @@ pub struct RunReport {
     pub files: Vec<FileCounts>,
     pub timings: Timings,
     pub summary: Summary,
+    /// Per side of a [`run_sides`] (the first is `summary`).
+    pub summaries: Vec<Summary>,
     pub streamed: bool,
     pub warnings: Vec<String>,
     pub out_dir: PathBuf,
@@ -333,9 +339,9 @@ struct ErrorRow {
 struct Outcome {
     group_errors: Vec<ErrorRow>,
     member_errors: Vec<ErrorRow>,
-    /// Evaluated rows: `(seq, cells)` per output.
-    group_out: Vec<(u64, Vec<OutCell>)>,
-    member_out: Vec<(u64, Vec<OutCell>)>,
+    /// Evaluated rows: `(seq, cells, by)` (by: the `--by` field's value).
+    group_out: Vec<(u64, Vec<OutCell>, Option<i64>)>,
+    member_out: Vec<(u64, Vec<OutCell>, Option<i64>)>,
     evaluated_groups: u64,
     evaluated_members: u64,
     eval_cpu: Duration,
@@ -445,6 +451,7 @@ pub fn roots(ir: &Ir) -> Vec<InstId> {
     r
 }
 
+#[derive(Clone)]
 struct Ctx<'a> {
     ir: &'a Ir,
     bound: &'a Bound,
@@ -457,6 +464,8 @@ struct Ctx<'a> {
     mname: String,
     gword: String,
     mword: String,
+    /// The field whose value breaks results down (`--by`): record, field.
+    by: Option<(u32, u32)>,
 }
 
 /// Text of a text column reached through links from row `row` of `rec`.
@@ -711,15 +720,23 @@ fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
                         ColSource::Text(path) => OutCell::Text(text_at(&chunk, o.record, r, path)),
                     });
                 }
+                let by = cx.by.and_then(|(rec, f)| {
+                    let row = if rec == cx.gs.record { gi } else { r };
+                    match chunk.col(rec, f) {
+                        Some(Column::I64(v)) => v.get(row).copied(),
+                        _ => None,
+                    }
+                });
                 if is_member {
-                    out.member_out.push((seq, cells));
+                    out.member_out.push((seq, cells, by));
                 } else {
-                    out.group_out.push((seq, cells));
+                    out.group_out.push((seq, cells, by));
                 }
             }
         }
     }
     let _ = (cx.plan, &cx.gname, &cx.mname);
+    let _ = &prog;
     out
 }
 
@@ -774,6 +791,42 @@ fn temp_dir_for(out: &Path) -> Result<PathBuf, RunError> {
 
 /// Run a population through an engine.
 pub fn run(ir: &Ir, bound: &Bound, eval: &dyn ChunkEval, opts: &RunOptions, progress: &dyn Progress) -> Result<RunReport, RunError> {
+    run_sides(&[EvalSide { ir, bound, eval }], opts, progress, None)
+}
+
+/// One way of evaluating the population: a program, bound for a month,
+/// and an engine. Every side of a [`run_sides`] must read the same input
+/// columns (the same records).
+pub struct EvalSide<'a> {
+    pub ir: &'a Ir,
+    pub bound: &'a Bound,
+    pub eval: &'a dyn ChunkEval,
+}
+
+/// One evaluated output row, as an [`Observer`] sees it.
+pub struct Evaluated<'a> {
+    pub output: usize,
+    /// Position of the row in its input file.
+    pub seq: u64,
+    pub cells: &'a [OutCell],
+    /// The value (variant index) of the `--by` field for this row.
+    pub by: Option<i64>,
+}
+
+/// Sees every batch's results, side by side (for `weft diff`).
+pub trait Observer {
+    /// The rows of one batch evaluated (or rejected: `(is_group, seq)`) on
+    /// one side. Called for every side of a batch before the next batch.
+    fn observe(&mut self, side: usize, evaluated: &[Evaluated<'_>], rejected: &[(bool, u64)]);
+}
+
+/// Evaluate a population on several sides in one pass over the input; the
+/// first side's results are written when `opts.write`.
+pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progress, mut observer: Option<&mut dyn Observer>) -> Result<RunReport, RunError> {
+    let Some(first) = sides.first() else {
+        return Err(RunError::Usage("nothing to evaluate".into()));
+    };
+    let (ir, bound, eval) = (first.ir, first.bound, first.eval);
     let prog = &ir.hir;
     let plan = plan_for(ir)?;
     let schemas = InputSchema::all(prog);
@@ -795,8 +848,13 @@ pub fn run(ir: &Ir, bound: &Bound, eval: &dyn ChunkEval, opts: &RunOptions, prog
             return Err(RunError::Usage(format!("the policy has no input named `{}`", f.input)));
         }
     }
+    for other in sides.iter().skip(1) {
+        if InputSchema::all(&other.ir.hir) != schemas {
+            return Err(RunError::Usage("the policies compared read different input columns".into()));
+        }
+    }
     // Refuse a non-empty output directory unless forced.
-    if opts.out_dir.exists() {
+    if opts.write && opts.out_dir.exists() {
         let non_empty = std::fs::read_dir(&opts.out_dir).map(|mut d| d.next().is_some()).unwrap_or(true);
         if non_empty && !opts.force {
             return Err(RunError::Usage(format!(
@@ -849,17 +907,43 @@ pub fn run(ir: &Ir, bound: &Bound, eval: &dyn ChunkEval, opts: &RunOptions, prog
         mname: mside.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
         gword: word(gs.record),
         mword: ms.map(|m| word(m.record)).unwrap_or_default(),
+        by: None,
     };
+    let by = match &opts.by {
+        None => None,
+        Some(name) => {
+            let find_in = |rec: u32| prog.records.get(rec as usize).and_then(|r| r.field(name)).filter(|(_, f)| matches!(f.ty, Ty::Enum(..))).map(|(f, _)| (rec, f));
+            match find_in(gs.record).or_else(|| ms.and_then(|m| find_in(m.record))) {
+                Some(x) => Some(x),
+                None => return Err(RunError::Usage(format!("`{name}` is not an enum field of the records"))),
+            }
+        }
+    };
+    let outps: Vec<OutPlan> = sides.iter().map(|s| out_plan(s.ir, &plan)).collect();
+    let cxs: Vec<Ctx<'_>> = sides
+        .iter()
+        .zip(&outps)
+        .map(|(s, o)| Ctx {
+            ir: s.ir,
+            bound: s.bound,
+            plan: &plan,
+            outp: o,
+            eval: s.eval,
+            by,
+            ..cx.clone()
+        })
+        .collect();
+    let mut summaries: Vec<Summary> = sides.iter().map(|s| Summary::new(s.ir)).collect();
 
     // Output files in a temporary directory.
-    let tmp = temp_dir_for(&opts.out_dir)?;
+    let tmp = if opts.write { temp_dir_for(&opts.out_dir)? } else { PathBuf::new() };
     let cleanup = |e: RunError| -> RunError {
         let _ = std::fs::remove_dir_all(&tmp);
         e
     };
     let ext = opts.out_format.extension();
     let mut sinks: Vec<OrderedSink> = Vec::new();
-    for (oi, o) in ir.outputs.iter().enumerate() {
+    for (oi, o) in ir.outputs.iter().enumerate().filter(|_| opts.write) {
         let cols: Vec<(String, OutType)> = o.columns.iter().map(|c| (c.name.clone(), out_type(&c.ty))).collect();
         let path = tmp.join(format!("{}.{ext}", o.name));
         let w = open_writer(&path, opts.out_format, &cols).map_err(|e| cleanup(e.into()))?;
@@ -874,8 +958,6 @@ pub fn run(ir: &Ir, bound: &Bound, eval: &dyn ChunkEval, opts: &RunOptions, prog
     }
     let mut gerrs: Vec<ErrorRow> = Vec::new();
     let mut merrs: Vec<ErrorRow> = Vec::new();
-    let mut summary = Summary::new(ir);
-
     let threads = rayon::current_num_threads().max(1);
     let batch_groups_target = opts.chunk_rows.max(1);
     let mut stats_eval_g = 0u64;
@@ -1086,8 +1168,64 @@ pub fn run(ir: &Ir, bound: &Bound, eval: &dyn ChunkEval, opts: &RunOptions, prog
         // Evaluate the batch in parallel.
         let t = Instant::now();
         let chunks = std::mem::take(&mut batch);
-        let outcomes: Vec<Outcome> = chunks.into_par_iter().map(|groups| process(&cx, groups)).collect();
+        let per_chunk: Vec<Vec<Outcome>> = chunks
+            .into_par_iter()
+            .map(|groups| {
+                let mut v = Vec::with_capacity(cxs.len());
+                for (i, c) in cxs.iter().enumerate() {
+                    if i + 1 == cxs.len() {
+                        v.push(process(c, groups));
+                        break;
+                    }
+                    v.push(process(c, groups.clone()));
+                }
+                v
+            })
+            .collect();
         eval_wall += t.elapsed();
+        // Other sides: summaries and the observer.
+        let mut outcomes: Vec<Outcome> = Vec::with_capacity(per_chunk.len());
+        let mut others: Vec<Vec<Outcome>> = (1..cxs.len()).map(|_| Vec::new()).collect();
+        for mut v in per_chunk {
+            let rest = v.split_off(1.min(v.len()));
+            if let Some(o) = v.pop() {
+                outcomes.push(o);
+            }
+            for (i, o) in rest.into_iter().enumerate() {
+                if let Some(x) = others.get_mut(i) {
+                    x.push(o);
+                }
+            }
+        }
+        if let Some(obs) = observer.as_deref_mut() {
+            for (si, list) in std::iter::once(&outcomes).chain(others.iter()).enumerate() {
+                let side_ir = sides[si].ir;
+                let mut ev: Vec<Evaluated<'_>> = Vec::new();
+                let mut rej: Vec<(bool, u64)> = Vec::new();
+                for o in list {
+                    for (oi, out) in side_ir.outputs.iter().enumerate() {
+                        let rows = if out.record == gs.record { &o.group_out } else { &o.member_out };
+                        for (seq, cells, by) in rows {
+                            ev.push(Evaluated { output: oi, seq: *seq, cells, by: *by });
+                        }
+                    }
+                    rej.extend(o.group_errors.iter().map(|e| (true, e.seq)));
+                    rej.extend(o.member_errors.iter().map(|e| (false, e.seq)));
+                }
+                obs.observe(si, &ev, &rej);
+            }
+        }
+        for (si, list) in others.iter().enumerate() {
+            let side_ir = sides[si + 1].ir;
+            for o in list {
+                for (oi, out) in side_ir.outputs.iter().enumerate() {
+                    let rows = if out.record == gs.record { &o.group_out } else { &o.member_out };
+                    for (_, cells, _) in rows {
+                        summaries[si + 1].add(side_ir, oi, cells);
+                    }
+                }
+            }
+        }
         // Write in order.
         let t = Instant::now();
         let mut n_rows = 0u64;
@@ -1097,20 +1235,20 @@ pub fn run(ir: &Ir, bound: &Bound, eval: &dyn ChunkEval, opts: &RunOptions, prog
             stats_eval_m += o.evaluated_members;
             n_rows += o.group_out.len() as u64 + o.member_out.len() as u64 + o.group_errors.len() as u64 + o.member_errors.len() as u64;
             rejected_total += (o.group_errors.len() + o.member_errors.len()) as u64;
-            for (seq, cells) in o.group_out {
+            for (seq, cells, _) in o.group_out {
                 for (oi, out) in ir.outputs.iter().enumerate() {
                     if out.record == gs.record {
-                        summary.add(ir, oi, &cells);
+                        summaries[0].add(ir, oi, &cells);
                         if let Some(s) = sinks.get_mut(oi) {
                             s.push(seq, cells.clone()).map_err(|e| cleanup(e.into()))?;
                         }
                     }
                 }
             }
-            for (seq, cells) in o.member_out {
+            for (seq, cells, _) in o.member_out {
                 for (oi, out) in ir.outputs.iter().enumerate() {
                     if ms.map(|m| m.record == out.record).unwrap_or(false) {
-                        summary.add(ir, oi, &cells);
+                        summaries[0].add(ir, oi, &cells);
                         if let Some(s) = sinks.get_mut(oi) {
                             s.push(seq, cells.clone()).map_err(|e| cleanup(e.into()))?;
                         }
@@ -1136,6 +1274,39 @@ pub fn run(ir: &Ir, bound: &Bound, eval: &dyn ChunkEval, opts: &RunOptions, prog
         if so_far > l {
             return Err(cleanup(RunError::Stopped { errors: so_far, limit: l }));
         }
+    }
+
+    // Counts.
+    report.files.push(FileCounts {
+        input: gs.input.clone(),
+        file: gside.name.clone(),
+        rows: idx.group_rows,
+        evaluated: stats_eval_g,
+        rejected: gerrs.len() as u64,
+    });
+    if let (Some(m), Some(side)) = (ms, mside.as_ref()) {
+        report.files.push(FileCounts {
+            input: m.input.clone(),
+            file: side.name.clone(),
+            rows: idx.member_rows,
+            evaluated: stats_eval_m,
+            rejected: merrs.len() as u64,
+        });
+    }
+    let accounted: u64 = report.files.iter().map(|f| f.evaluated + f.rejected).sum();
+    let total: u64 = report.files.iter().map(|f| f.rows).sum();
+    if accounted != total {
+        return Err(cleanup(RunError::Output(format!(
+            "internal error: {total} rows read but {accounted} accounted for"
+        ))));
+    }
+    report.timings.read = read_time;
+    report.timings.eval = eval_wall;
+    report.timings.eval_cpu = eval_cpu;
+    report.summary = summaries[0].clone();
+    report.summaries = summaries;
+    if !opts.write {
+        return Ok(report);
     }
 
     // Finish outputs and errors.
@@ -1169,31 +1340,6 @@ pub fn run(ir: &Ir, bound: &Bound, eval: &dyn ChunkEval, opts: &RunOptions, prog
     ew.finish().map_err(|e| cleanup(e.into()))?;
     out_rows.push((err_name.clone(), (gerrs.len() + merrs.len()) as u64));
 
-    // Counts.
-    report.files.push(FileCounts {
-        input: gs.input.clone(),
-        file: gside.name.clone(),
-        rows: idx.group_rows,
-        evaluated: stats_eval_g,
-        rejected: gerrs.len() as u64,
-    });
-    if let (Some(m), Some(side)) = (ms, mside.as_ref()) {
-        report.files.push(FileCounts {
-            input: m.input.clone(),
-            file: side.name.clone(),
-            rows: idx.member_rows,
-            evaluated: stats_eval_m,
-            rejected: merrs.len() as u64,
-        });
-    }
-    let accounted: u64 = report.files.iter().map(|f| f.evaluated + f.rejected).sum();
-    let total: u64 = report.files.iter().map(|f| f.rows).sum();
-    if accounted != total {
-        return Err(cleanup(RunError::Output(format!(
-            "internal error: {total} rows read but {accounted} accounted for"
-        ))));
-    }
-
     // Manifest, then move everything into place.
     let manifest = crate::manifest::manifest(ir, bound, opts, &idx.group_sha, &idx.member_sha, &report, &out_rows);
     let mtext = serde_json::to_string_pretty(&manifest).unwrap_or_default();
@@ -1212,11 +1358,7 @@ pub fn run(ir: &Ir, bound: &Bound, eval: &dyn ChunkEval, opts: &RunOptions, prog
     let _ = std::fs::remove_dir_all(&tmp);
     write_time += t.elapsed();
 
-    report.timings.read = read_time;
-    report.timings.eval = eval_wall;
-    report.timings.eval_cpu = eval_cpu;
     report.timings.write = write_time;
-    report.summary = summary;
     Ok(report)
 }
 
@@ -1229,16 +1371,17 @@ pub struct MemoryResult {
     pub errors: Vec<(String, u64, String, String, String)>,
 }
 
-/// Evaluate a few records given as rows (for `weft eval` and the embedding
-/// API): the same validation, grouping, checks and evaluation as [`run`],
-/// without files. `line` of each row is its position (1-based).
-pub fn run_in_memory(
-    ir: &Ir,
-    bound: &Bound,
-    eval: &dyn ChunkEval,
-    group: (&[String], &[Row]),
-    members: Option<(&[String], &[Row])>,
-) -> Result<MemoryResult, RunError> {
+/// Rows held in memory, parsed and grouped, before checks and evaluation.
+pub struct Prepared {
+    pub groups: Vec<Group>,
+    /// Members naming no (or an ambiguous) group: `(input, line, id, column, message)`.
+    pub errors: Vec<(String, u64, String, String, String)>,
+}
+
+/// Parse and group rows held in memory (for `weft eval`, `weft explain`
+/// and the embedding API): the same parsing, duplicate and unknown-group
+/// rules as [`run`]. `line` of each row is its position (1-based).
+pub fn prepare_in_memory(ir: &Ir, group: (&[String], &[Row]), members: Option<(&[String], &[Row])>) -> Result<Prepared, RunError> {
     let prog = &ir.hir;
     let plan = plan_for(ir)?;
     let schemas = InputSchema::all(prog);
@@ -1289,6 +1432,24 @@ pub fn run_in_memory(
             }
         }
     }
+    Ok(Prepared { groups, errors })
+}
+
+/// Evaluate a few records given as rows: [`prepare_in_memory`], then the
+/// checks and the evaluation of [`run`], without files.
+pub fn run_in_memory(
+    ir: &Ir,
+    bound: &Bound,
+    eval: &dyn ChunkEval,
+    group: (&[String], &[Row]),
+    members: Option<(&[String], &[Row])>,
+) -> Result<MemoryResult, RunError> {
+    let prog = &ir.hir;
+    let plan = plan_for(ir)?;
+    let schemas = InputSchema::all(prog);
+    let gs = schemas.get(plan.group.0 as usize).ok_or_else(|| RunError::Usage("no group record".into()))?;
+    let ms = plan.member.as_ref().and_then(|(m, _)| schemas.get(*m as usize));
+    let Prepared { groups, errors } = prepare_in_memory(ir, group, members)?;
     let outp = out_plan(ir, &plan);
     let word = |r: u32| prog.records.get(r as usize).map(|x| x.name.to_lowercase()).unwrap_or_default();
     let cx = Ctx {
@@ -1303,14 +1464,15 @@ pub fn run_in_memory(
         mname: ms.map(|m| m.input.clone()).unwrap_or_default(),
         gword: word(gs.record),
         mword: ms.map(|m| word(m.record)).unwrap_or_default(),
+        by: None,
     };
     let o = process(&cx, groups);
     let mut outputs: Vec<Vec<(u64, Vec<OutCell>)>> = vec![Vec::new(); ir.outputs.len()];
     for (oi, out) in ir.outputs.iter().enumerate() {
         if out.record == gs.record {
-            outputs[oi].extend(o.group_out.iter().cloned());
+            outputs[oi].extend(o.group_out.iter().map(|(s, c, _)| (*s, c.clone())));
         } else if ms.map(|m| m.record == out.record).unwrap_or(false) {
-            outputs[oi].extend(o.member_out.iter().cloned());
+            outputs[oi].extend(o.member_out.iter().map(|(s, c, _)| (*s, c.clone())));
         }
     }
     let mut gerrs = o.group_errors;
@@ -1338,4 +1500,46 @@ pub fn run_in_memory(
             .collect(),
         errors: all,
     })
+}
+
+/// Run the record checks on prepared groups and apply the rejection rules:
+/// the groups to evaluate and the error rows of the others
+/// (`(input, line, id, column, message)`).
+pub fn check_groups(ir: &Ir, bound: &Bound, groups: Vec<Group>) -> Result<(Vec<Group>, Vec<(String, u64, String, String, String)>), RunError> {
+    let prog = &ir.hir;
+    let plan = plan_for(ir)?;
+    let schemas = InputSchema::all(prog);
+    let gs = schemas.get(plan.group.0 as usize).ok_or_else(|| RunError::Usage("no group record".into()))?;
+    let ms = plan.member.as_ref().and_then(|(m, _)| schemas.get(*m as usize));
+    let outp = out_plan(ir, &plan);
+    let interp = InterpEval { ir, bound, plan: &plan };
+    let word = |r: u32| prog.records.get(r as usize).map(|x| x.name.to_lowercase()).unwrap_or_default();
+    let cx = Ctx {
+        ir,
+        bound,
+        plan: &plan,
+        outp: &outp,
+        eval: &interp,
+        gs,
+        ms,
+        gname: gs.input.clone(),
+        mname: ms.map(|m| m.input.clone()).unwrap_or_default(),
+        gword: word(gs.record),
+        mword: ms.map(|m| word(m.record)).unwrap_or_default(),
+        by: None,
+    };
+    let mut out = Outcome {
+        group_errors: Vec::new(),
+        member_errors: Vec::new(),
+        group_out: Vec::new(),
+        member_out: Vec::new(),
+        evaluated_groups: 0,
+        evaluated_members: 0,
+        eval_cpu: Duration::ZERO,
+    };
+    let keep = validate(&cx, groups, &mut out);
+    let mut errs: Vec<(String, u64, String, String, String)> =
+        out.group_errors.into_iter().map(|e| (gs.input.clone(), e.line, e.id, e.column, e.message)).collect();
+    errs.extend(out.member_errors.into_iter().map(|e| (ms.map(|m| m.input.clone()).unwrap_or_default(), e.line, e.id, e.column, e.message)));
+    Ok((keep, errs))
 }

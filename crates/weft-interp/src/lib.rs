@@ -473,6 +473,9 @@ impl<'a> Interp<'a> {
                             return Err(self.internal(inst, row, "bands that were not bound"));
                         };
                         list.extend(bp.bands.iter().map(|b| (b.lo, b.hi, b.rate)));
+                        if let Some(t) = self.tracer.as_deref_mut() {
+                            t.param(inst, row, *pref, &[], 0);
+                        }
                     }
                     BandsSrc::Rows(rows) => {
                         for (lo, hi, r) in rows {

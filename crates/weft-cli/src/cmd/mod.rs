@@ -1,5 +1,8 @@
 pub mod check;
 pub mod eval;
+pub mod diff;
+pub mod diff_html;
+pub mod explain;
 pub mod run;
 pub mod synth;
 pub mod test;

@@ -61,11 +61,13 @@ pub struct RunArgs {
 
 /// `--persons P` → `--input persons=P` for flags `run` does not know.
 pub fn rewrite_input_flags(args: Vec<OsString>) -> Vec<OsString> {
-    let is_run = args.get(1).map(|a| a == "run").unwrap_or(false);
-    if !is_run {
-        return args;
-    }
-    let cmd = RunArgs::augment_args(clap::Command::new("run"));
+    let sub = args.get(1).map(|a| a.to_string_lossy().to_string()).unwrap_or_default();
+    let cmd = match sub.as_str() {
+        "run" => RunArgs::augment_args(clap::Command::new("run")),
+        "explain" => crate::cmd::explain::ExplainArgs::augment_args(clap::Command::new("explain")),
+        "diff" => crate::cmd::diff::DiffArgs::augment_args(clap::Command::new("diff")),
+        _ => return args,
+    };
     let known: Vec<String> = cmd
         .get_arguments()
         .filter_map(|a| a.get_long().map(|l| l.to_string()))
@@ -228,6 +230,8 @@ pub fn run(a: &RunArgs) -> i32 {
         chunk_rows: a.chunk.max(1),
         policy_files,
         engine_name: ev.name().to_string(),
+        write: true,
+        by: None,
     };
     let bar = if !a.quiet && std::io::stderr().is_terminal() {
         let b = ProgressBar::new(0);

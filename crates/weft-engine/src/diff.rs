@@ -1,0 +1,429 @@
+//! `weft diff`: who gains, who loses and what it costs when a standard
+//! changes.
+//!
+//! Both situations are evaluated over the same input in one pass (when the
+//! two policies read the same records): [`crate::run::run_sides`] hands each
+//! batch's results of both sides to a [`DiffObserver`], which compares them
+//! row by row (rows are matched by their position in the input files).
+//! Per programme it counts recipients before and after, those gained, lost
+//! and unchanged, the totals per period, the distribution of per-record
+//! changes and the same broken down by an enum field (the region by
+//! default). Every changed cell can be written to a file.
+
+use crate::run::{Evaluated, Observer};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use weft_check::ty::{Per, Ty};
+use weft_data::OutCell;
+use weft_ir::Ir;
+
+/// Bounds (in yuan) of the histogram of per-record changes.
+pub const BINS: &[(i64, i64, &str)] = &[
+    (i64::MIN, -100_000, "≤ −1,000"),
+    (-100_000, -10_000, "−1,000 … −100"),
+    (-10_000, -1_000, "−100 … −10"),
+    (-1_000, 0, "−10 … 0"),
+    (1, 1_000, "0 … 10"),
+    (1_000, 10_000, "10 … 100"),
+    (10_000, 100_000, "100 … 1,000"),
+    (100_000, i64::MAX, "≥ 1,000"),
+];
+
+fn bin_of(change: i64) -> Option<usize> {
+    Some(match change {
+        0 => return None,
+        c if c <= -100_000 => 0,
+        c if c <= -10_000 => 1,
+        c if c <= -1_000 => 2,
+        c if c < 0 => 3,
+        c if c < 1_000 => 4,
+        c if c < 10_000 => 5,
+        c if c < 100_000 => 6,
+        _ => 7,
+    })
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ByRow {
+    /// The enum code (or `?`).
+    pub value: String,
+    pub recipients_before: u64,
+    pub recipients_after: u64,
+    pub gained: u64,
+    pub lost: u64,
+    /// Fen, in the programme's period.
+    pub amount_before: i128,
+    pub amount_after: i128,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ProgrammeDiff {
+    pub programme: String,
+    pub name: Option<String>,
+    /// The period of the amounts compared per record (`per month`, …).
+    pub period: String,
+    pub recipients_before: u64,
+    pub recipients_after: u64,
+    pub gained: u64,
+    pub lost: u64,
+    pub unchanged: u64,
+    /// Fen per period: `[once, per month, per year]`, before and after.
+    pub before: [i128; 3],
+    pub after: [i128; 3],
+    /// Records whose amount went up, down.
+    pub increased: u64,
+    pub decreased: u64,
+    /// Counts per bin of [`BINS`].
+    pub histogram: Vec<u64>,
+    pub by: Vec<ByRow>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct DiffReport {
+    pub before: String,
+    pub after: String,
+    pub by: Option<String>,
+    pub records_compared: u64,
+    pub records_changed: u64,
+    pub cells_changed: u64,
+    pub rejected_before: u64,
+    pub rejected_after: u64,
+    pub programmes: Vec<ProgrammeDiff>,
+    pub changes_file: Option<String>,
+}
+
+type Row = (Vec<OutCell>, Option<i64>);
+
+/// Compares the two sides of a diff batch by batch.
+pub struct DiffObserver<'a> {
+    ir: &'a Ir,
+    pending: HashMap<(usize, u64), Row>,
+    rejected_pending: Vec<(bool, u64)>,
+    /// Variant names of the `by` field.
+    by_names: Vec<String>,
+    pub report: DiffReport,
+    changes: Option<Box<dyn Write + 'a>>,
+    /// Per output: the column holding the record's id.
+    id_col: Vec<Option<usize>>,
+    error: Option<String>,
+}
+
+fn amount(c: Option<&OutCell>) -> i64 {
+    match c {
+        Some(OutCell::Money(v)) => *v,
+        _ => 0,
+    }
+}
+
+fn per_index(p: Per) -> usize {
+    match p {
+        Per::Month => 1,
+        Per::Year => 2,
+        _ => 0,
+    }
+}
+
+fn text(c: &OutCell) -> String {
+    let mut s = String::new();
+    weft_data::csvio::cell_text(c, &mut s);
+    s
+}
+
+impl<'a> DiffObserver<'a> {
+    pub fn new(ir: &'a Ir, by_names: Vec<String>, changes: Option<Box<dyn Write + 'a>>) -> DiffObserver<'a> {
+        let programmes = ir
+            .hir
+            .programmes
+            .iter()
+            .map(|p| {
+                let per = p
+                    .amounts
+                    .first()
+                    .and_then(|a| ir.outputs.get(p.output).and_then(|o| o.columns.get(*a)))
+                    .map(|c| match c.ty {
+                        Ty::Money(p) => p,
+                        _ => Per::Once,
+                    })
+                    .unwrap_or(Per::Once);
+                ProgrammeDiff {
+                    programme: p.name.clone(),
+                    name: p.display.clone(),
+                    period: match per {
+                        Per::Month => "per month",
+                        Per::Year => "per year",
+                        _ => "once",
+                    }
+                    .into(),
+                    histogram: vec![0; BINS.len()],
+                    ..ProgrammeDiff::default()
+                }
+            })
+            .collect();
+        let id_col = ir
+            .outputs
+            .iter()
+            .map(|o| {
+                let key = ir.hir.records.get(o.record as usize).and_then(|r| r.key);
+                o.columns.iter().position(|c| matches!(&c.value, weft_ir::ColumnValue::Text(p) if p.len() == 1 && Some(p[0].1) == key && p[0].0 == o.record))
+            })
+            .collect();
+        let mut changes = changes;
+        if let Some(w) = changes.as_mut() {
+            let _ = writeln!(w, "output,record_id,column,before,after");
+        }
+        DiffObserver {
+            ir,
+            pending: HashMap::new(),
+            rejected_pending: Vec::new(),
+            by_names,
+            report: DiffReport {
+                programmes,
+                ..DiffReport::default()
+            },
+            changes,
+            id_col,
+            error: None,
+        }
+    }
+
+    /// A problem writing the changes file, if any.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    pub fn finish(&mut self) {
+        if let Some(w) = self.changes.as_mut() {
+            if let Err(e) = w.flush() {
+                self.error = Some(e.to_string());
+            }
+        }
+    }
+
+    fn write_change(&mut self, output: usize, id: &str, column: &str, before: &str, after: &str) {
+        let Some(w) = self.changes.as_mut() else { return };
+        let name = self.ir.outputs.get(output).map(|o| o.name.as_str()).unwrap_or("");
+        let q = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
+        if let Err(e) = writeln!(w, "{},{},{},{},{}", q(name), q(id), q(column), q(before), q(after)) {
+            self.error = Some(e.to_string());
+        }
+    }
+
+    fn compare(&mut self, output: usize, before: Option<&Row>, after: Option<&Row>) {
+        let ir = self.ir;
+        let Some(out) = ir.outputs.get(output) else { return };
+        self.report.records_compared += 1;
+        let id = self.id_col[output]
+            .and_then(|c| before.or(after).and_then(|r| r.0.get(c)))
+            .map(text)
+            .unwrap_or_default();
+        // Cells.
+        let mut changed = false;
+        match (before, after) {
+            (Some(b), Some(a)) => {
+                for (ci, c) in out.columns.iter().enumerate() {
+                    let (x, y) = (b.0.get(ci), a.0.get(ci));
+                    if x != y {
+                        changed = true;
+                        self.report.cells_changed += 1;
+                        let (xs, ys) = (x.map(text).unwrap_or_default(), y.map(text).unwrap_or_default());
+                        self.write_change(output, &id, &c.name, &xs, &ys);
+                    }
+                }
+            }
+            (Some(_), None) => {
+                changed = true;
+                self.write_change(output, &id, "", "evaluated", "rejected");
+            }
+            (None, Some(_)) => {
+                changed = true;
+                self.write_change(output, &id, "", "rejected", "evaluated");
+            }
+            (None, None) => {}
+        }
+        if changed {
+            self.report.records_changed += 1;
+        }
+        // Programmes.
+        let by = before.or(after).and_then(|r| r.1);
+        let by_name = by
+            .and_then(|v| usize::try_from(v).ok())
+            .and_then(|v| self.by_names.get(v).cloned())
+            .unwrap_or_else(|| "?".into());
+        for (pi, p) in ir.hir.programmes.iter().enumerate() {
+            if p.output != output {
+                continue;
+            }
+            let Some(pd) = self.report.programmes.get_mut(pi) else { continue };
+            let main = pd.period.clone();
+            let side = |r: Option<&Row>| -> (bool, i64, [i128; 3]) {
+                let Some(r) = r else { return (false, 0, [0; 3]) };
+                let mut totals = [0i128; 3];
+                let mut positive = false;
+                let mut same_period = 0i64;
+                for &a in &p.amounts {
+                    let v = amount(r.0.get(a));
+                    let per = out.columns.get(a).map(|c| match c.ty {
+                        Ty::Money(p) => p,
+                        _ => Per::Once,
+                    });
+                    let pi = per_index(per.unwrap_or(Per::Once));
+                    totals[pi] += v as i128;
+                    if v > 0 {
+                        positive = true;
+                    }
+                    let label = match per {
+                        Some(Per::Month) => "per month",
+                        Some(Per::Year) => "per year",
+                        _ => "once",
+                    };
+                    if label == main {
+                        same_period = same_period.saturating_add(v);
+                    }
+                }
+                let recipient = match p.recipients {
+                    Some(c) => matches!(r.0.get(c), Some(OutCell::Bool(true))),
+                    None => positive,
+                };
+                (recipient, same_period, totals)
+            };
+            let (rb, ab, tb) = side(before);
+            let (ra, aa, ta) = side(after);
+            for i in 0..3 {
+                pd.before[i] += tb[i];
+                pd.after[i] += ta[i];
+            }
+            pd.recipients_before += rb as u64;
+            pd.recipients_after += ra as u64;
+            match (rb, ra) {
+                (false, true) => pd.gained += 1,
+                (true, false) => pd.lost += 1,
+                (true, true) => pd.unchanged += 1,
+                _ => {}
+            }
+            let change = aa.saturating_sub(ab);
+            if change > 0 {
+                pd.increased += 1;
+            } else if change < 0 {
+                pd.decreased += 1;
+            }
+            if let Some(b) = bin_of(change) {
+                if let Some(h) = pd.histogram.get_mut(b) {
+                    *h += 1;
+                }
+            }
+            let row = match pd.by.iter_mut().position(|r| r.value == by_name) {
+                Some(i) => &mut pd.by[i],
+                None => {
+                    pd.by.push(ByRow {
+                        value: by_name.clone(),
+                        ..ByRow::default()
+                    });
+                    let n = pd.by.len() - 1;
+                    &mut pd.by[n]
+                }
+            };
+            row.recipients_before += rb as u64;
+            row.recipients_after += ra as u64;
+            row.gained += (!rb && ra) as u64;
+            row.lost += (rb && !ra) as u64;
+            row.amount_before += ab as i128;
+            row.amount_after += aa as i128;
+        }
+    }
+}
+
+impl Observer for DiffObserver<'_> {
+    fn observe(&mut self, side: usize, evaluated: &[Evaluated<'_>], rejected: &[(bool, u64)]) {
+        if side == 0 {
+            self.pending = evaluated.iter().map(|e| ((e.output, e.seq), (e.cells.to_vec(), e.by))).collect();
+            self.rejected_pending = rejected.to_vec();
+            self.report.rejected_before += rejected.len() as u64;
+            return;
+        }
+        self.report.rejected_after += rejected.len() as u64;
+        let mut before = std::mem::take(&mut self.pending);
+        // Rows in input order, per output.
+        let mut keys: BTreeMap<(usize, u64), (Option<Row>, Option<Row>)> = BTreeMap::new();
+        for e in evaluated {
+            keys.entry((e.output, e.seq)).or_default().1 = Some((e.cells.to_vec(), e.by));
+        }
+        for (k, v) in before.drain() {
+            keys.entry(k).or_default().0 = Some(v);
+        }
+        for ((o, _), (b, a)) in keys {
+            self.compare(o, b.as_ref(), a.as_ref());
+        }
+        self.rejected_pending.clear();
+    }
+}
+
+/// Fen as yuan with separators.
+pub fn yuan(v: i128) -> String {
+    crate::summary::yuan(v)
+}
+
+/// The report as text for a terminal.
+pub fn render_text(r: &DiffReport) -> String {
+    let mut s = format!("weft diff: {}  →  {}\n", r.before, r.after);
+    s.push_str(&format!(
+        "  {} records compared, {} changed ({} cells); rejected before {}, after {}\n",
+        r.records_compared, r.records_changed, r.cells_changed, r.rejected_before, r.rejected_after
+    ));
+    for p in &r.programmes {
+        let idx = match p.period.as_str() {
+            "per month" => 1,
+            "per year" => 2,
+            _ => 0,
+        };
+        s.push_str(&format!(
+            "\n{}{}\n  recipients {} → {} (gained {}, lost {}, unchanged {})\n  total {} {} → {}  (difference {})\n  amounts up for {}, down for {}\n",
+            p.programme,
+            p.name.as_ref().map(|n| format!(" {n}")).unwrap_or_default(),
+            p.recipients_before,
+            p.recipients_after,
+            p.gained,
+            p.lost,
+            p.unchanged,
+            p.period,
+            yuan(p.before[idx]),
+            yuan(p.after[idx]),
+            yuan(p.after[idx] - p.before[idx]),
+            p.increased,
+            p.decreased
+        ));
+        if p.histogram.iter().any(|x| *x > 0) {
+            s.push_str("  changes per record (yuan):");
+            for (i, (_, _, label)) in BINS.iter().enumerate() {
+                if p.histogram[i] > 0 {
+                    s.push_str(&format!("  [{label}] {}", p.histogram[i]));
+                }
+            }
+            s.push('\n');
+        }
+        let moved: Vec<&ByRow> = p.by.iter().filter(|b| b.gained > 0 || b.lost > 0 || b.amount_before != b.amount_after).collect();
+        if !moved.is_empty() {
+            if let Some(by) = &r.by {
+                s.push_str(&format!("  by {by}:\n"));
+            }
+            let mut rows = moved.clone();
+            rows.sort_by(|a, b| a.value.cmp(&b.value));
+            for b in rows {
+                s.push_str(&format!(
+                    "    {:<16} recipients {:>6} → {:<6} gained {:>5} lost {:>5}  {} → {}\n",
+                    b.value,
+                    b.recipients_before,
+                    b.recipients_after,
+                    b.gained,
+                    b.lost,
+                    yuan(b.amount_before),
+                    yuan(b.amount_after)
+                ));
+            }
+        }
+    }
+    if let Some(f) = &r.changes_file {
+        s.push_str(&format!("\nchanged cells written to {f}\n"));
+    }
+    s
+}

@@ -1,0 +1,449 @@
+//! `weft explain`: why a record's outputs have the values they have.
+//!
+//! The record's group is evaluated by the interpreter, in the same order as
+//! a batch, with a [`Tracer`] recording every rule evaluated, every value it
+//! used, every parameter it read and every table row and exception that
+//! decided it. The explanation is that record, as a tree: each output's
+//! value, the rules that decided it (with their citations and doc
+//! comments), the parameters with their versions (and the prior-year
+//! version where one was used), the intermediate values on the path — not a
+//! dump of every value: lazy evaluation means only what was needed was
+//! computed. A rule already explained higher in the tree is marked as such
+//! rather than repeated.
+
+use serde::Serialize;
+use std::collections::HashMap;
+use weft_interp::trace::Tracer;
+use weft_interp::{EvalError, Interp};
+use weft_interp::batch::{Plan, member_range};
+use weft_ir::bind::Bound;
+use weft_ir::data::{Chunk, Column};
+use weft_ir::value::display_value;
+use weft_ir::{Ctx, InstId, InstKind, Ir, NodeId, Note, ParamRefId};
+use weft_syntax::{SourceMap, num};
+
+/// What an evaluation used, in the order it used it.
+enum Event {
+    Call(InstId, usize),
+    Param(ParamRefId, Vec<i64>, i64),
+}
+
+#[derive(Default)]
+struct Step {
+    result: Option<Result<i64, EvalError>>,
+    events: Vec<Event>,
+    decisions: Vec<(NodeId, bool)>,
+}
+
+/// Records an evaluation.
+#[derive(Default)]
+pub struct Recorder {
+    steps: HashMap<(InstId, usize), Step>,
+    notes: std::collections::HashSet<NodeId>,
+}
+
+impl Tracer for Recorder {
+    fn enter(&mut self, inst: InstId, row: Option<usize>) {
+        self.steps.entry((inst, row.unwrap_or(0))).or_default();
+    }
+    fn exit(&mut self, inst: InstId, row: Option<usize>, result: &Result<i64, EvalError>) {
+        self.steps.entry((inst, row.unwrap_or(0))).or_default().result = Some(result.clone());
+    }
+    fn used(&mut self, inst: InstId, row: Option<usize>, callee: InstId, callee_row: usize, _v: i64) {
+        let s = self.steps.entry((inst, row.unwrap_or(0))).or_default();
+        if !s.events.iter().any(|e| matches!(e, Event::Call(c, r) if *c == callee && *r == callee_row)) {
+            s.events.push(Event::Call(callee, callee_row));
+        }
+    }
+    fn param(&mut self, inst: InstId, row: Option<usize>, pref: ParamRefId, keys: &[i64], value: i64) {
+        let s = self.steps.entry((inst, row.unwrap_or(0))).or_default();
+        if !s.events.iter().any(|e| matches!(e, Event::Param(p, k, _) if *p == pref && k == keys)) {
+            s.events.push(Event::Param(pref, keys.to_vec(), value));
+        }
+    }
+    fn branch(&mut self, inst: InstId, row: Option<usize>, node: NodeId, taken: bool) {
+        if self.notes.contains(&node) {
+            self.steps.entry((inst, row.unwrap_or(0))).or_default().decisions.push((node, taken));
+        }
+    }
+}
+
+/// A parameter read on the path.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ParamUse {
+    pub name: String,
+    pub key: Option<String>,
+    pub value: String,
+    /// The effective date of the version used.
+    pub version: String,
+    /// Where the version was given (a file of the pack).
+    pub origin: String,
+    /// The date it was read as of, when not the evaluation date.
+    pub as_of: Option<String>,
+}
+
+/// One step of the reasoning.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ExplainNode {
+    /// What was computed: `tekun_care(A1)`, `medical(A1).out_of_pocket`.
+    pub what: String,
+    pub rule: Option<String>,
+    pub record: Option<String>,
+    pub value: Option<String>,
+    pub error: Option<String>,
+    /// The article it implements.
+    pub source: Option<String>,
+    pub doc: Option<String>,
+    /// The date its parameters were read as of, when not the evaluation date.
+    pub as_of: Option<String>,
+    /// Table rows and exceptions that decided it.
+    pub decided_by: Vec<String>,
+    pub parameters: Vec<ParamUse>,
+    pub uses: Vec<ExplainNode>,
+    /// Explained higher in the tree.
+    pub see_above: bool,
+}
+
+/// The explanation of one record.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Explanation {
+    pub record: String,
+    pub record_kind: String,
+    pub as_of: String,
+    /// One entry per output column explained: `(column, tree)`.
+    pub outputs: Vec<(String, ExplainNode)>,
+    /// Why the group could not be evaluated, if it could not.
+    pub rejected: Option<String>,
+}
+
+struct Builder<'a> {
+    ir: &'a Ir,
+    bound: &'a Bound,
+    chunk: &'a Chunk,
+    sources: Option<&'a SourceMap>,
+    rec: &'a Recorder,
+    shown: std::collections::HashSet<(InstId, usize)>,
+}
+
+impl Builder<'_> {
+    fn record_id(&self, record: u32, row: usize) -> String {
+        let Some(r) = self.ir.hir.records.get(record as usize) else { return row.to_string() };
+        match r.key.and_then(|k| self.chunk.col(record, k)) {
+            Some(Column::Text(v)) => v.get(row).cloned().unwrap_or_default(),
+            Some(Column::I64(v)) => v.get(row).map(|x| x.to_string()).unwrap_or_default(),
+            _ => row.to_string(),
+        }
+    }
+
+    fn label(&self, inst: InstId, row: usize) -> (String, Option<String>) {
+        let Some(d) = self.ir.inst(inst) else { return ("?".into(), None) };
+        let rec = d.entity.map(|r| self.record_id(r, row));
+        let arg = rec.clone().map(|r| format!("({r})")).unwrap_or_default();
+        let steps: Vec<String> = d
+            .rule
+            .and_then(|r| self.ir.hir.rules.get(r as usize))
+            .and_then(|r| match &r.kind {
+                weft_check::hir::RuleKind::Cascade(c) => {
+                    let mut v: Vec<String> = c.steps.iter().map(|s| s.name.clone()).collect();
+                    v.push(c.remainder.clone());
+                    Some(v)
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        let what = match &d.kind {
+            InstKind::CascadePart { part } => format!("{}{arg}.{}", d.name, steps.get(*part).cloned().unwrap_or_default()),
+            InstKind::CascadeRemains { after: 0 } => format!("{}{arg}: the amount", d.name),
+            InstKind::CascadeRemains { after } => format!("{}{arg}: what remains after {}", d.name, steps.get(after - 1).cloned().unwrap_or_default()),
+            InstKind::Column { .. } => d.name.clone(),
+            _ => format!("{}{arg}", d.name),
+        };
+        (what, rec)
+    }
+
+    fn node(&mut self, inst: InstId, row: usize) -> ExplainNode {
+        let ir = self.ir;
+        let d = ir.inst(inst);
+        let (what, record) = self.label(inst, row);
+        let step = self.rec.steps.get(&(inst, row));
+        let ty = d.map(|d| d.ty.clone()).unwrap_or(weft_check::ty::Ty::Int);
+        let (value, error) = match step.and_then(|s| s.result.as_ref()) {
+            Some(Ok(v)) => (Some(display_value(&ir.hir, &ty, *v)), None),
+            Some(Err(e)) => (None, Some(format!("{} ({})", e.detail, e.kind.code()))),
+            None => (None, Some("not evaluated".into())),
+        };
+        let rule = d.and_then(|d| d.rule).and_then(|r| ir.hir.rules.get(r as usize));
+        let as_of = d.and_then(|d| {
+            let c = d.ctx;
+            match ir.contexts.get(c as usize) {
+                Some(Ctx::AsOf) | None => None,
+                Some(Ctx::PriorYear(_)) => self.bound.ctx_dates.get(c as usize).map(|x| format!("{} (the end of the prior year)", num::format_date(*x))),
+                Some(Ctx::Fixed(x)) => Some(num::format_date(*x)),
+            }
+        });
+        let mut node = ExplainNode {
+            what,
+            rule: rule.map(|r| r.name.clone()),
+            record,
+            value,
+            error,
+            source: rule.and_then(|r| r.source.clone()),
+            doc: step_doc(ir, inst).or_else(|| rule.and_then(|r| r.doc.clone())),
+            as_of,
+            decided_by: Vec::new(),
+            parameters: Vec::new(),
+            uses: Vec::new(),
+            see_above: false,
+        };
+        if !self.shown.insert((inst, row)) {
+            node.see_above = true;
+            return node;
+        }
+        let Some(step) = step else { return node };
+        for (n, taken) in &step.decisions {
+            if !taken {
+                continue;
+            }
+            match ir.notes.get(n) {
+                Some(Note::Row { rule, row }) => {
+                    let r = ir.hir.rules.get(*rule as usize);
+                    if let Some(weft_check::hir::RuleKind::Table(t)) = r.map(|r| &r.kind) {
+                        let text = t
+                            .rows
+                            .get(*row)
+                            .map(|x| self.sources.map(|s| s.slice(x.span).trim().to_string()).unwrap_or_default())
+                            .unwrap_or_default();
+                        node.decided_by.push(format!("row {} applies: {}", row + 1, text.trim_start_matches('|').trim()));
+                    }
+                }
+                Some(Note::Exception { rule, index }) => {
+                    if let Some(x) = ir.hir.rules.get(*rule as usize).and_then(|r| r.exceptions.get(*index)) {
+                        let cite = x.source.as_ref().map(|s| format!(" ({s})")).unwrap_or_default();
+                        node.decided_by.push(format!("exception `{}`{cite} applies", x.label));
+                    }
+                }
+                None => {}
+            }
+        }
+        if let Some(weft_check::hir::RuleKind::Table(t)) = rule.map(|r| &r.kind) {
+            if node.decided_by.is_empty() && t.rows.iter().any(|r| r.cond.is_none()) && node.error.is_none() {
+                node.decided_by.push("no row applies: `otherwise`".into());
+            }
+        }
+        for e in &step.events {
+            match e {
+                Event::Param(pref, keys, v) => {
+                    let p = self.param(*pref, keys, *v);
+                    node.uses.push(ExplainNode {
+                        what: match &p.key {
+                            Some(k) => format!("{}[{k}]", p.name),
+                            None => p.name.clone(),
+                        },
+                        rule: None,
+                        record: None,
+                        value: Some(p.value.clone()),
+                        error: None,
+                        source: None,
+                        doc: None,
+                        as_of: p.as_of.clone(),
+                        decided_by: Vec::new(),
+                        parameters: Vec::new(),
+                        uses: Vec::new(),
+                        see_above: false,
+                    });
+                    node.parameters.push(p);
+                }
+                Event::Call(c, r) => {
+                    let child = self.node(*c, *r);
+                    node.uses.push(child);
+                }
+            }
+        }
+        node
+    }
+
+    fn param(&self, pref: ParamRefId, keys: &[i64], v: i64) -> ParamUse {
+        let ir = self.ir;
+        let pr = ir.param_refs.get(pref as usize);
+        let pd = pr.and_then(|p| ir.hir.params.get(p.param as usize));
+        let date = pr.and_then(|p| self.bound.ctx_dates.get(p.ctx as usize)).copied().unwrap_or(self.bound.as_of);
+        let version = pd.and_then(|p| p.version_at(date));
+        let key = pd.filter(|p| !p.keys.is_empty()).map(|p| {
+            p.keys
+                .iter()
+                .zip(keys)
+                .map(|((e, _), k)| ir.hir.enums.get(*e as usize).and_then(|en| en.variants.get(*k as usize)).map(|x| x.code.clone()).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        let value = match (pd, pr.and_then(|p| self.bound.params.get(pref as usize)).and_then(|b| b.as_ref())) {
+            (Some(p), Some(b)) if matches!(p.ty, weft_check::ty::Ty::Bands(_)) => b
+                .bands
+                .iter()
+                .map(|x| {
+                    let hi = x.hi.map(|h| format!("¥{}", weft_ir::value::group_thousands(&num::format_money(h)))).unwrap_or_default();
+                    format!("¥{}..{hi}: {}", weft_ir::value::group_thousands(&num::format_money(x.lo)), num::format_decimal(x.rate))
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            (Some(p), _) => display_value(&ir.hir, &p.ty, v),
+            _ => String::new(),
+        };
+        ParamUse {
+            name: pd.map(|p| p.name.clone()).unwrap_or_default(),
+            key,
+            value,
+            version: version.map(|x| if pd.map(|p| p.series).unwrap_or(false) { num::format_month(x.effective) } else { num::format_date(x.effective) }).unwrap_or_default(),
+            origin: version.map(|x| x.origin.clone()).unwrap_or_default(),
+            as_of: (date != self.bound.as_of).then(|| num::format_date(date)),
+        }
+    }
+}
+
+/// The doc comment of a cascade's step, for its part.
+fn step_doc(ir: &Ir, inst: InstId) -> Option<String> {
+    let d = ir.inst(inst)?;
+    let InstKind::CascadePart { part } = d.kind else { return None };
+    match &ir.hir.rules.get(d.rule? as usize)?.kind {
+        weft_check::hir::RuleKind::Cascade(c) => c.steps.get(part).and_then(|s| s.doc.clone()),
+        _ => None,
+    }
+}
+
+/// Explain the outputs of one record: row `row` of record kind `record` in
+/// `chunk` (a chunk holding its group). `columns` limits the output
+/// columns explained (all when empty).
+pub fn explain(
+    ir: &Ir,
+    bound: &Bound,
+    chunk: &Chunk,
+    plan: &Plan,
+    record: u32,
+    row: usize,
+    columns: &[String],
+    sources: Option<&SourceMap>,
+) -> Explanation {
+    let mut rec = Recorder::default();
+    rec.notes = ir.notes.keys().copied().collect();
+    let mut first_error: Option<EvalError> = None;
+    {
+        let mut it = Interp::new(ir, bound, chunk).with_tracer(&mut rec);
+        // The group, in batch order (so errors are the batch's).
+        let groups = chunk.rows(plan.group.0);
+        let target_group = if record == plan.group.0 {
+            row
+        } else {
+            (0..groups).find(|g| member_range(ir, chunk, plan, *g).contains(&row)).unwrap_or(0)
+        };
+        'eval: {
+            if let Some((_, cols)) = &plan.member {
+                for m in member_range(ir, chunk, plan, target_group) {
+                    for i in cols {
+                        if let Err(e) = it.eval_inst(*i, m) {
+                            first_error = Some(e);
+                            break 'eval;
+                        }
+                    }
+                }
+            }
+            for i in &plan.group.1 {
+                if let Err(e) = it.eval_inst(*i, target_group) {
+                    first_error = Some(e);
+                    break 'eval;
+                }
+            }
+        }
+    }
+    let mut b = Builder {
+        ir,
+        bound,
+        chunk,
+        sources,
+        rec: &rec,
+        shown: std::collections::HashSet::new(),
+    };
+    let mut outputs = Vec::new();
+    for o in ir.outputs.iter().filter(|o| o.record == record) {
+        for c in &o.columns {
+            if !columns.is_empty() && !columns.contains(&c.name) {
+                continue;
+            }
+            let weft_ir::ColumnValue::Inst(inst) = c.value else { continue };
+            let mut n = b.node(inst, row);
+            // A column that is just a rule applied to the record: show the rule.
+            if n.uses.len() == 1 && n.parameters.is_empty() && n.decided_by.is_empty() && n.uses[0].value == n.value && n.uses[0].error == n.error {
+                n = n.uses.remove(0);
+            }
+            outputs.push((c.name.clone(), n));
+        }
+    }
+    let rkind = ir.hir.records.get(record as usize).map(|r| r.name.clone()).unwrap_or_default();
+    Explanation {
+        record: b.record_id(record, row),
+        record_kind: rkind,
+        as_of: num::format_month(bound.as_of),
+        outputs,
+        rejected: first_error.map(|e| {
+            let name = ir.inst(e.inst).map(|i| i.name.clone()).unwrap_or_default();
+            format!("the group could not be evaluated: rule `{name}`: {}", e.detail)
+        }),
+    }
+}
+
+/// The explanation as a tree of text, for people.
+pub fn render_text(e: &Explanation) -> String {
+    let mut out = format!("{} {} as of {}\n", e.record_kind, e.record, e.as_of);
+    if let Some(r) = &e.rejected {
+        out.push_str(&format!("  rejected: {r}\n"));
+    }
+    for (col, n) in &e.outputs {
+        out.push('\n');
+        out.push_str(&format!("{col}\n"));
+        render_node(n, "", true, &mut out, true);
+    }
+    out
+}
+
+fn render_node(n: &ExplainNode, prefix: &str, last: bool, out: &mut String, root: bool) {
+    let (branch, cont) = if root { ("", "") } else if last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
+    let value = match (&n.value, &n.error) {
+        (Some(v), _) => format!(" = {v}"),
+        (None, Some(e)) => format!(" failed: {e}"),
+        _ => String::new(),
+    };
+    let cite = n.source.as_ref().map(|s| format!("  [{s}]")).unwrap_or_default();
+    let when = n.as_of.as_ref().map(|d| format!(", as of {d}")).unwrap_or_default();
+    let again = if n.see_above { "  (see above)" } else { "" };
+    out.push_str(&format!("{prefix}{branch}{}{value}{when}{cite}{again}\n", n.what));
+    if n.see_above {
+        return;
+    }
+    let inner = format!("{prefix}{cont}");
+    let has_children = !n.uses.is_empty();
+    let bar = if has_children { "│ " } else { "  " };
+    if let Some(doc) = &n.doc {
+        // The first paragraph, as one line.
+        let para: Vec<&str> = doc.lines().take_while(|l| !l.trim().is_empty()).map(|l| l.trim()).collect();
+        if !para.is_empty() {
+            out.push_str(&format!("{inner}{bar} {}\n", para.join(" ")));
+        }
+    }
+    for d in &n.decided_by {
+        out.push_str(&format!("{inner}{bar} {d}\n"));
+    }
+    let total = n.uses.len();
+    let mut params = n.parameters.iter();
+    for (i, u) in n.uses.iter().enumerate() {
+        let last = i + 1 == total;
+        if u.rule.is_none() && u.record.is_none() && u.uses.is_empty() && u.doc.is_none() {
+            // A parameter.
+            if let Some(p) = params.next() {
+                let b = if last { "└─ " } else { "├─ " };
+                let when = p.as_of.as_ref().map(|d| format!(", in force on {d}")).unwrap_or_default();
+                out.push_str(&format!("{inner}{b}{} = {}  (parameter: version from {}{when}, {})\n", u.what, p.value, p.version, p.origin));
+                continue;
+            }
+        }
+        render_node(u, &inner, last, out, false);
+    }
+}
