@@ -123,6 +123,8 @@ struct Builder<'a> {
     sources: Option<&'a SourceMap>,
     rec: &'a Recorder,
     shown: std::collections::HashSet<(InstId, usize)>,
+    /// Rules whose doc comment was shown already (shown once per tree).
+    docs: std::collections::HashSet<String>,
 }
 
 impl Builder<'_> {
@@ -197,7 +199,11 @@ impl Builder<'_> {
         };
         if !self.shown.insert((inst, row)) {
             node.see_above = true;
+            node.doc = None;
             return node;
+        }
+        if !self.docs.insert(node.what.split('(').next().unwrap_or("").to_string() + &node.what.rsplit(')').next().unwrap_or("").to_string()) {
+            node.doc = None;
         }
         let Some(step) = step else { return node };
         for (n, taken) in &step.decisions {
@@ -361,6 +367,7 @@ pub fn explain(
         sources,
         rec: &rec,
         shown: std::collections::HashSet::new(),
+        docs: std::collections::HashSet::new(),
     };
     let mut outputs = Vec::new();
     for o in ir.outputs.iter().filter(|o| o.record == record) {

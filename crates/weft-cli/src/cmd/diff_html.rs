@@ -132,16 +132,16 @@ fn table(r: &DiffReport) -> String {
 }
 
 pub fn page(r: &DiffReport) -> String {
+    // Yearly cost on one scale: monthly amounts × 12, one-off amounts as
+    // they are (one assessment), yearly amounts as they are.
+    let yearly = |t: &[i128; 3]| t[0] + t[1] * 12 + t[2];
     let cost_rows: Vec<(String, Vec<(f64, String)>)> = r
         .programmes
         .iter()
-        .filter(|p| p.before[period_index(p)] != 0 || p.after[period_index(p)] != 0)
+        .filter(|p| yearly(&p.before) != 0 || yearly(&p.after) != 0)
         .map(|p| {
-            let i = period_index(p);
-            (
-                format!("{} · {}", label(p), p.period),
-                vec![(p.before[i] as f64 / 100.0, format!("¥{}", yuan(p.before[i]))), (p.after[i] as f64 / 100.0, format!("¥{}", yuan(p.after[i])))],
-            )
+            let (b, a) = (yearly(&p.before), yearly(&p.after));
+            (label(p), vec![(b as f64 / 100.0, format!("¥{}", yuan(b))), (a as f64 / 100.0, format!("¥{}", yuan(a)))])
         })
         .collect();
     let mut hist = vec![0u64; BINS.len()];
@@ -187,7 +187,8 @@ svg {{ max-width: 100%; height: auto; }}
 <h1>Who gains, who loses, what it costs</h1>
 <p class="sub">before: {before}<br>after: {after}</p>
 <p class="facts"><span>{compared} records compared</span><span>{changed} changed</span><span>rejected before {rb}, after {ra}</span></p>
-<h2>Cost by programme, before and after</h2>
+<h2>Yearly cost by programme, before and after</h2>
+<p class="sub">monthly amounts × 12; one-off amounts (temporary assistance) as assessed once</p>
 {cost}
 <h2>Per-record changes</h2>
 {hist}
@@ -204,7 +205,7 @@ svg {{ max-width: 100%; height: auto; }}
         changed = r.records_changed,
         rb = r.rejected_before,
         ra = r.rejected_after,
-        cost = bars(&cost_rows, &[("before", BEFORE), ("after", AFTER)], "yuan, in each programme's period"),
+        cost = bars(&cost_rows, &[("before", BEFORE), ("after", AFTER)], "yuan per year"),
         hist = histogram(&hist),
         by_name = esc(&by_name),
         by_chart = bars(&by_rows, &[("gained", GAIN), ("lost", LOSS)], "recipients"),
