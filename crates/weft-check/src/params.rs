@@ -31,7 +31,7 @@ use crate::hir::*;
 use crate::resolve::{Checker, item};
 use crate::ty::Ty;
 use crate::{ModuleSource, ParamSource, suggest};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use weft_syntax::ast::{self, Item};
 use weft_syntax::num;
 use weft_syntax::{Diagnostic, FileId, Span};
@@ -44,6 +44,9 @@ struct Raw {
     origin: String,
     span: Span,
     overlay: bool,
+    /// An error was reported while reading its values: a value it lacks
+    /// is not reported again as missing.
+    bad: bool,
 }
 
 pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]) {
@@ -59,6 +62,7 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
             Some(Item::Param(p)) => {
                 for v in &p.versions {
                     let pd = c.prog.params[pi].clone();
+                    let before = c.diags.len();
                     let mut values = vec![None; pd.slots()];
                     fill_inline(c, &pd, &v.value, &mut Vec::new(), &mut values);
                     raws.push(Raw {
@@ -68,6 +72,7 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
                         origin: origin.clone(),
                         span: v.effective_span,
                         overlay: false,
+                        bad: c.diags.len() > before,
                     });
                 }
             }
@@ -77,6 +82,7 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
                     let Some(date) = num::make_date(*y, *m, 1) else {
                         continue;
                     };
+                    let before = c.diags.len();
                     let v = c.const_value(lit, &ty);
                     raws.push(Raw {
                         param: pi as ParamId,
@@ -85,6 +91,7 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
                         origin: origin.clone(),
                         span: *span,
                         overlay: false,
+                        bad: c.diags.len() > before,
                     });
                 }
             }
@@ -102,11 +109,13 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
     }
     // Merge: pack versions first, then overlays in the order given.
     let mut by_param: HashMap<ParamId, Vec<Raw>> = HashMap::new();
+    let mut bad_versions: HashMap<ParamId, HashSet<i32>> = HashMap::new();
     for r in raws {
         by_param.entry(r.param).or_default().push(r);
     }
     for (pid, list) in by_param {
         let mut versions: Vec<ParamVersion> = Vec::new();
+        let mut bad: HashSet<i32> = HashSet::new();
         let mut pack_dates: HashMap<i32, Span> = HashMap::new();
         let (pack, overlay): (Vec<Raw>, Vec<Raw>) = list.into_iter().partition(|r| !r.overlay);
         for r in pack {
@@ -131,6 +140,9 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
                 continue;
             }
             pack_dates.insert(r.effective, r.span);
+            if r.bad {
+                bad.insert(r.effective);
+            }
             versions.push(ParamVersion {
                 effective: r.effective,
                 values: r.values,
@@ -143,6 +155,11 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
         }
         for r in overlay {
             versions.retain(|v| v.effective != r.effective);
+            if r.bad {
+                bad.insert(r.effective);
+            } else {
+                bad.remove(&r.effective);
+            }
             versions.push(ParamVersion {
                 effective: r.effective,
                 values: r.values,
@@ -151,14 +168,25 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
             });
         }
         versions.sort_by_key(|v| v.effective);
+        if !bad.is_empty() {
+            bad_versions.insert(pid, bad);
+        }
         if let Some(p) = c.prog.params.get_mut(pid as usize) {
             p.versions = versions;
         }
     }
-    // Coverage and emptiness.
+    // Coverage and emptiness. A file that could not be read at all may
+    // have held the missing values: "no values" would only be noise then.
+    let unreadable_file = c
+        .diags
+        .iter()
+        .any(|d| matches!(d.code, "E0610" | "E0615" | "E0001"));
     for pi in 0..c.prog.params.len() {
         let pd = c.prog.params[pi].clone();
         if pd.ty.is_error() {
+            continue;
+        }
+        if pd.versions.is_empty() && unreadable_file {
             continue;
         }
         if pd.versions.is_empty() {
@@ -174,6 +202,12 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
             continue;
         }
         for v in &pd.versions {
+            if bad_versions
+                .get(&(pi as ParamId))
+                .is_some_and(|b| b.contains(&v.effective))
+            {
+                continue;
+            }
             let missing: Vec<String> = v
                 .values
                 .iter()
@@ -377,11 +411,11 @@ fn read_toml(
         Ok(d) => d,
         Err(e) => {
             let span = span_of(file, e.span());
-            let msg = e.message().trim().to_string();
+            let msg = toml_problem(e.message());
             c.err(
                 Diagnostic::error("E0610", "this parameter file is not valid TOML")
                     .with_label(span, msg)
-                    .with_help("see the parameter file format in docs/language.md"),
+                    .with_help("a version reads `effective = 2018-07-01` then `value = 620` (or one `KEY = value` per key); text goes in double quotes"),
             );
             return;
         }
@@ -444,7 +478,8 @@ fn read_toml(
                         let Some(eff_item) = vt.get("effective") else {
                             c.err(
                                 Diagnostic::error("E0613", "a version needs its effective date")
-                                    .with_label(vspan, "no `effective = YYYY-MM-DD`"),
+                                    .with_label(vspan, "no `effective = YYYY-MM-DD`")
+                                    .with_help("add the date from which the version is in force, e.g. `effective = 2018-07-01`"),
                             );
                             continue;
                         };
@@ -457,6 +492,7 @@ fn read_toml(
                             );
                             continue;
                         };
+                        let before = c.diags.len();
                         let mut values = vec![None; pd.slots()];
                         if pd.keys.is_empty() {
                             let field = if matches!(pd.ty, Ty::Bands(_)) {
@@ -501,6 +537,7 @@ fn read_toml(
                             origin: origin.clone(),
                             span: espan,
                             overlay: f.overlay,
+                            bad: c.diags.len() > before,
                         });
                     }
                 }
@@ -522,6 +559,7 @@ fn read_toml(
                             );
                             continue;
                         };
+                        let before = c.diags.len();
                         let val = toml_value(c, &pd, &text, file, mv);
                         raws.push(Raw {
                             param: pid,
@@ -530,6 +568,7 @@ fn read_toml(
                             origin: origin.clone(),
                             span: mspan,
                             overlay: f.overlay,
+                            bad: c.diags.len() > before,
                         });
                     }
                 }
@@ -552,6 +591,21 @@ fn read_toml(
 }
 
 /// The exact source text of a value.
+/// toml_edit's message in plain words: its first line, without the list
+/// of tokens it expected.
+fn toml_problem(message: &str) -> String {
+    let first = message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    if first.is_empty() || first.starts_with("expected") {
+        "the TOML is broken here".to_string()
+    } else {
+        first.to_string()
+    }
+}
+
 fn value_text(text: &str, item: &toml_edit::Item) -> String {
     match item.span() {
         Some(r) => text.get(r).unwrap_or("").trim().to_string(),
@@ -587,7 +641,14 @@ fn toml_keys(
                 .with_label(kspan, "unknown key");
             d = match sugg.first() {
                 Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                None => d.with_help(format!("the codes are {}", codes.join(", "))),
+                None => {
+                    let quoted: Vec<String> = codes.iter().map(|x| format!("`{x}`")).collect();
+                    d.with_help(format!(
+                        "the codes of `{}` are {}",
+                        en.name,
+                        quoted.join(", ")
+                    ))
+                }
             };
             c.err(d);
             continue;
@@ -811,8 +872,21 @@ fn read_csv(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>) {
             let first = if pd.series { "month" } else { "effective" };
             if header.first().map(|h| h.as_str()) != Some(first) {
                 c.err(
-                    Diagnostic::error("E0615", format!("the first column should be `{first}`"))
-                        .with_label(line_span, "header"),
+                    Diagnostic::error(
+                        "E0615",
+                        format!(
+                            "the first column should be `{first}`, not `{}`",
+                            header.first().map(|h| h.as_str()).unwrap_or("")
+                        ),
+                    )
+                    .with_label(line_span, "the header of the file")
+                    .with_help(if pd.series {
+                        "a series file starts with the header `month,value`".to_string()
+                    } else if pd.keys.is_empty() {
+                        "a parameter file starts with the header `effective,value`".to_string()
+                    } else {
+                        "a parameter file starts with the header `effective,KEY,…`, one column per key".to_string()
+                    }),
                 );
                 return;
             }
@@ -840,6 +914,7 @@ fn read_csv(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>) {
             );
             continue;
         };
+        let before = c.diags.len();
         let mut values = vec![None; pd.slots()];
         for (col, cell) in rec.iter().enumerate().skip(1) {
             let Some(h) = header.get(col) else { continue };
@@ -888,6 +963,7 @@ fn read_csv(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>) {
             origin: name_full.clone(),
             span: line_span,
             overlay: f.overlay,
+            bad: c.diags.len() > before,
         });
     }
 }

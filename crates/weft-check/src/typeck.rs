@@ -233,9 +233,11 @@ fn table(c: &mut Checker<'_>, t: &ast::TableDecl, rid: RuleId, module: u32, ret:
                         Diagnostic::error(
                             "E0403",
                             format!(
-                                "this row has {} cells but the table has {} inputs",
+                                "this row has {} {} but the table has {} {}",
                                 cells.len(),
-                                given.len()
+                                if cells.len() == 1 { "cell" } else { "cells" },
+                                given.len(),
+                                if given.len() == 1 { "input" } else { "inputs" }
                             ),
                         )
                         .with_label(row.span, "wrong number of cells")
@@ -2019,6 +2021,8 @@ fn join_branches(
             .with_label(fv.span, format!("`{b}`"));
             if matches!((&tv.ty, &fv.ty), (Ty::Money(_), Ty::Money(_))) {
                 d = d.with_help("amounts of different periods do not mix: convert one with `per_month(…)` or `per_year(…)`");
+            } else {
+                d = d.with_help("both branches of an `if` must give a value of the same type");
             }
             c.err(d);
             Expr::error(span)
@@ -2464,7 +2468,12 @@ fn arg_count(
     c.err(
         Diagnostic::error(
             "E0346",
-            format!("`{}` takes {want} argument(s), not {}", f.name, args.len()),
+            format!(
+                "`{}` takes {want} {}, not {}",
+                f.name,
+                if want == "1" { "argument" } else { "arguments" },
+                args.len()
+            ),
         )
         .with_label(span, "wrong number of arguments"),
     );
@@ -2924,8 +2933,16 @@ fn call_builtin(
             if !matches!(x.ty, Ty::Opt(_) | Ty::Error) {
                 let shown = c.prog.show(&x.ty);
                 c.err(
-                    Diagnostic::error("E0352", format!("`is_set` asks whether an optional value is present; a `{shown}` always is"))
-                        .with_label(x.span, "not optional"),
+                    Diagnostic::error(
+                        "E0352",
+                        format!(
+                            "`is_set` needs an optional value, but this `{shown}` is always present"
+                        ),
+                    )
+                    .with_label(x.span, "not optional")
+                    .with_help(
+                        "`is_set` applies to fields declared with `?`, such as `job_start: Date?`",
+                    ),
                 );
                 return Expr::error(span);
             }
@@ -3257,6 +3274,10 @@ fn arith(c: &mut Checker<'_>, op: BinOp, a: Expr, b: Expr, span: Span) -> Expr {
                 }
                 (_, Opt(_), _) | (_, _, Opt(_)) => {
                     "the value may be absent: decide with `match x { absent => …, v => … }`"
+                        .to_string()
+                }
+                (BinOp::Mul, Money(_), Money(_)) => {
+                    "multiply money by a whole number or a rate (`¥100 × 0.3`), never by money"
                         .to_string()
                 }
                 _ => "see the table of operations in the language reference".to_string(),

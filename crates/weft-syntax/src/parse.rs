@@ -176,8 +176,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
             "`key`, `by`, `in` or `synth`"
         }
         Rule::opt_mark => "`?`",
-        Rule::period => "`per month` or `per year`",
-        Rule::per_suffix => "`per month` or `per year`",
+        Rule::period => "a period such as `per month`",
+        Rule::per_suffix => "a period such as `per month`",
         Rule::index => "`[`",
         Rule::field_access => "`.`",
         Rule::at_date => "`at DATE`",
@@ -327,20 +327,30 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
             pos = max;
             expected = quoted;
         } else if max == pos && !expected.iter().any(|e| e == "an expression") {
-            for q in quoted {
-                if !expected.contains(&q) {
-                    expected.push(q);
+            // Punctuation first: `=` is a likelier fix than an optional clause.
+            let mut merged: Vec<String> = quoted;
+            for e in expected {
+                if !merged.contains(&e) {
+                    merged.push(e);
                 }
             }
+            expected = merged;
         }
     }
     let found = found_at(text, pos);
+    // Underline the whole word found, or its first character.
+    let rest = text.get(pos..).unwrap_or("");
+    let word_len: usize = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .map(char::len_utf8)
+        .sum();
     let end = pos
-        + text
-            .get(pos..)
-            .and_then(|r| r.chars().next())
-            .map(|c| c.len_utf8())
-            .unwrap_or(0);
+        + if word_len > 0 {
+            word_len
+        } else {
+            rest.chars().next().map(|c| c.len_utf8()).unwrap_or(0)
+        };
     let span = Span::new(file, base + pos, base + end);
     let word = found.trim_matches('`');
     if KEYWORDS.contains(&word) && expected.iter().any(|e| e == "a name") {
@@ -360,9 +370,28 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
         Some("write text in double quotes: \"…\"")
     } else if pos >= text.trim_end().len() {
         Some("the item ends too early: something is missing at its end")
+    } else if pos == 0 {
+        Some(
+            "every item starts with a keyword such as `rule`, `param` or `table`; write notes as comments starting with `//`",
+        )
     } else {
         None
     };
+    // `other.helper(…)`: a rule is called by its own name, once imported.
+    let before = text.get(..pos).unwrap_or("");
+    let dotted: String = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+        .collect::<Vec<char>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let qualified_call = found == "`(`" && dotted.contains('.') && !dotted.ends_with('.');
+    let qualified_help = qualified_call.then(|| {
+        let (module, name) = dotted.rsplit_once('.').unwrap_or(("", ""));
+        format!("a rule of another module is called by its name alone: `import {module}.{{{name}}}`, then `{name}(…)`")
+    });
     // A short list reads as a sentence; a long one (after a complete
     // expression, where any operator could follow) is only noise.
     let short = !expected.is_empty() && expected.len() <= 4;
@@ -373,7 +402,9 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
         Diagnostic::error("E0101", format!("unexpected {found}"))
             .with_label(span, "not expected here")
     };
-    if let Some(h) = special_help {
+    if let Some(h) = qualified_help {
+        d = d.with_help(h);
+    } else if let Some(h) = special_help {
         d = d.with_help(h);
     } else if !short && !expected.is_empty() {
         d = d.with_help(format!("Weft expected {expected_text} here"));

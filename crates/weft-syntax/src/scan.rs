@@ -143,6 +143,10 @@ pub fn scan(file: FileId, src: &str) -> Scan {
     let mut pending_doc: Option<usize> = None;
     let mut depth: usize = 0;
     let mut too_deep: Option<Span> = None;
+    // Open brackets of the current item, and whether the item is already
+    // reported as broken (an unclosed bracket or text), so not parsed.
+    let mut opens: Vec<(usize, usize, char)> = Vec::new();
+    let mut broken = false;
     let mut operators: usize = 0;
     let mut fullwidth_reported = 0usize;
     // The first token that is not part of any item (before the first item).
@@ -184,6 +188,30 @@ pub fn scan(file: FileId, src: &str) -> Scan {
         let span = lex.span();
         let slice = lex.slice();
         let trivial = matches!(tok, Ok(Tok::Ws) | Ok(Tok::Comment) | Ok(Tok::Doc));
+        let at_line_start = span.start == 0 || src.as_bytes().get(span.start - 1) == Some(&b'\n');
+        if matches!(tok, Ok(Tok::Word))
+            && depth > 0
+            && at_line_start
+            && ITEM_KEYWORDS.contains(&slice)
+        {
+            // An item keyword at the start of a line inside brackets: the
+            // bracket was never closed. Say so, and start the new item.
+            if let Some(&(start, end, c)) = opens.first() {
+                let close = match c {
+                    '(' => ')',
+                    '[' => ']',
+                    _ => '}',
+                };
+                out.diagnostics.push(
+                    Diagnostic::error("E0107", format!("this `{c}` is never closed"))
+                        .with_label(Span::new(file, start, end), "opened here")
+                        .with_help(format!("add `{close}` where the bracketed part ends")),
+                );
+            }
+            broken = true;
+            depth = 0;
+            opens.clear();
+        }
         let starts_item =
             matches!(tok, Ok(Tok::Word)) && depth == 0 && ITEM_KEYWORDS.contains(&slice);
         if !trivial && !starts_item && item_start.is_none() && stray.is_none() {
@@ -211,6 +239,12 @@ pub fn scan(file: FileId, src: &str) -> Scan {
                         &mut operators,
                         &mut out.diagnostics,
                     );
+                    if broken {
+                        if let Some(last) = items.last_mut() {
+                            last.2 = true;
+                        }
+                        broken = false;
+                    }
                 } else if let Some(first) = stray {
                     // Text before the first item.
                     items.push((first, start, false));
@@ -225,17 +259,26 @@ pub fn scan(file: FileId, src: &str) -> Scan {
             Ok(Tok::Operator) => operators += 1,
             Ok(Tok::Open) => {
                 depth += 1;
+                if opens.len() < MAX_DEPTH + 1 {
+                    opens.push((span.start, span.end, slice.chars().next().unwrap_or('(')));
+                }
                 if depth > MAX_DEPTH && too_deep.is_none() {
                     too_deep = Some(Span::new(file, span.start, span.end));
                 }
             }
-            Ok(Tok::Close) => depth = depth.saturating_sub(1),
+            Ok(Tok::Close) => {
+                depth = depth.saturating_sub(1);
+                if opens.len() > depth {
+                    opens.truncate(depth);
+                }
+            }
             Ok(Tok::OpenStr) => {
                 out.diagnostics.push(
                     Diagnostic::error("E0105", "this text has no closing quote")
                         .with_label(Span::new(file, span.start, span.end), "text starts here")
                         .with_help("end the text with `\"` on the same line"),
                 );
+                broken = true;
             }
             Ok(Tok::FullWidth) => {
                 let c = slice.chars().next().unwrap_or(' ');
@@ -289,6 +332,21 @@ pub fn scan(file: FileId, src: &str) -> Scan {
             out.diagnostics.push(d);
         }
     }
+    if depth > 0 && !broken {
+        if let Some(&(start, end, c)) = opens.first() {
+            let close = match c {
+                '(' => ')',
+                '[' => ']',
+                _ => '}',
+            };
+            out.diagnostics.push(
+                Diagnostic::error("E0107", format!("this `{c}` is never closed"))
+                    .with_label(Span::new(file, start, end), "opened here")
+                    .with_help(format!("add `{close}` where the bracketed part ends")),
+            );
+            broken = true;
+        }
+    }
     match item_start {
         Some(s) => close_item(
             &mut items,
@@ -309,6 +367,11 @@ pub fn scan(file: FileId, src: &str) -> Scan {
                     &mut out.diagnostics,
                 );
             }
+        }
+    }
+    if broken {
+        if let Some(last) = items.last_mut() {
+            last.2 = true;
         }
     }
     for (s, e, skip) in items {

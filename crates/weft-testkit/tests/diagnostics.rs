@@ -181,6 +181,11 @@ snap!(
     )]
 );
 
+snap!(
+    syntax_unclosed_bracket_at_end,
+    &[("main.weft", "rule a: Int = 1\nrule b: Int = max(1, 2\n")]
+);
+
 // ------------------------------------------------------------- names
 
 snap!(
@@ -369,8 +374,9 @@ enum Region {
 }
 
 param standard[Region]: Money per month
-param ratio: Decimal
 ";
+
+const RATIO: &str = "param ratio: Decimal\n";
 
 snap!(
     param_file_unknown_parameter,
@@ -405,7 +411,7 @@ snap!(
 snap!(
     param_file_bad_value,
     &[
-        ("params.weft", PARAMS),
+        ("params.weft", RATIO),
         (
             "values.toml",
             "[ratio]\n[[ratio.version]]\neffective = 2018-01-01\nvalue = \"1.3x\"\n"
@@ -415,7 +421,7 @@ snap!(
 snap!(
     param_file_duplicate_date,
     &[
-        ("params.weft", PARAMS),
+        ("params.weft", RATIO),
         (
             "values.toml",
             "[ratio]\n[[ratio.version]]\neffective = 2018-01-01\nvalue = 1.3\n\n[[ratio.version]]\neffective = 2018-01-01\nvalue = 1.4\n"
@@ -425,7 +431,7 @@ snap!(
 snap!(
     param_file_toml_syntax,
     &[
-        ("params.weft", PARAMS),
+        ("params.weft", RATIO),
         (
             "values.toml",
             "[ratio]\n[[ratio.version]]\neffective = 2018-01-01\nvalue = 1.3.\n"
@@ -442,7 +448,7 @@ snap!(
 snap!(
     param_file_no_effective_date,
     &[
-        ("params.weft", PARAMS),
+        ("params.weft", RATIO),
         ("values.toml", "[ratio]\n[[ratio.version]]\nvalue = 1.3\n")
     ]
 );
