@@ -282,7 +282,7 @@ impl Builder<'_> {
                 .collect::<Vec<_>>()
                 .join(", ")
         });
-        let value = match (pd, pr.and_then(|p| self.bound.params.get(pref as usize)).and_then(|b| b.as_ref())) {
+        let value = match (pd, pr.and_then(|_| self.bound.params.get(pref as usize)).and_then(|b| b.as_ref())) {
             (Some(p), Some(b)) if matches!(p.ty, weft_check::ty::Ty::Bands(_)) => b
                 .bands
                 .iter()

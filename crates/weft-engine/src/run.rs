@@ -95,8 +95,11 @@ pub struct Timings {
     pub index: Duration,
     /// Reading, parsing, grouping, checks and building chunks (wall).
     pub read: Duration,
-    /// Evaluation in the engine (wall time of the parallel sections).
+    /// Record checks, chunk building and evaluation (wall time of the
+    /// parallel sections).
     pub eval: Duration,
+    /// Sum over chunks of the time spent on record checks and rejections.
+    pub check_cpu: Duration,
     /// Sum over chunks of the engine's time (CPU time across threads).
     pub eval_cpu: Duration,
     /// Writing outputs, errors, manifest and renaming.
@@ -345,6 +348,7 @@ struct Outcome {
     evaluated_groups: u64,
     evaluated_members: u64,
     eval_cpu: Duration,
+    check_cpu: Duration,
 }
 
 /// The output columns of one record: per column, where its value comes from.
@@ -642,8 +646,11 @@ fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
         evaluated_groups: 0,
         evaluated_members: 0,
         eval_cpu: Duration::ZERO,
+        check_cpu: Duration::ZERO,
     };
+    let t = Instant::now();
     let keep = validate(cx, groups, &mut out);
+    out.check_cpu = t.elapsed();
     if keep.is_empty() {
         return out;
     }
@@ -1012,6 +1019,7 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
     let mut read_time = Duration::ZERO;
     let mut eval_wall = Duration::ZERO;
     let mut eval_cpu = Duration::ZERO;
+    let mut check_cpu = Duration::ZERO;
     let mut write_time = Duration::ZERO;
     let _ = t_read;
 
@@ -1231,6 +1239,7 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
         let mut n_rows = 0u64;
         for o in outcomes {
             eval_cpu += o.eval_cpu;
+            check_cpu += o.check_cpu;
             stats_eval_g += o.evaluated_groups;
             stats_eval_m += o.evaluated_members;
             n_rows += o.group_out.len() as u64 + o.member_out.len() as u64 + o.group_errors.len() as u64 + o.member_errors.len() as u64;
@@ -1303,6 +1312,7 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
     report.timings.read = read_time;
     report.timings.eval = eval_wall;
     report.timings.eval_cpu = eval_cpu;
+    report.timings.check_cpu = check_cpu;
     report.summary = summaries[0].clone();
     report.summaries = summaries;
     if !opts.write {
@@ -1536,6 +1546,7 @@ pub fn check_groups(ir: &Ir, bound: &Bound, groups: Vec<Group>) -> Result<(Vec<G
         evaluated_groups: 0,
         evaluated_members: 0,
         eval_cpu: Duration::ZERO,
+        check_cpu: Duration::ZERO,
     };
     let keep = validate(&cx, groups, &mut out);
     let mut errs: Vec<(String, u64, String, String, String)> =

@@ -1,22 +1,73 @@
-//! The engines available in this build.
+//! The engines available in this build: the reference interpreter and the
+//! cranelift JIT.
 
 use weft_engine::run::ChunkEval;
 use weft_engine::testing::Evaluator;
-use weft_interp::batch::Plan;
-use weft_ir::Ir;
+use weft_interp::EvalError;
+use weft_interp::batch::{ChunkResult, Plan};
 use weft_ir::bind::Bound;
+use weft_ir::data::Chunk;
+use weft_ir::{InstId, Ir};
+use weft_jit::JitProgram;
 
 /// Whether the JIT engine can be used.
 pub fn jit_available() -> bool {
-    false
+    true
 }
 
-/// The JIT as a test evaluator, if available.
+/// The JIT as a test evaluator: compiles for each test's binding.
+pub struct JitTests;
+
+impl Evaluator for JitTests {
+    fn name(&self) -> &'static str {
+        "jit"
+    }
+
+    fn eval(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>> {
+        match JitProgram::compile(ir, bound) {
+            Ok(j) => j.eval_insts(ir, bound, chunk, insts),
+            Err(e) => insts
+                .iter()
+                .map(|(i, r)| {
+                    Err(EvalError {
+                        kind: weft_ir::ErrKind::NoRow,
+                        inst: *i,
+                        row: Some(*r),
+                        detail: format!("the JIT could not compile the policy: {e}"),
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The JIT as a test evaluator.
 pub fn jit_evaluator() -> Option<Box<dyn Evaluator>> {
-    None
+    Some(Box::new(JitTests))
 }
 
-/// The JIT compiled for a bound program, if available.
-pub fn jit_chunk_eval<'a>(_ir: &'a Ir, _bound: &'a Bound, _plan: &'a Plan) -> Option<Result<Box<dyn ChunkEval + 'a>, String>> {
-    None
+/// A JIT-compiled program for batches.
+pub struct JitChunks<'a> {
+    ir: &'a Ir,
+    bound: &'a Bound,
+    plan: &'a Plan,
+    program: JitProgram,
+}
+
+impl ChunkEval for JitChunks<'_> {
+    fn name(&self) -> &'static str {
+        "jit"
+    }
+
+    fn eval_chunk(&self, chunk: &Chunk) -> ChunkResult {
+        self.program.eval_chunk(self.ir, self.bound, chunk, self.plan)
+    }
+}
+
+/// The JIT compiled for a bound program.
+pub fn jit_chunk_eval<'a>(ir: &'a Ir, bound: &'a Bound, plan: &'a Plan) -> Option<Result<Box<dyn ChunkEval + 'a>, String>> {
+    Some(match JitProgram::compile(ir, bound) {
+        Ok(program) => Ok(Box::new(JitChunks { ir, bound, plan, program })),
+        Err(e) => Err(format!("the JIT cannot compile this policy: {e}")),
+    })
 }

@@ -309,8 +309,19 @@ pub fn run(a: &RunArgs) -> i32 {
             let tm = &report.timings;
             let members = report.files.last().map(|f| f.evaluated).unwrap_or(0);
             let per_s = if tm.eval_cpu.as_secs_f64() > 0.0 { members as f64 / tm.eval_cpu.as_secs_f64() } else { 0.0 };
-            eprintln!("  timings: compile {:.1} ms, index {:.1} ms, read {:.1} ms, evaluate {:.1} ms wall ({:.1} ms engine time, {:.0} records/s per core), write {:.1} ms; total {:.1} ms",
-                ms(compile_time), ms(tm.index), ms(tm.read), ms(tm.eval), ms(tm.eval_cpu), per_s, ms(tm.write), ms(total));
+            eprintln!(
+                "  timings: compile {:.1} ms, index {:.1} ms, read {:.1} ms, checks + evaluation {:.1} ms wall (checks {:.1} ms, evaluation {:.1} ms engine time: {:.0} {} per second per core), write {:.1} ms; total {:.1} ms",
+                ms(compile_time),
+                ms(tm.index),
+                ms(tm.read),
+                ms(tm.eval),
+                ms(tm.check_cpu),
+                ms(tm.eval_cpu),
+                per_s,
+                report.files.last().map(|f| f.input.as_str()).unwrap_or("records"),
+                ms(tm.write),
+                ms(total)
+            );
         }
     }
     0
@@ -323,7 +334,7 @@ fn ms(d: std::time::Duration) -> f64 {
 fn timings_json(r: &weft_engine::run::RunReport, compile: std::time::Duration, total: std::time::Duration) -> serde_json::Value {
     let t = &r.timings;
     serde_json::json!({
-        "compile": ms(compile), "index": ms(t.index), "read": ms(t.read), "evaluate": ms(t.eval),
+        "compile": ms(compile), "index": ms(t.index), "read": ms(t.read), "evaluate": ms(t.eval), "checks": ms(t.check_cpu),
         "evaluate_engine": ms(t.eval_cpu), "write": ms(t.write), "total": ms(total),
     })
 }
