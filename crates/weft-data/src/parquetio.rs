@@ -346,20 +346,19 @@ fn fits(ty: OutType, c: &OutCell) -> bool {
     ) || matches!((ty, c), (OutType::Money, OutCell::Money(v)) | (OutType::Decimal, OutCell::Decimal(v)) if v.unsigned_abs() <= MAX_18_DIGITS as u64)
 }
 
-pub struct ParquetWriter {
-    file: String,
+/// Builds Arrow record batches from typed output rows (the Parquet writer
+/// and the embedding API's batch results use it). Money is Decimal128(18, 2)
+/// (fen as the unscaled value), decimals Decimal128(18, 6), dates Date32,
+/// text Utf8, booleans Boolean, integers Int64; every column is nullable.
+pub struct BatchBuilder {
     columns: Vec<(String, OutType)>,
     schema: SchemaRef,
     builders: Vec<ColBuilder>,
-    /// Rows in the builders, not yet written.
     rows: usize,
-    w: ArrowWriter<File>,
 }
 
-impl ParquetWriter {
-    pub fn create(path: &Path, columns: &[(String, OutType)]) -> Result<ParquetWriter, FileError> {
-        let name = file_name(path);
-        let err = |e: &dyn std::fmt::Display| FileError::new(&name, format!("cannot write: {e}"));
+impl BatchBuilder {
+    pub fn new(columns: &[(String, OutType)]) -> Result<BatchBuilder, String> {
         let mut fields = Vec::with_capacity(columns.len());
         let mut builders = Vec::with_capacity(columns.len());
         for (col, ty) in columns {
@@ -372,65 +371,47 @@ impl ParquetWriter {
                     let scale = if *ty == OutType::Money { 2 } else { 6 };
                     let b = Decimal128Builder::new()
                         .with_precision_and_scale(18, scale)
-                        .map_err(|e| err(&e))?;
+                        .map_err(|e| e.to_string())?;
                     (DataType::Decimal128(18, scale), ColBuilder::Decimal(b))
                 }
             };
             fields.push(Field::new(col, dt, true));
             builders.push(b);
         }
-        let schema = Arc::new(Schema::new(fields));
-        let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(BATCH_ROWS))
-            .build();
-        let f =
-            File::create(path).map_err(|e| FileError::new(&name, format!("cannot create: {e}")))?;
-        let w = ArrowWriter::try_new(f, schema.clone(), Some(props)).map_err(|e| err(&e))?;
-        Ok(ParquetWriter {
-            file: name,
+        Ok(BatchBuilder {
             columns: columns.to_vec(),
-            schema,
+            schema: Arc::new(Schema::new(fields)),
             builders,
             rows: 0,
-            w,
         })
     }
 
-    /// Write the buffered rows as one row group.
-    fn flush_rows(&mut self) -> Result<(), FileError> {
-        if self.rows == 0 {
-            return Ok(());
-        }
-        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(ColBuilder::finish).collect();
-        self.rows = 0;
-        let err =
-            |e: &dyn std::fmt::Display| FileError::new(&self.file, format!("cannot write: {e}"));
-        let batch = RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| err(&e))?;
-        self.w.write(&batch).map_err(|e| err(&e))?;
-        self.w.flush().map_err(|e| err(&e))
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
     }
-}
 
-impl RowWriter for ParquetWriter {
-    fn write_row(&mut self, cells: &[OutCell]) -> Result<(), FileError> {
+    /// Rows added since the last [`BatchBuilder::finish`].
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Add a row; a row that does not fit the columns is refused whole.
+    pub fn push(&mut self, cells: &[OutCell]) -> Result<(), String> {
         if cells.len() != self.columns.len() {
-            return Err(FileError::new(
-                &self.file,
-                format!(
-                    "cannot write a row of {} values into {} columns",
-                    cells.len(),
-                    self.columns.len()
-                ),
+            return Err(format!(
+                "cannot write a row of {} values into {} columns",
+                cells.len(),
+                self.columns.len()
             ));
         }
         // Check the whole row first, so a bad value leaves no partial row.
         for ((col, ty), c) in self.columns.iter().zip(cells) {
             if !fits(*ty, c) {
-                return Err(FileError::new(
-                    &self.file,
-                    format!("cannot write {c:?} into column {col} of type {ty:?}"),
-                ));
+                return Err(format!("cannot write {c:?} into column {col} of type {ty:?}"));
             }
         }
         for (b, c) in self.builders.iter_mut().zip(cells) {
@@ -450,7 +431,74 @@ impl RowWriter for ParquetWriter {
             }
         }
         self.rows += 1;
-        if self.rows >= BATCH_ROWS {
+        Ok(())
+    }
+
+    /// The rows added so far as a batch; the builder starts again empty.
+    pub fn finish(&mut self) -> Result<RecordBatch, String> {
+        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(ColBuilder::finish).collect();
+        self.rows = 0;
+        RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| e.to_string())
+    }
+}
+
+/// The rows of a record batch as a reader would give them (`line` counts
+/// from `first_line`).
+pub fn rows_of_batch(batch: &RecordBatch, first_line: u64) -> (Vec<String>, Vec<Row>) {
+    let header: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let mut rows = Vec::with_capacity(batch.num_rows());
+    for i in 0..batch.num_rows() {
+        let mut row = Row::default();
+        row.reset(header.len());
+        row.line = first_line + i as u64;
+        for (col, cell) in batch.columns().iter().zip(row.cells.iter_mut()) {
+            set_cell(col.as_ref(), i, cell);
+        }
+        rows.push(row);
+    }
+    (header, rows)
+}
+
+pub struct ParquetWriter {
+    file: String,
+    batch: BatchBuilder,
+    w: ArrowWriter<File>,
+}
+
+impl ParquetWriter {
+    pub fn create(path: &Path, columns: &[(String, OutType)]) -> Result<ParquetWriter, FileError> {
+        let name = file_name(path);
+        let err = |e: &dyn std::fmt::Display| FileError::new(&name, format!("cannot write: {e}"));
+        let batch = BatchBuilder::new(columns).map_err(|e| err(&e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(BATCH_ROWS))
+            .build();
+        let f =
+            File::create(path).map_err(|e| FileError::new(&name, format!("cannot create: {e}")))?;
+        let w = ArrowWriter::try_new(f, batch.schema(), Some(props)).map_err(|e| err(&e))?;
+        Ok(ParquetWriter { file: name, batch, w })
+    }
+
+    /// Write the buffered rows as one row group.
+    fn flush_rows(&mut self) -> Result<(), FileError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let err =
+            |e: &dyn std::fmt::Display| FileError::new(&self.file, format!("cannot write: {e}"));
+        let batch = self.batch.finish().map_err(|e| err(&e))?;
+        self.w.write(&batch).map_err(|e| err(&e))?;
+        self.w.flush().map_err(|e| err(&e))
+    }
+}
+
+impl RowWriter for ParquetWriter {
+    fn write_row(&mut self, cells: &[OutCell]) -> Result<(), FileError> {
+        self.batch
+            .push(cells)
+            .map_err(|e| FileError::new(&self.file, e))?;
+        if self.batch.len() >= BATCH_ROWS {
             self.flush_rows()?;
         }
         Ok(())

@@ -93,16 +93,17 @@ fn later_rows_match_keys_by_name() {
         )
         .as_bytes(),
     );
-    assert_eq!(h, ["id", "income", "born"]);
+    // Keys only later lines have come after the first line's.
+    assert_eq!(h, ["id", "income", "born", "extra"]);
     assert_eq!(
         rows,
         [
-            (1, vec![t("P1"), t("728.00"), t("2001-03-04")]),
-            (2, vec![t("P2"), n("12"), t("1990-01-01")]),
-            (3, vec![t("P3"), null(), null()]),
-            (4, vec![null(), null(), null()]),
+            (1, vec![t("P1"), t("728.00"), t("2001-03-04"), null()]),
+            (2, vec![t("P2"), n("12"), t("1990-01-01"), n("5")]),
+            (3, vec![t("P3"), null(), null(), null()]),
+            (4, vec![null(), null(), null(), null()]),
             // A repeated key takes its last value.
-            (5, vec![t("P5b"), null(), null()]),
+            (5, vec![t("P5b"), null(), null(), null()]),
         ]
     );
 }
