@@ -2718,33 +2718,16 @@ fn call_builtin(
             };
             let ty = v.ty.clone();
             // Around a rounding product or quotient: change that operation's
-            // unit, so the exact value is rounded once.
-            match v.kind {
-                ExprKind::Arith(ArithOp::MulRound { den, .. }, a, b) => Expr::new(
-                    ExprKind::Arith(ArithOp::MulRound { den, unit }, a, b),
-                    ty,
-                    span,
-                ),
-                ExprKind::Arith(ArithOp::DivRound { pre, .. }, a, b) => Expr::new(
-                    ExprKind::Arith(ArithOp::DivRound { pre, unit }, a, b),
-                    ty,
-                    span,
-                ),
-                kind => {
-                    if unit == 1 {
-                        Expr::new(kind, ty, span)
-                    } else {
-                        Expr::new(
-                            ExprKind::Builtin(
-                                Builtin::RoundTo(unit),
-                                vec![Expr::new(kind, ty.clone(), v.span)],
-                            ),
-                            ty,
-                            span,
-                        )
-                    }
-                }
-            }
+            // unit, so the exact value is rounded once. The result is wrapped
+            // in `RoundTo(unit)` (which changes nothing: it is already a
+            // multiple of the unit) so that an enclosing `round` rounds this
+            // value instead of reaching into the product again.
+            let inner = match v.kind {
+                ExprKind::Arith(ArithOp::MulRound { den, .. }, a, b) => Expr::new(ExprKind::Arith(ArithOp::MulRound { den, unit }, a, b), ty.clone(), v.span),
+                ExprKind::Arith(ArithOp::DivRound { pre, .. }, a, b) => Expr::new(ExprKind::Arith(ArithOp::DivRound { pre, unit }, a, b), ty.clone(), v.span),
+                kind => Expr::new(kind, ty.clone(), v.span),
+            };
+            Expr::new(ExprKind::Builtin(Builtin::RoundTo(unit), vec![inner]), ty, span)
         }
         "prior_year" => {
             if !arg_count(c, f, args, 1..=1, span) {
