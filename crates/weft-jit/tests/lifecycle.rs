@@ -1,4 +1,5 @@
 //! Compiled programs: freed on drop, shared between threads, timed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure is a panic
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! (b) Small hand-written policies that exercise every IR node kind, at the
 //! edges (i64 limits, half-fen ties, month ends, empty groups), compared
 //! between the interpreter and the JIT on every instance and row.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure is a panic
 
 mod common;
 
@@ -47,7 +48,7 @@ const DEC: [i64; 8] = [
     i64::MIN,
 ];
 
-fn p(fields: Vec<(&'static str, V)>) -> Vec<(&'static str, V)> {
+fn p(fields: Row<'static>) -> Row<'static> {
     fields
 }
 
@@ -61,13 +62,14 @@ fn outputs(m: &str) -> String {
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .filter(|w| !w.is_empty())
             .collect();
-        if let [kw, name, arg, rec, ..] = words.as_slice() {
-            if matches!(*kw, "rule" | "table") && arg.len() == 1 {
-                match *rec {
-                    "Person" => persons.push(name.to_string()),
-                    "Household" => households.push(name.to_string()),
-                    _ => {}
-                }
+        if let [kw, name, arg, rec, ..] = words.as_slice()
+            && matches!(*kw, "rule" | "table")
+            && arg.len() == 1
+        {
+            match *rec {
+                "Person" => persons.push(name.to_string()),
+                "Household" => households.push(name.to_string()),
+                _ => {}
             }
         }
     }
@@ -85,14 +87,7 @@ fn outputs(m: &str) -> String {
     out
 }
 
-fn run(
-    m: &str,
-    as_of: &str,
-    groups: &[(Vec<(&str, V)>, Vec<Vec<(&str, V)>>)],
-) -> (
-    weft_ir::Ir,
-    Vec<((u32, usize), Result<i64, weft_interp::EvalError>)>,
-) {
+fn run(m: &str, as_of: &str, groups: &[Group<'_>]) -> (weft_ir::Ir, Results) {
     let outs = outputs(m);
     let all = vec![
         ("records.weft", RECORDS),
@@ -105,12 +100,7 @@ fn run(
     (ir, res)
 }
 
-fn value(
-    ir: &weft_ir::Ir,
-    res: &[((u32, usize), Result<i64, weft_interp::EvalError>)],
-    rule: &str,
-    row: usize,
-) -> Result<i64, ErrKind> {
+fn value(ir: &weft_ir::Ir, res: &Results, rule: &str, row: usize) -> Result<i64, ErrKind> {
     let i = rule_inst(ir, rule);
     res.iter()
         .find(|((x, r), _)| *x == i && *r == row)
@@ -120,9 +110,7 @@ fn value(
 
 /// One household per person, the persons built from the cross product of
 /// a few fields.
-fn people(
-    rows: Vec<Vec<(&'static str, V)>>,
-) -> Vec<(Vec<(&'static str, V)>, Vec<Vec<(&'static str, V)>>)> {
+fn people(rows: Vec<Row<'static>>) -> Vec<Group<'static>> {
     rows.into_iter().map(|r| (vec![], vec![r])).collect()
 }
 

@@ -1,5 +1,6 @@
 //! Shared test support: building policies, both engines behind one
 //! interface, and comparing them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure is a panic
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -148,24 +149,32 @@ pub fn reachable_pairs(ir: &Ir, chunk: &Chunk, roots: &[InstId]) -> Vec<(InstId,
     out
 }
 
-/// Evaluate `pairs` on both engines, in order with one memo, then each on
-/// its own, and demand identical results.
+impl JitBackend {
+    pub fn new(ir: &Ir, bound: &Bound) -> JitBackend {
+        JitBackend(JitProgram::compile(ir, bound).expect("compile"))
+    }
+}
+
+/// Evaluate `pairs` in order with one memo on the reference interpreter
+/// and on `engine`, and demand identical results.
 pub fn assert_agree(
+    engine: &dyn Backend,
     ir: &Ir,
     bound: &Bound,
     chunk: &Chunk,
     pairs: &[(InstId, usize)],
     what: &str,
 ) -> usize {
-    let jit = JitProgram::compile(ir, bound).expect("compile");
     let a = InterpBackend.eval(ir, bound, chunk, pairs);
-    let b = JitBackend(jit).eval(ir, bound, chunk, pairs);
+    let b = engine.eval(ir, bound, chunk, pairs);
     for (k, (x, y)) in a.iter().zip(&b).enumerate() {
         let (inst, row) = pairs[k];
         assert_eq!(
-            x, y,
-            "{what}: `{}` (instance {inst}) row {row}: interp vs jit",
-            ir.instances[inst as usize].name
+            x,
+            y,
+            "{what}: `{}` (instance {inst}) row {row}: interp vs {}",
+            ir.instances[inst as usize].name,
+            engine.name()
         );
     }
     a.len()
@@ -173,16 +182,16 @@ pub fn assert_agree(
 
 /// Evaluate each pair with a fresh memo on both engines.
 pub fn assert_agree_each(
+    engine: &dyn Backend,
     ir: &Ir,
     bound: &Bound,
     chunk: &Chunk,
     pairs: &[(InstId, usize)],
     what: &str,
 ) {
-    let jit = JitProgram::compile(ir, bound).expect("compile");
     for (inst, row) in pairs {
         let a = InterpBackend.eval(ir, bound, chunk, &[(*inst, *row)]);
-        let b = jit.eval_insts(ir, bound, chunk, &[(*inst, *row)]);
+        let b = engine.eval(ir, bound, chunk, &[(*inst, *row)]);
         assert_eq!(
             a, b,
             "{what}: `{}` (instance {inst}) row {row} alone",
@@ -203,15 +212,18 @@ pub enum V {
     Absent,
 }
 
+/// Results by `(instance, row)`.
+pub type Results = Vec<((InstId, usize), Result<i64, EvalError>)>;
+
+/// A hand-built row: values by field name.
+pub type Row<'a> = Vec<(&'a str, V)>;
+/// A group row and its members.
+pub type Group<'a> = (Row<'a>, Vec<Row<'a>>);
+
 /// Build a chunk from rows given by field name. `groups[g]` is a group
 /// record row and its members (each member's link is set to `g`). Fields
 /// not given are 0, empty or absent.
-pub fn grouped_chunk(
-    ir: &Ir,
-    group: &str,
-    member: &str,
-    groups: &[(Vec<(&str, V)>, Vec<Vec<(&str, V)>>)],
-) -> Chunk {
+pub fn grouped_chunk(ir: &Ir, group: &str, member: &str, groups: &[Group<'_>]) -> Chunk {
     use weft_check::hir::FieldKind;
     use weft_ir::data::{Column, Table};
     let prog = &ir.hir;
@@ -220,7 +232,7 @@ pub fn grouped_chunk(
     let mut chunk = Chunk {
         tables: prog.records.iter().map(|_| Table::default()).collect(),
     };
-    let members: Vec<(usize, &Vec<(&str, V)>)> = groups
+    let members: Vec<(usize, &Row<'_>)> = groups
         .iter()
         .enumerate()
         .flat_map(|(g, (_, ms))| ms.iter().map(move |m| (g, m)))
@@ -236,7 +248,7 @@ pub fn grouped_chunk(
         let n = rows.len();
         let mut cols = Vec::new();
         for fd in &rec.fields {
-            let get = |row: &Vec<(&str, V)>| {
+            let get = |row: &Row<'_>| {
                 row.iter()
                     .find(|(k, _)| *k == fd.name)
                     .map(|(_, v)| v.clone())
@@ -325,17 +337,14 @@ pub fn rule_inst(ir: &Ir, name: &str) -> InstId {
 
 /// Compare both engines on every instance and row, in order, in reverse
 /// order and one by one; returns the interpreter's results by pair.
-pub fn check_policy(
-    ir: &Ir,
-    as_of: i32,
-    chunk: &Chunk,
-) -> Vec<((InstId, usize), Result<i64, EvalError>)> {
+pub fn check_policy(ir: &Ir, as_of: i32, chunk: &Chunk) -> Results {
     let (roots, pairs) = all_pairs(ir, chunk);
     let bound = bind_roots(ir, as_of, &roots);
-    assert_agree(ir, &bound, chunk, &pairs, "in order");
+    let jit = JitBackend::new(ir, &bound);
+    assert_agree(&jit, ir, &bound, chunk, &pairs, "in order");
     let rev: Vec<_> = pairs.iter().rev().copied().collect();
-    assert_agree(ir, &bound, chunk, &rev, "reversed");
-    assert_agree_each(ir, &bound, chunk, &pairs, "alone");
+    assert_agree(&jit, ir, &bound, chunk, &rev, "reversed");
+    assert_agree_each(&jit, ir, &bound, chunk, &pairs, "alone");
     let res = InterpBackend.eval(ir, &bound, chunk, &pairs);
     pairs.into_iter().zip(res).collect()
 }
@@ -400,7 +409,7 @@ pub fn random_chunk(
         let rec = &prog.records[rid as usize];
         let mut cols = Vec::new();
         for (fi, fd) in rec.fields.iter().enumerate() {
-            let mut scalar = |rng: &mut rand_chacha::ChaCha8Rng, ty: &Ty| -> i64 {
+            let scalar = |rng: &mut rand_chacha::ChaCha8Rng, ty: &Ty| -> i64 {
                 let (lo, hi) = match fd.range {
                     Some((lo, hi)) => (lo.unwrap_or(0), hi.unwrap_or(lo.unwrap_or(0) + 60)),
                     None => (0, 60),

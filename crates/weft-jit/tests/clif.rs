@@ -1,0 +1,60 @@
+//! Snapshots of the CLIF generated for a few small instances, before and
+//! after cranelift's optimisations, so that a change of the code generator
+//! or a cranelift upgrade shows its effect in review.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure is a panic
+
+mod common;
+
+use common::*;
+use weft_jit::JitProgram;
+
+const POLICY: &str = r#"
+enum Kind { a b c }
+
+record Household input households {
+  household_id: Text key
+  members: [Person]
+}
+
+record Person input persons {
+  person_id: Text key
+  household: Household by household_id
+  income: Money per month
+  rate: Decimal
+  flag: Bool
+  kind: Kind
+}
+
+param standard[Kind]: Money per month
+  from 2018-01-01 = { a: ¥100, b: ¥200, c: ¥300 }
+
+/// A rounded product: a fast path when the product fits in 64 bits.
+rule share(p: Person): Money per month = p.income * p.rate
+
+/// A filtered sum over members, with an overflow check.
+rule flagged_income(h: Household): Money per month = sum(m.income for m in h.members where m.flag)
+
+/// A parameter lookup keyed by an enum field.
+rule standard_of(p: Person): Money per month = standard[p.kind]
+
+output persons(p: Person) {
+  share
+  standard_of
+}
+
+output households(h: Household) {
+  flagged_income
+}
+"#;
+
+#[test]
+fn clif_of_small_instances() {
+    let ir = policy(&[("m.weft", POLICY)]);
+    let roots: Vec<u32> = (0..ir.instances.len() as u32).collect();
+    let bound = bind_roots(&ir, date("2018-08-01") as i32, &roots);
+    for name in ["share", "flagged_income", "standard_of"] {
+        let clif = JitProgram::clif(&ir, &bound, rule_inst(&ir, name)).unwrap();
+        insta::assert_snapshot!(format!("{name}_generated"), clif.generated);
+        insta::assert_snapshot!(format!("{name}_optimized"), clif.optimized);
+    }
+}
