@@ -73,6 +73,19 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
         let mut failures = Vec::new();
         let mut roots = insts.clone();
         roots.extend(sides.iter().flatten().flat_map(|(a, b)| [*a, *b]));
+        // The records' checks run first, as when a batch is read.
+        let checks: Vec<(usize, usize, weft_ir::InstId)> = t
+            .records
+            .iter()
+            .enumerate()
+            .flat_map(|(ri, r)| {
+                ir.checks
+                    .get(r.record as usize)
+                    .map(|cs| cs.iter().enumerate().map(move |(ci, i)| (ri, ci, *i)).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            })
+            .collect();
+        roots.extend(checks.iter().map(|(_, _, i)| *i));
         let chunk = test_chunk(ir, t);
         match bind(ir, t.as_of, &roots) {
             Err(e) => failures.push(Failure {
@@ -81,6 +94,27 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
                 message: format!("cannot evaluate as of {}: {e}", weft_syntax::num::format_month(t.as_of)),
             }),
             Ok(bound) => {
+                let rows = weft_ir::lower::test_rows(prog, t);
+                let check_runs: Vec<(InstId, usize)> = checks.iter().map(|(ri, _, i)| (*i, rows.get(*ri).copied().unwrap_or(0).max(0) as usize)).collect();
+                let check_results = ev.eval(ir, &bound, &chunk, &check_runs);
+                for ((ri, ci, _), r) in checks.iter().zip(check_results) {
+                    let rec = &t.records[*ri];
+                    let Some(def) = prog.records.get(rec.record as usize).and_then(|d| d.checks.get(*ci)) else { continue };
+                    let column = prog.records.get(rec.record as usize).map(|d| d.column(def.column).to_string()).unwrap_or_default();
+                    let problem = match r {
+                        Ok(1) => None,
+                        Ok(_) => Some(def.message.clone()),
+                        Err(e) => Some(format!("the check cannot be evaluated: {}", e.detail)),
+                    };
+                    if let Some(p) = problem {
+                        let what = if def.exclude { "would be left out of a batch" } else { "would be rejected in a batch" };
+                        failures.push(Failure {
+                            expect: 0,
+                            span: rec.span,
+                            message: format!("`{}` {what}: its check on `{column}` fails: {p}", rec.id),
+                        });
+                    }
+                }
                 let results = ev.eval(ir, &bound, &chunk, &insts.iter().map(|i| (*i, 0)).collect::<Vec<_>>());
                 for (ei, (x, r)) in t.expects.iter().zip(results).enumerate() {
                     let msg = match (&x.fails, r) {

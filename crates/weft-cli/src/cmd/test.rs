@@ -58,7 +58,8 @@ pub fn test(p: &PolicyArgs, engine: &str, filter: Option<&str>) -> i32 {
                 if let Some(o) = r.get(i) {
                     for f in &o.failures {
                         let (l, c) = loaded.sources.line_col(f.span.file, f.span.start);
-                        println!("  [{eng}] {}:{l}:{c}: expectation {}: {}", loaded.sources.name(f.span.file), f.expect, f.message);
+                        let which = if f.expect == 0 { String::new() } else { format!("expectation {}: ", f.expect) };
+                        println!("  [{eng}] {}:{l}:{c}: {which}{}", loaded.sources.name(f.span.file), f.message);
                     }
                 }
             }
