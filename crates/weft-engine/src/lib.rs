@@ -6,6 +6,8 @@
 //! no I/O.
 
 pub mod asserts;
+pub mod engines;
+pub mod load;
 pub mod diff;
 pub mod explain;
 pub mod manifest;

@@ -1414,7 +1414,8 @@ pub fn prepare_in_memory(ir: &Ir, group: (&[String], &[Row]), members: Option<(&
     }
     let mut errors = Vec::new();
     let gword = prog.records.get(gs.record as usize).map(|r| r.name.to_lowercase()).unwrap_or_default();
-    if let (Some(ms), Some((mh, mrows))) = (ms, members) {
+    // No member rows at all (a household without persons) need no header.
+    if let (Some(ms), Some((mh, mrows))) = (ms, members.filter(|(_, r)| !r.is_empty())) {
         let mmap = header_map(ms, mh, true).map_err(|columns| RunError::MissingColumns { file: ms.input.clone(), columns })?;
         let link = ms.columns.iter().position(|c| matches!(c.kind, ColKind::Link { .. }));
         let mut mseen: HashMap<String, usize> = HashMap::new();

@@ -6,7 +6,7 @@ pub fn check(p: &PolicyArgs) -> i32 {
         Ok(x) => x,
         Err(c) => return c,
     };
-    let (sources, program, mut diags) = weft::load::compile_sources(&pack);
+    let (sources, program, mut diags) = weft_engine::load::compile_sources(&pack);
     let mut modules = program.modules.len();
     let rules = program.rules.len();
     let params = program.params.len();

@@ -108,7 +108,7 @@ pub fn diff(a: &DiffArgs) -> i32 {
     let use_jit = match a.engine.as_deref() {
         Some("interp") => false,
         Some("jit") => true,
-        None => weft::engines::jit_available(),
+        None => weft_engine::engines::jit_available(),
         Some(other) => {
             eprintln!("error: unknown engine `{other}`; use jit or interp");
             return 2;
@@ -119,7 +119,7 @@ pub fn diff(a: &DiffArgs) -> i32 {
     let mut holders: Vec<Box<dyn ChunkEval + '_>> = Vec::new();
     if use_jit {
         for (ir, bound, plan) in [(ir_b, &bound_b, &plan_b), (ir_a, &bound_a, &plan_a)] {
-            match weft::engines::jit_chunk_eval(ir, bound, plan) {
+            match weft_engine::engines::jit_chunk_eval(ir, bound, plan) {
                 Some(Ok(j)) => holders.push(j),
                 Some(Err(e)) => {
                     eprintln!("error: {e}");

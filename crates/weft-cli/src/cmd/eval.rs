@@ -64,7 +64,7 @@ pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &st
         Err(c) => return c,
     };
     let ir = &loaded.ir;
-    let text_in = match weft::load::read_text(input) {
+    let text_in = match weft_engine::load::read_text(input) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {}: {e}", input.display());
@@ -108,7 +108,7 @@ pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &st
         }
     };
     let res = if engine == "jit" {
-        match weft::engines::jit_chunk_eval(ir, &bound, &plan) {
+        match weft_engine::engines::jit_chunk_eval(ir, &bound, &plan) {
             Some(Ok(ev)) => run_in_memory(ir, &bound, ev.as_ref(), (&gh, &gr), members.as_ref().map(|(h, r)| (h.as_slice(), r.as_slice()))),
             Some(Err(e)) => {
                 eprintln!("error: {e}");

@@ -10,7 +10,7 @@ pub mod test;
 use crate::PolicyArgs;
 use crate::out;
 use std::sync::Arc;
-use weft::load::{PackFiles, PackSources};
+use weft_engine::load::{PackFiles, PackSources};
 use weft_syntax::{Diagnostic, SourceMap};
 
 /// A checked and lowered policy.
@@ -41,7 +41,7 @@ pub fn read_pack(p: &PolicyArgs) -> Result<PackSources, i32> {
 /// Load, check and lower; print diagnostics. `Err(exit code)` on errors.
 pub fn load(p: &PolicyArgs) -> Result<Loaded, i32> {
     let pack = read_pack(p)?;
-    let (sources, program, diags) = weft::load::compile_sources(&pack);
+    let (sources, program, diags) = weft_engine::load::compile_sources(&pack);
     let errors = diags.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
         eprint!("{}", out::diagnostics(&diags, &sources));

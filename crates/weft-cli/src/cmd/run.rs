@@ -186,12 +186,12 @@ pub fn run(a: &RunArgs) -> i32 {
             return 1;
         }
     };
-    let engine = a.engine.clone().unwrap_or_else(|| if weft::engines::jit_available() { "jit".into() } else { "interp".into() });
+    let engine = a.engine.clone().unwrap_or_else(|| if weft_engine::engines::jit_available() { "jit".into() } else { "interp".into() });
     let interp = InterpEval { ir, bound: &bound, plan: &plan };
     let jit_holder;
     let ev: &dyn ChunkEval = match engine.as_str() {
         "interp" => &interp,
-        "jit" => match weft::engines::jit_chunk_eval(ir, &bound, &plan) {
+        "jit" => match weft_engine::engines::jit_chunk_eval(ir, &bound, &plan) {
             Some(Ok(j)) => {
                 jit_holder = j;
                 jit_holder.as_ref()

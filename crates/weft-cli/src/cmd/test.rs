@@ -15,7 +15,7 @@ pub fn test(p: &PolicyArgs, engine: &str, filter: Option<&str>) -> i32 {
             if engine == "both" {
                 engines.push(Box::new(Interpreter));
             }
-            match weft::engines::jit_evaluator() {
+            match weft_engine::engines::jit_evaluator() {
                 Some(j) => engines.push(j),
                 None => {
                     if engine == "jit" {

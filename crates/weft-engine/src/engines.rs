@@ -1,8 +1,8 @@
 //! The engines available in this build: the reference interpreter and the
 //! cranelift JIT.
 
-use weft_engine::run::ChunkEval;
-use weft_engine::testing::Evaluator;
+use crate::run::ChunkEval;
+use crate::testing::Evaluator;
 use weft_interp::EvalError;
 use weft_interp::batch::{ChunkResult, Plan};
 use weft_ir::bind::Bound;

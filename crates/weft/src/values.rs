@@ -1,0 +1,132 @@
+//! Values in results: exact money and decimals, dates, text.
+
+use weft_data::{OutCell, OutType};
+use weft_syntax::num;
+
+/// An amount of money, exact to the fen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Money(i64);
+
+impl Money {
+    pub fn from_fen(fen: i64) -> Money {
+        Money(fen)
+    }
+
+    pub fn fen(self) -> i64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Money {
+    /// Yuan with two decimals (`1234.50`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&num::format_money(self.0))
+    }
+}
+
+/// A fixed-point decimal with six places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Decimal(i64);
+
+impl Decimal {
+    pub fn from_millionths(m: i64) -> Decimal {
+        Decimal(m)
+    }
+
+    pub fn millionths(self) -> i64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Decimal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&num::format_decimal(self.0))
+    }
+}
+
+/// A calendar date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(i32);
+
+impl Date {
+    pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
+        num::make_date(year, month, day).map(Date)
+    }
+
+    /// `(year, month, day)`.
+    pub fn ymd(self) -> (i32, u32, u32) {
+        num::civil_from_days(self.0)
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&num::format_date(self.0))
+    }
+}
+
+/// One value of an output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Money(Money),
+    Decimal(Decimal),
+    Date(Date),
+    /// Text, and enum values by their code.
+    Text(String),
+}
+
+impl Value {
+    pub(crate) fn from_cell(c: OutCell) -> Value {
+        match c {
+            OutCell::Null => Value::Null,
+            OutCell::Bool(b) => Value::Bool(b),
+            OutCell::Int(i) => Value::Int(i),
+            OutCell::Money(m) => Value::Money(Money(m)),
+            OutCell::Decimal(d) => Value::Decimal(Decimal(d)),
+            OutCell::Date(d) => Value::Date(Date(d)),
+            OutCell::Text(t) => Value::Text(t),
+        }
+    }
+
+    /// Money and decimals as exact strings; integers and booleans as JSON
+    /// numbers and booleans.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Int(i) => serde_json::Value::from(*i),
+            other => serde_json::Value::String(other.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for Value {
+    /// As in the output files (`1234.50`, `true`, `2019-07-01`, codes).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => Ok(()),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Money(m) => write!(f, "{m}"),
+            Value::Decimal(d) => write!(f, "{d}"),
+            Value::Date(d) => write!(f, "{d}"),
+            Value::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+pub(crate) fn out_type(ty: &weft_check::ty::Ty) -> OutType {
+    use weft_check::ty::Ty;
+    match ty {
+        Ty::Money(_) => OutType::Money,
+        Ty::Bool => OutType::Bool,
+        Ty::Decimal => OutType::Decimal,
+        Ty::Date => OutType::Date,
+        Ty::Text | Ty::Enum(..) => OutType::Text,
+        Ty::Opt(t) => out_type(t),
+        _ => OutType::Int,
+    }
+}
