@@ -1690,8 +1690,26 @@ fn field_ty(fd: &FieldDef) -> Ty {
     }
 }
 
+/// How deep `facts` looks into `and`, `or` and `not`: every `and` of a
+/// chain asks again about its left side, so an unbounded look would make a
+/// chain of n conditions cost n² (a 15,000-long chain took half a minute).
+const FACT_DEPTH: usize = 32;
+
 /// What a condition being `positive` tells about enum places.
 fn facts(c: &Checker<'_>, s: &Scope, cond: &ast::Expr, positive: bool) -> Vec<(String, u64)> {
+    facts_at(c, s, cond, positive, 0)
+}
+
+fn facts_at(
+    c: &Checker<'_>,
+    s: &Scope,
+    cond: &ast::Expr,
+    positive: bool,
+    depth: usize,
+) -> Vec<(String, u64)> {
+    if depth > FACT_DEPTH {
+        return vec![];
+    }
     let variant_of = |e: u32, x: &ast::Expr| -> Option<usize> {
         let name = match &x.kind {
             A::Name(id) => &id.name,
@@ -1766,15 +1784,15 @@ fn facts(c: &Checker<'_>, s: &Scope, cond: &ast::Expr, positive: bool) -> Vec<(S
                 .unwrap_or(0);
             vec![(key, if positive { bits } else { full_set(n) & !bits })]
         }
-        A::Not(x) => facts(c, s, x, !positive),
+        A::Not(x) => facts_at(c, s, x, !positive, depth + 1),
         A::Binary(BinOp::And, a, b) if positive => {
-            let mut v = facts(c, s, a, true);
-            v.extend(facts(c, s, b, true));
+            let mut v = facts_at(c, s, a, true, depth + 1);
+            v.extend(facts_at(c, s, b, true, depth + 1));
             v
         }
         A::Binary(BinOp::Or, a, b) if !positive => {
-            let mut v = facts(c, s, a, false);
-            v.extend(facts(c, s, b, false));
+            let mut v = facts_at(c, s, a, false, depth + 1);
+            v.extend(facts_at(c, s, b, false, depth + 1));
             v
         }
         _ => vec![],
@@ -2723,11 +2741,23 @@ fn call_builtin(
             // multiple of the unit) so that an enclosing `round` rounds this
             // value instead of reaching into the product again.
             let inner = match v.kind {
-                ExprKind::Arith(ArithOp::MulRound { den, .. }, a, b) => Expr::new(ExprKind::Arith(ArithOp::MulRound { den, unit }, a, b), ty.clone(), v.span),
-                ExprKind::Arith(ArithOp::DivRound { pre, .. }, a, b) => Expr::new(ExprKind::Arith(ArithOp::DivRound { pre, unit }, a, b), ty.clone(), v.span),
+                ExprKind::Arith(ArithOp::MulRound { den, .. }, a, b) => Expr::new(
+                    ExprKind::Arith(ArithOp::MulRound { den, unit }, a, b),
+                    ty.clone(),
+                    v.span,
+                ),
+                ExprKind::Arith(ArithOp::DivRound { pre, .. }, a, b) => Expr::new(
+                    ExprKind::Arith(ArithOp::DivRound { pre, unit }, a, b),
+                    ty.clone(),
+                    v.span,
+                ),
                 kind => Expr::new(kind, ty.clone(), v.span),
             };
-            Expr::new(ExprKind::Builtin(Builtin::RoundTo(unit), vec![inner]), ty, span)
+            Expr::new(
+                ExprKind::Builtin(Builtin::RoundTo(unit), vec![inner]),
+                ty,
+                span,
+            )
         }
         "prior_year" => {
             if !arg_count(c, f, args, 1..=1, span) {

@@ -307,7 +307,12 @@ pub fn scan(file: FileId, src: &str) -> Scan {
                 replace_same_len(&mut out.text, span.start, span.end, a);
                 // The replacement may open or close a bracket or a string.
                 match a {
-                    '(' | '[' | '{' => depth += 1,
+                    '(' | '[' | '{' => {
+                        depth += 1;
+                        if depth > MAX_DEPTH && too_deep.is_none() {
+                            too_deep = Some(Span::new(file, span.start, span.end));
+                        }
+                    }
                     ')' | ']' | '}' => depth = depth.saturating_sub(1),
                     _ => {}
                 }
