@@ -108,6 +108,8 @@ impl H {
         }
     }
 
+    /// The helper's address (the helpers are `unsafe extern "C"`: only
+    /// generated code calls them, with the evaluation's context).
     fn addr(self) -> *const u8 {
         match self {
             H::Raise => rt::h_raise as *const u8,

@@ -346,6 +346,11 @@ impl Rt<'_> {
 }
 
 // ------------------------------------------------------------------ helpers
+//
+// # Safety (every `h_*` helper)
+// `ctx` must be the context pointer an evaluation passed to generated code
+// (live, used by one thread, not otherwise borrowed while the helper runs);
+// pointer arguments must point at as many `i64`s as the helper reads.
 
 fn fail(ctx: &mut Ctx<'_>, site: u32) -> i64 {
     ctx.status = site as i64 + 1;
@@ -380,7 +385,7 @@ unsafe fn ctx_mut<'c, 'a>(ctx: *mut Ctx<'a>) -> &'c mut Ctx<'a> {
 
 /// Record an error raised by `inst` (row `row`, −1 for none) at `site`;
 /// returns its id (1-based). Clears the helper status.
-pub(crate) extern "C" fn h_raise(ctx: *mut Ctx<'_>, site: i64, inst: i64, row: i64) -> i64 {
+pub(crate) unsafe extern "C" fn h_raise(ctx: *mut Ctx<'_>, site: i64, inst: i64, row: i64) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
     c.status = 0;
@@ -393,7 +398,7 @@ pub(crate) extern "C" fn h_raise(ctx: *mut Ctx<'_>, site: i64, inst: i64, row: i
 }
 
 /// A numeric field read that missed the fast path: the interpreter's checks.
-pub(crate) extern "C" fn h_field(ctx: *mut Ctx<'_>, record: i64, field: i64, r: i64) -> i64 {
+pub(crate) unsafe extern "C" fn h_field(ctx: *mut Ctx<'_>, record: i64, field: i64, r: i64) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
     let chunk = c.rt.chunk;
@@ -417,7 +422,7 @@ pub(crate) extern "C" fn h_field(ctx: *mut Ctx<'_>, record: i64, field: i64, r: 
 }
 
 /// Presence of an optional field, off the fast path.
-pub(crate) extern "C" fn h_isset(ctx: *mut Ctx<'_>, record: i64, field: i64, r: i64) -> i64 {
+pub(crate) unsafe extern "C" fn h_isset(ctx: *mut Ctx<'_>, record: i64, field: i64, r: i64) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
     let chunk = c.rt.chunk;
@@ -443,7 +448,7 @@ pub(crate) extern "C" fn h_isset(ctx: *mut Ctx<'_>, record: i64, field: i64, r: 
 
 /// The members of group `g` that the fast path could not read: always an
 /// error, the one the interpreter reports.
-pub(crate) extern "C" fn h_members(ctx: *mut Ctx<'_>, group_record: i64, g: i64) -> i64 {
+pub(crate) unsafe extern "C" fn h_members(ctx: *mut Ctx<'_>, group_record: i64, g: i64) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
     let ir = c.rt.ir;
@@ -469,7 +474,12 @@ pub(crate) extern "C" fn h_members(ctx: *mut Ctx<'_>, group_record: i64, g: i64)
 }
 
 /// A parameter lookup off the fast path (`keys` points at `n` values).
-pub(crate) extern "C" fn h_param(ctx: *mut Ctx<'_>, pref: i64, keys: *const i64, n: i64) -> i64 {
+pub(crate) unsafe extern "C" fn h_param(
+    ctx: *mut Ctx<'_>,
+    pref: i64,
+    keys: *const i64,
+    n: i64,
+) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
     let n = usize::try_from(n).unwrap_or(0);
@@ -498,7 +508,7 @@ pub(crate) extern "C" fn h_param(ctx: *mut Ctx<'_>, pref: i64, keys: *const i64,
 /// Where a piece of text is: a literal (`tag` 0, `a` = index) or a text
 /// field (`tag` 1, `a` = record, `b` = field, `r` = row). Returns a
 /// pointer to the string.
-pub(crate) extern "C" fn h_text(ctx: *mut Ctx<'_>, tag: i64, a: i64, b: i64, r: i64) -> i64 {
+pub(crate) unsafe extern "C" fn h_text(ctx: *mut Ctx<'_>, tag: i64, a: i64, b: i64, r: i64) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
     let ir = c.rt.ir;
@@ -526,7 +536,7 @@ pub(crate) extern "C" fn h_text(ctx: *mut Ctx<'_>, tag: i64, a: i64, b: i64, r: 
 }
 
 /// Equality of two strings returned by [`h_text`].
-pub(crate) extern "C" fn h_text_eq(_ctx: *mut Ctx<'_>, a: i64, b: i64) -> i64 {
+pub(crate) unsafe extern "C" fn h_text_eq(_ctx: *mut Ctx<'_>, a: i64, b: i64) -> i64 {
     let (pa, pb) = (a as *const String, b as *const String);
     if pa.is_null() || pb.is_null() {
         return 0;
@@ -537,7 +547,7 @@ pub(crate) extern "C" fn h_text_eq(_ctx: *mut Ctx<'_>, a: i64, b: i64) -> i64 {
     (x == y) as i64
 }
 
-pub(crate) extern "C" fn h_mul_round(
+pub(crate) unsafe extern "C" fn h_mul_round(
     ctx: *mut Ctx<'_>,
     a: i64,
     b: i64,
@@ -549,7 +559,7 @@ pub(crate) extern "C" fn h_mul_round(
     result(c, ops::mul_round(a, b, den, unit))
 }
 
-pub(crate) extern "C" fn h_div_round(
+pub(crate) unsafe extern "C" fn h_div_round(
     ctx: *mut Ctx<'_>,
     a: i64,
     b: i64,
@@ -561,7 +571,7 @@ pub(crate) extern "C" fn h_div_round(
     result(c, ops::div_round(a, b, pre, unit))
 }
 
-pub(crate) extern "C" fn h_add_days(ctx: *mut Ctx<'_>, a: i64, b: i64) -> i64 {
+pub(crate) unsafe extern "C" fn h_add_days(ctx: *mut Ctx<'_>, a: i64, b: i64) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
     // `num::add_days` adds in i64 without a check: a sum outside i64 would
@@ -572,7 +582,12 @@ pub(crate) extern "C" fn h_add_days(ctx: *mut Ctx<'_>, a: i64, b: i64) -> i64 {
     result(c, ops::arith(ArithOp::AddDays, a, b))
 }
 
-pub(crate) extern "C" fn h_add_months(ctx: *mut Ctx<'_>, a: i64, b: i64, factor: i64) -> i64 {
+pub(crate) unsafe extern "C" fn h_add_months(
+    ctx: *mut Ctx<'_>,
+    a: i64,
+    b: i64,
+    factor: i64,
+) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
     // `num::add_months` adds the month count to `year × 12 + month` without
@@ -593,7 +608,7 @@ pub(crate) const B_YEAR: i64 = 2;
 pub(crate) const B_MONTH: i64 = 3;
 pub(crate) const B_DAY: i64 = 4;
 
-pub(crate) extern "C" fn h_builtin(ctx: *mut Ctx<'_>, code: i64, a: i64, b: i64) -> i64 {
+pub(crate) unsafe extern "C" fn h_builtin(ctx: *mut Ctx<'_>, code: i64, a: i64, b: i64) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
     let bi = match code {
@@ -606,7 +621,7 @@ pub(crate) extern "C" fn h_builtin(ctx: *mut Ctx<'_>, code: i64, a: i64, b: i64)
     result(c, ops::builtin(bi, &[a, b]))
 }
 
-pub(crate) extern "C" fn h_round_to(ctx: *mut Ctx<'_>, a: i64, unit: i64) -> i64 {
+pub(crate) unsafe extern "C" fn h_round_to(ctx: *mut Ctx<'_>, a: i64, unit: i64) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
     result(c, ops::builtin(Builtin::RoundTo(unit), &[a]))
@@ -622,7 +637,7 @@ pub(crate) fn bands_code(b: Builtin) -> i64 {
     }
 }
 
-pub(crate) extern "C" fn h_bands_info(ctx: *mut Ctx<'_>, code: i64, pref: i64) -> i64 {
+pub(crate) unsafe extern "C" fn h_bands_info(ctx: *mut Ctx<'_>, code: i64, pref: i64) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
     let bi = match code {
@@ -641,7 +656,7 @@ pub(crate) extern "C" fn h_bands_info(ctx: *mut Ctx<'_>, code: i64, pref: i64) -
     }
 }
 
-pub(crate) extern "C" fn h_marginal_param(
+pub(crate) unsafe extern "C" fn h_marginal_param(
     ctx: *mut Ctx<'_>,
     x: i64,
     adj: i64,
@@ -650,19 +665,42 @@ pub(crate) extern "C" fn h_marginal_param(
 ) -> i64 {
     // SAFETY: called only from generated code with its context pointer.
     let c = unsafe { ctx_mut(ctx) };
-    let list: Vec<(i64, Option<i64>, i64)> = match usize::try_from(pref)
+    let bands = match usize::try_from(pref)
         .ok()
         .and_then(|p| c.rt.bound.params.get(p))
     {
-        Some(Some(bp)) => bp.bands.iter().map(|b| (b.lo, b.hi, b.rate)).collect(),
+        Some(Some(bp)) => &bp.bands,
         _ => return fail_internal(c, Internal::BandsNotBound),
     };
-    result(c, ops::marginal(x, &list, adj, round_each != 0))
+    let r = with_bands(bands.iter().map(|b| (b.lo, b.hi, b.rate)), |list| {
+        ops::marginal(x, list, adj, round_each != 0)
+    });
+    result(c, r)
+}
+
+/// Run `f` on the bands, without allocating for the usual few.
+fn with_bands<T>(
+    bands: impl ExactSizeIterator<Item = (i64, Option<i64>, i64)>,
+    f: impl FnOnce(&[(i64, Option<i64>, i64)]) -> T,
+) -> T {
+    const N: usize = 16;
+    if bands.len() <= N {
+        let mut buf = [(0i64, None, 0i64); N];
+        let mut n = 0;
+        for (slot, b) in buf.iter_mut().zip(bands) {
+            *slot = b;
+            n += 1;
+        }
+        f(buf.get(..n).unwrap_or(&[]))
+    } else {
+        let v: Vec<_> = bands.collect();
+        f(&v)
+    }
 }
 
 /// A marginal scale with inline bands: `table` indexes
 /// [`Info::marginal_rows`], `rates` points at one rate per row.
-pub(crate) extern "C" fn h_marginal_rows(
+pub(crate) unsafe extern "C" fn h_marginal_rows(
     ctx: *mut Ctx<'_>,
     x: i64,
     adj: i64,
@@ -685,12 +723,11 @@ pub(crate) extern "C" fn h_marginal_rows(
         // SAFETY: generated code passes a stack slot with one rate per row.
         unsafe { std::slice::from_raw_parts(rates, rows.len()) }
     };
-    let list: Vec<(i64, Option<i64>, i64)> = rows
-        .iter()
-        .zip(rs)
-        .map(|((lo, hi), r)| (*lo, *hi, *r))
-        .collect();
-    result(c, ops::marginal(x, &list, adj, round_each != 0))
+    let r = with_bands(
+        rows.iter().zip(rs).map(|((lo, hi), r)| (*lo, *hi, *r)),
+        |list| ops::marginal(x, list, adj, round_each != 0),
+    );
+    result(c, r)
 }
 
 /// The error an instance gets when it cannot run at all, exactly as the
