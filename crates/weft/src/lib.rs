@@ -42,6 +42,8 @@
 //! reference in `docs/language.md`. Nothing here panics on bad input: bad
 //! policy text gives [`Diagnostics`], bad records give [`ErrorRow`]s.
 
+#![deny(missing_docs)]
+
 mod values;
 
 pub use arrow_array::RecordBatch;
@@ -59,6 +61,7 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// An empty pack.
     pub fn new() -> Sources {
         Sources::default()
     }
@@ -82,10 +85,13 @@ impl Sources {
 pub struct DiagnosticInfo {
     /// A stable code (`E0330`), listed in the language reference.
     pub code: String,
+    /// Whether it is an error (otherwise a warning).
     pub is_error: bool,
+    /// One lowercase sentence.
     pub message: String,
     /// `file:line:column`, when the diagnostic has a place.
     pub location: Option<String>,
+    /// What to do about it.
     pub help: Option<String>,
 }
 
@@ -108,14 +114,17 @@ impl Diagnostics {
         })
     }
 
+    /// How many diagnostics there are.
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
+    /// Whether any is an error.
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.is_error())
     }
@@ -178,6 +187,7 @@ pub struct Month {
 }
 
 impl Month {
+    /// The month of a year (`None` for an impossible month).
     pub fn new(year: i32, month: u32) -> Option<Month> {
         weft_syntax::num::make_date(year, month, 1).map(|days| Month { days })
     }
@@ -234,15 +244,20 @@ impl std::fmt::Debug for Policy {
 pub struct InputInfo {
     /// The input's name (`persons`): the key in JSON, the `--persons` flag.
     pub name: String,
+    /// The record kind it holds.
     pub record: String,
+    /// The columns read, in declaration order.
     pub columns: Vec<String>,
 }
 
 /// An output of a policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputInfo {
+    /// The output's name (the file written, without extension).
     pub name: String,
+    /// The record kind it has a row for.
     pub record: String,
+    /// Its columns, in order.
     pub columns: Vec<String>,
 }
 
@@ -350,6 +365,7 @@ pub struct Records {
 }
 
 impl Records {
+    /// No records yet.
     pub fn new() -> Records {
         Records::default()
     }
@@ -368,21 +384,27 @@ impl Records {
 /// A record that could not be evaluated, as in `errors.csv`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorRow {
+    /// The input's name.
     pub input: String,
     /// The record's position in its input (1-based).
     pub line: u64,
+    /// The record's id (empty if it has none).
     pub record_id: String,
     /// The column at fault (`rule:NAME` for an evaluation error), or empty
     /// when the record was rejected because of another.
     pub column: String,
+    /// A sentence for people.
     pub message: String,
 }
 
 /// The rows of one output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputRows {
+    /// The output's name.
     pub name: String,
+    /// Its columns, in order.
     pub columns: Vec<String>,
+    /// One row per record evaluated, in input order.
     pub rows: Vec<Vec<Value>>,
 }
 
@@ -402,11 +424,14 @@ impl OutputRows {
 /// The result of evaluating some records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
+    /// One entry per output declared by the policy.
     pub outputs: Vec<OutputRows>,
+    /// The records that could not be evaluated.
     pub errors: Vec<ErrorRow>,
 }
 
 impl Evaluation {
+    /// An output by name.
     pub fn output(&self, name: &str) -> Option<&OutputRows> {
         self.outputs.iter().find(|o| o.name == name)
     }
@@ -454,6 +479,7 @@ impl Explanation {
         weft_engine::explain::render_text(&self.inner)
     }
 
+    /// The month evaluated.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(&self.inner).unwrap_or(serde_json::Value::Null)
     }
@@ -530,14 +556,17 @@ fn rows_of_json(v: &serde_json::Value) -> (Vec<String>, Vec<weft_data::Row>) {
 type Table = (Vec<String>, Vec<weft_data::Row>);
 
 impl Evaluator {
+    /// The month evaluated.
     pub fn as_of(&self) -> Month {
         self.as_of
     }
 
+    /// The engine it runs on.
     pub fn engine(&self) -> Engine {
         if self.jit.is_some() { Engine::Jit } else { Engine::Interpreter }
     }
 
+    /// The policy it evaluates.
     pub fn policy(&self) -> &Policy {
         &self.policy
     }

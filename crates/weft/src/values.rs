@@ -8,10 +8,12 @@ use weft_syntax::num;
 pub struct Money(i64);
 
 impl Money {
+    /// An amount of fen.
     pub fn from_fen(fen: i64) -> Money {
         Money(fen)
     }
 
+    /// The amount in fen.
     pub fn fen(self) -> i64 {
         self.0
     }
@@ -29,10 +31,12 @@ impl std::fmt::Display for Money {
 pub struct Decimal(i64);
 
 impl Decimal {
+    /// A decimal from its count of millionths.
     pub fn from_millionths(m: i64) -> Decimal {
         Decimal(m)
     }
 
+    /// The count of millionths.
     pub fn millionths(self) -> i64 {
         self.0
     }
@@ -49,6 +53,7 @@ impl std::fmt::Display for Decimal {
 pub struct Date(i32);
 
 impl Date {
+    /// A date, if it exists in the calendar.
     pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
         num::make_date(year, month, day).map(Date)
     }
@@ -68,11 +73,17 @@ impl std::fmt::Display for Date {
 /// One value of an output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
+    /// No value (an absent optional).
     Null,
+    /// True or false.
     Bool(bool),
+    /// A whole number (also durations and ages).
     Int(i64),
+    /// An amount of money.
     Money(Money),
+    /// A decimal.
     Decimal(Decimal),
+    /// A date.
     Date(Date),
     /// Text, and enum values by their code.
     Text(String),
