@@ -279,6 +279,18 @@ pub struct Ir {
     /// Per assertion: its comparisons, to say which failed and show both
     /// sides.
     pub assert_atoms: Vec<Vec<AssertAtom>>,
+    /// What some `If` nodes decide, for explanations.
+    pub notes: std::collections::HashMap<NodeId, Note>,
+}
+
+/// What an `If` node decides, for explanations: taken means the row
+/// applied or the exception was used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    /// Row `row` of a table (an index into the table's rows).
+    Row { rule: u32, row: usize },
+    /// Exception `index` of a rule.
+    Exception { rule: u32, index: usize },
 }
 
 impl Ir {

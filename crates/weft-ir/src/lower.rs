@@ -80,6 +80,7 @@ pub struct Lowerer {
     pending: Vec<(Key, InstId)>,
     /// Row numbers of test records, for the test being lowered.
     test_rows: Vec<i64>,
+    notes: HashMap<NodeId, Note>,
 }
 
 /// An inconsistency between the checker and lowering (a bug).
@@ -107,6 +108,7 @@ pub fn lower(prog: Arc<Program>) -> Result<Ir, LowerError> {
         pref_map: HashMap::new(),
         pending: Vec::new(),
         test_rows: Vec::new(),
+        notes: HashMap::new(),
     };
     let as_of = l.ctx(Ctx::AsOf);
     // Outputs.
@@ -276,6 +278,7 @@ pub fn lower(prog: Arc<Program>) -> Result<Ir, LowerError> {
         test_sides,
         asserts,
         assert_atoms,
+        notes: l.notes,
     })
 }
 
@@ -519,10 +522,12 @@ impl Lowerer {
         let eff_slots: Vec<Slot> = (0..n).map(|_| f.slot()).collect();
         // body: count effective; fail on two; choose.
         let mut chain = base;
+        let rid = self.prog.rules.iter().position(|r| std::ptr::eq(r, rule)).unwrap_or(0) as u32;
         for i in (0..n).rev() {
             let c = self.push(Node::Local(eff_slots[i]));
             let v = self.expr(f, &xs[i].value)?;
             chain = self.push(Node::If(c, v, chain));
+            self.notes.insert(chain, Note::Exception { rule: rid, index: i });
         }
         let mut count = self.konst(0);
         for s in &eff_slots {
@@ -574,7 +579,9 @@ impl Lowerer {
         let mut conds: Vec<Option<NodeId>> = Vec::new();
         let mut otherwise: Option<NodeId> = None;
         let mut values: Vec<NodeId> = Vec::new();
-        for r in &t.rows {
+        let mut row_index: Vec<usize> = Vec::new();
+        let rid = self.prog.rules.iter().position(|r| std::ptr::eq(r, rule)).unwrap_or(0) as u32;
+        for (ri, r) in t.rows.iter().enumerate() {
             let v = self.expr(f, &r.value)?;
             match &r.cond {
                 None => {
@@ -590,6 +597,7 @@ impl Lowerer {
                     }
                     conds.push(Some(cn));
                     values.push(v);
+                    row_index.push(ri);
                 }
             }
         }
@@ -600,9 +608,10 @@ impl Lowerer {
         let body = match t.hit {
             HitPolicy::First => {
                 let mut chain = no_row;
-                for (c, v) in conds.iter().zip(&values).rev() {
+                for ((c, v), ri) in conds.iter().zip(&values).zip(&row_index).rev() {
                     if let Some(c) = c {
                         chain = self.push(Node::If(*c, *v, chain));
+                        self.notes.insert(chain, Note::Row { rule: rid, row: *ri });
                     }
                 }
                 chain
@@ -617,9 +626,10 @@ impl Lowerer {
                             count = self.push(Node::Arith(ArithOp::Add, count, e));
                         }
                         let mut chain = no_row;
-                        for (s, v) in slots.iter().zip(&values).rev() {
+                        for ((s, v), ri) in slots.iter().zip(&values).zip(&row_index).rev() {
                             let c = self.push(Node::Local(*s));
                             chain = self.push(Node::If(c, *v, chain));
+                            self.notes.insert(chain, Note::Row { rule: rid, row: *ri });
                         }
                         let two = self.konst(2);
                         let many = self.push(Node::Cmp(CmpOp::Ge, count, two));
@@ -637,7 +647,7 @@ impl Lowerer {
                         let a = self.push(Node::Local(any));
                         let v = self.push(Node::Local(acc));
                         let mut result = self.push(Node::If(a, v, fallback));
-                        for (s, v) in slots.iter().zip(&values).rev() {
+                        for ((s, v), ri) in slots.iter().zip(&values).zip(&row_index).rev() {
                             let c = self.push(Node::Local(*s));
                             let a = self.push(Node::Local(any));
                             let any_now = self.push(Node::Or(a, c));
@@ -657,6 +667,7 @@ impl Lowerer {
                             let first_or = self.push(Node::If(a, combined, *v));
                             let keep = self.push(Node::Local(acc));
                             let next = self.push(Node::If(c, first_or, keep));
+                            self.notes.insert(next, Note::Row { rule: rid, row: *ri });
                             result = self.push(Node::Let {
                                 slot: acc,
                                 value: next,

@@ -479,7 +479,7 @@ impl Explanation {
         weft_engine::explain::render_text(&self.inner)
     }
 
-    /// The month evaluated.
+    /// As JSON: each output column with its tree of steps.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(&self.inner).unwrap_or(serde_json::Value::Null)
     }
