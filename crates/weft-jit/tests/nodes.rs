@@ -464,6 +464,12 @@ rule s3(p: Person): Money per month = inline(p.income, p.d)
 rule s4(p: Person): Money per month = inline_total(p.income, rate)
 rule s5(p: Person): Int = steps(p.n)
 rule s6(p: Person): Money per month = prior_year(by_param(p.income, rate))
+
+assert bands_shape on bands1
+  : bands_start(bands1) == ¥0 and bands_contiguous(bands1)
+    and 0 <= min_rate(bands1) and max_rate(bands1) <= 1
+assert rate_share on rate
+  : rate <= max_rate(bands1)
 "#;
     let mut rows = Vec::new();
     for (i, x) in [

@@ -308,17 +308,10 @@ pub fn grouped_chunk(ir: &Ir, group: &str, member: &str, groups: &[Group<'_>]) -
     chunk
 }
 
-/// Every instance (except assertions, which need preset slots) for every
-/// row of its record.
+/// Every instance for every row of its record. (Assertions over keys run
+/// with their key slots unset, 0, on both engines.)
 pub fn all_pairs(ir: &Ir, chunk: &Chunk) -> (Vec<InstId>, Vec<(InstId, usize)>) {
-    let roots: Vec<InstId> = (0..ir.instances.len() as InstId)
-        .filter(|i| {
-            !matches!(
-                ir.instances[*i as usize].kind,
-                weft_ir::InstKind::Assert { .. }
-            )
-        })
-        .collect();
+    let roots: Vec<InstId> = (0..ir.instances.len() as InstId).collect();
     let pairs = reachable_pairs(ir, chunk, &roots);
     (roots, pairs)
 }
