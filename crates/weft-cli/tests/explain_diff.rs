@@ -1,5 +1,7 @@
 //! `weft explain` and `weft diff` end to end.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

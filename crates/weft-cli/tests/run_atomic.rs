@@ -2,6 +2,8 @@
 //! middle of a run, the output directory has no results (and a rerun works);
 //! refused when the output directory is not empty.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -3,6 +3,8 @@
 //! (CRLF, a byte-order mark, quoted commas, Chinese ids, blank lines).
 //! Outputs are snapshot-tested.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

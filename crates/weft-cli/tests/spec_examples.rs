@@ -7,6 +7,8 @@
 //! `tests/jilin/spec-examples`; `the_copy_matches_the_shared_spec` fails
 //! loudly when the two differ.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

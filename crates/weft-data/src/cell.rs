@@ -68,7 +68,10 @@ impl Row {
     }
 
     pub fn is_null(&self, i: usize) -> bool {
-        self.cells.get(i).map(|c| c.kind == CellKind::Null).unwrap_or(true)
+        self.cells
+            .get(i)
+            .map(|c| c.kind == CellKind::Null)
+            .unwrap_or(true)
     }
 }
 
@@ -85,7 +88,11 @@ pub fn parse_money(s: &str) -> Option<i64> {
 fn show(s: &str) -> String {
     // Keep messages short and printable.
     let t: String = s.chars().take(40).collect();
-    if t.is_empty() { "an empty value".to_string() } else { t }
+    if t.is_empty() {
+        "an empty value".to_string()
+    } else {
+        t
+    }
 }
 
 /// Parse a cell into a value of `ty`; `Ok(None)` for an absent optional.
@@ -109,7 +116,10 @@ pub fn parse_value(prog: &Program, ty: &Ty, cell: &Cell) -> Result<Option<i64>, 
     let v = match ty {
         Ty::Money(_) => {
             if cell.kind == CellKind::Float {
-                return Err(format!("{} is a floating-point number, not an exact amount of money", show(text)));
+                return Err(format!(
+                    "{} is a floating-point number, not an exact amount of money",
+                    show(text)
+                ));
             }
             parse_money(text).ok_or_else(|| format!("{} is not an amount of money", show(text)))?
         }
@@ -136,7 +146,10 @@ pub fn parse_value(prog: &Program, ty: &Ty, cell: &Cell) -> Result<Option<i64>, 
             .map(|d| d as i64)
             .ok_or_else(|| format!("{} is not a date", show(text)))?,
         Ty::Enum(e, set) => {
-            let en = prog.enums.get(*e as usize).ok_or_else(|| "unknown enum".to_string())?;
+            let en = prog
+                .enums
+                .get(*e as usize)
+                .ok_or_else(|| "unknown enum".to_string())?;
             match en.variants.iter().position(|v| v.code == text) {
                 Some(i) if set & (1u64 << i) != 0 => i as i64,
                 _ => {
@@ -173,8 +186,20 @@ mod tests {
         let m = Ty::Money(weft_check::ty::Per::Once);
         assert_eq!(parse_value(&p, &m, &cell("1234")), Ok(Some(123_400)));
         assert_eq!(parse_value(&p, &m, &cell("1234.5")), Ok(Some(123_450)));
-        assert_eq!(parse_value(&p, &m, &cell("1000000000000.00")), Ok(Some(100_000_000_000_000)));
-        for bad in ["12.345", "-1", "1e3", "1,000", "¥5", "1000000000000.01", " ", "."] {
+        assert_eq!(
+            parse_value(&p, &m, &cell("1000000000000.00")),
+            Ok(Some(100_000_000_000_000))
+        );
+        for bad in [
+            "12.345",
+            "-1",
+            "1e3",
+            "1,000",
+            "¥5",
+            "1000000000000.01",
+            " ",
+            ".",
+        ] {
             assert!(parse_value(&p, &m, &cell(bad)).is_err(), "{bad}");
         }
         let e = parse_value(&p, &m, &cell("12.345")).unwrap_err();
@@ -189,10 +214,19 @@ mod tests {
     #[test]
     fn dates_and_optionals() {
         let p = Program::default();
-        assert_eq!(parse_value(&p, &Ty::Date, &cell("2017-02-30")), Err("2017-02-30 is not a date".into()));
+        assert_eq!(
+            parse_value(&p, &Ty::Date, &cell("2017-02-30")),
+            Err("2017-02-30 is not a date".into())
+        );
         let opt = Ty::Opt(Box::new(Ty::Date));
         assert_eq!(parse_value(&p, &opt, &cell("")), Ok(None));
-        assert_eq!(parse_value(&p, &Ty::Date, &cell("")), Err("a value is required".into()));
-        assert_eq!(parse_value(&p, &Ty::Int, &cell("+3")), Err("+3 is not a whole number".into()));
+        assert_eq!(
+            parse_value(&p, &Ty::Date, &cell("")),
+            Err("a value is required".into())
+        );
+        assert_eq!(
+            parse_value(&p, &Ty::Int, &cell("+3")),
+            Err("+3 is not a whole number".into())
+        );
     }
 }

@@ -23,7 +23,10 @@ impl CsvReader {
         let f = File::open(path).map_err(|e| FileError::new(&name, format!("cannot open: {e}")))?;
         let len = f.metadata().map(|m| m.len()).unwrap_or(0);
         if len == 0 {
-            return Err(FileError::new(&name, "the file is empty (0 bytes): it has no header row"));
+            return Err(FileError::new(
+                &name,
+                "the file is empty (0 bytes): it has no header row",
+            ));
         }
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -72,7 +75,11 @@ impl RowReader for CsvReader {
             row.reset(self.header.len());
             for (i, f) in self.rec.iter().enumerate().take(self.header.len()) {
                 let s = std::str::from_utf8(f).map_err(|_| FileError::new(&self.file, NOT_UTF8))?;
-                let kind = if s.is_empty() { CellKind::Null } else { CellKind::Text };
+                let kind = if s.is_empty() {
+                    CellKind::Null
+                } else {
+                    CellKind::Text
+                };
                 row.set(i, kind, s);
             }
             return Ok(true);
@@ -89,7 +96,8 @@ pub struct CsvWriter {
 impl CsvWriter {
     pub fn create(path: &Path, columns: &[(String, OutType)]) -> Result<CsvWriter, FileError> {
         let name = file_name(path);
-        let f = File::create(path).map_err(|e| FileError::new(&name, format!("cannot create: {e}")))?;
+        let f =
+            File::create(path).map_err(|e| FileError::new(&name, format!("cannot create: {e}")))?;
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(BufWriter::with_capacity(1 << 16, f));

@@ -119,20 +119,32 @@ impl JsonlReader {
 
     /// Add the keys that only later lines have.
     fn later_keys(&mut self, path: &Path) -> Result<(), FileError> {
-        let f = File::open(path).map_err(|e| FileError::new(&self.file, format!("cannot open: {e}")))?;
+        let f = File::open(path)
+            .map_err(|e| FileError::new(&self.file, format!("cannot open: {e}")))?;
         let mut rdr = BufReader::with_capacity(1 << 16, f);
         let mut buf = Vec::new();
-        while read_line(&mut rdr, &mut buf).map_err(|e| FileError::new(&self.file, format!("cannot read: {e}")))? {
-            let Ok(text) = std::str::from_utf8(&buf) else { continue };
+        while read_line(&mut rdr, &mut buf)
+            .map_err(|e| FileError::new(&self.file, format!("cannot read: {e}")))?
+        {
+            let Ok(text) = std::str::from_utf8(&buf) else {
+                continue;
+            };
             let text = text.trim_start_matches('\u{feff}');
             if text.trim().is_empty() {
                 continue;
             }
-            let Some(obj) = parse_object(text) else { continue };
+            let Some(obj) = parse_object(text) else {
+                continue;
+            };
             let mut keys: Vec<(usize, String)> = obj
                 .into_iter()
                 .filter(|(k, _)| !self.index.contains_key(k))
-                .map(|(k, v)| ((v.get().as_ptr() as usize).wrapping_sub(text.as_ptr() as usize), k))
+                .map(|(k, v)| {
+                    (
+                        (v.get().as_ptr() as usize).wrapping_sub(text.as_ptr() as usize),
+                        k,
+                    )
+                })
                 .collect();
             keys.sort_unstable();
             for (_, k) in keys {

@@ -88,7 +88,10 @@ pub fn file_name(path: &std::path::Path) -> String {
 }
 
 /// Open a reader for a file in a format.
-pub fn open_reader(path: &std::path::Path, format: Format) -> Result<Box<dyn RowReader>, FileError> {
+pub fn open_reader(
+    path: &std::path::Path,
+    format: Format,
+) -> Result<Box<dyn RowReader>, FileError> {
     match format {
         Format::Csv => Ok(Box::new(csvio::CsvReader::open(path)?)),
         Format::Jsonl => Ok(Box::new(jsonl::JsonlReader::open(path)?)),

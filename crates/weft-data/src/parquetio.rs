@@ -411,7 +411,9 @@ impl BatchBuilder {
         // Check the whole row first, so a bad value leaves no partial row.
         for ((col, ty), c) in self.columns.iter().zip(cells) {
             if !fits(*ty, c) {
-                return Err(format!("cannot write {c:?} into column {col} of type {ty:?}"));
+                return Err(format!(
+                    "cannot write {c:?} into column {col} of type {ty:?}"
+                ));
             }
         }
         for (b, c) in self.builders.iter_mut().zip(cells) {
@@ -445,7 +447,12 @@ impl BatchBuilder {
 /// The rows of a record batch as a reader would give them (`line` counts
 /// from `first_line`).
 pub fn rows_of_batch(batch: &RecordBatch, first_line: u64) -> (Vec<String>, Vec<Row>) {
-    let header: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let header: Vec<String> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     let mut rows = Vec::with_capacity(batch.num_rows());
     for i in 0..batch.num_rows() {
         let mut row = Row::default();
@@ -477,7 +484,11 @@ impl ParquetWriter {
         let f =
             File::create(path).map_err(|e| FileError::new(&name, format!("cannot create: {e}")))?;
         let w = ArrowWriter::try_new(f, batch.schema(), Some(props)).map_err(|e| err(&e))?;
-        Ok(ParquetWriter { file: name, batch, w })
+        Ok(ParquetWriter {
+            file: name,
+            batch,
+            w,
+        })
     }
 
     /// Write the buffered rows as one row group.

@@ -8,12 +8,12 @@
 //! assertion that cannot be evaluated (a parameter with no version on that
 //! date) fails too.
 
-use weft_syntax::ast::Severity;
 use weft_interp::Interp;
 use weft_ir::bind::bind;
 use weft_ir::data::{Chunk, Table};
 use weft_ir::value::display_value;
 use weft_ir::{InstId, Ir};
+use weft_syntax::ast::Severity;
 use weft_syntax::num;
 use weft_syntax::{Diagnostic, SourceMap};
 
@@ -43,9 +43,13 @@ pub fn check_assertions(ir: &Ir, sources: &SourceMap) -> Vec<Diagnostic> {
         tables: prog.records.iter().map(|_| Table::default()).collect(),
     };
     for (ai, a) in prog.asserts.iter().enumerate() {
-        let Some(&inst) = ir.asserts.get(ai) else { continue };
+        let Some(&inst) = ir.asserts.get(ai) else {
+            continue;
+        };
         let atoms = ir.assert_atoms.get(ai).cloned().unwrap_or_default();
-        let Some(pd) = prog.params.get(a.param as usize) else { continue };
+        let Some(pd) = prog.params.get(a.param as usize) else {
+            continue;
+        };
         let every: Vec<(u32, u32, u64)> = a.every.iter().map(|(l, e, s)| (*l, *e, *s)).collect();
         let keys = combos(ir, &every);
         let mut roots: Vec<InstId> = vec![inst];
@@ -65,7 +69,11 @@ pub fn check_assertions(ir: &Ir, sources: &SourceMap) -> Vec<Diagnostic> {
                     continue;
                 }
             }
-            let when = if pd.series { num::format_month(d) } else { num::format_date(d) };
+            let when = if pd.series {
+                num::format_month(d)
+            } else {
+                num::format_date(d)
+            };
             let (l, c) = sources.line_col(v.span.file, v.span.start);
             let version_at = format!("{}:{l}:{c}", sources.name(v.span.file));
             let bound = match bind(ir, d, &roots) {
@@ -93,7 +101,11 @@ pub fn check_assertions(ir: &Ir, sources: &SourceMap) -> Vec<Diagnostic> {
                             .unwrap_or_default()
                     })
                     .collect();
-                let key_s = if key_text.is_empty() { String::new() } else { format!(" [{}]", key_text.join(", ")) };
+                let key_s = if key_text.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", key_text.join(", "))
+                };
                 match it.eval_inst_with(inst, 0, k) {
                     Ok(1) => {}
                     Ok(_) => {
@@ -101,8 +113,16 @@ pub fn check_assertions(ir: &Ir, sources: &SourceMap) -> Vec<Diagnostic> {
                         let mut shown = None;
                         for atom in &atoms {
                             if let Ok(0) = it.eval_inst_with(atom.cond, 0, k) {
-                                let side = |it: &mut Interp<'_>, i: InstId| match it.eval_inst_with(i, 0, k) {
-                                    Ok(x) => display_value(prog, &ir.inst(i).map(|d| d.ty.clone()).unwrap_or(weft_check::ty::Ty::Int), x),
+                                let side = |it: &mut Interp<'_>, i: InstId| match it
+                                    .eval_inst_with(i, 0, k)
+                                {
+                                    Ok(x) => display_value(
+                                        prog,
+                                        &ir.inst(i)
+                                            .map(|d| d.ty.clone())
+                                            .unwrap_or(weft_check::ty::Ty::Int),
+                                        x,
+                                    ),
                                     Err(e) => format!("an error ({})", e.kind.code()),
                                 };
                                 let lv = side(&mut it, atom.left);
@@ -113,9 +133,15 @@ pub fn check_assertions(ir: &Ir, sources: &SourceMap) -> Vec<Diagnostic> {
                                 break;
                             }
                         }
-                        let mut d = mk(format!("assertion `{}` fails for `{}`{key_s} in the version from {when}", a.name, pd.name));
+                        let mut d = mk(format!(
+                            "assertion `{}` fails for `{}`{key_s} in the version from {when}",
+                            a.name, pd.name
+                        ));
                         d = match shown {
-                            Some((span, lv, rv)) => d.with_label(span, format!("false: the left side is {lv}, the right side {rv}")),
+                            Some((span, lv, rv)) => d.with_label(
+                                span,
+                                format!("false: the left side is {lv}, the right side {rv}"),
+                            ),
                             None => d.with_label(a.span, "false"),
                         };
                         d = d.with_note(format!("{version_at}: the version from {when}"));

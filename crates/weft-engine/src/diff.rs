@@ -131,7 +131,11 @@ fn text(c: &OutCell) -> String {
 }
 
 impl<'a> DiffObserver<'a> {
-    pub fn new(ir: &'a Ir, by_names: Vec<String>, changes: Option<Box<dyn Write + 'a>>) -> DiffObserver<'a> {
+    pub fn new(
+        ir: &'a Ir,
+        by_names: Vec<String>,
+        changes: Option<Box<dyn Write + 'a>>,
+    ) -> DiffObserver<'a> {
         let programmes = ir
             .hir
             .programmes
@@ -201,17 +205,40 @@ impl<'a> DiffObserver<'a> {
     }
 
     fn write_change(&mut self, output: usize, id: &str, column: &str, before: &str, after: &str) {
-        let Some(w) = self.changes.as_mut() else { return };
-        let name = self.ir.outputs.get(output).map(|o| o.name.as_str()).unwrap_or("");
-        let q = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
-        if let Err(e) = writeln!(w, "{},{},{},{},{}", q(name), q(id), q(column), q(before), q(after)) {
+        let Some(w) = self.changes.as_mut() else {
+            return;
+        };
+        let name = self
+            .ir
+            .outputs
+            .get(output)
+            .map(|o| o.name.as_str())
+            .unwrap_or("");
+        let q = |s: &str| {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        if let Err(e) = writeln!(
+            w,
+            "{},{},{},{},{}",
+            q(name),
+            q(id),
+            q(column),
+            q(before),
+            q(after)
+        ) {
             self.error = Some(e.to_string());
         }
     }
 
     fn compare(&mut self, output: usize, before: Option<&Row>, after: Option<&Row>) {
         let ir = self.ir;
-        let Some(out) = ir.outputs.get(output) else { return };
+        let Some(out) = ir.outputs.get(output) else {
+            return;
+        };
         self.report.records_compared += 1;
         let id = self.id_col[output]
             .and_then(|c| before.or(after).and_then(|r| r.0.get(c)))
@@ -226,7 +253,10 @@ impl<'a> DiffObserver<'a> {
                     if x != y {
                         changed = true;
                         self.report.cells_changed += 1;
-                        let (xs, ys) = (x.map(text).unwrap_or_default(), y.map(text).unwrap_or_default());
+                        let (xs, ys) = (
+                            x.map(text).unwrap_or_default(),
+                            y.map(text).unwrap_or_default(),
+                        );
                         self.write_change(output, &id, &c.name, &xs, &ys);
                     }
                 }
@@ -254,10 +284,14 @@ impl<'a> DiffObserver<'a> {
             if p.output != output {
                 continue;
             }
-            let Some(pd) = self.report.programmes.get_mut(pi) else { continue };
+            let Some(pd) = self.report.programmes.get_mut(pi) else {
+                continue;
+            };
             let main = pd.period.clone();
             let side = |r: Option<&Row>| -> (bool, i64, [i128; 3]) {
-                let Some(r) = r else { return (false, 0, [0; 3]) };
+                let Some(r) = r else {
+                    return (false, 0, [0; 3]);
+                };
                 let mut totals = [0i128; 3];
                 let mut positive = false;
                 let mut same_period = 0i64;
@@ -336,7 +370,10 @@ impl<'a> DiffObserver<'a> {
 impl Observer for DiffObserver<'_> {
     fn observe(&mut self, side: usize, evaluated: &[Evaluated<'_>], rejected: &[(bool, u64)]) {
         if side == 0 {
-            self.pending = evaluated.iter().map(|e| ((e.output, e.seq), (e.cells.to_vec(), e.by))).collect();
+            self.pending = evaluated
+                .iter()
+                .map(|e| ((e.output, e.seq), (e.cells.to_vec(), e.by)))
+                .collect();
             self.rejected_pending = rejected.to_vec();
             self.report.rejected_before += rejected.len() as u64;
             return;
@@ -401,7 +438,10 @@ pub fn render_text(r: &DiffReport) -> String {
             }
             s.push('\n');
         }
-        let moved: Vec<&ByRow> = p.by.iter().filter(|b| b.gained > 0 || b.lost > 0 || b.amount_before != b.amount_after).collect();
+        let moved: Vec<&ByRow> =
+            p.by.iter()
+                .filter(|b| b.gained > 0 || b.lost > 0 || b.amount_before != b.amount_after)
+                .collect();
         if !moved.is_empty() {
             if let Some(by) = &r.by {
                 s.push_str(&format!("  by {by}:\n"));

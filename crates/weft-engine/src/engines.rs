@@ -23,7 +23,13 @@ impl Evaluator for JitTests {
         "jit"
     }
 
-    fn eval(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>> {
+    fn eval(
+        &self,
+        ir: &Ir,
+        bound: &Bound,
+        chunk: &Chunk,
+        insts: &[(InstId, usize)],
+    ) -> Vec<Result<i64, EvalError>> {
         match JitProgram::compile(ir, bound) {
             Ok(j) => j.eval_insts(ir, bound, chunk, insts),
             Err(e) => insts
@@ -60,14 +66,24 @@ impl ChunkEval for JitChunks<'_> {
     }
 
     fn eval_chunk(&self, chunk: &Chunk) -> ChunkResult {
-        self.program.eval_chunk(self.ir, self.bound, chunk, self.plan)
+        self.program
+            .eval_chunk(self.ir, self.bound, chunk, self.plan)
     }
 }
 
 /// The JIT compiled for a bound program.
-pub fn jit_chunk_eval<'a>(ir: &'a Ir, bound: &'a Bound, plan: &'a Plan) -> Option<Result<Box<dyn ChunkEval + 'a>, String>> {
+pub fn jit_chunk_eval<'a>(
+    ir: &'a Ir,
+    bound: &'a Bound,
+    plan: &'a Plan,
+) -> Option<Result<Box<dyn ChunkEval + 'a>, String>> {
     Some(match JitProgram::compile(ir, bound) {
-        Ok(program) => Ok(Box::new(JitChunks { ir, bound, plan, program })),
+        Ok(program) => Ok(Box::new(JitChunks {
+            ir,
+            bound,
+            plan,
+            program,
+        })),
         Err(e) => Err(format!("the JIT cannot compile this policy: {e}")),
     })
 }

@@ -13,9 +13,9 @@
 
 use serde::Serialize;
 use std::collections::HashMap;
+use weft_interp::batch::{Plan, member_range};
 use weft_interp::trace::Tracer;
 use weft_interp::{EvalError, Interp};
-use weft_interp::batch::{Plan, member_range};
 use weft_ir::bind::Bound;
 use weft_ir::data::{Chunk, Column};
 use weft_ir::value::display_value;
@@ -47,23 +47,52 @@ impl Tracer for Recorder {
         self.steps.entry((inst, row.unwrap_or(0))).or_default();
     }
     fn exit(&mut self, inst: InstId, row: Option<usize>, result: &Result<i64, EvalError>) {
-        self.steps.entry((inst, row.unwrap_or(0))).or_default().result = Some(result.clone());
+        self.steps
+            .entry((inst, row.unwrap_or(0)))
+            .or_default()
+            .result = Some(result.clone());
     }
-    fn used(&mut self, inst: InstId, row: Option<usize>, callee: InstId, callee_row: usize, _v: i64) {
+    fn used(
+        &mut self,
+        inst: InstId,
+        row: Option<usize>,
+        callee: InstId,
+        callee_row: usize,
+        _v: i64,
+    ) {
         let s = self.steps.entry((inst, row.unwrap_or(0))).or_default();
-        if !s.events.iter().any(|e| matches!(e, Event::Call(c, r) if *c == callee && *r == callee_row)) {
+        if !s
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Call(c, r) if *c == callee && *r == callee_row))
+        {
             s.events.push(Event::Call(callee, callee_row));
         }
     }
-    fn param(&mut self, inst: InstId, row: Option<usize>, pref: ParamRefId, keys: &[i64], value: i64) {
+    fn param(
+        &mut self,
+        inst: InstId,
+        row: Option<usize>,
+        pref: ParamRefId,
+        keys: &[i64],
+        value: i64,
+    ) {
         let s = self.steps.entry((inst, row.unwrap_or(0))).or_default();
-        if !s.events.iter().any(|e| matches!(e, Event::Param(p, k, _) if *p == pref && k == keys)) {
+        if !s
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Param(p, k, _) if *p == pref && k == keys))
+        {
             s.events.push(Event::Param(pref, keys.to_vec(), value));
         }
     }
     fn branch(&mut self, inst: InstId, row: Option<usize>, node: NodeId, taken: bool) {
         if self.notes.contains(&node) {
-            self.steps.entry((inst, row.unwrap_or(0))).or_default().decisions.push((node, taken));
+            self.steps
+                .entry((inst, row.unwrap_or(0)))
+                .or_default()
+                .decisions
+                .push((node, taken));
         }
     }
 }
@@ -129,7 +158,9 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn record_id(&self, record: u32, row: usize) -> String {
-        let Some(r) = self.ir.hir.records.get(record as usize) else { return row.to_string() };
+        let Some(r) = self.ir.hir.records.get(record as usize) else {
+            return row.to_string();
+        };
         match r.key.and_then(|k| self.chunk.col(record, k)) {
             Some(Column::Text(v)) => v.get(row).cloned().unwrap_or_default(),
             Some(Column::I64(v)) => v.get(row).map(|x| x.to_string()).unwrap_or_default(),
@@ -138,7 +169,9 @@ impl Builder<'_> {
     }
 
     fn label(&self, inst: InstId, row: usize) -> (String, Option<String>) {
-        let Some(d) = self.ir.inst(inst) else { return ("?".into(), None) };
+        let Some(d) = self.ir.inst(inst) else {
+            return ("?".into(), None);
+        };
         let rec = d.entity.map(|r| self.record_id(r, row));
         let arg = rec.clone().map(|r| format!("({r})")).unwrap_or_default();
         let steps: Vec<String> = d
@@ -154,9 +187,17 @@ impl Builder<'_> {
             })
             .unwrap_or_default();
         let what = match &d.kind {
-            InstKind::CascadePart { part } => format!("{}{arg}.{}", d.name, steps.get(*part).cloned().unwrap_or_default()),
+            InstKind::CascadePart { part } => format!(
+                "{}{arg}.{}",
+                d.name,
+                steps.get(*part).cloned().unwrap_or_default()
+            ),
             InstKind::CascadeRemains { after: 0 } => format!("{}{arg}: the amount", d.name),
-            InstKind::CascadeRemains { after } => format!("{}{arg}: what remains after {}", d.name, steps.get(after - 1).cloned().unwrap_or_default()),
+            InstKind::CascadeRemains { after } => format!(
+                "{}{arg}: what remains after {}",
+                d.name,
+                steps.get(after - 1).cloned().unwrap_or_default()
+            ),
             InstKind::Column { .. } => d.name.clone(),
             _ => format!("{}{arg}", d.name),
         };
@@ -174,12 +215,18 @@ impl Builder<'_> {
             Some(Err(e)) => (None, Some(format!("{} ({})", e.detail, e.kind.code()))),
             None => (None, Some("not evaluated".into())),
         };
-        let rule = d.and_then(|d| d.rule).and_then(|r| ir.hir.rules.get(r as usize));
+        let rule = d
+            .and_then(|d| d.rule)
+            .and_then(|r| ir.hir.rules.get(r as usize));
         let as_of = d.and_then(|d| {
             let c = d.ctx;
             match ir.contexts.get(c as usize) {
                 Some(Ctx::AsOf) | None => None,
-                Some(Ctx::PriorYear(_)) => self.bound.ctx_dates.get(c as usize).map(|x| format!("{} (the end of the prior year)", num::format_date(*x))),
+                Some(Ctx::PriorYear(_)) => self
+                    .bound
+                    .ctx_dates
+                    .get(c as usize)
+                    .map(|x| format!("{} (the end of the prior year)", num::format_date(*x))),
                 Some(Ctx::Fixed(x)) => Some(num::format_date(*x)),
             }
         });
@@ -202,7 +249,10 @@ impl Builder<'_> {
             node.doc = None;
             return node;
         }
-        if !self.docs.insert(node.what.split('(').next().unwrap_or("").to_string() + &node.what.rsplit(')').next().unwrap_or("").to_string()) {
+        if !self.docs.insert(
+            node.what.split('(').next().unwrap_or("").to_string()
+                + &node.what.rsplit(')').next().unwrap_or("").to_string(),
+        ) {
             node.doc = None;
         }
         let Some(step) = step else { return node };
@@ -217,22 +267,43 @@ impl Builder<'_> {
                         let text = t
                             .rows
                             .get(*row)
-                            .map(|x| self.sources.map(|s| s.slice(x.span).trim().to_string()).unwrap_or_default())
+                            .map(|x| {
+                                self.sources
+                                    .map(|s| s.slice(x.span).trim().to_string())
+                                    .unwrap_or_default()
+                            })
                             .unwrap_or_default();
-                        node.decided_by.push(format!("row {} applies: {}", row + 1, text.trim_start_matches('|').trim()));
+                        node.decided_by.push(format!(
+                            "row {} applies: {}",
+                            row + 1,
+                            text.trim_start_matches('|').trim()
+                        ));
                     }
                 }
                 Some(Note::Exception { rule, index }) => {
-                    if let Some(x) = ir.hir.rules.get(*rule as usize).and_then(|r| r.exceptions.get(*index)) {
-                        let cite = x.source.as_ref().map(|s| format!(" ({s})")).unwrap_or_default();
-                        node.decided_by.push(format!("exception `{}`{cite} applies", x.label));
+                    if let Some(x) = ir
+                        .hir
+                        .rules
+                        .get(*rule as usize)
+                        .and_then(|r| r.exceptions.get(*index))
+                    {
+                        let cite = x
+                            .source
+                            .as_ref()
+                            .map(|s| format!(" ({s})"))
+                            .unwrap_or_default();
+                        node.decided_by
+                            .push(format!("exception `{}`{cite} applies", x.label));
                     }
                 }
                 None => {}
             }
         }
         if let Some(weft_check::hir::RuleKind::Table(t)) = rule.map(|r| &r.kind) {
-            if node.decided_by.is_empty() && t.rows.iter().any(|r| r.cond.is_none()) && node.error.is_none() {
+            if node.decided_by.is_empty()
+                && t.rows.iter().any(|r| r.cond.is_none())
+                && node.error.is_none()
+            {
                 node.decided_by.push("no row applies: `otherwise`".into());
             }
         }
@@ -272,23 +343,48 @@ impl Builder<'_> {
         let ir = self.ir;
         let pr = ir.param_refs.get(pref as usize);
         let pd = pr.and_then(|p| ir.hir.params.get(p.param as usize));
-        let date = pr.and_then(|p| self.bound.ctx_dates.get(p.ctx as usize)).copied().unwrap_or(self.bound.as_of);
+        let date = pr
+            .and_then(|p| self.bound.ctx_dates.get(p.ctx as usize))
+            .copied()
+            .unwrap_or(self.bound.as_of);
         let version = pd.and_then(|p| p.version_at(date));
         let key = pd.filter(|p| !p.keys.is_empty()).map(|p| {
             p.keys
                 .iter()
                 .zip(keys)
-                .map(|((e, _), k)| ir.hir.enums.get(*e as usize).and_then(|en| en.variants.get(*k as usize)).map(|x| x.code.clone()).unwrap_or_default())
+                .map(|((e, _), k)| {
+                    ir.hir
+                        .enums
+                        .get(*e as usize)
+                        .and_then(|en| en.variants.get(*k as usize))
+                        .map(|x| x.code.clone())
+                        .unwrap_or_default()
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         });
-        let value = match (pd, pr.and_then(|_| self.bound.params.get(pref as usize)).and_then(|b| b.as_ref())) {
+        let value = match (
+            pd,
+            pr.and_then(|_| self.bound.params.get(pref as usize))
+                .and_then(|b| b.as_ref()),
+        ) {
             (Some(p), Some(b)) if matches!(p.ty, weft_check::ty::Ty::Bands(_)) => b
                 .bands
                 .iter()
                 .map(|x| {
-                    let hi = x.hi.map(|h| format!("¥{}", weft_ir::value::group_thousands(&num::format_money(h)))).unwrap_or_default();
-                    format!("¥{}..{hi}: {}", weft_ir::value::group_thousands(&num::format_money(x.lo)), num::format_decimal(x.rate))
+                    let hi =
+                        x.hi.map(|h| {
+                            format!(
+                                "¥{}",
+                                weft_ir::value::group_thousands(&num::format_money(h))
+                            )
+                        })
+                        .unwrap_or_default();
+                    format!(
+                        "¥{}..{hi}: {}",
+                        weft_ir::value::group_thousands(&num::format_money(x.lo)),
+                        num::format_decimal(x.rate)
+                    )
                 })
                 .collect::<Vec<_>>()
                 .join(", "),
@@ -299,7 +395,15 @@ impl Builder<'_> {
             name: pd.map(|p| p.name.clone()).unwrap_or_default(),
             key,
             value,
-            version: version.map(|x| if pd.map(|p| p.series).unwrap_or(false) { num::format_month(x.effective) } else { num::format_date(x.effective) }).unwrap_or_default(),
+            version: version
+                .map(|x| {
+                    if pd.map(|p| p.series).unwrap_or(false) {
+                        num::format_month(x.effective)
+                    } else {
+                        num::format_date(x.effective)
+                    }
+                })
+                .unwrap_or_default(),
             origin: version.map(|x| x.origin.clone()).unwrap_or_default(),
             as_of: (date != self.bound.as_of).then(|| num::format_date(date)),
         }
@@ -309,7 +413,9 @@ impl Builder<'_> {
 /// The doc comment of a cascade's step, for its part.
 fn step_doc(ir: &Ir, inst: InstId) -> Option<String> {
     let d = ir.inst(inst)?;
-    let InstKind::CascadePart { part } = d.kind else { return None };
+    let InstKind::CascadePart { part } = d.kind else {
+        return None;
+    };
     match &ir.hir.rules.get(d.rule? as usize)?.kind {
         weft_check::hir::RuleKind::Cascade(c) => c.steps.get(part).and_then(|s| s.doc.clone()),
         _ => None,
@@ -339,7 +445,9 @@ pub fn explain(
         let target_group = if record == plan.group.0 {
             row
         } else {
-            (0..groups).find(|g| member_range(ir, chunk, plan, *g).contains(&row)).unwrap_or(0)
+            (0..groups)
+                .find(|g| member_range(ir, chunk, plan, *g).contains(&row))
+                .unwrap_or(0)
         };
         'eval: {
             if let Some((_, cols)) = &plan.member {
@@ -375,16 +483,28 @@ pub fn explain(
             if !columns.is_empty() && !columns.contains(&c.name) {
                 continue;
             }
-            let weft_ir::ColumnValue::Inst(inst) = c.value else { continue };
+            let weft_ir::ColumnValue::Inst(inst) = c.value else {
+                continue;
+            };
             let mut n = b.node(inst, row);
             // A column that is just a rule applied to the record: show the rule.
-            if n.uses.len() == 1 && n.parameters.is_empty() && n.decided_by.is_empty() && n.uses[0].value == n.value && n.uses[0].error == n.error {
+            if n.uses.len() == 1
+                && n.parameters.is_empty()
+                && n.decided_by.is_empty()
+                && n.uses[0].value == n.value
+                && n.uses[0].error == n.error
+            {
                 n = n.uses.remove(0);
             }
             outputs.push((c.name.clone(), n));
         }
     }
-    let rkind = ir.hir.records.get(record as usize).map(|r| r.name.clone()).unwrap_or_default();
+    let rkind = ir
+        .hir
+        .records
+        .get(record as usize)
+        .map(|r| r.name.clone())
+        .unwrap_or_default();
     Explanation {
         record: b.record_id(record, row),
         record_kind: rkind,
@@ -392,7 +512,10 @@ pub fn explain(
         outputs,
         rejected: first_error.map(|e| {
             let name = ir.inst(e.inst).map(|i| i.name.clone()).unwrap_or_default();
-            format!("the group could not be evaluated: rule `{name}`: {}", e.detail)
+            format!(
+                "the group could not be evaluated: rule `{name}`: {}",
+                e.detail
+            )
         }),
     }
 }
@@ -412,16 +535,33 @@ pub fn render_text(e: &Explanation) -> String {
 }
 
 fn render_node(n: &ExplainNode, prefix: &str, last: bool, out: &mut String, root: bool) {
-    let (branch, cont) = if root { ("", "") } else if last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
+    let (branch, cont) = if root {
+        ("", "")
+    } else if last {
+        ("└─ ", "   ")
+    } else {
+        ("├─ ", "│  ")
+    };
     let value = match (&n.value, &n.error) {
         (Some(v), _) => format!(" = {v}"),
         (None, Some(e)) => format!(" failed: {e}"),
         _ => String::new(),
     };
-    let cite = n.source.as_ref().map(|s| format!("  [{s}]")).unwrap_or_default();
-    let when = n.as_of.as_ref().map(|d| format!(", as of {d}")).unwrap_or_default();
+    let cite = n
+        .source
+        .as_ref()
+        .map(|s| format!("  [{s}]"))
+        .unwrap_or_default();
+    let when = n
+        .as_of
+        .as_ref()
+        .map(|d| format!(", as of {d}"))
+        .unwrap_or_default();
     let again = if n.see_above { "  (see above)" } else { "" };
-    out.push_str(&format!("{prefix}{branch}{}{value}{when}{cite}{again}\n", n.what));
+    out.push_str(&format!(
+        "{prefix}{branch}{}{value}{when}{cite}{again}\n",
+        n.what
+    ));
     if n.see_above {
         return;
     }
@@ -430,7 +570,11 @@ fn render_node(n: &ExplainNode, prefix: &str, last: bool, out: &mut String, root
     let bar = if has_children { "│ " } else { "  " };
     if let Some(doc) = &n.doc {
         // The first paragraph, as one line.
-        let para: Vec<&str> = doc.lines().take_while(|l| !l.trim().is_empty()).map(|l| l.trim()).collect();
+        let para: Vec<&str> = doc
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .map(|l| l.trim())
+            .collect();
         if !para.is_empty() {
             out.push_str(&format!("{inner}{bar} {}\n", para.join(" ")));
         }
@@ -446,8 +590,15 @@ fn render_node(n: &ExplainNode, prefix: &str, last: bool, out: &mut String, root
             // A parameter.
             if let Some(p) = params.next() {
                 let b = if last { "└─ " } else { "├─ " };
-                let when = p.as_of.as_ref().map(|d| format!(", in force on {d}")).unwrap_or_default();
-                out.push_str(&format!("{inner}{b}{} = {}  (parameter: version from {}{when}, {})\n", u.what, p.value, p.version, p.origin));
+                let when = p
+                    .as_of
+                    .as_ref()
+                    .map(|d| format!(", in force on {d}"))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "{inner}{b}{} = {}  (parameter: version from {}{when}, {})\n",
+                    u.what, p.value, p.version, p.origin
+                ));
                 continue;
             }
         }

@@ -6,10 +6,10 @@
 //! no I/O.
 
 pub mod asserts;
-pub mod engines;
-pub mod load;
 pub mod diff;
+pub mod engines;
 pub mod explain;
+pub mod load;
 pub mod manifest;
 pub mod rows;
 pub mod run;

@@ -106,4 +106,3 @@ impl PackFiles for PackSources {
         Ok(())
     }
 }
-

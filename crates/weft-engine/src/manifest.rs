@@ -18,9 +18,17 @@ pub fn manifest(
 ) -> Value {
     let mut params: Vec<Value> = Vec::new();
     for (i, pr) in ir.param_refs.iter().enumerate() {
-        let Some(Some(bp)) = bound.params.get(i) else { continue };
-        let Some(pd) = ir.hir.params.get(pr.param as usize) else { continue };
-        let on = bound.ctx_dates.get(pr.ctx as usize).copied().unwrap_or(bound.as_of);
+        let Some(Some(bp)) = bound.params.get(i) else {
+            continue;
+        };
+        let Some(pd) = ir.hir.params.get(pr.param as usize) else {
+            continue;
+        };
+        let on = bound
+            .ctx_dates
+            .get(pr.ctx as usize)
+            .copied()
+            .unwrap_or(bound.as_of);
         params.push(json!({
             "name": pd.name,
             "keys": if pd.keys.is_empty() { Value::Null } else { json!("all") },

@@ -55,7 +55,11 @@ pub struct Parsed {
 ///
 /// With `optional_may_be_missing` (JSON Lines, where a key whose value is
 /// null is often left out), a missing optional column reads as absent.
-pub fn header_map(schema: &InputSchema, header: &[String], optional_may_be_missing: bool) -> Result<Vec<usize>, Vec<String>> {
+pub fn header_map(
+    schema: &InputSchema,
+    header: &[String],
+    optional_may_be_missing: bool,
+) -> Result<Vec<usize>, Vec<String>> {
     let mut map = Vec::new();
     let mut missing = Vec::new();
     for c in &schema.columns {
@@ -70,12 +74,22 @@ pub fn header_map(schema: &InputSchema, header: &[String], optional_may_be_missi
             }
         }
     }
-    if missing.is_empty() { Ok(map) } else { Err(missing) }
+    if missing.is_empty() {
+        Ok(map)
+    } else {
+        Err(missing)
+    }
 }
 
 /// Parse a row's cells. Errors are ordered by the column's position in
 /// the file's header.
-pub fn parse_row(prog: &Program, schema: &InputSchema, map: &[usize], row: &Row, seq: u64) -> Parsed {
+pub fn parse_row(
+    prog: &Program,
+    schema: &InputSchema,
+    map: &[usize],
+    row: &Row,
+    seq: u64,
+) -> Parsed {
     let mut vals = Vec::with_capacity(schema.columns.len());
     let mut error: Option<RowError> = None;
     let mut id = String::new();
@@ -93,17 +107,25 @@ pub fn parse_row(prog: &Program, schema: &InputSchema, map: &[usize], row: &Row,
                 if Some(ci) == schema.key {
                     id = text.to_string();
                 }
-                if cell.map(|c| c.kind == weft_data::CellKind::Nested).unwrap_or(false) {
+                if cell
+                    .map(|c| c.kind == weft_data::CellKind::Nested)
+                    .unwrap_or(false)
+                {
                     note(
                         RowError {
                             column: c.name.clone(),
-                            message: format!("{} is not a single value", text.chars().take(40).collect::<String>()),
+                            message: format!(
+                                "{} is not a single value",
+                                text.chars().take(40).collect::<String>()
+                            ),
                             order: at,
                         },
                         &mut error,
                     );
                 }
-                if text.is_empty() && (Some(ci) == schema.key || matches!(c.kind, ColKind::Link { .. })) {
+                if text.is_empty()
+                    && (Some(ci) == schema.key || matches!(c.kind, ColKind::Link { .. }))
+                {
                     note(
                         RowError {
                             column: c.name.clone(),
@@ -186,10 +208,20 @@ pub fn build_chunk(
         tables: prog.records.iter().map(|_| Table::default()).collect(),
     };
     let nmem: usize = groups.iter().map(|g| g.members.len()).sum();
-    let gtable = table(prog, group_schema, groups.iter().map(|g| &g.row), groups.len(), |_, _| 0);
+    let gtable = table(
+        prog,
+        group_schema,
+        groups.iter().map(|g| &g.row),
+        groups.len(),
+        |_, _| 0,
+    );
     let mut gtable = gtable;
     if let Some(ms) = member_schema {
-        if let Some((mf, _)) = prog.records.get(group_schema.record as usize).and_then(|r| r.members()) {
+        if let Some((mf, _)) = prog
+            .records
+            .get(group_schema.record as usize)
+            .and_then(|r| r.members())
+        {
             let mut off = Vec::with_capacity(groups.len() + 1);
             off.push(0i64);
             for g in groups {
@@ -239,7 +271,9 @@ fn table<'a>(
         .map(|c| match &c.kind {
             ColKind::Text => Column::Text(Vec::with_capacity(n)),
             ColKind::Link { .. } => Column::I64(Vec::with_capacity(n)),
-            ColKind::Value(weft_check::ty::Ty::Opt(_)) => Column::Opt(Vec::with_capacity(n), Vec::with_capacity(n)),
+            ColKind::Value(weft_check::ty::Ty::Opt(_)) => {
+                Column::Opt(Vec::with_capacity(n), Vec::with_capacity(n))
+            }
             ColKind::Value(_) => Column::I64(Vec::with_capacity(n)),
         })
         .collect();

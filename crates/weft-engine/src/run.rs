@@ -32,7 +32,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use weft_check::ty::Ty;
 use weft_data::schema::{ColKind, InputSchema};
-use weft_data::{FileError, Format, OutCell, OutType, Row, RowWriter, file_name, open_reader, open_writer};
+use weft_data::{
+    FileError, Format, OutCell, OutType, Row, RowWriter, file_name, open_reader, open_writer,
+};
 use weft_interp::Interp;
 use weft_interp::batch::{ChunkResult, Plan};
 use weft_ir::bind::{BindError, Bound};
@@ -154,9 +156,13 @@ impl Progress for NoProgress {}
 
 fn hash_id(s: &str) -> u128 {
     // Two independent 64-bit hashes (fixed keys, so a run is reproducible).
-    let mut a = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().build_hasher();
+    let mut a =
+        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+            .build_hasher();
     a.write(s.as_bytes());
-    let mut b = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().build_hasher();
+    let mut b =
+        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+            .build_hasher();
     b.write_u8(0x5a);
     b.write(s.as_bytes());
     ((a.finish() as u128) << 64) | b.finish() as u128
@@ -189,11 +195,14 @@ impl Index {
 fn sha256_file(path: &Path) -> Result<String, FileError> {
     use std::io::Read;
     let name = file_name(path);
-    let mut f = std::fs::File::open(path).map_err(|e| FileError::new(&name, format!("cannot open: {e}")))?;
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| FileError::new(&name, format!("cannot open: {e}")))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = f.read(&mut buf).map_err(|e| FileError::new(&name, format!("cannot read: {e}")))?;
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| FileError::new(&name, format!("cannot read: {e}")))?;
         if n == 0 {
             break;
         }
@@ -223,16 +232,25 @@ struct Side<'a> {
     name: String,
 }
 
-fn open_checked(side: &Side<'_>, warnings: &mut Vec<String>) -> Result<(Box<dyn weft_data::RowReader>, Vec<usize>), RunError> {
+fn open_checked(
+    side: &Side<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<(Box<dyn weft_data::RowReader>, Vec<usize>), RunError> {
     let rdr = open_reader(&side.file.path, side.file.format)?;
     let header = rdr.header().to_vec();
-    let map = header_map(side.schema, &header, side.file.format == Format::Jsonl).map_err(|columns| RunError::MissingColumns {
-        file: side.name.clone(),
-        columns,
-    })?;
+    let map =
+        header_map(side.schema, &header, side.file.format == Format::Jsonl).map_err(|columns| {
+            RunError::MissingColumns {
+                file: side.name.clone(),
+                columns,
+            }
+        })?;
     for h in &header {
         if !side.schema.columns.iter().any(|c| c.name == *h) {
-            warnings.push(format!("{}: the column `{h}` is not used by the policy and is ignored", side.name));
+            warnings.push(format!(
+                "{}: the column `{h}` is not used by the policy and is ignored",
+                side.name
+            ));
         }
     }
     Ok((rdr, map))
@@ -251,7 +269,10 @@ fn no_float_money(side: &Side<'_>, map: &[usize], row: &Row) -> Result<(), RunEr
                 if cell.kind == weft_data::CellKind::Float {
                     return Err(RunError::File(FileError::new(
                         &side.name,
-                        format!("the column `{}` holds floating-point numbers; money must be exact (Decimal128 with scale ≤ 2, or text like \"1234.50\")", c.name),
+                        format!(
+                            "the column `{}` holds floating-point numbers; money must be exact (Decimal128 with scale ≤ 2, or text like \"1234.50\")",
+                            c.name
+                        ),
                     )));
                 }
             }
@@ -260,7 +281,12 @@ fn no_float_money(side: &Side<'_>, map: &[usize], row: &Row) -> Result<(), RunEr
     Ok(())
 }
 
-fn index(prog: &weft_check::Program, g: &Side<'_>, m: Option<&Side<'_>>, warnings: &mut Vec<String>) -> Result<Index, RunError> {
+fn index(
+    prog: &weft_check::Program,
+    g: &Side<'_>,
+    m: Option<&Side<'_>>,
+    warnings: &mut Vec<String>,
+) -> Result<Index, RunError> {
     let _ = prog;
     let (mut rdr, map) = open_checked(g, warnings)?;
     let key = g.schema.key.and_then(|k| map.get(k).copied());
@@ -275,7 +301,10 @@ fn index(prog: &weft_check::Program, g: &Side<'_>, m: Option<&Side<'_>>, warning
         n += 1;
     }
     let dup_groups = dups(hashes.iter().map(|(h, _)| *h).collect());
-    let mut groups: Vec<(u128, u64)> = hashes.into_iter().filter(|(h, _)| !dup_groups.contains(h)).collect();
+    let mut groups: Vec<(u128, u64)> = hashes
+        .into_iter()
+        .filter(|(h, _)| !dup_groups.contains(h))
+        .collect();
     groups.sort_unstable();
     let group_sha = sha256_file(&g.file.path)?;
     let mut idx = Index {
@@ -353,8 +382,6 @@ struct Outcome {
 
 /// The output columns of one record: per column, where its value comes from.
 struct OutPlan {
-    /// Output index per record kind.
-    outputs: Vec<usize>,
     /// Per output: per column, the plan column (instance) or a text path.
     sources: Vec<Vec<ColSource>>,
 }
@@ -395,7 +422,11 @@ pub fn plan_for(ir: &Ir) -> Result<Plan, RunError> {
     let (group, member) = match ir.hierarchy() {
         Some((g, m)) => (g, Some(m)),
         None => {
-            let g = ir.outputs.first().map(|o| o.record).ok_or_else(|| RunError::Usage("the policy declares no output".into()))?;
+            let g = ir
+                .outputs
+                .first()
+                .map(|o| o.record)
+                .ok_or_else(|| RunError::Usage("the policy declares no output".into()))?;
             (g, None)
         }
     };
@@ -434,10 +465,7 @@ fn out_plan(ir: &Ir, plan: &Plan) -> OutPlan {
         sources.push(v);
     }
     let _ = plan;
-    OutPlan {
-        outputs: (0..ir.outputs.len()).collect(),
-        sources,
-    }
+    OutPlan { sources }
 }
 
 /// Roots of binding: output columns and record checks.
@@ -478,7 +506,9 @@ fn text_at(chunk: &Chunk, rec: u32, row: usize, path: &[(u32, u32)]) -> String {
     let mut row = row;
     for (i, (r, f)) in path.iter().enumerate() {
         let _ = rec;
-        let Some(col) = chunk.col(*r, *f) else { return String::new() };
+        let Some(col) = chunk.col(*r, *f) else {
+            return String::new();
+        };
         if i + 1 == path.len() {
             return match col {
                 Column::Text(v) => v.get(row).cloned().unwrap_or_default(),
@@ -498,7 +528,12 @@ fn text_at(chunk: &Chunk, rec: u32, row: usize, path: &[(u32, u32)]) -> String {
 }
 
 /// A check's message with `{column}` replaced by the row's value there.
-fn interpolate(prog: &weft_check::Program, schema: &InputSchema, p: &Parsed, message: &str) -> String {
+fn interpolate(
+    prog: &weft_check::Program,
+    schema: &InputSchema,
+    p: &Parsed,
+    message: &str,
+) -> String {
     if !message.contains('{') {
         return message.to_string();
     }
@@ -529,36 +564,47 @@ fn validate(cx: &Ctx<'_>, groups: Vec<Group>, out: &mut Outcome) -> Vec<Group> {
         let chunk = build_chunk(prog, cx.gs, cx.ms, &refs);
         let mut it = Interp::new(cx.ir, cx.bound, &chunk);
         let mut m_row = 0usize;
-        let check = |it: &mut Interp<'_>, rec: u32, row: usize, p: &mut Parsed, schema: &InputSchema| {
-            if p.error.is_some() {
-                return;
-            }
-            let Some(checks) = cx.ir.checks.get(rec as usize) else { return };
-            let Some(rdef) = prog.records.get(rec as usize) else { return };
-            for (ci, inst) in checks.iter().enumerate() {
-                let Some(def) = rdef.checks.get(ci) else { continue };
-                let col_name = rdef.column(def.column).to_string();
-                let order = schema.columns.iter().position(|c| c.field == def.column).unwrap_or(usize::MAX);
-                let failed = match it.eval_inst(*inst, row) {
-                    Ok(v) => (v == 0).then(|| interpolate(prog, schema, p, &def.message)),
-                    Err(e) => Some(format!("cannot be checked: {}", e.detail)),
+        let check =
+            |it: &mut Interp<'_>, rec: u32, row: usize, p: &mut Parsed, schema: &InputSchema| {
+                if p.error.is_some() {
+                    return;
+                }
+                let Some(checks) = cx.ir.checks.get(rec as usize) else {
+                    return;
                 };
-                if let Some(message) = failed {
-                    let e = RowError {
-                        column: col_name,
-                        message,
-                        order,
+                let Some(rdef) = prog.records.get(rec as usize) else {
+                    return;
+                };
+                for (ci, inst) in checks.iter().enumerate() {
+                    let Some(def) = rdef.checks.get(ci) else {
+                        continue;
                     };
-                    if def.exclude {
-                        if p.excluded.is_none() {
-                            p.excluded = Some(e);
+                    let col_name = rdef.column(def.column).to_string();
+                    let order = schema
+                        .columns
+                        .iter()
+                        .position(|c| c.field == def.column)
+                        .unwrap_or(usize::MAX);
+                    let failed = match it.eval_inst(*inst, row) {
+                        Ok(v) => (v == 0).then(|| interpolate(prog, schema, p, &def.message)),
+                        Err(e) => Some(format!("cannot be checked: {}", e.detail)),
+                    };
+                    if let Some(message) = failed {
+                        let e = RowError {
+                            column: col_name,
+                            message,
+                            order,
+                        };
+                        if def.exclude {
+                            if p.excluded.is_none() {
+                                p.excluded = Some(e);
+                            }
+                        } else if p.error.as_ref().map(|x| e.order < x.order).unwrap_or(true) {
+                            p.error = Some(e);
                         }
-                    } else if p.error.as_ref().map(|x| e.order < x.order).unwrap_or(true) {
-                        p.error = Some(e);
                     }
                 }
-            }
-        };
+            };
         for (gi, g) in groups.iter_mut().enumerate() {
             check(&mut it, cx.gs.record, gi, &mut g.row, cx.gs);
             if let Some(ms) = cx.ms {
@@ -618,7 +664,10 @@ fn validate(cx: &Ctx<'_>, groups: Vec<Group>, out: &mut Outcome) -> Vec<Group> {
                 for m in &g.members {
                     let (column, message) = match &m.error {
                         Some(e) => (e.column.clone(), e.message.clone()),
-                        None => (String::new(), format!("{} {} rejected: {}", cx.gword, g.row.id, quoted)),
+                        None => (
+                            String::new(),
+                            format!("{} {} rejected: {}", cx.gword, g.row.id, quoted),
+                        ),
                     };
                     out.member_errors.push(ErrorRow {
                         seq: m.seq,
@@ -671,14 +720,23 @@ fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
             let col = format!("rule:{name}");
             let msg = e.detail.clone();
             let failing_member = match (inst.and_then(|i| i.entity), e.row, cx.ms) {
-                (Some(rec), Some(r), Some(ms)) if rec == ms.record && mrange.contains(&r) => Some(r - mrange.start),
+                (Some(rec), Some(r), Some(ms)) if rec == ms.record && mrange.contains(&r) => {
+                    Some(r - mrange.start)
+                }
                 _ => None,
             };
             let quoted = match failing_member {
-                Some(i) => format!("{} {} (line {}): {col}: {msg}", cx.mword, g.members[i].id, g.members[i].line),
+                Some(i) => format!(
+                    "{} {} (line {}): {col}: {msg}",
+                    cx.mword, g.members[i].id, g.members[i].line
+                ),
                 None => format!("{col}: {msg}"),
             };
-            let (gcol, gmsg) = if failing_member.is_none() { (col.clone(), msg.clone()) } else { (String::new(), quoted.clone()) };
+            let (gcol, gmsg) = if failing_member.is_none() {
+                (col.clone(), msg.clone())
+            } else {
+                (String::new(), quoted.clone())
+            };
             out.group_errors.push(ErrorRow {
                 seq: g.row.seq,
                 line: g.row.line,
@@ -690,7 +748,10 @@ fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
                 let (column, message) = if Some(i) == failing_member {
                     (col.clone(), msg.clone())
                 } else {
-                    (String::new(), format!("{} {} rejected: {}", cx.gword, g.row.id, quoted))
+                    (
+                        String::new(),
+                        format!("{} {} rejected: {}", cx.gword, g.row.id, quoted),
+                    )
                 };
                 out.member_errors.push(ErrorRow {
                     seq: m.seq,
@@ -709,7 +770,11 @@ fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
             let is_member = cx.ms.map(|m| m.record == o.record).unwrap_or(false);
             let is_group = o.record == cx.gs.record;
             let rows: Vec<(u64, usize)> = if is_member {
-                g.members.iter().enumerate().map(|(i, m)| (m.seq, mrange.start + i)).collect()
+                g.members
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| (m.seq, mrange.start + i))
+                    .collect()
             } else if is_group {
                 vec![(g.row.seq, gi)]
             } else {
@@ -720,7 +785,11 @@ fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
                 for s in srcs {
                     cells.push(match s {
                         ColSource::Plan(pc, ty) => {
-                            let vals = if is_member { res.member_values.get(*pc) } else { res.group_values.get(*pc) };
+                            let vals = if is_member {
+                                res.member_values.get(*pc)
+                            } else {
+                                res.group_values.get(*pc)
+                            };
                             let v = vals.and_then(|c| c.get(r)).copied().unwrap_or(0);
                             out_cell(prog, ty, v)
                         }
@@ -786,18 +855,33 @@ fn temp_dir_for(out: &Path) -> Result<PathBuf, RunError> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| RunError::Output(format!("{}: {e}", parent.display())))?;
-    let base = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| RunError::Output(format!("{}: {e}", parent.display())))?;
+    let base = out
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "out".into());
     let dir = tempfile::Builder::new()
         .prefix(&format!(".{base}.weft-tmp-"))
         .tempdir_in(&parent)
-        .map_err(|e| RunError::Output(format!("cannot create a temporary directory in {}: {e}", parent.display())))?;
+        .map_err(|e| {
+            RunError::Output(format!(
+                "cannot create a temporary directory in {}: {e}",
+                parent.display()
+            ))
+        })?;
     // Keep it until we rename its files; it is removed at the end.
     Ok(dir.keep())
 }
 
 /// Run a population through an engine.
-pub fn run(ir: &Ir, bound: &Bound, eval: &dyn ChunkEval, opts: &RunOptions, progress: &dyn Progress) -> Result<RunReport, RunError> {
+pub fn run(
+    ir: &Ir,
+    bound: &Bound,
+    eval: &dyn ChunkEval,
+    opts: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<RunReport, RunError> {
     run_sides(&[EvalSide { ir, bound, eval }], opts, progress, None)
 }
 
@@ -829,7 +913,12 @@ pub trait Observer {
 
 /// Evaluate a population on several sides in one pass over the input; the
 /// first side's results are written when `opts.write`.
-pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progress, mut observer: Option<&mut dyn Observer>) -> Result<RunReport, RunError> {
+pub fn run_sides(
+    sides: &[EvalSide<'_>],
+    opts: &RunOptions,
+    progress: &dyn Progress,
+    mut observer: Option<&mut dyn Observer>,
+) -> Result<RunReport, RunError> {
     let Some(first) = sides.first() else {
         return Err(RunError::Usage("nothing to evaluate".into()));
     };
@@ -837,13 +926,23 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
     let prog = &ir.hir;
     let plan = plan_for(ir)?;
     let schemas = InputSchema::all(prog);
-    let gs = schemas.get(plan.group.0 as usize).ok_or_else(|| RunError::Usage("no group record".into()))?;
-    let ms = plan.member.as_ref().and_then(|(m, _)| schemas.get(*m as usize));
+    let gs = schemas
+        .get(plan.group.0 as usize)
+        .ok_or_else(|| RunError::Usage("no group record".into()))?;
+    let ms = plan
+        .member
+        .as_ref()
+        .and_then(|(m, _)| schemas.get(*m as usize));
     let find = |s: &InputSchema| -> Result<&InputFile, RunError> {
         opts.inputs
             .iter()
             .find(|f| f.input == s.input)
-            .ok_or_else(|| RunError::Usage(format!("the policy reads `{}`: give it with `--{} FILE`", s.input, s.input)))
+            .ok_or_else(|| {
+                RunError::Usage(format!(
+                    "the policy reads `{}`: give it with `--{} FILE`",
+                    s.input, s.input
+                ))
+            })
     };
     let gfile = find(gs)?;
     let mfile = match ms {
@@ -852,17 +951,24 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
     };
     for f in &opts.inputs {
         if f.input != gs.input && ms.map(|m| m.input != f.input).unwrap_or(true) {
-            return Err(RunError::Usage(format!("the policy has no input named `{}`", f.input)));
+            return Err(RunError::Usage(format!(
+                "the policy has no input named `{}`",
+                f.input
+            )));
         }
     }
     for other in sides.iter().skip(1) {
         if InputSchema::all(&other.ir.hir) != schemas {
-            return Err(RunError::Usage("the policies compared read different input columns".into()));
+            return Err(RunError::Usage(
+                "the policies compared read different input columns".into(),
+            ));
         }
     }
     // Refuse a non-empty output directory unless forced.
     if opts.write && opts.out_dir.exists() {
-        let non_empty = std::fs::read_dir(&opts.out_dir).map(|mut d| d.next().is_some()).unwrap_or(true);
+        let non_empty = std::fs::read_dir(&opts.out_dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true);
         if non_empty && !opts.force {
             return Err(RunError::Usage(format!(
                 "the output directory {} is not empty; use --force to replace its results",
@@ -901,7 +1007,12 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
     progress.total(idx.group_rows + idx.member_rows);
 
     let outp = out_plan(ir, &plan);
-    let word = |r: u32| prog.records.get(r as usize).map(|x| x.name.to_lowercase()).unwrap_or_default();
+    let word = |r: u32| {
+        prog.records
+            .get(r as usize)
+            .map(|x| x.name.to_lowercase())
+            .unwrap_or_default()
+    };
     let cx = Ctx {
         ir,
         bound,
@@ -919,10 +1030,20 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
     let by = match &opts.by {
         None => None,
         Some(name) => {
-            let find_in = |rec: u32| prog.records.get(rec as usize).and_then(|r| r.field(name)).filter(|(_, f)| matches!(f.ty, Ty::Enum(..))).map(|(f, _)| (rec, f));
+            let find_in = |rec: u32| {
+                prog.records
+                    .get(rec as usize)
+                    .and_then(|r| r.field(name))
+                    .filter(|(_, f)| matches!(f.ty, Ty::Enum(..)))
+                    .map(|(f, _)| (rec, f))
+            };
             match find_in(gs.record).or_else(|| ms.and_then(|m| find_in(m.record))) {
                 Some(x) => Some(x),
-                None => return Err(RunError::Usage(format!("`{name}` is not an enum field of the records"))),
+                None => {
+                    return Err(RunError::Usage(format!(
+                        "`{name}` is not an enum field of the records"
+                    )));
+                }
             }
         }
     };
@@ -943,7 +1064,11 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
     let mut summaries: Vec<Summary> = sides.iter().map(|s| Summary::new(s.ir)).collect();
 
     // Output files in a temporary directory.
-    let tmp = if opts.write { temp_dir_for(&opts.out_dir)? } else { PathBuf::new() };
+    let tmp = if opts.write {
+        temp_dir_for(&opts.out_dir)?
+    } else {
+        PathBuf::new()
+    };
     let cleanup = |e: RunError| -> RunError {
         let _ = std::fs::remove_dir_all(&tmp);
         e
@@ -951,7 +1076,11 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
     let ext = opts.out_format.extension();
     let mut sinks: Vec<OrderedSink> = Vec::new();
     for (oi, o) in ir.outputs.iter().enumerate().filter(|_| opts.write) {
-        let cols: Vec<(String, OutType)> = o.columns.iter().map(|c| (c.name.clone(), out_type(&c.ty))).collect();
+        let cols: Vec<(String, OutType)> = o
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), out_type(&c.ty)))
+            .collect();
         let path = tmp.join(format!("{}.{ext}", o.name));
         let w = open_writer(&path, opts.out_format, &cols).map_err(|e| cleanup(e.into()))?;
         let is_member = ms.map(|m| m.record == o.record).unwrap_or(false);
@@ -978,7 +1107,11 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
         Some(m) => Some(open_checked(m, &mut Vec::new()).map_err(cleanup)?),
         None => None,
     };
-    let link_col = ms.and_then(|m| m.columns.iter().position(|c| matches!(c.kind, ColKind::Link { .. })));
+    let link_col = ms.and_then(|m| {
+        m.columns
+            .iter()
+            .position(|c| matches!(c.kind, ColKind::Link { .. }))
+    });
     let mut grow = Row::default();
     let mut mrow = Row::default();
     let mut mseq = 0u64;
@@ -1002,7 +1135,11 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
         let lh = link_text.as_deref().map(hash_id);
         let gs_seq = lh.and_then(|h| idx.group_of(h));
         if idx.dup_members.contains(&key_hash) && !p.id.is_empty() {
-            let col = ms.key.and_then(|k| ms.columns.get(k)).map(|c| c.name.clone()).unwrap_or_default();
+            let col = ms
+                .key
+                .and_then(|k| ms.columns.get(k))
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
             let order = ms.key.and_then(|k| map.get(k).copied()).unwrap_or(0);
             if p.error.as_ref().map(|e| order <= e.order).unwrap_or(true) {
                 p.error = Some(RowError {
@@ -1024,45 +1161,67 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
     let _ = t_read;
 
     // Unknown-group members are rejected alone.
-    let unknown_member = |p: &Parsed, mside: &Side<'_>, map: &[usize], link_col: Option<usize>| -> ErrorRow {
-        let col = link_col.and_then(|c| mside.schema.columns.get(c)).map(|c| c.name.clone()).unwrap_or_default();
-        let text = link_col.and_then(|c| match p.vals.get(c) {
-            Some(Val::Text(s)) => Some(s.clone()),
-            _ => None,
-        });
-        let text = text.unwrap_or_default();
-        let dup = idx.dup_groups.contains(&hash_id(&text));
-        let link_order = link_col.and_then(|c| map.get(c).copied()).unwrap_or(0);
-        // An earlier column's own error wins.
-        if let Some(e) = &p.error {
-            if e.order < link_order || dup {
-                if !dup {
-                    return ErrorRow { seq: p.seq, line: p.line, id: p.id.clone(), column: e.column.clone(), message: e.message.clone() };
+    let unknown_member =
+        |p: &Parsed, mside: &Side<'_>, map: &[usize], link_col: Option<usize>| -> ErrorRow {
+            let col = link_col
+                .and_then(|c| mside.schema.columns.get(c))
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            let text = link_col.and_then(|c| match p.vals.get(c) {
+                Some(Val::Text(s)) => Some(s.clone()),
+                _ => None,
+            });
+            let text = text.unwrap_or_default();
+            let dup = idx.dup_groups.contains(&hash_id(&text));
+            let link_order = link_col.and_then(|c| map.get(c).copied()).unwrap_or(0);
+            // An earlier column's own error wins.
+            if let Some(e) = &p.error {
+                if e.order < link_order || dup {
+                    if !dup {
+                        return ErrorRow {
+                            seq: p.seq,
+                            line: p.line,
+                            id: p.id.clone(),
+                            column: e.column.clone(),
+                            message: e.message.clone(),
+                        };
+                    }
                 }
             }
-        }
-        if dup {
-            if let Some(e) = &p.error {
-                return ErrorRow { seq: p.seq, line: p.line, id: p.id.clone(), column: e.column.clone(), message: e.message.clone() };
+            if dup {
+                if let Some(e) = &p.error {
+                    return ErrorRow {
+                        seq: p.seq,
+                        line: p.line,
+                        id: p.id.clone(),
+                        column: e.column.clone(),
+                        message: e.message.clone(),
+                    };
+                }
+                let gword = cx.gword.clone();
+                let key = gs
+                    .key
+                    .and_then(|k| gs.columns.get(k))
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default();
+                return ErrorRow {
+                    seq: p.seq,
+                    line: p.line,
+                    id: p.id.clone(),
+                    column: String::new(),
+                    message: format!(
+                        "{gword} {text} rejected: {key} {text} appears on more than one row"
+                    ),
+                };
             }
-            let gword = cx.gword.clone();
-            let key = gs.key.and_then(|k| gs.columns.get(k)).map(|c| c.name.clone()).unwrap_or_default();
-            return ErrorRow {
+            ErrorRow {
                 seq: p.seq,
                 line: p.line,
                 id: p.id.clone(),
-                column: String::new(),
-                message: format!("{gword} {text} rejected: {key} {text} appears on more than one row"),
-            };
-        }
-        ErrorRow {
-            seq: p.seq,
-            line: p.line,
-            id: p.id.clone(),
-            column: col,
-            message: format!("unknown {} {text}", cx.gword),
-        }
-    };
+                column: col,
+                message: format!("unknown {} {text}", cx.gword),
+            }
+        };
 
     if !idx.ordered {
         if let (Some((rdr, map)), Some(mside)) = (mreader.as_mut(), mside.as_ref()) {
@@ -1100,7 +1259,11 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
             gseq += 1;
             let kh = hash_id(&row.id);
             if idx.dup_groups.contains(&kh) && !row.id.is_empty() {
-                let col = gs.key.and_then(|k| gs.columns.get(k)).map(|c| c.name.clone()).unwrap_or_default();
+                let col = gs
+                    .key
+                    .and_then(|k| gs.columns.get(k))
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default();
                 let order = gs.key.and_then(|k| gmap.get(k).copied()).unwrap_or(0);
                 if row.error.as_ref().map(|e| order <= e.order).unwrap_or(true) {
                     row.error = Some(RowError {
@@ -1212,9 +1375,18 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
                 let mut rej: Vec<(bool, u64)> = Vec::new();
                 for o in list {
                     for (oi, out) in side_ir.outputs.iter().enumerate() {
-                        let rows = if out.record == gs.record { &o.group_out } else { &o.member_out };
+                        let rows = if out.record == gs.record {
+                            &o.group_out
+                        } else {
+                            &o.member_out
+                        };
                         for (seq, cells, by) in rows {
-                            ev.push(Evaluated { output: oi, seq: *seq, cells, by: *by });
+                            ev.push(Evaluated {
+                                output: oi,
+                                seq: *seq,
+                                cells,
+                                by: *by,
+                            });
                         }
                     }
                     rej.extend(o.group_errors.iter().map(|e| (true, e.seq)));
@@ -1227,7 +1399,11 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
             let side_ir = sides[si + 1].ir;
             for o in list {
                 for (oi, out) in side_ir.outputs.iter().enumerate() {
-                    let rows = if out.record == gs.record { &o.group_out } else { &o.member_out };
+                    let rows = if out.record == gs.record {
+                        &o.group_out
+                    } else {
+                        &o.member_out
+                    };
                     for (_, cells, _) in rows {
                         summaries[si + 1].add(side_ir, oi, cells);
                     }
@@ -1242,7 +1418,10 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
             check_cpu += o.check_cpu;
             stats_eval_g += o.evaluated_groups;
             stats_eval_m += o.evaluated_members;
-            n_rows += o.group_out.len() as u64 + o.member_out.len() as u64 + o.group_errors.len() as u64 + o.member_errors.len() as u64;
+            n_rows += o.group_out.len() as u64
+                + o.member_out.len() as u64
+                + o.group_errors.len() as u64
+                + o.member_errors.len() as u64;
             rejected_total += (o.group_errors.len() + o.member_errors.len()) as u64;
             for (seq, cells, _) in o.group_out {
                 for (oi, out) in ir.outputs.iter().enumerate() {
@@ -1270,18 +1449,25 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
         write_time += t.elapsed();
         progress.advance(n_rows);
         if let Some(l) = limit {
-            let total = rejected_total + merrs.len() as u64 - merrs.len().min(rejected_total as usize) as u64;
+            let total = rejected_total + merrs.len() as u64
+                - merrs.len().min(rejected_total as usize) as u64;
             let _ = total;
             let so_far = (gerrs.len() + merrs.len()) as u64;
             if so_far > l {
-                return Err(cleanup(RunError::Stopped { errors: so_far, limit: l }));
+                return Err(cleanup(RunError::Stopped {
+                    errors: so_far,
+                    limit: l,
+                }));
             }
         }
     }
     if let Some(l) = limit {
         let so_far = (gerrs.len() + merrs.len()) as u64;
         if so_far > l {
-            return Err(cleanup(RunError::Stopped { errors: so_far, limit: l }));
+            return Err(cleanup(RunError::Stopped {
+                errors: so_far,
+                limit: l,
+            }));
         }
     }
 
@@ -1330,10 +1516,20 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
     merrs.sort_by_key(|e| e.seq);
     let err_cols: Vec<(String, OutType)> = ["file", "line", "record_id", "column", "message"]
         .iter()
-        .map(|c| (c.to_string(), if *c == "line" { OutType::Int } else { OutType::Text }))
+        .map(|c| {
+            (
+                c.to_string(),
+                if *c == "line" {
+                    OutType::Int
+                } else {
+                    OutType::Text
+                },
+            )
+        })
         .collect();
     let err_name = format!("errors.{ext}");
-    let mut ew = open_writer(&tmp.join(&err_name), opts.out_format, &err_cols).map_err(|e| cleanup(e.into()))?;
+    let mut ew = open_writer(&tmp.join(&err_name), opts.out_format, &err_cols)
+        .map_err(|e| cleanup(e.into()))?;
     let mname = mside.as_ref().map(|m| m.name.clone()).unwrap_or_default();
     for (file, list) in [(gside.name.clone(), &gerrs), (mname, &merrs)] {
         for e in list {
@@ -1351,10 +1547,20 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
     out_rows.push((err_name.clone(), (gerrs.len() + merrs.len()) as u64));
 
     // Manifest, then move everything into place.
-    let manifest = crate::manifest::manifest(ir, bound, opts, &idx.group_sha, &idx.member_sha, &report, &out_rows);
+    let manifest = crate::manifest::manifest(
+        ir,
+        bound,
+        opts,
+        &idx.group_sha,
+        &idx.member_sha,
+        &report,
+        &out_rows,
+    );
     let mtext = serde_json::to_string_pretty(&manifest).unwrap_or_default();
-    std::fs::write(tmp.join("manifest.json"), mtext + "\n").map_err(|e| cleanup(RunError::Output(e.to_string())))?;
-    std::fs::create_dir_all(&opts.out_dir).map_err(|e| cleanup(RunError::Output(format!("{}: {e}", opts.out_dir.display()))))?;
+    std::fs::write(tmp.join("manifest.json"), mtext + "\n")
+        .map_err(|e| cleanup(RunError::Output(e.to_string())))?;
+    std::fs::create_dir_all(&opts.out_dir)
+        .map_err(|e| cleanup(RunError::Output(format!("{}: {e}", opts.out_dir.display()))))?;
     // An old manifest first: while files are replaced the directory is not
     // a complete run.
     let old = opts.out_dir.join("manifest.json");
@@ -1362,9 +1568,17 @@ pub fn run_sides(sides: &[EvalSide<'_>], opts: &RunOptions, progress: &dyn Progr
         std::fs::remove_file(&old).map_err(|e| cleanup(RunError::Output(e.to_string())))?;
     }
     for (name, _) in &out_rows {
-        std::fs::rename(tmp.join(name), opts.out_dir.join(name)).map_err(|e| cleanup(RunError::Output(format!("cannot move {name} into place: {e}"))))?;
+        std::fs::rename(tmp.join(name), opts.out_dir.join(name)).map_err(|e| {
+            cleanup(RunError::Output(format!(
+                "cannot move {name} into place: {e}"
+            )))
+        })?;
     }
-    std::fs::rename(tmp.join("manifest.json"), &old).map_err(|e| cleanup(RunError::Output(format!("cannot move manifest.json into place: {e}"))))?;
+    std::fs::rename(tmp.join("manifest.json"), &old).map_err(|e| {
+        cleanup(RunError::Output(format!(
+            "cannot move manifest.json into place: {e}"
+        )))
+    })?;
     let _ = std::fs::remove_dir_all(&tmp);
     write_time += t.elapsed();
 
@@ -1391,54 +1605,109 @@ pub struct Prepared {
 /// Parse and group rows held in memory (for `weft eval`, `weft explain`
 /// and the embedding API): the same parsing, duplicate and unknown-group
 /// rules as [`run`]. `line` of each row is its position (1-based).
-pub fn prepare_in_memory(ir: &Ir, group: (&[String], &[Row]), members: Option<(&[String], &[Row])>) -> Result<Prepared, RunError> {
+pub fn prepare_in_memory(
+    ir: &Ir,
+    group: (&[String], &[Row]),
+    members: Option<(&[String], &[Row])>,
+) -> Result<Prepared, RunError> {
     let prog = &ir.hir;
     let plan = plan_for(ir)?;
     let schemas = InputSchema::all(prog);
-    let gs = schemas.get(plan.group.0 as usize).ok_or_else(|| RunError::Usage("no group record".into()))?;
-    let ms = plan.member.as_ref().and_then(|(m, _)| schemas.get(*m as usize));
-    let gmap = header_map(gs, group.0, true).map_err(|columns| RunError::MissingColumns { file: gs.input.clone(), columns })?;
+    let gs = schemas
+        .get(plan.group.0 as usize)
+        .ok_or_else(|| RunError::Usage("no group record".into()))?;
+    let ms = plan
+        .member
+        .as_ref()
+        .and_then(|(m, _)| schemas.get(*m as usize));
+    let gmap = header_map(gs, group.0, true).map_err(|columns| RunError::MissingColumns {
+        file: gs.input.clone(),
+        columns,
+    })?;
     let mut groups: Vec<Group> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, r) in group.1.iter().enumerate() {
         let p = parse_row(prog, gs, &gmap, r, i as u64);
         *seen.entry(p.id.clone()).or_insert(0) += 1;
-        groups.push(Group { row: p, members: Vec::new() });
+        groups.push(Group {
+            row: p,
+            members: Vec::new(),
+        });
     }
-    let key_col = |s: &InputSchema| s.key.and_then(|k| s.columns.get(k)).map(|c| c.name.clone()).unwrap_or_default();
+    let key_col = |s: &InputSchema| {
+        s.key
+            .and_then(|k| s.columns.get(k))
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    };
     for g in groups.iter_mut() {
         if seen.get(&g.row.id).copied().unwrap_or(0) > 1 {
             let col = key_col(gs);
-            g.row.error = Some(RowError { column: col.clone(), message: format!("{} appears on more than one row", g.row.id), order: 0 });
+            g.row.error = Some(RowError {
+                column: col.clone(),
+                message: format!("{} appears on more than one row", g.row.id),
+                order: 0,
+            });
         }
     }
     let mut errors = Vec::new();
-    let gword = prog.records.get(gs.record as usize).map(|r| r.name.to_lowercase()).unwrap_or_default();
+    let gword = prog
+        .records
+        .get(gs.record as usize)
+        .map(|r| r.name.to_lowercase())
+        .unwrap_or_default();
     // No member rows at all (a household without persons) need no header.
     if let (Some(ms), Some((mh, mrows))) = (ms, members.filter(|(_, r)| !r.is_empty())) {
-        let mmap = header_map(ms, mh, true).map_err(|columns| RunError::MissingColumns { file: ms.input.clone(), columns })?;
-        let link = ms.columns.iter().position(|c| matches!(c.kind, ColKind::Link { .. }));
+        let mmap = header_map(ms, mh, true).map_err(|columns| RunError::MissingColumns {
+            file: ms.input.clone(),
+            columns,
+        })?;
+        let link = ms
+            .columns
+            .iter()
+            .position(|c| matches!(c.kind, ColKind::Link { .. }));
         let mut mseen: HashMap<String, usize> = HashMap::new();
-        let parsed: Vec<Parsed> = mrows.iter().enumerate().map(|(i, r)| parse_row(prog, ms, &mmap, r, i as u64)).collect();
+        let parsed: Vec<Parsed> = mrows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| parse_row(prog, ms, &mmap, r, i as u64))
+            .collect();
         for p in &parsed {
             *mseen.entry(p.id.clone()).or_insert(0) += 1;
         }
         for mut p in parsed {
             if mseen.get(&p.id).copied().unwrap_or(0) > 1 {
                 let col = key_col(ms);
-                p.error = Some(RowError { column: col.clone(), message: format!("{} appears on more than one row", p.id), order: 0 });
+                p.error = Some(RowError {
+                    column: col.clone(),
+                    message: format!("{} appears on more than one row", p.id),
+                    order: 0,
+                });
             }
             let target = link.and_then(|c| match p.vals.get(c) {
                 Some(Val::Text(s)) => Some(s.clone()),
                 _ => None,
             });
-            let gi = target.as_ref().and_then(|t| groups.iter().position(|g| g.row.id == *t));
+            let gi = target
+                .as_ref()
+                .and_then(|t| groups.iter().position(|g| g.row.id == *t));
             match gi {
-                Some(gi) if seen.get(&groups[gi].row.id).copied().unwrap_or(0) == 1 => groups[gi].members.push(p),
+                Some(gi) if seen.get(&groups[gi].row.id).copied().unwrap_or(0) == 1 => {
+                    groups[gi].members.push(p)
+                }
                 _ => {
-                    let col = link.and_then(|c| ms.columns.get(c)).map(|c| c.name.clone()).unwrap_or_default();
+                    let col = link
+                        .and_then(|c| ms.columns.get(c))
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default();
                     let t = target.unwrap_or_default();
-                    errors.push((ms.input.clone(), p.line, p.id.clone(), col, format!("unknown {gword} {t}")));
+                    errors.push((
+                        ms.input.clone(),
+                        p.line,
+                        p.id.clone(),
+                        col,
+                        format!("unknown {gword} {t}"),
+                    ));
                 }
             }
         }
@@ -1458,11 +1727,21 @@ pub fn run_in_memory(
     let prog = &ir.hir;
     let plan = plan_for(ir)?;
     let schemas = InputSchema::all(prog);
-    let gs = schemas.get(plan.group.0 as usize).ok_or_else(|| RunError::Usage("no group record".into()))?;
-    let ms = plan.member.as_ref().and_then(|(m, _)| schemas.get(*m as usize));
+    let gs = schemas
+        .get(plan.group.0 as usize)
+        .ok_or_else(|| RunError::Usage("no group record".into()))?;
+    let ms = plan
+        .member
+        .as_ref()
+        .and_then(|(m, _)| schemas.get(*m as usize));
     let Prepared { groups, errors } = prepare_in_memory(ir, group, members)?;
     let outp = out_plan(ir, &plan);
-    let word = |r: u32| prog.records.get(r as usize).map(|x| x.name.to_lowercase()).unwrap_or_default();
+    let word = |r: u32| {
+        prog.records
+            .get(r as usize)
+            .map(|x| x.name.to_lowercase())
+            .unwrap_or_default()
+    };
     let cx = Ctx {
         ir,
         bound,
@@ -1496,7 +1775,15 @@ pub fn run_in_memory(
     }
     let mut rest: Vec<(String, u64, String, String, String)> = merrs
         .into_iter()
-        .map(|e| (ms.map(|m| m.input.clone()).unwrap_or_default(), e.line, e.id, e.column, e.message))
+        .map(|e| {
+            (
+                ms.map(|m| m.input.clone()).unwrap_or_default(),
+                e.line,
+                e.id,
+                e.column,
+                e.message,
+            )
+        })
         .collect();
     rest.extend(errors);
     rest.sort_by_key(|e| e.1);
@@ -1516,15 +1803,33 @@ pub fn run_in_memory(
 /// Run the record checks on prepared groups and apply the rejection rules:
 /// the groups to evaluate and the error rows of the others
 /// (`(input, line, id, column, message)`).
-pub fn check_groups(ir: &Ir, bound: &Bound, groups: Vec<Group>) -> Result<(Vec<Group>, Vec<(String, u64, String, String, String)>), RunError> {
+pub fn check_groups(
+    ir: &Ir,
+    bound: &Bound,
+    groups: Vec<Group>,
+) -> Result<(Vec<Group>, Vec<(String, u64, String, String, String)>), RunError> {
     let prog = &ir.hir;
     let plan = plan_for(ir)?;
     let schemas = InputSchema::all(prog);
-    let gs = schemas.get(plan.group.0 as usize).ok_or_else(|| RunError::Usage("no group record".into()))?;
-    let ms = plan.member.as_ref().and_then(|(m, _)| schemas.get(*m as usize));
+    let gs = schemas
+        .get(plan.group.0 as usize)
+        .ok_or_else(|| RunError::Usage("no group record".into()))?;
+    let ms = plan
+        .member
+        .as_ref()
+        .and_then(|(m, _)| schemas.get(*m as usize));
     let outp = out_plan(ir, &plan);
-    let interp = InterpEval { ir, bound, plan: &plan };
-    let word = |r: u32| prog.records.get(r as usize).map(|x| x.name.to_lowercase()).unwrap_or_default();
+    let interp = InterpEval {
+        ir,
+        bound,
+        plan: &plan,
+    };
+    let word = |r: u32| {
+        prog.records
+            .get(r as usize)
+            .map(|x| x.name.to_lowercase())
+            .unwrap_or_default()
+    };
     let cx = Ctx {
         ir,
         bound,
@@ -1550,8 +1855,19 @@ pub fn check_groups(ir: &Ir, bound: &Bound, groups: Vec<Group>) -> Result<(Vec<G
         check_cpu: Duration::ZERO,
     };
     let keep = validate(&cx, groups, &mut out);
-    let mut errs: Vec<(String, u64, String, String, String)> =
-        out.group_errors.into_iter().map(|e| (gs.input.clone(), e.line, e.id, e.column, e.message)).collect();
-    errs.extend(out.member_errors.into_iter().map(|e| (ms.map(|m| m.input.clone()).unwrap_or_default(), e.line, e.id, e.column, e.message)));
+    let mut errs: Vec<(String, u64, String, String, String)> = out
+        .group_errors
+        .into_iter()
+        .map(|e| (gs.input.clone(), e.line, e.id, e.column, e.message))
+        .collect();
+    errs.extend(out.member_errors.into_iter().map(|e| {
+        (
+            ms.map(|m| m.input.clone()).unwrap_or_default(),
+            e.line,
+            e.id,
+            e.column,
+            e.message,
+        )
+    }));
     Ok((keep, errs))
 }

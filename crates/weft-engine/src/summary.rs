@@ -42,7 +42,9 @@ impl Summary {
             if p.output != oi {
                 continue;
             }
-            let Some(t) = self.programmes.get_mut(pi) else { continue };
+            let Some(t) = self.programmes.get_mut(pi) else {
+                continue;
+            };
             let mut any_positive = false;
             for &a in &p.amounts {
                 let v = match cells.get(a) {

@@ -75,7 +75,13 @@ fn draw_alt(rng: &mut ChaCha8Rng, alts: &[(SynthAlt, u64)]) -> Option<Option<i64
 }
 
 /// A value of a field without a `synth` declaration.
-fn default_value(rng: &mut ChaCha8Rng, prog: &weft_check::Program, ty: &Ty, range: Option<(Option<i64>, Option<i64>)>, as_of: i32) -> Option<i64> {
+fn default_value(
+    rng: &mut ChaCha8Rng,
+    prog: &weft_check::Program,
+    ty: &Ty,
+    range: Option<(Option<i64>, Option<i64>)>,
+    as_of: i32,
+) -> Option<i64> {
     let (ty, optional) = match ty {
         Ty::Opt(t) => (&**t, true),
         t => (t, false),
@@ -90,7 +96,11 @@ fn default_value(rng: &mut ChaCha8Rng, prog: &weft_check::Program, ty: &Ty, rang
     Some(match ty {
         Ty::Bool => rng.gen_range(0..=1),
         Ty::Enum(e, set) => {
-            let n = prog.enums.get(*e as usize).map(|x| x.variants.len()).unwrap_or(1);
+            let n = prog
+                .enums
+                .get(*e as usize)
+                .map(|x| x.variants.len())
+                .unwrap_or(1);
             let allowed: Vec<i64> = (0..n as i64).filter(|v| set & (1u64 << v) != 0).collect();
             if allowed.is_empty() {
                 0
@@ -99,7 +109,9 @@ fn default_value(rng: &mut ChaCha8Rng, prog: &weft_check::Program, ty: &Ty, rang
             }
         }
         Ty::Money(_) => rng.gen_range(lo.unwrap_or(0)..=hi.unwrap_or(1_000_000)),
-        Ty::Date => rng.gen_range(lo.unwrap_or(num::days_from_civil(1930, 1, 1) as i64)..=hi.unwrap_or(as_of as i64)),
+        Ty::Date => rng.gen_range(
+            lo.unwrap_or(num::days_from_civil(1930, 1, 1) as i64)..=hi.unwrap_or(as_of as i64),
+        ),
         Ty::Decimal => rng.gen_range(lo.unwrap_or(0)..=hi.unwrap_or(num::MICRO)),
         _ => rng.gen_range(lo.unwrap_or(0)..=hi.unwrap_or(100)),
     })
@@ -121,7 +133,10 @@ impl Draw<'_> {
             .map(|c| match &c.kind {
                 ColKind::Value(ty) => {
                     let fd = self.rec.fields.get(c.field as usize);
-                    match fd.and_then(|f| f.synth.as_ref()).and_then(|s| draw_alt(rng, s)) {
+                    match fd
+                        .and_then(|f| f.synth.as_ref())
+                        .and_then(|s| draw_alt(rng, s))
+                    {
                         Some(v) => v,
                         None => default_value(rng, self.prog, ty, c.range, self.as_of),
                     }
@@ -158,7 +173,13 @@ fn out_type(ty: &Ty) -> OutType {
 }
 
 /// Which rows of a batch fail a record check (by the record's checks).
-fn failing(ir: &Ir, bound: &weft_ir::bind::Bound, record: u32, schema: &InputSchema, rows: &[Vec<Option<i64>>]) -> Vec<bool> {
+fn failing(
+    ir: &Ir,
+    bound: &weft_ir::bind::Bound,
+    record: u32,
+    schema: &InputSchema,
+    rows: &[Vec<Option<i64>>],
+) -> Vec<bool> {
     let prog = &ir.hir;
     let Some(checks) = ir.checks.get(record as usize) else {
         return vec![false; rows.len()];
@@ -188,29 +209,58 @@ fn failing(ir: &Ir, bound: &weft_ir::bind::Bound, record: u32, schema: &InputSch
         tables: prog.records.iter().map(|_| Table::default()).collect(),
     };
     if let Some(t) = chunk.tables.get_mut(record as usize) {
-        *t = Table { rows: rows.len(), cols };
+        *t = Table {
+            rows: rows.len(),
+            cols,
+        };
     }
     let mut it = Interp::new(ir, bound, &chunk);
     (0..rows.len())
-        .map(|r| checks.iter().any(|i| !matches!(it.eval_inst(*i, r), Ok(v) if v != 0)))
+        .map(|r| {
+            checks
+                .iter()
+                .any(|i| !matches!(it.eval_inst(*i, r), Ok(v) if v != 0))
+        })
         .collect()
 }
 
 pub fn synth(ir: &Ir, opts: &SynthOptions) -> Result<SynthReport, SynthError> {
     let prog = &ir.hir;
     let plan = plan_for(ir).map_err(|e| SynthError::Policy(e.to_string()))?;
-    let bound = bind(ir, opts.as_of, &roots(ir)).map_err(|e| SynthError::Policy(format!("cannot evaluate {}: {e}", num::format_month(opts.as_of))))?;
+    let bound = bind(ir, opts.as_of, &roots(ir)).map_err(|e| {
+        SynthError::Policy(format!(
+            "cannot evaluate {}: {e}",
+            num::format_month(opts.as_of)
+        ))
+    })?;
     let schemas = InputSchema::all(prog);
-    let gs = schemas.get(plan.group.0 as usize).ok_or_else(|| SynthError::Policy("no group record".into()))?;
-    let ms = plan.member.as_ref().and_then(|(m, _)| schemas.get(*m as usize));
-    let grec = prog.records.get(gs.record as usize).ok_or_else(|| SynthError::Policy("no group record".into()))?;
+    let gs = schemas
+        .get(plan.group.0 as usize)
+        .ok_or_else(|| SynthError::Policy("no group record".into()))?;
+    let ms = plan
+        .member
+        .as_ref()
+        .and_then(|(m, _)| schemas.get(*m as usize));
+    let grec = prog
+        .records
+        .get(gs.record as usize)
+        .ok_or_else(|| SynthError::Policy("no group record".into()))?;
     let members_synth: Vec<(SynthAlt, u64)> = grec
         .fields
         .iter()
         .find(|f| matches!(f.kind, FieldKind::Members { .. }))
         .and_then(|f| f.synth.clone())
-        .unwrap_or_else(|| vec![(SynthAlt::Value(1), 25), (SynthAlt::Value(2), 30), (SynthAlt::Value(3), 25), (SynthAlt::Value(4), 15), (SynthAlt::Value(5), 5)]);
-    std::fs::create_dir_all(&opts.out_dir).map_err(|e| FileError::new(opts.out_dir.display().to_string(), e.to_string()))?;
+        .unwrap_or_else(|| {
+            vec![
+                (SynthAlt::Value(1), 25),
+                (SynthAlt::Value(2), 30),
+                (SynthAlt::Value(3), 25),
+                (SynthAlt::Value(4), 15),
+                (SynthAlt::Value(5), 5),
+            ]
+        });
+    std::fs::create_dir_all(&opts.out_dir)
+        .map_err(|e| FileError::new(opts.out_dir.display().to_string(), e.to_string()))?;
     let ext = opts.format.extension();
     let header = |s: &InputSchema| -> Vec<(String, OutType)> {
         s.columns
@@ -232,15 +282,31 @@ pub fn synth(ir: &Ir, opts: &SynthOptions) -> Result<SynthReport, SynthError> {
     let mut gw = open_writer(&gtmp, opts.format, &header(gs))?;
     let mut mw = match ms {
         Some(m) => Some((
-            open_writer(&opts.out_dir.join(format!(".{}.{ext}.tmp", m.input)), opts.format, &header(m))?,
+            open_writer(
+                &opts.out_dir.join(format!(".{}.{ext}.tmp", m.input)),
+                opts.format,
+                &header(m),
+            )?,
             opts.out_dir.join(format!("{}.{ext}", m.input)),
             opts.out_dir.join(format!(".{}.{ext}.tmp", m.input)),
         )),
         None => None,
     };
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-    let gdraw = Draw { prog, rec: grec, schema: gs, as_of: opts.as_of };
-    let mdraw = ms.and_then(|m| prog.records.get(m.record as usize).map(|rec| Draw { prog, rec, schema: m, as_of: opts.as_of }));
+    let gdraw = Draw {
+        prog,
+        rec: grec,
+        schema: gs,
+        as_of: opts.as_of,
+    };
+    let mdraw = ms.and_then(|m| {
+        prog.records.get(m.record as usize).map(|rec| Draw {
+            prog,
+            rec,
+            schema: m,
+            as_of: opts.as_of,
+        })
+    });
     let mut report = SynthReport::default();
     let (mut ng, mut nm) = (0u64, 0u64);
     let batch = 4096u64;
@@ -256,7 +322,15 @@ pub fn synth(ir: &Ir, opts: &SynthOptions) -> Result<SynthReport, SynthError> {
                     let cell = cell_of(prog, ty, vals[ci]);
                     let mut s = String::new();
                     weft_data::csvio::cell_text(&cell, &mut s);
-                    r.set(ci, if s.is_empty() { CellKind::Null } else { CellKind::Text }, &s);
+                    r.set(
+                        ci,
+                        if s.is_empty() {
+                            CellKind::Null
+                        } else {
+                            CellKind::Text
+                        },
+                        &s,
+                    );
                 }
                 _ => r.set(ci, CellKind::Text, &texts[ci]),
             }
@@ -279,7 +353,14 @@ pub fn synth(ir: &Ir, opts: &SynthOptions) -> Result<SynthReport, SynthError> {
                 }
             }
         }
-        let sizes: Vec<i64> = (0..n).map(|_| draw_alt(&mut rng, &members_synth).flatten().unwrap_or(1).max(0)).collect();
+        let sizes: Vec<i64> = (0..n)
+            .map(|_| {
+                draw_alt(&mut rng, &members_synth)
+                    .flatten()
+                    .unwrap_or(1)
+                    .max(0)
+            })
+            .collect();
         let mut mrows: Vec<Vec<Option<i64>>> = Vec::new();
         if let Some(md) = &mdraw {
             let total: i64 = sizes.iter().sum();
@@ -292,7 +373,10 @@ pub fn synth(ir: &Ir, opts: &SynthOptions) -> Result<SynthReport, SynthError> {
                 if round == 199 {
                     return Err(SynthError::Policy(format!(
                         "cannot draw {} records that pass their checks: give the fields `synth` declarations the checks accept",
-                        prog.records.get(md.schema.record as usize).map(|r| r.name.clone()).unwrap_or_default()
+                        prog.records
+                            .get(md.schema.record as usize)
+                            .map(|r| r.name.clone())
+                            .unwrap_or_default()
                     )));
                 }
                 for (i, b) in bad.iter().enumerate() {
@@ -358,20 +442,34 @@ pub fn synth(ir: &Ir, opts: &SynthOptions) -> Result<SynthReport, SynthError> {
         g0 += n;
     }
     gw.finish()?;
-    std::fs::rename(&gtmp, &gpath).map_err(|e| FileError::new(gpath.display().to_string(), e.to_string()))?;
+    std::fs::rename(&gtmp, &gpath)
+        .map_err(|e| FileError::new(gpath.display().to_string(), e.to_string()))?;
     report.files.push((weft_data::file_name(&gpath), ng));
     if let Some((w, path, tmp)) = mw.take() {
         w.finish()?;
-        std::fs::rename(&tmp, &path).map_err(|e| FileError::new(path.display().to_string(), e.to_string()))?;
+        std::fs::rename(&tmp, &path)
+            .map_err(|e| FileError::new(path.display().to_string(), e.to_string()))?;
         report.files.push((weft_data::file_name(&path), nm));
     }
     // Hit rates on a sample, evaluated with the interpreter.
     if opts.sample > 0 {
         let gh: Vec<String> = gs.columns.iter().map(|c| c.name.clone()).collect();
-        let mh: Vec<String> = ms.map(|m| m.columns.iter().map(|c| c.name.clone()).collect()).unwrap_or_default();
-        let ev = InterpEval { ir, bound: &bound, plan: &plan };
-        let res = run_in_memory(ir, &bound, &ev, (&gh, &sample_g), ms.map(|_| (mh.as_slice(), sample_m.as_slice())))
-            .map_err(|e| SynthError::Policy(e.to_string()))?;
+        let mh: Vec<String> = ms
+            .map(|m| m.columns.iter().map(|c| c.name.clone()).collect())
+            .unwrap_or_default();
+        let ev = InterpEval {
+            ir,
+            bound: &bound,
+            plan: &plan,
+        };
+        let res = run_in_memory(
+            ir,
+            &bound,
+            &ev,
+            (&gh, &sample_g),
+            ms.map(|_| (mh.as_slice(), sample_m.as_slice())),
+        )
+        .map_err(|e| SynthError::Policy(e.to_string()))?;
         let mut summary = crate::summary::Summary::new(ir);
         for (oi, rows) in res.outputs.iter().enumerate() {
             for r in rows {
@@ -379,8 +477,16 @@ pub fn synth(ir: &Ir, opts: &SynthOptions) -> Result<SynthReport, SynthError> {
             }
         }
         for (pi, p) in ir.hir.programmes.iter().enumerate() {
-            let rows = res.outputs.get(p.output).map(|r| r.len() as u64).unwrap_or(0);
-            let rec = summary.programmes.get(pi).map(|t| t.recipients).unwrap_or(0);
+            let rows = res
+                .outputs
+                .get(p.output)
+                .map(|r| r.len() as u64)
+                .unwrap_or(0);
+            let rec = summary
+                .programmes
+                .get(pi)
+                .map(|t| t.recipients)
+                .unwrap_or(0);
             report.hit_rates.push((p.name.clone(), rec, rows));
         }
         let _ = Per::Once;

@@ -45,7 +45,13 @@ fn describe_error(ir: &Ir, e: &EvalError) -> String {
 pub trait Evaluator {
     fn name(&self) -> &'static str;
     /// Evaluate instances (for a row each) in order, with a shared memo.
-    fn eval(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>>;
+    fn eval(
+        &self,
+        ir: &Ir,
+        bound: &Bound,
+        chunk: &Chunk,
+        insts: &[(InstId, usize)],
+    ) -> Vec<Result<i64, EvalError>>;
 }
 
 /// The reference interpreter as an [`Evaluator`].
@@ -56,7 +62,13 @@ impl Evaluator for Interpreter {
         "interp"
     }
 
-    fn eval(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>> {
+    fn eval(
+        &self,
+        ir: &Ir,
+        bound: &Bound,
+        chunk: &Chunk,
+        insts: &[(InstId, usize)],
+    ) -> Vec<Result<i64, EvalError>> {
         let mut it = Interp::new(ir, bound, chunk);
         insts.iter().map(|(i, r)| it.eval_inst(*i, *r)).collect()
     }
@@ -67,7 +79,11 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
     let prog = &ir.hir;
     let mut out = Vec::new();
     for (ti, t) in prog.tests.iter().enumerate() {
-        let module = prog.modules.get(t.module as usize).map(|m| m.name.clone()).unwrap_or_default();
+        let module = prog
+            .modules
+            .get(t.module as usize)
+            .map(|m| m.name.clone())
+            .unwrap_or_default();
         let insts = ir.tests.get(ti).cloned().unwrap_or_default();
         let sides = ir.test_sides.get(ti).cloned().unwrap_or_default();
         let mut failures = Vec::new();
@@ -81,7 +97,12 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
             .flat_map(|(ri, r)| {
                 ir.checks
                     .get(r.record as usize)
-                    .map(|cs| cs.iter().enumerate().map(move |(ci, i)| (ri, ci, *i)).collect::<Vec<_>>())
+                    .map(|cs| {
+                        cs.iter()
+                            .enumerate()
+                            .map(move |(ci, i)| (ri, ci, *i))
+                            .collect::<Vec<_>>()
+                    })
                     .unwrap_or_default()
             })
             .collect();
@@ -91,31 +112,59 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
             Err(e) => failures.push(Failure {
                 expect: 0,
                 span: t.span,
-                message: format!("cannot evaluate as of {}: {e}", weft_syntax::num::format_month(t.as_of)),
+                message: format!(
+                    "cannot evaluate as of {}: {e}",
+                    weft_syntax::num::format_month(t.as_of)
+                ),
             }),
             Ok(bound) => {
                 let rows = weft_ir::lower::test_rows(prog, t);
-                let check_runs: Vec<(InstId, usize)> = checks.iter().map(|(ri, _, i)| (*i, rows.get(*ri).copied().unwrap_or(0).max(0) as usize)).collect();
+                let check_runs: Vec<(InstId, usize)> = checks
+                    .iter()
+                    .map(|(ri, _, i)| (*i, rows.get(*ri).copied().unwrap_or(0).max(0) as usize))
+                    .collect();
                 let check_results = ev.eval(ir, &bound, &chunk, &check_runs);
                 for ((ri, ci, _), r) in checks.iter().zip(check_results) {
                     let rec = &t.records[*ri];
-                    let Some(def) = prog.records.get(rec.record as usize).and_then(|d| d.checks.get(*ci)) else { continue };
-                    let column = prog.records.get(rec.record as usize).map(|d| d.column(def.column).to_string()).unwrap_or_default();
+                    let Some(def) = prog
+                        .records
+                        .get(rec.record as usize)
+                        .and_then(|d| d.checks.get(*ci))
+                    else {
+                        continue;
+                    };
+                    let column = prog
+                        .records
+                        .get(rec.record as usize)
+                        .map(|d| d.column(def.column).to_string())
+                        .unwrap_or_default();
                     let problem = match r {
                         Ok(1) => None,
                         Ok(_) => Some(def.message.clone()),
                         Err(e) => Some(format!("the check cannot be evaluated: {}", e.detail)),
                     };
                     if let Some(p) = problem {
-                        let what = if def.exclude { "would be left out of a batch" } else { "would be rejected in a batch" };
+                        let what = if def.exclude {
+                            "would be left out of a batch"
+                        } else {
+                            "would be rejected in a batch"
+                        };
                         failures.push(Failure {
                             expect: 0,
                             span: rec.span,
-                            message: format!("`{}` {what}: its check on `{column}` fails: {p}", rec.id),
+                            message: format!(
+                                "`{}` {what}: its check on `{column}` fails: {p}",
+                                rec.id
+                            ),
                         });
                     }
                 }
-                let results = ev.eval(ir, &bound, &chunk, &insts.iter().map(|i| (*i, 0)).collect::<Vec<_>>());
+                let results = ev.eval(
+                    ir,
+                    &bound,
+                    &chunk,
+                    &insts.iter().map(|i| (*i, 0)).collect::<Vec<_>>(),
+                );
                 for (ei, (x, r)) in t.expects.iter().zip(results).enumerate() {
                     let msg = match (&x.fails, r) {
                         (None, Ok(1)) => None,
@@ -123,24 +172,40 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
                             Some((a, b)) => {
                                 let vals = ev.eval(ir, &bound, &chunk, &[(a, 0), (b, 0)]);
                                 let show = |r: &Result<i64, EvalError>, inst: InstId| match r {
-                                    Ok(v) => display_value(prog, &ir.inst(inst).map(|i| i.ty.clone()).unwrap_or(Ty::Int), *v),
+                                    Ok(v) => display_value(
+                                        prog,
+                                        &ir.inst(inst).map(|i| i.ty.clone()).unwrap_or(Ty::Int),
+                                        *v,
+                                    ),
                                     Err(e) => describe_error(ir, e),
                                 };
                                 format!("got {}, expected {}", show(&vals[0], a), show(&vals[1], b))
                             }
                             None => "the expectation is false".to_string(),
                         }),
-                        (None, Err(e)) => Some(format!("evaluation failed: {}", describe_error(ir, &e))),
+                        (None, Err(e)) => {
+                            Some(format!("evaluation failed: {}", describe_error(ir, &e)))
+                        }
                         (Some(_), Ok(v)) => {
-                            let ty = insts.get(ei).and_then(|i| ir.inst(*i)).map(|i| i.ty.clone()).unwrap_or(Ty::Int);
-                            Some(format!("expected a failure, got {}", display_value(prog, &ty, v)))
+                            let ty = insts
+                                .get(ei)
+                                .and_then(|i| ir.inst(*i))
+                                .map(|i| i.ty.clone())
+                                .unwrap_or(Ty::Int);
+                            Some(format!(
+                                "expected a failure, got {}",
+                                display_value(prog, &ty, v)
+                            ))
                         }
                         (Some(None), Err(_)) => None,
                         (Some(Some(kind)), Err(e)) => {
                             if e.kind.code() == kind {
                                 None
                             } else {
-                                Some(format!("expected a failure with {kind}, got {}", describe_error(ir, &e)))
+                                Some(format!(
+                                    "expected a failure with {kind}, got {}",
+                                    describe_error(ir, &e)
+                                ))
                             }
                         }
                     };

@@ -58,9 +58,17 @@ pub fn member_range(ir: &Ir, chunk: &Chunk, plan: &Plan, g: usize) -> std::ops::
 pub fn eval_chunk(ir: &Ir, bound: &Bound, chunk: &Chunk, plan: &Plan) -> ChunkResult {
     let mut it = Interp::new(ir, bound, chunk);
     let groups = chunk.rows(plan.group.0);
-    let members = plan.member.as_ref().map(|(r, _)| chunk.rows(*r)).unwrap_or(0);
+    let members = plan
+        .member
+        .as_ref()
+        .map(|(r, _)| chunk.rows(*r))
+        .unwrap_or(0);
     let mut out = ChunkResult {
-        member_values: plan.member.as_ref().map(|(_, c)| vec![vec![0; members]; c.len()]).unwrap_or_default(),
+        member_values: plan
+            .member
+            .as_ref()
+            .map(|(_, c)| vec![vec![0; members]; c.len()])
+            .unwrap_or_default(),
         group_values: vec![vec![0; groups]; plan.group.1.len()],
         errors: vec![None; groups],
     };

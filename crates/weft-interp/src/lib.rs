@@ -188,13 +188,25 @@ impl<'a> Interp<'a> {
             .ok_or_else(|| self.internal(inst, row, "unknown node"))
     }
 
-    fn column(&self, record: u32, field: u32, inst: InstId, row: Option<usize>) -> Result<&'a Column, EvalError> {
+    fn column(
+        &self,
+        record: u32,
+        field: u32,
+        inst: InstId,
+        row: Option<usize>,
+    ) -> Result<&'a Column, EvalError> {
         self.chunk
             .col(record, field)
             .ok_or_else(|| self.internal(inst, row, "a column that was not loaded"))
     }
 
-    fn text(&mut self, t: &TextRef, base: usize, inst: InstId, row: Option<usize>) -> Result<&'a str, EvalError> {
+    fn text(
+        &mut self,
+        t: &TextRef,
+        base: usize,
+        inst: InstId,
+        row: Option<usize>,
+    ) -> Result<&'a str, EvalError> {
         match t {
             TextRef::Lit(i) => self
                 .ir
@@ -232,13 +244,20 @@ impl<'a> Interp<'a> {
                 .copied()
                 .ok_or_else(|| self.internal(inst, row, "slot out of range"))?,
             Node::AsOf => self.bound.as_of as i64,
-            Node::CtxDate(c) => self.bound.ctx_dates.get(*c as usize).copied().unwrap_or(self.bound.as_of) as i64,
+            Node::CtxDate(c) => self
+                .bound
+                .ctx_dates
+                .get(*c as usize)
+                .copied()
+                .unwrap_or(self.bound.as_of) as i64,
             Node::Field { rec, record, field } => {
                 let r = self.eval(*rec, base, inst, row)?;
                 let col = self.column(*record, *field, inst, row)?;
                 let r = usize::try_from(r).map_err(|_| self.internal(inst, row, "negative row"))?;
                 match col {
-                    Column::I64(v) | Column::Opt(v, _) => *v.get(r).ok_or_else(|| self.internal(inst, row, "row out of range"))?,
+                    Column::I64(v) | Column::Opt(v, _) => *v
+                        .get(r)
+                        .ok_or_else(|| self.internal(inst, row, "row out of range"))?,
                     _ => return Err(self.internal(inst, row, "a field read as a number")),
                 }
             }
@@ -247,7 +266,10 @@ impl<'a> Interp<'a> {
                 let col = self.column(*record, *field, inst, row)?;
                 let r = usize::try_from(r).map_err(|_| self.internal(inst, row, "negative row"))?;
                 match col {
-                    Column::Opt(_, p) => *p.get(r).ok_or_else(|| self.internal(inst, row, "row out of range"))? as i64,
+                    Column::Opt(_, p) => *p
+                        .get(r)
+                        .ok_or_else(|| self.internal(inst, row, "row out of range"))?
+                        as i64,
                     Column::I64(_) => 1,
                     _ => return Err(self.internal(inst, row, "presence of a non-optional field")),
                 }
@@ -284,9 +306,17 @@ impl<'a> Interp<'a> {
                     return Err(self.internal(inst, row, "a parameter that was not bound"));
                 };
                 let Some(idx) = bp.index(keys_slice) else {
-                    return Err(self.err(ErrKind::NoBand, inst, row, default_detail(ErrKind::NoBand)));
+                    return Err(self.err(
+                        ErrKind::NoBand,
+                        inst,
+                        row,
+                        default_detail(ErrKind::NoBand),
+                    ));
                 };
-                let v = *bp.values.get(idx).ok_or_else(|| self.internal(inst, row, "parameter slot out of range"))?;
+                let v = *bp
+                    .values
+                    .get(idx)
+                    .ok_or_else(|| self.internal(inst, row, "parameter slot out of range"))?;
                 if let Some(t) = self.tracer.as_deref_mut() {
                     t.param(inst, row, *pref, keys_slice, v);
                 }
@@ -294,7 +324,8 @@ impl<'a> Interp<'a> {
             }
             Node::Neg(a) => {
                 let v = self.eval(*a, base, inst, row)?;
-                v.checked_neg().ok_or_else(|| arith_err(ErrKind::Overflow))?
+                v.checked_neg()
+                    .ok_or_else(|| arith_err(ErrKind::Overflow))?
             }
             Node::Not(a) => (self.eval(*a, base, inst, row)? == 0) as i64,
             Node::Arith(op, a, b) => {
@@ -339,12 +370,15 @@ impl<'a> Interp<'a> {
             }
             Node::Let { slot, value, body } => {
                 let v = self.eval(*value, base, inst, row)?;
-                let s = self.stack.get_mut(base + *slot as usize).ok_or_else(|| EvalError {
-                    kind: ErrKind::NoRow,
-                    inst,
-                    row,
-                    detail: "internal error: slot out of range".into(),
-                })?;
+                let s = self
+                    .stack
+                    .get_mut(base + *slot as usize)
+                    .ok_or_else(|| EvalError {
+                        kind: ErrKind::NoRow,
+                        inst,
+                        row,
+                        detail: "internal error: slot out of range".into(),
+                    })?;
                 *s = v;
                 self.eval(*body, base, inst, row)?
             }
@@ -388,7 +422,9 @@ impl<'a> Interp<'a> {
                                 Some(b) => self.eval(*b, base, inst, row)?,
                                 None => 0,
                             };
-                            acc = acc.checked_add(v).ok_or_else(|| arith_err(ErrKind::Overflow))?;
+                            acc = acc
+                                .checked_add(v)
+                                .ok_or_else(|| arith_err(ErrKind::Overflow))?;
                         }
                         AggKind::Any => {
                             let v = match body {
@@ -428,7 +464,12 @@ impl<'a> Interp<'a> {
                     AggKind::Any => 0,
                     AggKind::All => 1,
                     AggKind::Min | AggKind::Max if !any => {
-                        return Err(self.err(ErrKind::Empty, inst, row, default_detail(ErrKind::Empty)));
+                        return Err(self.err(
+                            ErrKind::Empty,
+                            inst,
+                            row,
+                            default_detail(ErrKind::Empty),
+                        ));
                     }
                     _ => acc,
                 }
@@ -498,15 +539,31 @@ impl<'a> Interp<'a> {
         })
     }
 
-    fn members(&self, group_record: u32, g: i64, inst: InstId, row: Option<usize>) -> Result<(i64, i64), EvalError> {
-        let Some((field, _)) = self.ir.hir.records.get(group_record as usize).and_then(|r| r.members()) else {
+    fn members(
+        &self,
+        group_record: u32,
+        g: i64,
+        inst: InstId,
+        row: Option<usize>,
+    ) -> Result<(i64, i64), EvalError> {
+        let Some((field, _)) = self
+            .ir
+            .hir
+            .records
+            .get(group_record as usize)
+            .and_then(|r| r.members())
+        else {
             return Err(self.internal(inst, row, "a record without members"));
         };
         match self.column(group_record, field, inst, row)? {
             Column::Members(off) => {
                 let g = usize::try_from(g).map_err(|_| self.internal(inst, row, "negative row"))?;
-                let lo = *off.get(g).ok_or_else(|| self.internal(inst, row, "row out of range"))?;
-                let hi = *off.get(g + 1).ok_or_else(|| self.internal(inst, row, "row out of range"))?;
+                let lo = *off
+                    .get(g)
+                    .ok_or_else(|| self.internal(inst, row, "row out of range"))?;
+                let hi = *off
+                    .get(g + 1)
+                    .ok_or_else(|| self.internal(inst, row, "row out of range"))?;
                 Ok((lo, hi))
             }
             _ => Err(self.internal(inst, row, "members that were not loaded")),

@@ -7,7 +7,8 @@ use weft_syntax::num::{self, MICRO};
 
 /// `(a × b) ÷ den`, rounded half away from zero to a multiple of `unit`.
 pub fn mul_round(a: i64, b: i64, den: i64, unit: i64) -> Result<i64, ErrKind> {
-    let q = num::div_round(a as i128 * b as i128, den as i128 * unit as i128).ok_or(ErrKind::Overflow)?;
+    let q = num::div_round(a as i128 * b as i128, den as i128 * unit as i128)
+        .ok_or(ErrKind::Overflow)?;
     q.checked_mul(unit).ok_or(ErrKind::Overflow)
 }
 
@@ -16,7 +17,8 @@ pub fn div_round(a: i64, b: i64, pre: i64, unit: i64) -> Result<i64, ErrKind> {
     if b == 0 {
         return Err(ErrKind::DivisionByZero);
     }
-    let q = num::div_round(a as i128 * pre as i128, b as i128 * unit as i128).ok_or(ErrKind::Overflow)?;
+    let q = num::div_round(a as i128 * pre as i128, b as i128 * unit as i128)
+        .ok_or(ErrKind::Overflow)?;
     q.checked_mul(unit).ok_or(ErrKind::Overflow)
 }
 
@@ -29,12 +31,16 @@ pub fn arith(op: ArithOp, a: i64, b: i64) -> Result<i64, ErrKind> {
         ArithOp::DivRound { pre, unit } => div_round(a, b, pre, unit),
         ArithOp::AddDays => {
             let d = i32::try_from(a).map_err(|_| ErrKind::DateOutOfRange)?;
-            num::add_days(d, b).map(|x| x as i64).ok_or(ErrKind::DateOutOfRange)
+            num::add_days(d, b)
+                .map(|x| x as i64)
+                .ok_or(ErrKind::DateOutOfRange)
         }
         ArithOp::AddMonths { factor } => {
             let d = i32::try_from(a).map_err(|_| ErrKind::DateOutOfRange)?;
             let n = b.checked_mul(factor).ok_or(ErrKind::DateOutOfRange)?;
-            num::add_months(d, n).map(|x| x as i64).ok_or(ErrKind::DateOutOfRange)
+            num::add_months(d, n)
+                .map(|x| x as i64)
+                .ok_or(ErrKind::DateOutOfRange)
         }
         ArithOp::SubDates => a.checked_sub(b).ok_or(ErrKind::Overflow),
     }
@@ -94,7 +100,12 @@ pub fn bands_info(b: Builtin, bands: &[weft_check::hir::Band]) -> i64 {
 /// A marginal scale: for each band `[lo, hi)` with rate `r`, the part of
 /// `x` in the band times `r + adjust`, rounded to the fen per band (or the
 /// exact total rounded once).
-pub fn marginal(x: i64, bands: &[(i64, Option<i64>, i64)], adjust: i64, round_each: bool) -> Result<i64, ErrKind> {
+pub fn marginal(
+    x: i64,
+    bands: &[(i64, Option<i64>, i64)],
+    adjust: i64,
+    round_each: bool,
+) -> Result<i64, ErrKind> {
     let mut total: i64 = 0;
     let mut exact: i128 = 0;
     for &(lo, hi, rate) in bands {
@@ -140,7 +151,10 @@ mod tests {
     fn products_are_exact_until_the_result_overflows() {
         // i64::MAX fen × 0.5 fits after division.
         assert_eq!(mul_round(i64::MAX, 500_000, MICRO, 1), Ok(i64::MAX / 2 + 1));
-        assert_eq!(mul_round(i64::MAX, 2_000_000, MICRO, 1), Err(ErrKind::Overflow));
+        assert_eq!(
+            mul_round(i64::MAX, 2_000_000, MICRO, 1),
+            Err(ErrKind::Overflow)
+        );
         assert_eq!(arith(ArithOp::Add, i64::MAX, 1), Err(ErrKind::Overflow));
         assert_eq!(div_round(1, 0, 1, 1), Err(ErrKind::DivisionByZero));
         assert_eq!(div_round(100, 3, 1, 1), Ok(33));
@@ -149,12 +163,20 @@ mod tests {
 
     #[test]
     fn marginal_bands_round_per_band_or_once() {
-        let bands = [(0, Some(5_000_000), 500_000), (5_000_000, Some(10_000_000), 600_000), (10_000_000, None, 700_000)];
+        let bands = [
+            (0, Some(5_000_000), 500_000),
+            (5_000_000, Some(10_000_000), 600_000),
+            (10_000_000, None, 700_000),
+        ];
         // ¥18,100 over the first band at 55%: 9,955.
         assert_eq!(marginal(1_810_000, &bands, 50_000, true), Ok(995_500));
         assert_eq!(marginal(-5, &bands, 0, true), Ok(0));
         // 1 fen in each of three bands of 50%: per band 0.5 → 1 each = 3; once: 1.5 → 2.
-        let tiny = [(0, Some(1), 500_000), (1, Some(2), 500_000), (2, None, 500_000)];
+        let tiny = [
+            (0, Some(1), 500_000),
+            (1, Some(2), 500_000),
+            (2, None, 500_000),
+        ];
         assert_eq!(marginal(3, &tiny, 0, true), Ok(3));
         assert_eq!(marginal(3, &tiny, 0, false), Ok(2));
     }

@@ -10,9 +10,25 @@ pub trait Tracer {
     /// It finished, with this result.
     fn exit(&mut self, _inst: InstId, _row: Option<usize>, _result: &Result<i64, EvalError>) {}
     /// `inst` used the value of `callee` for `callee_row`.
-    fn used(&mut self, _inst: InstId, _row: Option<usize>, _callee: InstId, _callee_row: usize, _value: i64) {}
+    fn used(
+        &mut self,
+        _inst: InstId,
+        _row: Option<usize>,
+        _callee: InstId,
+        _callee_row: usize,
+        _value: i64,
+    ) {
+    }
     /// `inst` read a parameter.
-    fn param(&mut self, _inst: InstId, _row: Option<usize>, _pref: ParamRefId, _keys: &[i64], _value: i64) {}
+    fn param(
+        &mut self,
+        _inst: InstId,
+        _row: Option<usize>,
+        _pref: ParamRefId,
+        _keys: &[i64],
+        _value: i64,
+    ) {
+    }
     /// A condition was decided.
     fn branch(&mut self, _inst: InstId, _row: Option<usize>, _node: NodeId, _taken: bool) {}
 }

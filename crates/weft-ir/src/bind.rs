@@ -96,7 +96,9 @@ pub fn reachable(ir: &Ir, roots: &[InstId]) -> Vec<bool> {
     let mut stack: Vec<InstId> = roots.to_vec();
     let mut nodes: Vec<NodeId> = Vec::new();
     while let Some(i) = stack.pop() {
-        let Some(s) = seen.get_mut(i as usize) else { continue };
+        let Some(s) = seen.get_mut(i as usize) else {
+            continue;
+        };
         if *s {
             continue;
         }
@@ -117,7 +119,12 @@ pub fn reachable(ir: &Ir, roots: &[InstId]) -> Vec<bool> {
 /// Push the direct children of a node.
 pub fn children(node: &Node, out: &mut Vec<NodeId>) {
     match node {
-        Node::Const(_) | Node::Local(_) | Node::AsOf | Node::CtxDate(_) | Node::Fail(_) | Node::BandsInfo(..) => {}
+        Node::Const(_)
+        | Node::Local(_)
+        | Node::AsOf
+        | Node::CtxDate(_)
+        | Node::Fail(_)
+        | Node::BandsInfo(..) => {}
         Node::Field { rec, .. } | Node::FieldIsSet { rec, .. } => out.push(*rec),
         Node::Call { rec, .. } => out.extend(rec.iter().copied()),
         Node::Param { keys, .. } => out.extend(keys.iter().copied()),
@@ -140,7 +147,10 @@ pub fn children(node: &Node, out: &mut Vec<NodeId>) {
             out.extend(arms.iter().map(|(_, b)| *b));
         }
         Node::Agg {
-            group, body, filter, ..
+            group,
+            body,
+            filter,
+            ..
         } => {
             out.push(*group);
             out.extend(body.iter().copied());
@@ -212,7 +222,9 @@ pub fn bind(ir: &Ir, as_of: i32, roots: &[InstId]) -> Result<Bound, BindError> {
         if !used_prefs[pi] {
             continue;
         }
-        let Some(pd) = ir.hir.params.get(pr.param as usize) else { continue };
+        let Some(pd) = ir.hir.params.get(pr.param as usize) else {
+            continue;
+        };
         let date = ctx_dates.get(pr.ctx as usize).copied().unwrap_or(as_of);
         let Some(v) = pd.version_at(date) else {
             return Err(BindError {
@@ -237,7 +249,12 @@ pub fn bind(ir: &Ir, as_of: i32, roots: &[InstId]) -> Result<Bound, BindError> {
             .keys
             .iter()
             .map(|(e, set)| {
-                let n = ir.hir.enums.get(*e as usize).map(|x| x.variants.len()).unwrap_or(0);
+                let n = ir
+                    .hir
+                    .enums
+                    .get(*e as usize)
+                    .map(|x| x.variants.len())
+                    .unwrap_or(0);
                 let mut r = vec![-1i32; n];
                 let mut k = 0;
                 for (v, slot) in r.iter_mut().enumerate() {
@@ -249,7 +266,11 @@ pub fn bind(ir: &Ir, as_of: i32, roots: &[InstId]) -> Result<Bound, BindError> {
                 r
             })
             .collect();
-        let sizes = pd.keys.iter().map(|(_, s)| s.count_ones() as usize).collect();
+        let sizes = pd
+            .keys
+            .iter()
+            .map(|(_, s)| s.count_ones() as usize)
+            .collect();
         params[pi] = Some(BoundParam {
             values,
             ranks,

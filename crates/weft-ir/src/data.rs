@@ -54,7 +54,10 @@ pub struct Chunk {
 
 impl Chunk {
     pub fn rows(&self, record: u32) -> usize {
-        self.tables.get(record as usize).map(|t| t.rows).unwrap_or(0)
+        self.tables
+            .get(record as usize)
+            .map(|t| t.rows)
+            .unwrap_or(0)
     }
 
     pub fn col(&self, record: u32, field: u32) -> Option<&Column> {
@@ -70,12 +73,17 @@ pub fn test_chunk(ir: &Ir, t: &TestDef) -> Chunk {
         tables: prog.records.iter().map(|_| Table::default()).collect(),
     };
     for (rid, rec) in prog.records.iter().enumerate() {
-        let members: Vec<usize> = (0..t.records.len()).filter(|i| t.records[*i].record as usize == rid).collect();
+        let members: Vec<usize> = (0..t.records.len())
+            .filter(|i| t.records[*i].record as usize == rid)
+            .collect();
         let n = members.len();
         // Records of this kind by row.
         let mut by_row = vec![0usize; n];
         for &i in &members {
-            if let Some(slot) = usize::try_from(rows[i]).ok().and_then(|r| by_row.get_mut(r)) {
+            if let Some(slot) = usize::try_from(rows[i])
+                .ok()
+                .and_then(|r| by_row.get_mut(r))
+            {
                 *slot = i;
             }
         }
@@ -90,7 +98,10 @@ pub fn test_chunk(ir: &Ir, t: &TestDef) -> Chunk {
                         for (i, r) in t.records.iter().enumerate() {
                             if r.record == *of {
                                 if let Some(TestValue::Link(target)) = r.values.get(lf as usize) {
-                                    if let Some(c) = usize::try_from(rows[*target]).ok().and_then(|x| counts.get_mut(x)) {
+                                    if let Some(c) = usize::try_from(rows[*target])
+                                        .ok()
+                                        .and_then(|x| counts.get_mut(x))
+                                    {
                                         let _ = i;
                                         *c += 1;
                                     }
@@ -157,4 +168,3 @@ pub fn test_chunk(ir: &Ir, t: &TestDef) -> Chunk {
     }
     chunk
 }
-

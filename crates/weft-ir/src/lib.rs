@@ -116,7 +116,11 @@ pub enum TextRef {
     /// A literal, by index into [`Ir::texts`].
     Lit(u32),
     /// A text field of the record in row `rec`.
-    Field { rec: NodeId, record: RecordId, field: FieldId },
+    Field {
+        rec: NodeId,
+        record: RecordId,
+        field: FieldId,
+    },
 }
 
 /// Where the bands of a marginal scale come from.
@@ -137,14 +141,28 @@ pub enum Node {
     /// The date a context is bound to.
     CtxDate(CtxId),
     /// A column of the record in row `rec` (for a link, the linked row).
-    Field { rec: NodeId, record: RecordId, field: FieldId },
+    Field {
+        rec: NodeId,
+        record: RecordId,
+        field: FieldId,
+    },
     /// Whether an optional field of the record in row `rec` is present.
-    FieldIsSet { rec: NodeId, record: RecordId, field: FieldId },
+    FieldIsSet {
+        rec: NodeId,
+        record: RecordId,
+        field: FieldId,
+    },
     /// The value of an instance for the record in row `rec` (or a global
     /// instance when `rec` is `None`).
-    Call { inst: InstId, rec: Option<NodeId> },
+    Call {
+        inst: InstId,
+        rec: Option<NodeId>,
+    },
     /// A scalar parameter in force in a context, keyed by enum values.
-    Param { pref: ParamRefId, keys: Vec<NodeId> },
+    Param {
+        pref: ParamRefId,
+        keys: Vec<NodeId>,
+    },
     Neg(NodeId),
     Not(NodeId),
     Arith(ArithOp, NodeId, NodeId),
@@ -153,10 +171,18 @@ pub enum Node {
     And(NodeId, NodeId),
     Or(NodeId, NodeId),
     If(NodeId, NodeId, NodeId),
-    Let { slot: Slot, value: NodeId, body: NodeId },
+    Let {
+        slot: Slot,
+        value: NodeId,
+        body: NodeId,
+    },
     /// Evaluate `scrut` into `slot` and choose the first arm whose mask
     /// holds its value (bit `v` for value `v`, values 0..63).
-    Switch { slot: Slot, scrut: NodeId, arms: Vec<(u64, NodeId)> },
+    Switch {
+        slot: Slot,
+        scrut: NodeId,
+        arms: Vec<(u64, NodeId)>,
+    },
     /// Aggregate over the members of the group record in row `group`.
     Agg {
         kind: AggKind,
@@ -174,7 +200,12 @@ pub enum Node {
     /// A marginal scale: the sum over bands of the part of `amount` in the
     /// band times the band's rate plus `adjust`; rounded to the fen per
     /// band, or once for the total.
-    Marginal { amount: NodeId, bands: BandsSrc, adjust: Option<NodeId>, round_each: bool },
+    Marginal {
+        amount: NodeId,
+        bands: BandsSrc,
+        adjust: Option<NodeId>,
+        round_each: bool,
+    },
     /// Fail with [`Ir::fails`]`[i]`.
     Fail(u32),
 }
@@ -185,17 +216,39 @@ pub enum InstKind {
     Rule,
     /// Part `i` of a cascade (`steps.len()` is the remainder), or one of
     /// the cascade's internal "what remains after step i" values.
-    CascadePart { part: usize },
-    CascadeRemains { after: usize },
-    Column { output: usize, column: usize },
+    CascadePart {
+        part: usize,
+    },
+    CascadeRemains {
+        after: usize,
+    },
+    Column {
+        output: usize,
+        column: usize,
+    },
     /// A record check, by index in the record's checks.
-    Check { record: RecordId, check: usize },
-    Expect { test: usize, expect: usize },
+    Check {
+        record: RecordId,
+        check: usize,
+    },
+    Expect {
+        test: usize,
+        expect: usize,
+    },
     /// One side of an expectation that compares two values.
-    ExpectSide { test: usize, expect: usize, side: usize },
-    Assert { assert: usize },
+    ExpectSide {
+        test: usize,
+        expect: usize,
+        side: usize,
+    },
+    Assert {
+        assert: usize,
+    },
     /// A comparison of an assertion (side 0) or one of its sides (1, 2).
-    AssertPart { assert: usize, side: usize },
+    AssertPart {
+        assert: usize,
+        side: usize,
+    },
 }
 
 #[derive(Debug, Clone)]

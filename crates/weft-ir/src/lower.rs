@@ -121,7 +121,10 @@ pub fn lower(prog: Arc<Program>) -> Result<Ir, LowerError> {
             } else {
                 let inst = l.root(
                     format!("{}.{}", o.name, c.name),
-                    InstKind::Column { output: oi, column: ci },
+                    InstKind::Column {
+                        output: oi,
+                        column: ci,
+                    },
                     Some(o.record),
                     c.expr.ty.clone(),
                     as_of,
@@ -173,7 +176,10 @@ pub fn lower(prog: Arc<Program>) -> Result<Ir, LowerError> {
         for (ei, x) in t.expects.iter().enumerate() {
             let inst = l.root(
                 format!("test \"{}\", expectation {}", t.name, ei + 1),
-                InstKind::Expect { test: ti, expect: ei },
+                InstKind::Expect {
+                    test: ti,
+                    expect: ei,
+                },
                 None,
                 x.expr.ty.clone(),
                 as_of,
@@ -188,7 +194,11 @@ pub fn lower(prog: Arc<Program>) -> Result<Ir, LowerError> {
                     for (side, e) in [(0, a), (1, b)] {
                         pair.push(l.root(
                             format!("test \"{}\", expectation {}", t.name, ei + 1),
-                            InstKind::ExpectSide { test: ti, expect: ei, side },
+                            InstKind::ExpectSide {
+                                test: ti,
+                                expect: ei,
+                                side,
+                            },
                             None,
                             e.ty.clone(),
                             as_of,
@@ -291,7 +301,9 @@ pub fn test_rows(prog: &Program, t: &hir::TestDef) -> Vec<i64> {
     kinds.sort_unstable();
     kinds.dedup();
     for k in kinds {
-        let mut idx: Vec<usize> = (0..t.records.len()).filter(|i| t.records[*i].record == k).collect();
+        let mut idx: Vec<usize> = (0..t.records.len())
+            .filter(|i| t.records[*i].record == k)
+            .collect();
         // For a member kind: order by the position of the linked record.
         if let Some((lf, _, _)) = prog.records.get(k as usize).and_then(|r| r.link()) {
             idx.sort_by_key(|i| match t.records[*i].values.get(lf as usize) {
@@ -462,13 +474,22 @@ impl Lowerer {
                         } else {
                             let prev = self.instance(Key::Remains(rid, i - 1), ctx)?;
                             let part = self.instance(Key::Part(rid, i - 1), ctx)?;
-                            let a = self.push(Node::Call { inst: prev, rec: arg });
-                            let p = self.push(Node::Call { inst: part, rec: arg });
+                            let a = self.push(Node::Call {
+                                inst: prev,
+                                rec: arg,
+                            });
+                            let p = self.push(Node::Call {
+                                inst: part,
+                                rec: arg,
+                            });
                             self.push(Node::Arith(ArithOp::Sub, a, p))
                         }
                     } else if i == n {
                         let rem = self.instance(Key::Remains(rid, n), ctx)?;
-                        self.push(Node::Call { inst: rem, rec: arg })
+                        self.push(Node::Call {
+                            inst: rem,
+                            rec: arg,
+                        })
                     } else {
                         let rem = self.instance(Key::Remains(rid, i), ctx)?;
                         let slot = f.slot();
@@ -480,7 +501,10 @@ impl Lowerer {
                         let zero = self.konst(0);
                         let r = self.push(Node::Local(slot));
                         let clamped = self.push(Node::Builtin(Builtin::Clamp, vec![step, zero, r]));
-                        let value = self.push(Node::Call { inst: rem, rec: arg });
+                        let value = self.push(Node::Call {
+                            inst: rem,
+                            rec: arg,
+                        });
                         self.push(Node::Let {
                             slot,
                             value,
@@ -522,12 +546,23 @@ impl Lowerer {
         let eff_slots: Vec<Slot> = (0..n).map(|_| f.slot()).collect();
         // body: count effective; fail on two; choose.
         let mut chain = base;
-        let rid = self.prog.rules.iter().position(|r| std::ptr::eq(r, rule)).unwrap_or(0) as u32;
+        let rid = self
+            .prog
+            .rules
+            .iter()
+            .position(|r| std::ptr::eq(r, rule))
+            .unwrap_or(0) as u32;
         for i in (0..n).rev() {
             let c = self.push(Node::Local(eff_slots[i]));
             let v = self.expr(f, &xs[i].value)?;
             chain = self.push(Node::If(c, v, chain));
-            self.notes.insert(chain, Note::Exception { rule: rid, index: i });
+            self.notes.insert(
+                chain,
+                Note::Exception {
+                    rule: rid,
+                    index: i,
+                },
+            );
         }
         let mut count = self.konst(0);
         for s in &eff_slots {
@@ -539,7 +574,11 @@ impl Lowerer {
         let labels: Vec<String> = xs.iter().map(|x| format!("`{}`", x.label)).collect();
         let fail = self.fail(
             ErrKind::ExceptionConflict,
-            format!("exceptions of `{}` apply together with no priority between them (among {})", rule.name, labels.join(", ")),
+            format!(
+                "exceptions of `{}` apply together with no priority between them (among {})",
+                rule.name,
+                labels.join(", ")
+            ),
         );
         let mut body = self.push(Node::If(many, fail, chain));
         // Effective flags, innermost first.
@@ -580,7 +619,12 @@ impl Lowerer {
         let mut otherwise: Option<NodeId> = None;
         let mut values: Vec<NodeId> = Vec::new();
         let mut row_index: Vec<usize> = Vec::new();
-        let rid = self.prog.rules.iter().position(|r| std::ptr::eq(r, rule)).unwrap_or(0) as u32;
+        let rid = self
+            .prog
+            .rules
+            .iter()
+            .position(|r| std::ptr::eq(r, rule))
+            .unwrap_or(0) as u32;
         for (ri, r) in t.rows.iter().enumerate() {
             let v = self.expr(f, &r.value)?;
             match &r.cond {
@@ -603,7 +647,10 @@ impl Lowerer {
         }
         let no_row = match otherwise {
             Some(v) => v,
-            None => self.fail(ErrKind::NoRow, format!("no row of the table `{}` applies", rule.name)),
+            None => self.fail(
+                ErrKind::NoRow,
+                format!("no row of the table `{}` applies", rule.name),
+            ),
         };
         let body = match t.hit {
             HitPolicy::First => {
@@ -611,7 +658,13 @@ impl Lowerer {
                 for ((c, v), ri) in conds.iter().zip(&values).zip(&row_index).rev() {
                     if let Some(c) = c {
                         chain = self.push(Node::If(*c, *v, chain));
-                        self.notes.insert(chain, Note::Row { rule: rid, row: *ri });
+                        self.notes.insert(
+                            chain,
+                            Note::Row {
+                                rule: rid,
+                                row: *ri,
+                            },
+                        );
                     }
                 }
                 chain
@@ -629,11 +682,20 @@ impl Lowerer {
                         for ((s, v), ri) in slots.iter().zip(&values).zip(&row_index).rev() {
                             let c = self.push(Node::Local(*s));
                             chain = self.push(Node::If(c, *v, chain));
-                            self.notes.insert(chain, Note::Row { rule: rid, row: *ri });
+                            self.notes.insert(
+                                chain,
+                                Note::Row {
+                                    rule: rid,
+                                    row: *ri,
+                                },
+                            );
                         }
                         let two = self.konst(2);
                         let many = self.push(Node::Cmp(CmpOp::Ge, count, two));
-                        let fail = self.fail(ErrKind::AmbiguousRow, format!("two rows of the unique table `{}` apply", rule.name));
+                        let fail = self.fail(
+                            ErrKind::AmbiguousRow,
+                            format!("two rows of the unique table `{}` apply", rule.name),
+                        );
                         self.push(Node::If(many, fail, chain))
                     }
                     _ => {
@@ -643,7 +705,11 @@ impl Lowerer {
                         // and at the end `if any then acc else fallback`.
                         let acc = f.slot();
                         let any = f.slot();
-                        let fallback = if t.hit == HitPolicy::Sum && otherwise.is_none() { self.konst(0) } else { no_row };
+                        let fallback = if t.hit == HitPolicy::Sum && otherwise.is_none() {
+                            self.konst(0)
+                        } else {
+                            no_row
+                        };
                         let a = self.push(Node::Local(any));
                         let v = self.push(Node::Local(acc));
                         let mut result = self.push(Node::If(a, v, fallback));
@@ -661,13 +727,21 @@ impl Lowerer {
                             let cur = self.push(Node::Local(acc));
                             let combined = match t.hit {
                                 HitPolicy::Sum => self.push(Node::Arith(ArithOp::Add, cur, *v)),
-                                HitPolicy::Max => self.push(Node::Builtin(Builtin::Max, vec![cur, *v])),
+                                HitPolicy::Max => {
+                                    self.push(Node::Builtin(Builtin::Max, vec![cur, *v]))
+                                }
                                 _ => self.push(Node::Builtin(Builtin::Min, vec![cur, *v])),
                             };
                             let first_or = self.push(Node::If(a, combined, *v));
                             let keep = self.push(Node::Local(acc));
                             let next = self.push(Node::If(c, first_or, keep));
-                            self.notes.insert(next, Note::Row { rule: rid, row: *ri });
+                            self.notes.insert(
+                                next,
+                                Note::Row {
+                                    rule: rid,
+                                    row: *ri,
+                                },
+                            );
                             result = self.push(Node::Let {
                                 slot: acc,
                                 value: next,
@@ -892,7 +966,10 @@ impl Lowerer {
                 })
             }
             H::Builtin(b, args) => match b {
-                Builtin::BandsStart | Builtin::BandsContiguous | Builtin::MinRate | Builtin::MaxRate => {
+                Builtin::BandsStart
+                | Builtin::BandsContiguous
+                | Builtin::MinRate
+                | Builtin::MaxRate => {
                     let Some(H::Param(p, _)) = args.first().map(|a| &a.kind) else {
                         return bug("bands builtin on a non-parameter");
                     };
@@ -1033,7 +1110,10 @@ impl Lowerer {
                 let ScaleBands::Rows(rows) = &sd.bands else {
                     return bug("a flat scale over parameter bands");
                 };
-                let mut chain = self.fail(ErrKind::NoBand, format!("the amount is below every band of `{}`", rule.name));
+                let mut chain = self.fail(
+                    ErrKind::NoBand,
+                    format!("the amount is below every band of `{}`", rule.name),
+                );
                 for (lo, hi, v) in rows.iter().rev() {
                     let val = self.expr(f, v)?;
                     let a = self.push(Node::Local(amount_slot));

@@ -12,7 +12,9 @@ pub fn csv_value(prog: &Program, ty: &Ty, v: i64) -> String {
         Ty::Money(_) => num::format_money(v),
         Ty::Bool => (if v != 0 { "true" } else { "false" }).to_string(),
         Ty::Decimal => num::format_decimal(v),
-        Ty::Date => i32::try_from(v).map(num::format_date).unwrap_or_else(|_| v.to_string()),
+        Ty::Date => i32::try_from(v)
+            .map(num::format_date)
+            .unwrap_or_else(|_| v.to_string()),
         Ty::Enum(e, _) => prog
             .enums
             .get(*e as usize)

@@ -14,7 +14,12 @@ use weft::{Engine, Evaluator, Policy};
 fn handle(eval: &Evaluator, body: &str) -> (u16, String) {
     let input: serde_json::Value = match serde_json::from_str(body) {
         Ok(v) => v,
-        Err(e) => return (400, serde_json::json!({"error": format!("not JSON: {e}")}).to_string()),
+        Err(e) => {
+            return (
+                400,
+                serde_json::json!({"error": format!("not JSON: {e}")}).to_string(),
+            );
+        }
     };
     match eval.evaluate_json(&input) {
         Ok(r) if r.errors.is_empty() => (200, r.to_json().to_string()),

@@ -141,7 +141,10 @@ impl Diagnostics {
 
     /// Each diagnostic as a miette report (source code attached).
     pub fn reports(&self) -> Vec<miette::Report> {
-        self.items.iter().map(|d| miette::Report::new(d.report(&self.sources))).collect()
+        self.items
+            .iter()
+            .map(|d| miette::Report::new(d.report(&self.sources)))
+            .collect()
     }
 }
 
@@ -265,7 +268,8 @@ impl Policy {
     /// Load and check the pack in a directory (every `.weft`, `.toml` and
     /// `.csv` file below it).
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Policy, Error> {
-        let pack = weft_check::pack::PackSources::from_dir(dir.as_ref()).map_err(|e| Error::Io(format!("{}: {e}", dir.as_ref().display())))?;
+        let pack = weft_check::pack::PackSources::from_dir(dir.as_ref())
+            .map_err(|e| Error::Io(format!("{}: {e}", dir.as_ref().display())))?;
         Policy::compile(pack)
     }
 
@@ -278,11 +282,21 @@ impl Policy {
         let (sources, program, diags) = weft_check::pack::compile_sources(&pack);
         let sources = Arc::new(sources);
         if diags.iter().any(|d| d.is_error()) {
-            return Err(Error::Policy(Diagnostics { items: diags, sources }));
+            return Err(Error::Policy(Diagnostics {
+                items: diags,
+                sources,
+            }));
         }
-        let ir = weft_ir::lower::lower(Arc::new(program)).map_err(|e| Error::Engine(format!("internal error while lowering the policy: {}", e.0)))?;
+        let ir = weft_ir::lower::lower(Arc::new(program)).map_err(|e| {
+            Error::Engine(format!("internal error while lowering the policy: {}", e.0))
+        })?;
         Ok(Policy {
-            inner: Arc::new(PolicyInner { sources, ir, pack, warnings: diags }),
+            inner: Arc::new(PolicyInner {
+                sources,
+                ir,
+                pack,
+                warnings: diags,
+            }),
         })
     }
 
@@ -291,7 +305,8 @@ impl Policy {
     /// history with `replace = true`. The policy is checked again.
     pub fn with_params(&self, overlays: &[(&str, &str)]) -> Result<Policy, Error> {
         let mut pack = self.inner.pack.clone();
-        pack.overlays.extend(overlays.iter().map(|(n, t)| (n.to_string(), t.to_string())));
+        pack.overlays
+            .extend(overlays.iter().map(|(n, t)| (n.to_string(), t.to_string())));
         Policy::compile(pack)
     }
 
@@ -319,7 +334,11 @@ impl Policy {
             .into_iter()
             .map(|s| InputInfo {
                 name: s.input.clone(),
-                record: prog.records.get(s.record as usize).map(|r| r.name.clone()).unwrap_or_default(),
+                record: prog
+                    .records
+                    .get(s.record as usize)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default(),
                 columns: s.columns.iter().map(|c| c.name.clone()).collect(),
             })
             .collect()
@@ -332,7 +351,12 @@ impl Policy {
             .iter()
             .map(|o| OutputInfo {
                 name: o.name.clone(),
-                record: ir.hir.records.get(o.record as usize).map(|r| r.name.clone()).unwrap_or_default(),
+                record: ir
+                    .hir
+                    .records
+                    .get(o.record as usize)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default(),
                 columns: o.columns.iter().map(|c| c.name.clone()).collect(),
             })
             .collect()
@@ -341,12 +365,16 @@ impl Policy {
     /// Bind the policy to a month and compile it for an engine.
     pub fn evaluator(&self, as_of: Month, engine: Engine) -> Result<Evaluator, Error> {
         let ir = &self.inner.ir;
-        let bound = weft_ir::bind::bind(ir, as_of.days, &roots(ir)).map_err(|e| Error::Month(format!("cannot evaluate {as_of}: {e}")))?;
+        let bound = weft_ir::bind::bind(ir, as_of.days, &roots(ir))
+            .map_err(|e| Error::Month(format!("cannot evaluate {as_of}: {e}")))?;
         let plan = plan_for(ir).map_err(|e| Error::Input(e.to_string()))?;
-        let jit = match engine {
-            Engine::Interpreter => None,
-            Engine::Jit => Some(weft_jit::JitProgram::compile(ir, &bound).map_err(|e| Error::Engine(format!("the JIT cannot compile this policy: {e}")))?),
-        };
+        let jit =
+            match engine {
+                Engine::Interpreter => None,
+                Engine::Jit => Some(weft_jit::JitProgram::compile(ir, &bound).map_err(|e| {
+                    Error::Engine(format!("the JIT cannot compile this policy: {e}"))
+                })?),
+            };
         Ok(Evaluator {
             policy: self.clone(),
             as_of,
@@ -361,8 +389,11 @@ impl Policy {
 /// the formats of the data files (`1234.50`, `2018-08-01`, `true`, codes).
 #[derive(Debug, Clone, Default)]
 pub struct Records {
-    inputs: Vec<(String, Vec<Vec<(String, String)>>)>,
+    inputs: Vec<(String, Vec<Row>)>,
 }
+
+/// One record given in code: `(column, text)` pairs.
+type Row = Vec<(String, String)>;
 
 impl Records {
     /// No records yet.
@@ -371,8 +402,15 @@ impl Records {
     }
 
     /// Add a record to an input (`persons`, `households`).
-    pub fn add<K: Into<String>, V: Into<String>>(mut self, input: &str, fields: impl IntoIterator<Item = (K, V)>) -> Records {
-        let row: Vec<(String, String)> = fields.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+    pub fn add<K: Into<String>, V: Into<String>>(
+        mut self,
+        input: &str,
+        fields: impl IntoIterator<Item = (K, V)>,
+    ) -> Records {
+        let row: Vec<(String, String)> = fields
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         match self.inputs.iter_mut().find(|(n, _)| n == input) {
             Some((_, rows)) => rows.push(row),
             None => self.inputs.push((input.to_string(), vec![row])),
@@ -417,7 +455,10 @@ impl OutputRows {
 
     /// The row whose first column (the record's id) is `id`.
     pub fn row_by_id(&self, id: &str) -> Option<&[Value]> {
-        self.rows.iter().find(|r| matches!(r.first(), Some(Value::Text(t)) if t == id)).map(|r| r.as_slice())
+        self.rows
+            .iter()
+            .find(|r| matches!(r.first(), Some(Value::Text(t)) if t == id))
+            .map(|r| r.as_slice())
     }
 }
 
@@ -444,7 +485,15 @@ impl Evaluation {
             let rows: Vec<serde_json::Value> = o
                 .rows
                 .iter()
-                .map(|r| serde_json::Value::Object(o.columns.iter().cloned().zip(r.iter().map(Value::to_json)).collect()))
+                .map(|r| {
+                    serde_json::Value::Object(
+                        o.columns
+                            .iter()
+                            .cloned()
+                            .zip(r.iter().map(Value::to_json))
+                            .collect(),
+                    )
+                })
                 .collect();
             m.insert(o.name.clone(), serde_json::Value::Array(rows));
         }
@@ -486,7 +535,11 @@ impl Explanation {
 
     /// The explained value of an output column (as shown to people).
     pub fn value(&self, column: &str) -> Option<&str> {
-        self.inner.outputs.iter().find(|(c, _)| c == column).and_then(|(_, n)| n.value.as_deref())
+        self.inner
+            .outputs
+            .iter()
+            .find(|(c, _)| c == column)
+            .and_then(|(_, n)| n.value.as_deref())
     }
 }
 
@@ -501,7 +554,10 @@ pub struct Evaluator {
 
 impl std::fmt::Debug for Evaluator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Evaluator").field("as_of", &self.as_of).field("engine", &self.engine()).finish()
+        f.debug_struct("Evaluator")
+            .field("as_of", &self.as_of)
+            .field("engine", &self.engine())
+            .finish()
     }
 }
 
@@ -515,7 +571,12 @@ impl ChunkEval for JitEval<'_> {
         "jit"
     }
     fn eval_chunk(&self, chunk: &weft_ir::data::Chunk) -> weft_interp::batch::ChunkResult {
-        self.jit.eval_chunk(&self.ev.policy.inner.ir, &self.ev.bound, chunk, &self.ev.plan)
+        self.jit.eval_chunk(
+            &self.ev.policy.inner.ir,
+            &self.ev.bound,
+            chunk,
+            &self.ev.plan,
+        )
     }
 }
 
@@ -544,7 +605,9 @@ fn rows_of_json(v: &serde_json::Value) -> (Vec<String>, Vec<weft_data::Row>) {
                 None | Some(serde_json::Value::Null) => {}
                 Some(serde_json::Value::String(s)) => r.set(ci, CellKind::Text, s),
                 Some(serde_json::Value::Number(n)) => r.set(ci, CellKind::Number, &n.to_string()),
-                Some(serde_json::Value::Bool(b)) => r.set(ci, CellKind::Bool, if *b { "true" } else { "false" }),
+                Some(serde_json::Value::Bool(b)) => {
+                    r.set(ci, CellKind::Bool, if *b { "true" } else { "false" })
+                }
                 Some(other) => r.set(ci, CellKind::Nested, &other.to_string()),
             }
         }
@@ -563,7 +626,11 @@ impl Evaluator {
 
     /// The engine it runs on.
     pub fn engine(&self) -> Engine {
-        if self.jit.is_some() { Engine::Jit } else { Engine::Interpreter }
+        if self.jit.is_some() {
+            Engine::Jit
+        } else {
+            Engine::Interpreter
+        }
     }
 
     /// The policy it evaluates.
@@ -574,14 +641,24 @@ impl Evaluator {
     fn inputs(&self) -> (String, Option<String>) {
         let prog = &self.policy.inner.ir.hir;
         let schemas = weft_data::schema::InputSchema::all(prog);
-        let g = schemas.get(self.plan.group.0 as usize).map(|s| s.input.clone()).unwrap_or_default();
-        let m = self.plan.member.as_ref().and_then(|(r, _)| schemas.get(*r as usize)).map(|s| s.input.clone());
+        let g = schemas
+            .get(self.plan.group.0 as usize)
+            .map(|s| s.input.clone())
+            .unwrap_or_default();
+        let m = self
+            .plan
+            .member
+            .as_ref()
+            .and_then(|(r, _)| schemas.get(*r as usize))
+            .map(|s| s.input.clone());
         (g, m)
     }
 
     fn tables_of_json(&self, json: &serde_json::Value) -> Result<(Table, Option<Table>), Error> {
         let Some(obj) = json.as_object() else {
-            return Err(Error::Input("the input should be an object with one key per input".into()));
+            return Err(Error::Input(
+                "the input should be an object with one key per input".into(),
+            ));
         };
         let (g, m) = self.inputs();
         for k in obj.keys() {
@@ -590,13 +667,22 @@ impl Evaluator {
             }
         }
         let gt = rows_of_json(obj.get(&g).unwrap_or(&serde_json::Value::Null));
-        let mt = m.map(|m| rows_of_json(obj.get(&m).unwrap_or(&serde_json::Value::Array(Vec::new()))));
+        let mt =
+            m.map(|m| rows_of_json(obj.get(&m).unwrap_or(&serde_json::Value::Array(Vec::new()))));
         Ok((gt, mt))
     }
 
-    fn run(&self, group: &Table, members: Option<&Table>) -> Result<weft_engine::run::MemoryResult, Error> {
+    fn run(
+        &self,
+        group: &Table,
+        members: Option<&Table>,
+    ) -> Result<weft_engine::run::MemoryResult, Error> {
         let ir = &self.policy.inner.ir;
-        let interp = InterpEval { ir, bound: &self.bound, plan: &self.plan };
+        let interp = InterpEval {
+            ir,
+            bound: &self.bound,
+            plan: &self.plan,
+        };
         let jit;
         let ev: &dyn ChunkEval = match &self.jit {
             Some(j) => {
@@ -605,7 +691,14 @@ impl Evaluator {
             }
             None => &interp,
         };
-        weft_engine::run::run_in_memory(ir, &self.bound, ev, (&group.0, &group.1), members.map(|m| (m.0.as_slice(), m.1.as_slice()))).map_err(|e| Error::Input(e.to_string()))
+        weft_engine::run::run_in_memory(
+            ir,
+            &self.bound,
+            ev,
+            (&group.0, &group.1),
+            members.map(|m| (m.0.as_slice(), m.1.as_slice())),
+        )
+        .map_err(|e| Error::Input(e.to_string()))
     }
 
     fn evaluation(&self, r: weft_engine::run::MemoryResult) -> Evaluation {
@@ -617,13 +710,22 @@ impl Evaluator {
             .map(|(o, rows)| OutputRows {
                 name: o.name.clone(),
                 columns: o.columns.iter().map(|c| c.name.clone()).collect(),
-                rows: rows.into_iter().map(|cells| cells.into_iter().map(Value::from_cell).collect()).collect(),
+                rows: rows
+                    .into_iter()
+                    .map(|cells| cells.into_iter().map(Value::from_cell).collect())
+                    .collect(),
             })
             .collect();
         let errors = r
             .errors
             .into_iter()
-            .map(|(input, line, record_id, column, message)| ErrorRow { input, line, record_id, column, message })
+            .map(|(input, line, record_id, column, message)| ErrorRow {
+                input,
+                line,
+                record_id,
+                column,
+                message,
+            })
             .collect();
         Evaluation { outputs, errors }
     }
@@ -643,7 +745,13 @@ impl Evaluator {
         for (input, rows) in &records.inputs {
             let arr: Vec<serde_json::Value> = rows
                 .iter()
-                .map(|r| serde_json::Value::Object(r.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect()))
+                .map(|r| {
+                    serde_json::Value::Object(
+                        r.iter()
+                            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                            .collect(),
+                    )
+                })
                 .collect();
             obj.insert(input.clone(), serde_json::Value::Array(arr));
         }
@@ -660,15 +768,26 @@ impl Evaluator {
                 return Err(Error::Input(format!("the policy has no input `{n}`")));
             }
         }
-        let table = |name: &str| -> Option<Table> { inputs.iter().find(|(n, _)| *n == name).map(|(_, b)| weft_data::parquetio::rows_of_batch(b, 1)) };
-        let gt = table(&g).ok_or_else(|| Error::Input(format!("the batch needs the input `{g}`")))?;
+        let table = |name: &str| -> Option<Table> {
+            inputs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, b)| weft_data::parquetio::rows_of_batch(b, 1))
+        };
+        let gt =
+            table(&g).ok_or_else(|| Error::Input(format!("the batch needs the input `{g}`")))?;
         let mt = match &m {
-            Some(m) => Some(table(m).ok_or_else(|| Error::Input(format!("the batch needs the input `{m}`")))?),
+            Some(m) => Some(
+                table(m).ok_or_else(|| Error::Input(format!("the batch needs the input `{m}`")))?,
+            ),
             None => None,
         };
         for t in std::iter::once(&gt).chain(mt.iter()) {
             for r in &t.1 {
-                if r.cells.iter().any(|c| c.kind == weft_data::cell::CellKind::Float) {
+                if r.cells
+                    .iter()
+                    .any(|c| c.kind == weft_data::cell::CellKind::Float)
+                {
                     return Err(Error::Input("a column holds floating-point numbers; money must be exact (Decimal128 with scale ≤ 2, or text)".into()));
                 }
             }
@@ -677,7 +796,11 @@ impl Evaluator {
         let ir = &self.policy.inner.ir;
         let mut outputs = Vec::new();
         for (o, rows) in ir.outputs.iter().zip(&res.outputs) {
-            let cols: Vec<(String, weft_data::OutType)> = o.columns.iter().map(|c| (c.name.clone(), values::out_type(&c.ty))).collect();
+            let cols: Vec<(String, weft_data::OutType)> = o
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), values::out_type(&c.ty)))
+                .collect();
             let mut b = weft_data::parquetio::BatchBuilder::new(&cols).map_err(Error::Input)?;
             for r in rows {
                 b.push(r).map_err(Error::Input)?;
@@ -685,13 +808,26 @@ impl Evaluator {
             outputs.push((o.name.clone(), b.finish().map_err(Error::Input)?));
         }
         use weft_data::{OutCell, OutType};
-        let ecols: Vec<(String, OutType)> = [("input", OutType::Text), ("line", OutType::Int), ("record_id", OutType::Text), ("column", OutType::Text), ("message", OutType::Text)]
-            .iter()
-            .map(|(n, t)| (n.to_string(), *t))
-            .collect();
+        let ecols: Vec<(String, OutType)> = [
+            ("input", OutType::Text),
+            ("line", OutType::Int),
+            ("record_id", OutType::Text),
+            ("column", OutType::Text),
+            ("message", OutType::Text),
+        ]
+        .iter()
+        .map(|(n, t)| (n.to_string(), *t))
+        .collect();
         let mut eb = weft_data::parquetio::BatchBuilder::new(&ecols).map_err(Error::Input)?;
         for (f, l, id, c, msg) in &res.errors {
-            eb.push(&[OutCell::Text(f.clone()), OutCell::Int(*l as i64), OutCell::Text(id.clone()), OutCell::Text(c.clone()), OutCell::Text(msg.clone())]).map_err(Error::Input)?;
+            eb.push(&[
+                OutCell::Text(f.clone()),
+                OutCell::Int(*l as i64),
+                OutCell::Text(id.clone()),
+                OutCell::Text(c.clone()),
+                OutCell::Text(msg.clone()),
+            ])
+            .map_err(Error::Input)?;
         }
         Ok(BatchResult {
             outputs,
@@ -702,27 +838,53 @@ impl Evaluator {
     /// Explain the outputs of the record `id` among records given as JSON
     /// (the interpreter traces the evaluation; the values are those every
     /// engine computes). `columns` limits the outputs explained.
-    pub fn explain_json(&self, json: &serde_json::Value, id: &str, columns: &[&str]) -> Result<Explanation, Error> {
+    pub fn explain_json(
+        &self,
+        json: &serde_json::Value,
+        id: &str,
+        columns: &[&str],
+    ) -> Result<Explanation, Error> {
         let ir = &self.policy.inner.ir;
         let (g, m) = self.tables_of_json(json)?;
-        let prepared = weft_engine::run::prepare_in_memory(ir, (&g.0, &g.1), m.as_ref().map(|t| (t.0.as_slice(), t.1.as_slice()))).map_err(|e| Error::Input(e.to_string()))?;
-        let (keep, errors) = weft_engine::run::check_groups(ir, &self.bound, prepared.groups).map_err(|e| Error::Input(e.to_string()))?;
+        let prepared = weft_engine::run::prepare_in_memory(
+            ir,
+            (&g.0, &g.1),
+            m.as_ref().map(|t| (t.0.as_slice(), t.1.as_slice())),
+        )
+        .map_err(|e| Error::Input(e.to_string()))?;
+        let (keep, errors) = weft_engine::run::check_groups(ir, &self.bound, prepared.groups)
+            .map_err(|e| Error::Input(e.to_string()))?;
         // The group holding the record.
         let pos = keep.iter().enumerate().find_map(|(gi, grp)| {
             if grp.row.id == id {
                 Some((gi, None))
             } else {
-                grp.members.iter().position(|p| p.id == id).map(|mi| (gi, Some(mi)))
+                grp.members
+                    .iter()
+                    .position(|p| p.id == id)
+                    .map(|mi| (gi, Some(mi)))
             }
         });
         let Some((gi, mi)) = pos else {
-            let why = errors.iter().find(|e| e.2 == id).map(|e| format!(": {}", e.4)).unwrap_or_default();
-            return Err(Error::Input(format!("the record `{id}` is not evaluated{why}")));
+            let why = errors
+                .iter()
+                .find(|e| e.2 == id)
+                .map(|e| format!(": {}", e.4))
+                .unwrap_or_default();
+            return Err(Error::Input(format!(
+                "the record `{id}` is not evaluated{why}"
+            )));
         };
         let prog = &ir.hir;
         let schemas = weft_data::schema::InputSchema::all(prog);
-        let gs = schemas.get(self.plan.group.0 as usize).ok_or_else(|| Error::Input("no group record".into()))?;
-        let ms = self.plan.member.as_ref().and_then(|(r, _)| schemas.get(*r as usize));
+        let gs = schemas
+            .get(self.plan.group.0 as usize)
+            .ok_or_else(|| Error::Input("no group record".into()))?;
+        let ms = self
+            .plan
+            .member
+            .as_ref()
+            .and_then(|(r, _)| schemas.get(*r as usize));
         let one = [&keep[gi]];
         let chunk = weft_engine::rows::build_chunk(prog, gs, ms, &one);
         let (record, row) = match mi {
@@ -730,7 +892,16 @@ impl Evaluator {
             None => (gs.record, 0),
         };
         let cols: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
-        let inner = weft_engine::explain::explain(ir, &self.bound, &chunk, &self.plan, record, row, &cols, Some(&self.policy.inner.sources));
+        let inner = weft_engine::explain::explain(
+            ir,
+            &self.bound,
+            &chunk,
+            &self.plan,
+            record,
+            row,
+            &cols,
+            Some(&self.policy.inner.sources),
+        );
         Ok(Explanation { inner })
     }
 }

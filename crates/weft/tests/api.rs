@@ -1,5 +1,7 @@
 //! The embedding API as a caller uses it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use weft::{Engine, Error, Month, Policy, Records, Sources, Value};
 
@@ -15,7 +17,10 @@ fn jilin() -> Policy {
 fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_path(path).unwrap();
     let h = r.headers().unwrap().iter().map(|s| s.to_string()).collect();
-    let rows = r.records().map(|x| x.unwrap().iter().map(|s| s.to_string()).collect()).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(|s| s.to_string()).collect())
+        .collect();
     (h, rows)
 }
 
@@ -44,8 +49,12 @@ fn eight_threads_agree_with_weft_run() {
     assert_eq!(eh[0], "household_id");
     assert_eq!(ep[0], "person_id");
     for engine in [Engine::Interpreter, Engine::Jit] {
-        let eval = policy.evaluator("2018-08".parse().unwrap(), engine).unwrap();
-        let chunks: Vec<Vec<usize>> = (0..8).map(|t| (0..hrows.len()).filter(|i| i % 8 == t).collect()).collect();
+        let eval = policy
+            .evaluator("2018-08".parse().unwrap(), engine)
+            .unwrap();
+        let chunks: Vec<Vec<usize>> = (0..8)
+            .map(|t| (0..hrows.len()).filter(|i| i % 8 == t).collect())
+            .collect();
         std::thread::scope(|s| {
             for chunk in &chunks {
                 let (eval, hrows, prows, erows, eprows) = (&eval, &hrows, &prows, &erows, &eprows);
@@ -77,8 +86,11 @@ fn eight_threads_agree_with_weft_run() {
 
 #[test]
 fn diagnostics_are_values() {
-    let err = Policy::from_sources(Sources::new().module("bad.weft", "rule r: Money = ¥1 + 2%")).unwrap_err();
-    let Error::Policy(d) = err else { panic!("expected diagnostics") };
+    let err = Policy::from_sources(Sources::new().module("bad.weft", "rule r: Money = ¥1 + 2%"))
+        .unwrap_err();
+    let Error::Policy(d) = err else {
+        panic!("expected diagnostics")
+    };
     assert!(d.has_errors());
     let first = d.iter().next().unwrap();
     assert!(first.code.starts_with('E'));
@@ -90,7 +102,9 @@ fn diagnostics_are_values() {
 #[test]
 fn records_in_code_and_an_error_row() {
     let policy = jilin();
-    let eval = policy.evaluator(Month::new(2018, 8).unwrap(), Engine::Interpreter).unwrap();
+    let eval = policy
+        .evaluator(Month::new(2018, 8).unwrap(), Engine::Interpreter)
+        .unwrap();
     let person = |id: &str, birth: &str| {
         vec![
             ("person_id", id.to_string()),
@@ -116,7 +130,17 @@ fn records_in_code_and_an_error_row() {
         ]
     };
     let records = Records::new()
-        .add("households", [("household_id", "A"), ("region", "changchun"), ("residence", "urban"), ("financial_assets", "5000.00"), ("owns_vehicle", "false"), ("registered_poor", "false")])
+        .add(
+            "households",
+            [
+                ("household_id", "A"),
+                ("region", "changchun"),
+                ("residence", "urban"),
+                ("financial_assets", "5000.00"),
+                ("owns_vehicle", "false"),
+                ("registered_poor", "false"),
+            ],
+        )
         .add("persons", person("A1", "1946-03-15"))
         .add("persons", person("A2", "1946-02-30"));
     let r = eval.evaluate(&records).unwrap();
@@ -141,12 +165,28 @@ fn parameter_overlays_and_explanations() {
         "households": hrows.iter().map(|r| object(&hh, r)).collect::<Vec<_>>(),
         "persons": prows.iter().map(|r| object(&ph, r)).collect::<Vec<_>>(),
     });
-    let before = policy.evaluator("2018-08".parse().unwrap(), Engine::Jit).unwrap().evaluate_json(&input).unwrap();
-    let after = raised.evaluator("2018-08".parse().unwrap(), Engine::Jit).unwrap().evaluate_json(&input).unwrap();
-    let s = |r: &weft::Evaluation| r.output("households").unwrap().value(0, "dibao_standard").unwrap().to_string();
+    let before = policy
+        .evaluator("2018-08".parse().unwrap(), Engine::Jit)
+        .unwrap()
+        .evaluate_json(&input)
+        .unwrap();
+    let after = raised
+        .evaluator("2018-08".parse().unwrap(), Engine::Jit)
+        .unwrap()
+        .evaluate_json(&input)
+        .unwrap();
+    let s = |r: &weft::Evaluation| {
+        r.output("households")
+            .unwrap()
+            .value(0, "dibao_standard")
+            .unwrap()
+            .to_string()
+    };
     assert_eq!(s(&before), "620.00");
     assert_eq!(s(&after), "700.00");
-    let eval = policy.evaluator("2018-08".parse().unwrap(), Engine::Interpreter).unwrap();
+    let eval = policy
+        .evaluator("2018-08".parse().unwrap(), Engine::Interpreter)
+        .unwrap();
     let e = eval.explain_json(&input, "A1", &["tekun_care"]).unwrap();
     assert_eq!(e.value("tekun_care"), Some("¥356.00 per month"));
     assert!(e.to_text().contains("care_ratio[partial]"));
@@ -156,7 +196,9 @@ fn parameter_overlays_and_explanations() {
 #[test]
 fn a_month_without_parameters_is_an_error_value() {
     let policy = jilin();
-    let err = policy.evaluator("2015-03".parse().unwrap(), Engine::Interpreter).unwrap_err();
+    let err = policy
+        .evaluator("2015-03".parse().unwrap(), Engine::Interpreter)
+        .unwrap_err();
     assert!(matches!(err, Error::Month(_)), "{err}");
     assert!(err.to_string().contains("no version of"));
     assert!(matches!("2015-13".parse::<Month>(), Err(Error::Input(_))));
@@ -178,15 +220,28 @@ fn the_public_api_exposes_no_internal_type() {
             if t.starts_with("//") {
                 continue;
             }
-            let public = t.starts_with("pub fn") || t.starts_with("pub use") || t.starts_with("pub type") || t.starts_with("pub struct") || t.starts_with("pub enum") || t.starts_with("pub trait") || t.starts_with("pub mod");
+            let public = t.starts_with("pub fn")
+                || t.starts_with("pub use")
+                || t.starts_with("pub type")
+                || t.starts_with("pub struct")
+                || t.starts_with("pub enum")
+                || t.starts_with("pub trait")
+                || t.starts_with("pub mod");
             // Fields of public structs and public enum variants.
             if t.starts_with("pub struct") || t.starts_with("pub enum") {
                 in_pub_struct = true;
                 depth = 0;
             }
-            let field = in_pub_struct && depth == 1 && (t.starts_with("pub ") || (!t.starts_with("fn") && t.contains('(')));
+            let field = in_pub_struct
+                && depth == 1
+                && (t.starts_with("pub ") || (!t.starts_with("fn") && t.contains('(')));
             if public || field {
-                assert!(!t.contains("weft_"), "{}:{}: a public item names an internal crate: {t}", path.display(), n + 1);
+                assert!(
+                    !t.contains("weft_"),
+                    "{}:{}: a public item names an internal crate: {t}",
+                    path.display(),
+                    n + 1
+                );
             }
             depth += t.matches('{').count() as i32 - t.matches('}').count() as i32;
             if in_pub_struct && depth <= 0 && t.contains('}') {
