@@ -716,3 +716,116 @@ rule plus_days(p: Person): Date = add_days(p.birth, p.n)
         );
     }
 }
+
+/// Chunks that escaped validation (links to no row, missing columns,
+/// columns of the wrong kind, short member offsets): both engines report
+/// the same internal errors.
+#[test]
+fn malformed_chunks_fail_the_same_way() {
+    use weft_ir::data::Column;
+    let m = r#"
+import records
+rule home_kind(p: Person): Kind = p.household.kind
+rule home_assets(p: Person): Money = p.household.assets
+rule size(h: Household): Int = count(m in h.members)
+rule total(h: Household): Money per month = sum(m.income for m in h.members)
+rule first_size(p: Person): Int = size(p.household)
+rule has_start(p: Person): Bool = is_set(p.start)
+rule named(p: Person): Bool = p.name == "x"
+rule home_named(p: Person): Bool = p.household.household_id == p.name
+rule started(p: Person): Date = match p.start { absent => as_of  s => s }
+"#;
+    let outs = outputs(m);
+    let ir = policy(&[
+        ("records.weft", RECORDS),
+        ("m.weft", m),
+        ("outputs.weft", outs.as_str()),
+    ]);
+    let groups: Vec<Group<'static>> = (0..4)
+        .map(|g| {
+            (
+                vec![
+                    ("household_id", V::T(format!("H{g}"))),
+                    ("kind", V::I(g % 3)),
+                ],
+                (0..2)
+                    .map(|j| {
+                        p(vec![
+                            ("income", V::I(100 * (g + j))),
+                            (
+                                "name",
+                                V::T(if j == 0 { "x".into() } else { format!("H{g}") }),
+                            ),
+                            ("start", if j == 0 { V::I(17_000) } else { V::Absent }),
+                        ])
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let base = grouped_chunk(&ir, "Household", "Person", &groups);
+    let hh = ir.hir.record_by_name("Household").unwrap() as usize;
+    let pp = ir.hir.record_by_name("Person").unwrap() as usize;
+    let field = |rec: usize, name: &str| ir.hir.records[rec].field(name).unwrap().0 as usize;
+    let mut variants: Vec<(&str, weft_ir::data::Chunk)> = Vec::new();
+    let mut c = base.clone();
+    if let Column::I64(v) = &mut c.tables[pp].cols[field(pp, "household")] {
+        v[0] = -1;
+        v[3] = 99;
+    }
+    variants.push(("bad links", c));
+    let mut c = base.clone();
+    c.tables[hh].cols[field(hh, "kind")] = Column::Absent;
+    c.tables[pp].cols[field(pp, "start")] = Column::I64(vec![5; 8]);
+    c.tables[pp].cols[field(pp, "name")] = Column::I64(vec![5; 8]);
+    variants.push(("absent and wrong columns", c));
+    let mut c = base.clone();
+    c.tables[hh].cols[field(hh, "members")] = Column::Members(vec![0, 2, 4]);
+    c.tables[pp].cols[field(pp, "income")] = Column::I64(vec![1; 3]);
+    c.tables[pp].cols[field(pp, "start")] = Column::Opt(vec![1; 3], vec![true; 3]);
+    variants.push(("short columns", c));
+    let mut c = base.clone();
+    c.tables[hh].cols[field(hh, "members")] = Column::I64(vec![0; 4]);
+    c.tables[hh].cols[field(hh, "household_id")] = Column::Absent;
+    c.tables.truncate(1);
+    variants.push(("members not loaded, a table missing", c));
+    for (what, chunk) in &variants {
+        let (roots, _) = all_pairs(&ir, &base);
+        let bound = bind_roots(&ir, date("2018-08-01") as i32, &roots);
+        let pairs = reachable_pairs(&ir, &base, &roots);
+        let jit = JitBackend::new(&ir, &bound);
+        assert_agree(&jit, &ir, &bound, chunk, &pairs, what);
+        assert_agree_each(&jit, &ir, &bound, chunk, &pairs, what);
+        let internal = InterpBackend
+            .eval(&ir, &bound, chunk, &pairs)
+            .into_iter()
+            .filter(|r| matches!(r, Err(e) if e.detail.starts_with("internal error")))
+            .count();
+        assert!(internal > 0, "{what}: no internal error");
+    }
+}
+
+/// An expression nested deeper than the code generator follows is a
+/// plain error naming the rule, never a crash.
+#[test]
+fn too_deep_an_expression_is_an_error() {
+    let m = "import records\nrule deep(p: Person): Int = -p.n\n";
+    let outs = outputs(m);
+    let mut ir = policy(&[
+        ("records.weft", RECORDS),
+        ("m.weft", m),
+        ("outputs.weft", outs.as_str()),
+    ]);
+    let inst = rule_inst(&ir, "deep");
+    let (_, body) = ir.instances[inst as usize].versions[0];
+    let mut top = body;
+    for _ in 0..30_000 {
+        ir.nodes.push(weft_ir::Node::Not(top));
+        top = (ir.nodes.len() - 1) as u32;
+    }
+    ir.instances[inst as usize].versions[0].1 = top;
+    let bound = bind_roots(&ir, date("2018-08-01") as i32, &[inst]);
+    let err = weft_jit::JitProgram::compile(&ir, &bound).unwrap_err();
+    assert!(matches!(err, weft_jit::JitError::TooDeep { .. }), "{err:?}");
+    assert!(err.to_string().contains("`deep`"), "{err}");
+}
