@@ -13,9 +13,15 @@ fuzz_target!(|data: &[u8]| {
         None => (data, None),
     };
     let mut pack = PackSources::default();
-    pack.modules.push(("main.weft".into(), String::from_utf8_lossy(weft).into_owned()));
+    pack.modules.push((
+        "main.weft".into(),
+        String::from_utf8_lossy(weft).into_owned(),
+    ));
     if let Some(t) = toml {
-        pack.params.push(("values.toml".into(), String::from_utf8_lossy(t).into_owned()));
+        pack.params.push((
+            "values.toml".into(),
+            String::from_utf8_lossy(t).into_owned(),
+        ));
     }
     let (_, _, diags) = compile_sources(&pack);
     assert!(diags.iter().all(|d| d.code != "E0002" && d.code != "E0199"));

@@ -11,8 +11,16 @@ use std::fmt::Write;
 use weft_check::pack::{PackSources, compile_sources};
 
 const REGIONS: &[&str] = &[
-    "changchun", "jilin", "siping", "liaoyuan", "tonghua", "baishan", "songyuan", "baicheng",
-    "yanbian", "changbaishan",
+    "changchun",
+    "jilin",
+    "siping",
+    "liaoyuan",
+    "tonghua",
+    "baishan",
+    "songyuan",
+    "baicheng",
+    "yanbian",
+    "changbaishan",
 ];
 
 fn records() -> String {
@@ -50,11 +58,17 @@ fn params(n: usize) -> (String, String) {
         );
         for (y, base) in [(2016, 400), (2017, 450), (2018, 500)] {
             let _ = write!(weft, "  from {y}-01-01 = {{ ");
-            let vals: Vec<String> =
-                REGIONS.iter().enumerate().map(|(k, r)| format!("{r}: ¥{}", base + 10 * k + i)).collect();
+            let vals: Vec<String> = REGIONS
+                .iter()
+                .enumerate()
+                .map(|(k, r)| format!("{r}: ¥{}", base + 10 * k + i))
+                .collect();
             let _ = writeln!(weft, "{} }}", vals.join(", "));
         }
-        let _ = writeln!(weft, "\n/// Ratio {i}.\nparam ratio_{i}: Decimal\n\n/// Deductible {i}.\nparam deductible_{i}[Level except none]: Money per year\n");
+        let _ = writeln!(
+            weft,
+            "\n/// Ratio {i}.\nparam ratio_{i}: Decimal\n\n/// Deductible {i}.\nparam deductible_{i}[Level except none]: Money per year\n"
+        );
         let _ = write!(
             toml,
             "[ratio_{i}]\nsource = \"illustrative\"\n\n[[ratio_{i}.version]]\neffective = 2016-01-01\nvalue = 0.{:02}\n\n[[ratio_{i}.version]]\neffective = 2018-07-01\nvalue = \"{}%\"\n\n\
@@ -75,7 +89,11 @@ fn module(m: usize, rules: usize, nparams: usize) -> String {
     let mut s = format!("// Module {m}.\n\nimport records\nimport params\n\n");
     for r in 0..rules {
         let p = (m * rules + r) % nparams;
-        let prev = if r == 0 { "¥0 per month".to_string() } else { format!("benefit_{m}_{}(p)", r - 1) };
+        let prev = if r == 0 {
+            "¥0 per month".to_string()
+        } else {
+            format!("benefit_{m}_{}(p)", r - 1)
+        };
         let _ = write!(
             s,
             "/// Benefit {r} of module {m}: the gap to the standard, with an\n/// increment for those who cannot care for themselves.\n\
@@ -122,26 +140,47 @@ pub fn generate() -> PackSources {
     let nparams = 30;
     let (pw, pt) = params(nparams);
     let mut pack = PackSources {
-        modules: vec![("records.weft".into(), records()), ("params.weft".into(), pw)],
+        modules: vec![
+            ("records.weft".into(), records()),
+            ("params.weft".into(), pw),
+        ],
         params: vec![("params/values.toml".into(), pt)],
         ..PackSources::default()
     };
     for m in 0..8 {
-        pack.modules.push((format!("rules/m{m}.weft"), module(m, 40, nparams)));
+        pack.modules
+            .push((format!("rules/m{m}.weft"), module(m, 40, nparams)));
     }
     pack
 }
 
 fn bench(c: &mut Criterion) {
     let pack = generate();
-    let lines: usize = pack.modules.iter().chain(&pack.params).map(|(_, t)| t.lines().count()).sum();
+    let lines: usize = pack
+        .modules
+        .iter()
+        .chain(&pack.params)
+        .map(|(_, t)| t.lines().count())
+        .sum();
     let (_, _, diags) = compile_sources(&pack);
-    let errors: Vec<&str> = diags.iter().filter(|d| d.is_error()).map(|d| d.message.as_str()).collect();
-    assert!(errors.is_empty(), "the generated policy has errors: {errors:?}");
-    eprintln!("generated policy: {lines} lines in {} files", pack.modules.len() + pack.params.len());
+    let errors: Vec<&str> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.message.as_str())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the generated policy has errors: {errors:?}"
+    );
+    eprintln!(
+        "generated policy: {lines} lines in {} files",
+        pack.modules.len() + pack.params.len()
+    );
     let mut g = c.benchmark_group("parse_check");
     g.sample_size(20);
-    g.bench_function(format!("{lines}_lines"), |b| b.iter(|| compile_sources(&pack)));
+    g.bench_function(format!("{lines}_lines"), |b| {
+        b.iter(|| compile_sources(&pack))
+    });
     g.finish();
 }
 

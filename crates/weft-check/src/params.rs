@@ -330,10 +330,10 @@ fn fill_inline(
                 None
             }
         };
-        if let Some(slot) = pd.slot_of(prefix) {
-            if let Some(o) = out.get_mut(slot) {
-                *o = val;
-            }
+        if let Some(slot) = pd.slot_of(prefix)
+            && let Some(o) = out.get_mut(slot)
+        {
+            *o = val;
         }
         return;
     }
@@ -664,10 +664,10 @@ fn toml_keys(
         prefix.push(i as u32);
         if prefix.len() == pd.keys.len() {
             let val = toml_value(c, pd, text, file, v);
-            if let Some(slot) = pd.slot_of(prefix) {
-                if let Some(o) = out.get_mut(slot) {
-                    *o = val;
-                }
+            if let Some(slot) = pd.slot_of(prefix)
+                && let Some(o) = out.get_mut(slot)
+            {
+                *o = val;
             }
         } else if let Some(sub) = v.as_table_like() {
             toml_keys(c, pd, text, file, sub, prefix, out);

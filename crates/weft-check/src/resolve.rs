@@ -470,12 +470,12 @@ impl<'s> Checker<'s> {
                     let mut all: Vec<&str> = self.names.defs.keys().map(|k| k.as_str()).collect();
                     all.sort();
                     let far = suggest(&name.name, all.into_iter());
-                    if let Some(s) = far.first() {
-                        if let Lookup::NotImported(_, m) = self.names.lookup(module, s) {
-                            d = d.with_help(format!(
+                    if let Some(s) = far.first()
+                        && let Lookup::NotImported(_, m) = self.names.lookup(module, s)
+                    {
+                        d = d.with_help(format!(
                                 "did you mean `{s}`? It is declared in module `{m}`: add `import {m}.{{{s}}}` at the top of this file"
                             ));
-                        }
                     }
                 }
                 self.err(d);
@@ -637,14 +637,14 @@ impl<'s> Checker<'s> {
                             .with_help("declare the bands as a parameter"),
                     );
                 }
-                if let Ty::Opt(inner) = &ty {
-                    if !inner.is_scalar() {
-                        self.err(
-                            Diagnostic::error("E0311", "only a value can be optional")
-                                .with_label(f.ty.span, "a link or list cannot be optional")
-                                .with_help("remove the `?`"),
-                        );
-                    }
+                if let Ty::Opt(inner) = &ty
+                    && !inner.is_scalar()
+                {
+                    self.err(
+                        Diagnostic::error("E0311", "only a value can be optional")
+                            .with_label(f.ty.span, "a link or list cannot be optional")
+                            .with_help("remove the `?`"),
+                    );
                 }
                 if f.key {
                     if key.is_some() {
@@ -1046,14 +1046,14 @@ impl<'s> Checker<'s> {
             }
             None => None,
         };
-        if let Some(h) = hi {
-            if h < lo {
-                self.err(
-                    Diagnostic::error("E0318", "this range is empty")
-                        .with_label(rg.span, "the upper end is below the lower end"),
-                );
-                return None;
-            }
+        if let Some(h) = hi
+            && h < lo
+        {
+            self.err(
+                Diagnostic::error("E0318", "this range is empty")
+                    .with_label(rg.span, "the upper end is below the lower end"),
+            );
+            return None;
         }
         Some((Some(lo), hi))
     }

@@ -148,21 +148,20 @@ impl<'a, 'c> Analyzer<'a, 'c> {
                     },
                     _ => e,
                 };
-                if let ExprKind::Field(_, r, f) = &target.kind {
-                    if let Some(fd) = self
+                if let ExprKind::Field(_, r, f) = &target.kind
+                    && let Some(fd) = self
                         .c
                         .prog
                         .records
                         .get(*r as usize)
                         .and_then(|r| r.fields.get(*f as usize))
-                    {
-                        if let Some((lo, hi)) = fd.range {
-                            return vec![(lo.unwrap_or(i64::MIN + 1), hi.unwrap_or(i64::MAX - 1))];
-                        }
-                        if matches!(fd.ty, Ty::Money(_)) {
-                            // Input money is never negative.
-                            return vec![(0, i64::MAX - 1)];
-                        }
+                {
+                    if let Some((lo, hi)) = fd.range {
+                        return vec![(lo.unwrap_or(i64::MIN + 1), hi.unwrap_or(i64::MAX - 1))];
+                    }
+                    if matches!(fd.ty, Ty::Money(_)) {
+                        // Input money is never negative.
+                        return vec![(0, i64::MAX - 1)];
                     }
                 }
                 full
@@ -388,11 +387,14 @@ fn flip(op: CmpOp) -> CmpOp {
     }
 }
 
+/// A path through the pieces: `(subject, lo, hi)` per subject decided.
+type Path = Vec<(usize, i64, i64)>;
+
 /// What walking the pieces found.
 #[derive(Default)]
 struct Walk {
-    gap: Option<Vec<(usize, i64, i64)>>,
-    overlap: Option<(usize, usize, Vec<(usize, i64, i64)>)>,
+    gap: Option<Path>,
+    overlap: Option<(usize, usize, Path)>,
     /// Rows that are the first to apply somewhere.
     fires: Vec<bool>,
     nodes: usize,
@@ -424,10 +426,10 @@ fn walk(
         if let Some(f) = w.fires.get_mut(first) {
             *f = true;
         }
-        if w.overlap.is_none() {
-            if let Some((r2, _)) = boxes.iter().find(|(r, _)| *r != first) {
-                w.overlap = Some((first, *r2, path.clone()));
-            }
+        if w.overlap.is_none()
+            && let Some((r2, _)) = boxes.iter().find(|(r, _)| *r != first)
+        {
+            w.overlap = Some((first, *r2, path.clone()));
         }
         return;
     }
@@ -581,19 +583,17 @@ fn table(c: &Checker<'_>, rule: &RuleDef, t: &TableDef, diags: &mut Vec<Diagnost
                 .with_help("add a row for it, or end the table with `| otherwise => …`"),
             );
         }
-    } else if let (Some(sp), true, None) = (otherwise, opaque.is_empty(), &w.gap) {
-        if matches!(t.hit, HitPolicy::First | HitPolicy::Unique) {
-            diags.push(
-                Diagnostic::warning(
-                    "W0403",
-                    format!(
-                        "`otherwise` in `{name}` is never used: the rows above cover every case"
-                    ),
-                )
-                .with_label(sp, "never applies")
-                .with_help("remove it, or keep it as a safeguard"),
-            );
-        }
+    } else if let (Some(sp), true, None) = (otherwise, opaque.is_empty(), &w.gap)
+        && matches!(t.hit, HitPolicy::First | HitPolicy::Unique)
+    {
+        diags.push(
+            Diagnostic::warning(
+                "W0403",
+                format!("`otherwise` in `{name}` is never used: the rows above cover every case"),
+            )
+            .with_label(sp, "never applies")
+            .with_help("remove it, or keep it as a safeguard"),
+        );
     }
     match t.hit {
         HitPolicy::Unique => {

@@ -279,18 +279,17 @@ fn table(c: &mut Checker<'_>, t: &ast::TableDecl, rid: RuleId, module: u32, ret:
             ast::HitPolicy::Sum | ast::HitPolicy::Max | ast::HitPolicy::Min
         ) && !ret.is_numeric()
             && !ret.is_ordered()
+            && ri == 0
         {
-            if ri == 0 {
-                let shown = c.prog.show(ret);
-                c.err(
-                    Diagnostic::error(
-                        "E0404",
-                        format!("`hit sum`, `max` and `min` need numbers, not `{shown}`"),
-                    )
-                    .with_label(t.hit_span, "collect policy")
-                    .with_help("use `hit first` or `hit unique`"),
-                );
-            }
+            let shown = c.prog.show(ret);
+            c.err(
+                Diagnostic::error(
+                    "E0404",
+                    format!("`hit sum`, `max` and `min` need numbers, not `{shown}`"),
+                )
+                .with_label(t.hit_span, "collect policy")
+                .with_help("use `hit first` or `hit unique`"),
+            );
         }
         if matches!(t.hit, ast::HitPolicy::Sum) && matches!(ret, Ty::Date) && ri == 0 {
             c.err(
@@ -575,13 +574,13 @@ fn scale(
                             .with_help("start each band at the end of the one before"),
                         );
                     }
-                    if let Some(h) = hi {
-                        if h <= lo {
-                            c.err(
-                                Diagnostic::error("E0409", "this band is empty")
-                                    .with_label(r.span, "its end is not above its start"),
-                            );
-                        }
+                    if let Some(h) = hi
+                        && h <= lo
+                    {
+                        c.err(
+                            Diagnostic::error("E0409", "this band is empty")
+                                .with_label(r.span, "its end is not above its start"),
+                        );
                     }
                     if prev_hi.is_none() && !first {
                         c.err(
@@ -980,13 +979,13 @@ fn assertion(c: &mut Checker<'_>, a: &ast::AssertDecl, module: u32) {
             every.push((l, e, set));
         }
     }
-    if let Some((from, to)) = a.window {
-        if to < from {
-            c.err(
-                Diagnostic::error("E0701", "the window `in force` is empty")
-                    .with_label(a.name.span, "its end is before its start"),
-            );
-        }
+    if let Some((from, to)) = a.window
+        && to < from
+    {
+        c.err(
+            Diagnostic::error("E0701", "the window `in force` is empty")
+                .with_label(a.name.span, "its end is before its start"),
+        );
     }
     let cond = check_against(c, &mut s, &a.cond, &Ty::Bool, "the assertion");
     c.prog.asserts.push(AssertDef {
@@ -1593,31 +1592,29 @@ fn retype_money(e: &mut Expr, p: Per) {
 }
 
 fn add_dep(c: &mut Checker<'_>, s: &Scope, target: RuleId, span: Span) {
-    if let Some(r) = s.rule {
-        if let Some(d) = c.deps.get_mut(r as usize) {
-            if !d.iter().any(|(t, _)| *t == target) {
-                d.push((target, span));
-            }
-        }
+    if let Some(r) = s.rule
+        && let Some(d) = c.deps.get_mut(r as usize)
+        && !d.iter().any(|(t, _)| *t == target)
+    {
+        d.push((target, span));
     }
 }
 
 /// A variant named `name`: in the expected enum first, else in the one
 /// enum that has it.
 fn variant(c: &mut Checker<'_>, id: &ast::Ident, expect: Option<&Ty>) -> Option<Expr> {
-    if let Some(Ty::Enum(e, _)) = expect {
-        if let Some(i) = c
+    if let Some(Ty::Enum(e, _)) = expect
+        && let Some(i) = c
             .prog
             .enums
             .get(*e as usize)
             .and_then(|en| en.variants.iter().position(|v| v.name == id.name))
-        {
-            return Some(Expr::new(
-                ExprKind::Const(i as i64),
-                Ty::Enum(*e, 1u64 << i),
-                id.span,
-            ));
-        }
+    {
+        return Some(Expr::new(
+            ExprKind::Const(i as i64),
+            Ty::Enum(*e, 1u64 << i),
+            id.span,
+        ));
     }
     let hits: Vec<(u32, usize)> = c
         .prog
@@ -1881,10 +1878,10 @@ pub fn expr(c: &mut Checker<'_>, s: &mut Scope, e: &ast::Expr, expect: Option<&T
             match v.ty {
                 Ty::Int | Ty::IntLit | Ty::Decimal | Ty::Money(_) | Ty::Dur(_) | Ty::Error => {
                     let ty = v.ty.clone();
-                    if let ExprKind::Const(n) = v.kind {
-                        if let Some(m) = n.checked_neg() {
-                            return Expr::new(ExprKind::Const(m), ty, span);
-                        }
+                    if let ExprKind::Const(n) = v.kind
+                        && let Some(m) = n.checked_neg()
+                    {
+                        return Expr::new(ExprKind::Const(m), ty, span);
                     }
                     Expr::new(ExprKind::Neg(bx(v)), ty, span)
                 }
@@ -2069,39 +2066,36 @@ fn name(
         };
         return Expr::new(ExprKind::Local(l), ty, span);
     }
-    if let Some((rid, self_l)) = s.fields_of {
-        if let Some((fid, fd)) = c
+    if let Some((rid, self_l)) = s.fields_of
+        && let Some((fid, fd)) = c
             .prog
             .records
             .get(rid as usize)
             .and_then(|r| r.field(&id.name))
-        {
-            let ty = field_ty(fd);
-            let ty = match place(c, s, whole) {
-                Some((k, _)) => narrow_ty(s, &k, ty),
-                None => ty,
-            };
-            let rec = Expr::new(ExprKind::Local(self_l), Ty::Record(rid), span);
-            return Expr::new(ExprKind::Field(bx(rec), rid, fid), ty, span);
-        }
+    {
+        let ty = field_ty(fd);
+        let ty = match place(c, s, whole) {
+            Some((k, _)) => narrow_ty(s, &k, ty),
+            None => ty,
+        };
+        let rec = Expr::new(ExprKind::Local(self_l), Ty::Record(rid), span);
+        return Expr::new(ExprKind::Field(bx(rec), rid, fid), ty, span);
     }
-    if let Some(test) = &s.test {
-        if let Some((idx, rid)) = test.get(&id.name) {
-            return Expr::new(ExprKind::TestRecord(*idx), Ty::Record(*rid), span);
-        }
+    if let Some(test) = &s.test
+        && let Some((idx, rid)) = test.get(&id.name)
+    {
+        return Expr::new(ExprKind::TestRecord(*idx), Ty::Record(*rid), span);
     }
     // An expected enum's variant wins over a global of the same name.
-    if let Some(Ty::Enum(e, _)) = expect {
-        if c.prog
+    if let Some(Ty::Enum(e, _)) = expect
+        && c.prog
             .enums
             .get(*e as usize)
             .map(|en| en.variants.iter().any(|v| v.name == id.name))
             .unwrap_or(false)
-        {
-            if let Some(v) = variant(c, id, expect) {
-                return v;
-            }
-        }
+        && let Some(v) = variant(c, id, expect)
+    {
+        return v;
     }
     match c.names.lookup(s.module, &id.name) {
         Lookup::Found(d) => {
@@ -2251,37 +2245,34 @@ fn field(
 ) -> Expr {
     let span = whole.span;
     // `Enum.variant`
-    if let A::Name(en) = &base.kind {
-        if s.local(&en.name).is_none() {
-            if let Lookup::Found(Def {
-                kind: DefKind::Enum(e),
-                ..
-            }) = c.names.lookup(s.module, &en.name)
-            {
-                let e = *e;
-                let ed = &c.prog.enums[e as usize];
-                return match ed.variants.iter().position(|v| v.name == f.name) {
-                    Some(i) => Expr::new(ExprKind::Const(i as i64), Ty::Enum(e, 1u64 << i), span),
-                    None => {
-                        let names: Vec<String> =
-                            ed.variants.iter().map(|v| v.name.clone()).collect();
-                        let ename = ed.name.clone();
-                        let sugg = suggest(&f.name, names.iter().map(|x| x.as_str()));
-                        let mut d = Diagnostic::error(
-                            "E0303",
-                            format!("`{}` is not a variant of `{ename}`", f.name),
-                        )
-                        .with_label(f.span, "unknown variant");
-                        d = match sugg.first() {
-                            Some(sg) => d.with_help(format!("did you mean `{sg}`?")),
-                            None => d.with_help(format!("the variants are {}", names.join(", "))),
-                        };
-                        c.err(d);
-                        Expr::error(span)
-                    }
+    if let A::Name(en) = &base.kind
+        && s.local(&en.name).is_none()
+        && let Lookup::Found(Def {
+            kind: DefKind::Enum(e),
+            ..
+        }) = c.names.lookup(s.module, &en.name)
+    {
+        let e = *e;
+        let ed = &c.prog.enums[e as usize];
+        return match ed.variants.iter().position(|v| v.name == f.name) {
+            Some(i) => Expr::new(ExprKind::Const(i as i64), Ty::Enum(e, 1u64 << i), span),
+            None => {
+                let names: Vec<String> = ed.variants.iter().map(|v| v.name.clone()).collect();
+                let ename = ed.name.clone();
+                let sugg = suggest(&f.name, names.iter().map(|x| x.as_str()));
+                let mut d = Diagnostic::error(
+                    "E0303",
+                    format!("`{}` is not a variant of `{ename}`", f.name),
+                )
+                .with_label(f.span, "unknown variant");
+                d = match sugg.first() {
+                    Some(sg) => d.with_help(format!("did you mean `{sg}`?")),
+                    None => d.with_help(format!("the variants are {}", names.join(", "))),
                 };
+                c.err(d);
+                Expr::error(span)
             }
-        }
+        };
     }
     let _ = expect;
     let b = expr(c, s, base, None);

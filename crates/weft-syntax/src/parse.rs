@@ -312,10 +312,10 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
     let mut expected: Vec<String> = Vec::new();
     if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
         for r in positives {
-            if let Some(d) = describe(*r) {
-                if !expected.iter().any(|e| e == d) {
-                    expected.push(d.to_string());
-                }
+            if let Some(d) = describe(*r)
+                && !expected.iter().any(|e| e == d)
+            {
+                expected.push(d.to_string());
             }
         }
     }
@@ -612,15 +612,15 @@ fn money_value(ctx: &mut Ctx, s: &str, span: Span) -> i64 {
         );
         return 0;
     }
-    if let Some(f) = frac {
-        if f.len() > 2 {
-            ctx.err(
-                Diagnostic::error("E0113", format!("`{s}` has more than two decimals"))
-                    .with_label(span, "money is exact to the fen (two decimals)")
-                    .with_help("round the amount to the fen, or use a decimal rate instead"),
-            );
-            return 0;
-        }
+    if let Some(f) = frac
+        && f.len() > 2
+    {
+        ctx.err(
+            Diagnostic::error("E0113", format!("`{s}` has more than two decimals"))
+                .with_label(span, "money is exact to the fen (two decimals)")
+                .with_help("round the amount to the fen, or use a decimal rate instead"),
+        );
+        return 0;
     }
     let digits: String = int.chars().filter(|c| *c != ',').collect();
     let text = match frac {

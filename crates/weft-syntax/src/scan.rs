@@ -321,36 +321,37 @@ pub fn scan(file: FileId, src: &str) -> Scan {
         }
         pending_doc = None;
     }
-    if fullwidth_reported > 50 {
-        if let Some(last) = out.diagnostics.iter().rev().find(|d| d.code == "E0102") {
-            let span = last.span();
-            let mut d = Diagnostic::error(
-                "E0102",
-                format!(
-                    "{} more full-width punctuation marks not shown",
-                    fullwidth_reported - 50
-                ),
-            );
-            if let Some(s) = span {
-                d = d.with_label(s, "the last one shown");
-            }
-            out.diagnostics.push(d);
+    if fullwidth_reported > 50
+        && let Some(last) = out.diagnostics.iter().rev().find(|d| d.code == "E0102")
+    {
+        let span = last.span();
+        let mut d = Diagnostic::error(
+            "E0102",
+            format!(
+                "{} more full-width punctuation marks not shown",
+                fullwidth_reported - 50
+            ),
+        );
+        if let Some(s) = span {
+            d = d.with_label(s, "the last one shown");
         }
+        out.diagnostics.push(d);
     }
-    if depth > 0 && !broken {
-        if let Some(&(start, end, c)) = opens.first() {
-            let close = match c {
-                '(' => ')',
-                '[' => ']',
-                _ => '}',
-            };
-            out.diagnostics.push(
-                Diagnostic::error("E0107", format!("this `{c}` is never closed"))
-                    .with_label(Span::new(file, start, end), "opened here")
-                    .with_help(format!("add `{close}` where the bracketed part ends")),
-            );
-            broken = true;
-        }
+    if depth > 0
+        && !broken
+        && let Some(&(start, end, c)) = opens.first()
+    {
+        let close = match c {
+            '(' => ')',
+            '[' => ']',
+            _ => '}',
+        };
+        out.diagnostics.push(
+            Diagnostic::error("E0107", format!("this `{c}` is never closed"))
+                .with_label(Span::new(file, start, end), "opened here")
+                .with_help(format!("add `{close}` where the bracketed part ends")),
+        );
+        broken = true;
     }
     match item_start {
         Some(s) => close_item(
@@ -374,10 +375,8 @@ pub fn scan(file: FileId, src: &str) -> Scan {
             }
         }
     }
-    if broken {
-        if let Some(last) = items.last_mut() {
-            last.2 = true;
-        }
+    if broken && let Some(last) = items.last_mut() {
+        last.2 = true;
     }
     for (s, e, skip) in items {
         out.items.push((s, e));

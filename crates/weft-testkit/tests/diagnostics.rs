@@ -6,6 +6,8 @@
 //! snapshot as a drafter would read it: one lowercase sentence, user text
 //! in backticks, a label on the right place, a help line saying what to do.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 use weft_check::pack::{PackSources, compile_sources};
 use weft_syntax::diag::render_plain;

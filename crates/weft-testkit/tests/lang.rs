@@ -8,6 +8,8 @@
 //! diagnostics, warnings included; if it still has no errors, its tests
 //! run as well.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;

@@ -9,6 +9,8 @@
 //! interpreter) runs on a thread with the 8 MB stack of a CLI main thread,
 //! and the program is dropped there too.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 use weft_check::pack::{PackSources, compile_sources};
 use weft_syntax::Diagnostic;
