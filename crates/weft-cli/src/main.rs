@@ -46,6 +46,9 @@ enum Command {
         /// Only tests whose name contains this text.
         #[arg(long)]
         filter: Option<String>,
+        /// Also list the rules, table rows and exceptions no test exercised.
+        #[arg(long)]
+        coverage: bool,
     },
     /// Evaluate one household (or record) given as JSON and print every
     /// output.
@@ -65,6 +68,10 @@ enum Command {
         /// `interp` or `jit`.
         #[arg(long, default_value = "interp")]
         engine: String,
+        /// Explain the outputs of the record with this id instead of
+        /// printing every output.
+        #[arg(long)]
+        explain: Option<String>,
     },
     /// Evaluate a whole population: `--persons FILE --households FILE` (the
     /// policy's input names), writing results, errors and a manifest.
@@ -117,14 +124,20 @@ fn main() {
     };
     let code = match cli.command {
         Command::Check { policy } => cmd::check::check(&policy),
-        Command::Test { policy, engine, filter } => cmd::test::test(&policy, &engine, filter.as_deref()),
+        Command::Test {
+            policy,
+            engine,
+            filter,
+            coverage,
+        } => cmd::test::test(&policy, &engine, filter.as_deref(), coverage),
         Command::Eval {
             policy,
             as_of,
             input,
             format,
             engine,
-        } => cmd::eval::eval(&policy, &as_of, &input, &format, &engine),
+            explain,
+        } => cmd::eval::eval(&policy, &as_of, &input, &format, &engine, explain.as_deref()),
         Command::Run(args) => cmd::run::run(&args),
         Command::Explain(args) => cmd::explain::explain(&args),
         Command::Diff(args) => cmd::diff::diff(&args),

@@ -229,3 +229,95 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
     }
     out
 }
+
+/// What the tests exercised (`weft test --coverage`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Rules no test evaluated.
+    pub rules_missed: Vec<u32>,
+    pub rules_total: usize,
+    /// `(rule, row)` of table rows that never applied.
+    pub rows_missed: Vec<(u32, usize)>,
+    pub rows_total: usize,
+    /// `(rule, exception)` of exceptions that never applied.
+    pub exceptions_missed: Vec<(u32, usize)>,
+    pub exceptions_total: usize,
+}
+
+#[derive(Default)]
+struct CoverageTracer {
+    rules: std::collections::HashSet<u32>,
+    taken: std::collections::HashSet<weft_ir::NodeId>,
+    rule_of: Vec<Option<u32>>,
+}
+
+impl weft_interp::trace::Tracer for CoverageTracer {
+    fn enter(&mut self, inst: InstId, _row: Option<usize>) {
+        if let Some(Some(r)) = self.rule_of.get(inst as usize) {
+            self.rules.insert(*r);
+        }
+    }
+    fn branch(&mut self, _inst: InstId, _row: Option<usize>, node: weft_ir::NodeId, taken: bool) {
+        if taken {
+            self.taken.insert(node);
+        }
+    }
+}
+
+/// Run every test with the interpreter, recording which rules, table rows
+/// and exceptions they exercise.
+pub fn coverage(ir: &Ir) -> Coverage {
+    use weft_check::hir::RuleKind;
+    let prog = &ir.hir;
+    let mut tr = CoverageTracer {
+        rule_of: ir.instances.iter().map(|i| i.rule).collect(),
+        ..CoverageTracer::default()
+    };
+    for (ti, t) in prog.tests.iter().enumerate() {
+        let insts = ir.tests.get(ti).cloned().unwrap_or_default();
+        let Ok(bound) = bind(ir, t.as_of, &insts) else { continue };
+        let chunk = test_chunk(ir, t);
+        let mut it = Interp::new(ir, &bound, &chunk).with_tracer(&mut tr);
+        for i in &insts {
+            let _ = it.eval_inst(*i, 0);
+        }
+    }
+    let mut c = Coverage::default();
+    for (ri, r) in prog.rules.iter().enumerate() {
+        if matches!(r.kind, RuleKind::Scale(_)) {
+            continue;
+        }
+        c.rules_total += 1;
+        if !tr.rules.contains(&(ri as u32)) {
+            c.rules_missed.push(ri as u32);
+        }
+        if let RuleKind::Table(t) = &r.kind {
+            for row in 0..t.rows.len() {
+                if t.rows[row].cond.is_none() {
+                    continue;
+                }
+                c.rows_total += 1;
+                let hit = ir
+                    .notes
+                    .iter()
+                    .any(|(n, note)| *note == weft_ir::Note::Row { rule: ri as u32, row } && tr.taken.contains(n));
+                if !hit {
+                    c.rows_missed.push((ri as u32, row));
+                }
+            }
+        }
+        for x in 0..r.exceptions.len() {
+            c.exceptions_total += 1;
+            let hit = ir
+                .notes
+                .iter()
+                .any(|(n, note)| *note == weft_ir::Note::Exception { rule: ri as u32, index: x } && tr.taken.contains(n));
+            if !hit {
+                c.exceptions_missed.push((ri as u32, x));
+            }
+        }
+    }
+    c.rows_missed.sort_unstable();
+    c.exceptions_missed.sort_unstable();
+    c
+}

@@ -46,7 +46,7 @@ fn text(c: &OutCell) -> String {
     s
 }
 
-pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &str) -> i32 {
+pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &str, explain: Option<&str>) -> i32 {
     let as_of = match super::parse_month(as_of) {
         Ok(d) => d,
         Err(c) => return c,
@@ -107,6 +107,9 @@ pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &st
             return 1;
         }
     };
+    if let Some(id) = explain {
+        return explain_one(ir, &bound, &plan, &gh, &gr, members.as_ref(), id, format, &loaded.sources);
+    }
     let res = if engine == "jit" {
         match weft_engine::engines::jit_chunk_eval(ir, &bound, &plan) {
             Some(Ok(ev)) => run_in_memory(ir, &bound, ev.as_ref(), (&gh, &gr), members.as_ref().map(|(h, r)| (h.as_slice(), r.as_slice()))),
@@ -192,4 +195,63 @@ pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &st
         }
     }
     if res.errors.is_empty() { 0 } else { 1 }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn explain_one(
+    ir: &weft_ir::Ir,
+    bound: &weft_ir::bind::Bound,
+    plan: &weft_interp::batch::Plan,
+    gh: &[String],
+    gr: &[Row],
+    members: Option<&(Vec<String>, Vec<Row>)>,
+    id: &str,
+    format: &str,
+    sources: &weft_syntax::SourceMap,
+) -> i32 {
+    use weft_engine::run::{check_groups, prepare_in_memory};
+    let prepared = match prepare_in_memory(ir, (gh, gr), members.map(|(h, r)| (h.as_slice(), r.as_slice()))) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    let (keep, errors) = match check_groups(ir, bound, prepared.groups) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    let found = keep.iter().enumerate().find_map(|(gi, g)| {
+        if g.row.id == id {
+            Some((gi, None))
+        } else {
+            g.members.iter().position(|m| m.id == id).map(|mi| (gi, Some(mi)))
+        }
+    });
+    let Some((gi, mi)) = found else {
+        match errors.iter().find(|e| e.2 == id) {
+            Some(e) => eprintln!("the record `{id}` is not evaluated: {}", e.4),
+            None => eprintln!("error: no record has the id `{id}`"),
+        }
+        return 1;
+    };
+    let schemas = weft_data::schema::InputSchema::all(&ir.hir);
+    let Some(gs) = schemas.get(plan.group.0 as usize) else { return 1 };
+    let ms = plan.member.as_ref().and_then(|(r, _)| schemas.get(*r as usize));
+    let one = [&keep[gi]];
+    let chunk = weft_engine::rows::build_chunk(&ir.hir, gs, ms, &one);
+    let (record, row) = match mi {
+        Some(i) => (ms.map(|s| s.record).unwrap_or(0), i),
+        None => (gs.record, 0),
+    };
+    let e = weft_engine::explain::explain(ir, bound, &chunk, plan, record, row, &[], Some(sources));
+    if format == "json" {
+        println!("{}", serde_json::to_string_pretty(&e).unwrap_or_default());
+    } else {
+        print!("{}", weft_engine::explain::render_text(&e));
+    }
+    if e.rejected.is_some() { 1 } else { 0 }
 }

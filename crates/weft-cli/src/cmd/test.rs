@@ -2,7 +2,7 @@ use crate::PolicyArgs;
 use crate::out;
 use weft_engine::testing::{Evaluator, Interpreter, TestOutcome, run_tests};
 
-pub fn test(p: &PolicyArgs, engine: &str, filter: Option<&str>) -> i32 {
+pub fn test(p: &PolicyArgs, engine: &str, filter: Option<&str>, coverage: bool) -> i32 {
     let loaded = match super::load(p) {
         Ok(l) => l,
         Err(c) => return c,
@@ -75,5 +75,55 @@ pub fn test(p: &PolicyArgs, engine: &str, filter: Option<&str>) -> i32 {
         out::plural(expectations, "expectation", "expectations"),
         names.join(" and ")
     );
+    if coverage {
+        print_coverage(&loaded, &weft_engine::testing::coverage(ir));
+    }
     if failed.is_empty() { 0 } else { 1 }
+}
+
+fn print_coverage(loaded: &super::Loaded, c: &weft_engine::testing::Coverage) {
+    let prog = &loaded.ir.hir;
+    let at = |span: weft_syntax::Span| {
+        let (l, col) = loaded.sources.line_col(span.file, span.start);
+        format!("{}:{l}:{col}", loaded.sources.name(span.file))
+    };
+    println!(
+        "coverage: {} of {} rules evaluated by a test, {} of {} table rows applied, {} of {} exceptions applied",
+        c.rules_total - c.rules_missed.len(),
+        c.rules_total,
+        c.rows_total - c.rows_missed.len(),
+        c.rows_total,
+        c.exceptions_total - c.exceptions_missed.len(),
+        c.exceptions_total
+    );
+    if !c.rules_missed.is_empty() {
+        println!("rules no test evaluates:");
+        for r in &c.rules_missed {
+            if let Some(rd) = prog.rules.get(*r as usize) {
+                println!("  `{}` ({})", rd.name, at(rd.span));
+            }
+        }
+    }
+    if !c.rows_missed.is_empty() {
+        println!("table rows no test applies:");
+        for (r, row) in &c.rows_missed {
+            if let Some(rd) = prog.rules.get(*r as usize) {
+                if let weft_check::hir::RuleKind::Table(t) = &rd.kind {
+                    if let Some(x) = t.rows.get(*row) {
+                        let text = loaded.sources.slice(x.span).trim().trim_start_matches('|').trim().to_string();
+                        println!("  `{}` row {} ({}): {text}", rd.name, row + 1, at(x.span));
+                    }
+                }
+            }
+        }
+    }
+    if !c.exceptions_missed.is_empty() {
+        println!("exceptions no test applies:");
+        for (r, x) in &c.exceptions_missed {
+            if let Some(e) = prog.rules.get(*r as usize).and_then(|rd| rd.exceptions.get(*x)) {
+                println!("  `{}` of `{}` ({})", e.label, prog.rules[*r as usize].name, at(e.span));
+            }
+        }
+    }
+    println!();
 }
