@@ -83,6 +83,9 @@ enum Command {
     /// Explain one record's outputs: the rules, table rows, exceptions,
     /// parameters and values that decided them, with their citations.
     Explain(cmd::explain::ExplainArgs),
+    /// Format policy files to the canonical layout, in place; `--check`
+    /// lists the files that are not formatted and exits 1.
+    Fmt(cmd::fmt::FmtArgs),
     /// Generate a synthetic population from the policy's records, valid by
     /// construction and reproducible by seed.
     Synth {
@@ -141,6 +144,7 @@ fn main() {
         Command::Run(args) => cmd::run::run(&args),
         Command::Explain(args) => cmd::explain::explain(&args),
         Command::Diff(args) => cmd::diff::diff(&args),
+        Command::Fmt(args) => cmd::fmt::fmt(&args),
         Command::Synth {
             policy,
             households,

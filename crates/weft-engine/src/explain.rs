@@ -269,7 +269,7 @@ impl Builder<'_> {
                             .get(*row)
                             .map(|x| {
                                 self.sources
-                                    .map(|s| s.slice(x.span).trim().to_string())
+                                    .map(|s| one_line(s.slice(x.span)))
                                     .unwrap_or_default()
                             })
                             .unwrap_or_default();
@@ -604,4 +604,35 @@ fn render_node(n: &ExplainNode, prefix: &str, last: bool, out: &mut String, root
         }
         render_node(u, &inner, last, out, false);
     }
+}
+
+/// A row's source text on one line, with each run of white space (outside
+/// strings) as one space: the text of an explanation does not depend on how
+/// the row is laid out (`weft fmt` pads the cells of a table into columns).
+fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_str, mut escaped, mut space) = (false, false, false);
+    for c in text.trim().chars() {
+        if !in_str && c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+        } else if c == '"' {
+            in_str = true;
+        }
+        out.push(c);
+    }
+    out
 }

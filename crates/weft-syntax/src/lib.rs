@@ -7,6 +7,7 @@
 
 pub mod ast;
 pub mod diag;
+pub mod fmt;
 pub mod num;
 pub mod parse;
 pub mod scan;

@@ -3,6 +3,7 @@ pub mod eval;
 pub mod diff;
 pub mod diff_html;
 pub mod explain;
+pub mod fmt;
 pub mod run;
 pub mod synth;
 pub mod test;

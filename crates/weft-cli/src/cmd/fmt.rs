@@ -1,0 +1,240 @@
+//! `weft fmt`: format policy files in place, check that they are formatted
+//! (`--check`), or format standard input (`--stdin`).
+//!
+//! The layout is described in [`weft_syntax::fmt`]. A file that does not
+//! parse is left as it is and reported (exit 1).
+
+use crate::out;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use weft_syntax::SourceMap;
+use weft_syntax::fmt::{FmtError, format_source};
+
+#[derive(clap::Args, Clone)]
+pub struct FmtArgs {
+    /// Files or directories (every `*.weft` file below them).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Change nothing: list the files that are not formatted and exit 1 if
+    /// there are any.
+    #[arg(long)]
+    pub check: bool,
+    /// Format the text on standard input and write it to standard output.
+    #[arg(long, conflicts_with = "paths")]
+    pub stdin: bool,
+}
+
+/// Formatting runs on a thread with a large stack, like checking, so that
+/// deeply nested input cannot overflow it.
+const STACK: usize = 256 * 1024 * 1024;
+
+pub fn fmt(args: &FmtArgs) -> i32 {
+    let args = args.clone();
+    let run = std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(move || fmt_on_thread(&args));
+    match run.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("internal error: the formatter stopped");
+            1
+        }
+    }
+}
+
+fn fmt_on_thread(args: &FmtArgs) -> i32 {
+    if args.stdin {
+        return fmt_stdin(args.check);
+    }
+    if args.paths.is_empty() {
+        eprintln!("error: give the files or directories to format, or --stdin");
+        return 2;
+    }
+    let mut files = Vec::new();
+    for p in &args.paths {
+        if let Err(e) = collect(p, &mut files) {
+            eprintln!("error: cannot read {}: {e}", p.display());
+            return 1;
+        }
+    }
+    let mut failed = 0usize;
+    let mut changed = 0usize;
+    for path in &files {
+        let text = match std::fs::read(path).map(String::from_utf8) {
+            Ok(Ok(t)) => t,
+            Ok(Err(_)) => {
+                eprintln!(
+                    "error: {} is not UTF-8 text; left unchanged",
+                    path.display()
+                );
+                failed += 1;
+                continue;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                failed += 1;
+                continue;
+            }
+        };
+        let formatted = match format_source(&text) {
+            Ok(f) => f,
+            Err(e) => {
+                report(&path.display().to_string(), &text, &e);
+                failed += 1;
+                continue;
+            }
+        };
+        if formatted == text {
+            continue;
+        }
+        changed += 1;
+        if args.check {
+            println!("{}", path.display());
+        } else if let Err(e) = write_atomic(path, &formatted) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            failed += 1;
+        }
+    }
+    if args.check {
+        if changed > 0 {
+            eprintln!(
+                "{} not formatted (run `weft fmt` on {})",
+                out::plural(changed, "file is", "files are"),
+                if changed == 1 { "it" } else { "them" }
+            );
+        }
+    } else if changed > 0 {
+        eprintln!("formatted {}", out::plural(changed, "file", "files"));
+    }
+    if failed > 0 {
+        eprintln!(
+            "error: {} left unchanged",
+            out::plural(failed, "file", "files")
+        );
+    }
+    if failed > 0 || (args.check && changed > 0) {
+        1
+    } else {
+        0
+    }
+}
+
+fn fmt_stdin(check: bool) -> i32 {
+    let mut text = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+        eprintln!("error: cannot read standard input: {e}");
+        return 1;
+    }
+    let (result, code) = match format_source(&text) {
+        Ok(f) => {
+            if check {
+                if f != text {
+                    println!("<stdin>");
+                    return 1;
+                }
+                return 0;
+            }
+            (f, 0)
+        }
+        Err(e) => {
+            report("<stdin>", &text, &e);
+            if check {
+                return 1;
+            }
+            // Unchanged, so that a pipe does not lose the text.
+            (text, 1)
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(result.as_bytes())
+        .and_then(|_| stdout.flush())
+        .is_err()
+    {
+        return 1;
+    }
+    code
+}
+
+fn report(name: &str, text: &str, e: &FmtError) {
+    match e {
+        FmtError::Syntax(diags) => {
+            let mut sources = SourceMap::new();
+            let id = sources.add(name.to_string(), text);
+            // Diagnostics of a file parsed alone carry file 0; re-home them.
+            let diags: Vec<_> = diags
+                .iter()
+                .cloned()
+                .map(|mut d| {
+                    for l in &mut d.labels {
+                        l.span.file = id;
+                    }
+                    d
+                })
+                .collect();
+            eprint!("{}", out::diagnostics(&diags, &sources));
+            eprintln!("error: {name} does not parse; left unchanged");
+        }
+        FmtError::Internal(m) => {
+            eprintln!(
+                "error: {name}: the formatter could not format it safely ({m}); left unchanged"
+            );
+        }
+    }
+}
+
+/// `path` itself if it is a file; every `*.weft` file below it, in order,
+/// if it is a directory (hidden directories skipped).
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_dir() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') {
+            continue;
+        }
+        let Ok(m) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if m.is_dir() {
+            collect(&p, out)?;
+        } else if name.ends_with(".weft") && (m.is_file() || m.file_type().is_symlink()) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Write through a temporary file in the same directory, then rename it
+/// over the original, so a reader never sees half a file.
+fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.fmt-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
