@@ -36,6 +36,7 @@ fn packs() -> Vec<PathBuf> {
     ];
     v.extend(subdirs(&r.join("tests/lang")));
     v.extend(subdirs(&r.join("tests/run")));
+    v.extend(subdirs(&r.join("docs/tutorial")));
     v
 }
 

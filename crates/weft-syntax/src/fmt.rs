@@ -35,7 +35,9 @@
 //!     starts in that token's new column (so `then`/`else` under `if`,
 //!     arguments under the first argument, `and`/`or` chains stay aligned);
 //!     otherwise it keeps its depth relative to the clause it continues,
-//!     rounded down to an even number of columns and at least one level;
+//!     rounded down to an even number of columns and at least one level (a
+//!     continuation is always deeper than its clause's first token). In the
+//!     input, a tab advances to the next multiple of four columns;
 //!   - a comment line takes the indentation of the code line after it (one
 //!     level deeper if that line closes a block), and a doc comment always
 //!     does; an indented comment directly under the last line of an item,
@@ -71,7 +73,9 @@
 //!   rules or parameters): these keep none or one, as written. Inside an
 //!   item at most one blank line, and none after a line that opens a block,
 //!   before a line that closes one, or between a doc comment and what it
-//!   documents. No blank lines at the start or the end of the file.
+//!   documents. No blank lines at the start or the end of the file. A test
+//!   marker `//~^ CODE` on a line of its own stays right under the line it
+//!   points at.
 //! * **Text.** Lines end with `\n` (CRLF becomes LF), no line has trailing
 //!   white space, the file ends with one newline, a byte-order mark is
 //!   dropped. Comments, doc comments and strings are kept as written (less
@@ -960,7 +964,7 @@ impl<'a> Fmt<'a> {
         let leading = self.leading_blocks();
         let mut out = String::new();
         for li in 0..nl {
-            let blanks = if li == 0 {
+            let blanks = if li == 0 || self.is_caret_marker(li) {
                 0
             } else if let Some(&forced) = leading.get(&li) {
                 forced.unwrap_or(self.lines[li].blank_before.min(1))
@@ -1078,6 +1082,10 @@ impl<'a> Fmt<'a> {
         next_code: Option<usize>,
         indent: &[Option<usize>],
     ) -> usize {
+        if self.is_caret_marker(li) {
+            let above = (0..li).rev().find(|&l| self.first_sig(l).is_some());
+            return above.and_then(|l| indent[l]).unwrap_or(0);
+        }
         let Some(nc) = next_code else {
             return self.trailing_indent(li, indent);
         };
@@ -1111,6 +1119,16 @@ impl<'a> Fmt<'a> {
             return ind + 2;
         }
         ind
+    }
+
+    /// A test marker `//~^ CODE` on a line of its own points at the line
+    /// above: it stays right under it.
+    fn is_caret_marker(&self, li: usize) -> bool {
+        self.first_sig(li).is_none()
+            && self.lines[li]
+                .toks
+                .first()
+                .is_some_and(|&t| self.text(t).starts_with("//~^"))
     }
 
     /// A comment line after the last code line of an item, with no blank
@@ -1148,7 +1166,7 @@ impl<'a> Fmt<'a> {
                     break;
                 };
                 let comment_only = self.first_sig(above).is_none();
-                if !comment_only {
+                if !comment_only || self.is_caret_marker(above) {
                     break;
                 }
                 let doc_only = self.lines[above]

@@ -100,6 +100,11 @@ fn small_cases() {
             "rule x: Int = 1 /// doc of y\nrule y: Int = 2\n",
             "rule x: Int = 1 /// doc of y\nrule y: Int = 2\n",
         ),
+        // A test marker pointing at the line above stays under it.
+        (
+            "rule a: Int = x\n//~^ E0201\nrule b: Int = 2 +\n  y\n//~^ E0201\nrule c: Int = 3\n",
+            "rule a: Int = x\n//~^ E0201\n\nrule b: Int = 2 +\n  y\n  //~^ E0201\n\nrule c: Int = 3\n",
+        ),
         // A table cell `-` (any value) and negative numbers.
         (
             "table t(p: P): Int\n  hit first\n  given p.a\n  | - => -1\n  | -1 => 1\n",
