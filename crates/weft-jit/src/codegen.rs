@@ -535,11 +535,23 @@ impl FnGen<'_, '_> {
         self.ctx = ctx;
         let key = if entity { row } else { self.k(0) };
         self.erow = if entity { row } else { self.k(-1) };
+        let (group, local) = self
+            .info
+            .memo
+            .slot
+            .get(self.inst as usize)
+            .copied()
+            .flatten()
+            .ok_or_else(|| JitError::Codegen(format!("instance {} has no memo", self.inst)))?;
+        let width = self
+            .info
+            .memo
+            .groups
+            .get(group as usize)
+            .map(|g| g.1)
+            .unwrap_or(0);
         let memo = self.load_fixed(ctx, rt::OFF_MEMO);
-        let md = self
-            .b
-            .ins()
-            .iadd_imm_s(memo, self.inst as i64 * rt::MEMO_SIZE);
+        let md = self.b.ins().iadd_imm_s(memo, group as i64 * rt::MEMO_SIZE);
         let base = self.load_fixed(md, rt::MEMO_BASE);
         let len = self.load_fixed(md, rt::MEMO_LEN);
         let inr = self.b.ins().icmp(IntCC::UnsignedLessThan, key, len);
@@ -558,7 +570,9 @@ impl FnGen<'_, '_> {
         self.b.ins().return_(&[z, e]);
 
         self.b.switch_to_block(chk);
-        let idx = self.b.ins().iadd(base, key);
+        let at = self.b.ins().imul_imm_s(key, width as i64);
+        let at = self.b.ins().iadd_imm_s(at, local as i64);
+        let idx = self.b.ins().iadd(base, at);
         let states = self.load_fixed(ctx, rt::OFF_STATES);
         let sp = self.b.ins().iadd(states, idx);
         let vals = self.load_fixed(ctx, rt::OFF_VALS);

@@ -31,18 +31,22 @@
 //! machine words generated code reads at fixed offsets: a helper status
 //! word, the trampoline's result, and pointers to the memo descriptors,
 //! the memo states, the memo values, the column descriptors and the
-//! parameter descriptors. The memo is two flat arrays shared by all
-//! instances: instance `i` owns entries `base[i] .. base[i] + rows[i]`
-//! (one entry for an instance without a record), with a state byte
-//! (unset, busy, done, failed) and an `i64` holding the value — or, when
-//! failed, the error id, so a memoised error is returned again to later
-//! callers exactly as the interpreter does. Each function starts with the
-//! memo check (`row < rows[i]`, else the interpreter's "row out of range";
-//! done → return the value; failed → return the error; busy → "a rule
-//! depends on itself"), marks the entry busy, evaluates the body with its
-//! frame slots in SSA variables (slot 0 = the row), and stores the result.
-//! All per-evaluation state lives in the context, so one compiled program
-//! serves any number of threads at once.
+//! parameter descriptors. The memo is two flat arrays (a state byte —
+//! unset, busy, done, failed — and an `i64`) in *groups*: one per record
+//! kind, holding its compiled instances row-major (row `r`, instance `i` at
+//! `base + r × width + local(i)`, so one row's values share a few cache
+//! lines), and one row for the instances without a record. `width` and
+//! `local(i)` are constants in the code; `base` and the row count come from
+//! the group's descriptor, built per evaluation from the chunk's row
+//! counts. A failed entry holds the error id, so a memoised error is
+//! returned again to later callers exactly as the interpreter does. Each
+//! function starts with the memo check (`row < rows`, else the
+//! interpreter's "row out of range"; done → return the value; failed →
+//! return the error; busy → "a rule depends on itself"), marks the entry
+//! busy, evaluates the body with its frame slots in SSA variables (slot 0 =
+//! the row), and stores the result. All per-evaluation state lives in the
+//! context, so one compiled program serves any number of threads at once;
+//! the memo buffers are reused by the next evaluation on the same thread.
 //!
 //! **Error exit.** A failing operation branches to a cold block of its
 //! function that calls the `weft_jit_raise` helper with a *site* number
@@ -162,7 +166,7 @@ pub struct Clif {
     pub optimized: String,
 }
 
-fn build_info(ir: &Ir) -> Info {
+fn build_info(ir: &Ir, bound: &Bound) -> Info {
     let mut col_base = Vec::with_capacity(ir.hir.records.len());
     let mut ncols = 0usize;
     for r in &ir.hir.records {
@@ -199,6 +203,7 @@ fn build_info(ir: &Ir) -> Info {
         param_keys,
         marginal_rows,
         marginal_table,
+        memo: runtime::MemoLayout::new(ir, bound),
     }
 }
 
@@ -224,7 +229,7 @@ impl JitProgram {
 
     fn compile_here(ir: &Ir, bound: &Bound) -> Result<JitProgram, JitError> {
         let start = Instant::now();
-        let info = build_info(ir);
+        let info = build_info(ir, bound);
         let mut comp = codegen::Compiler::new(ir, bound, &info)?;
         let result = Self::generate(&mut comp);
         let inst_funcs = comp.inst_funcs.clone();
@@ -287,7 +292,7 @@ impl JitProgram {
     /// The CLIF of instance `inst`'s function.
     pub fn clif(ir: &Ir, bound: &Bound, inst: InstId) -> Result<Clif, JitError> {
         on_big_stack(|| {
-            let info = build_info(ir);
+            let info = build_info(ir, bound);
             let mut comp = codegen::Compiler::new(ir, bound, &info)?;
             let mut ctx = Context::new();
             let mut fctx = FunctionBuilderContext::new();
@@ -319,7 +324,7 @@ impl JitProgram {
     }
 
     fn run<'a>(&'a self, ir: &'a Ir, bound: &'a Bound, chunk: &'a Chunk) -> Run<'a> {
-        let ctx = Ctx::new(ir, bound, chunk, &self.info, &self.compiled);
+        let ctx = Ctx::new(ir, bound, chunk, &self.info);
         Run {
             prog: self,
             ir,

@@ -23,14 +23,58 @@ pub(crate) const BUSY: u8 = 1;
 pub(crate) const DONE: u8 = 2;
 pub(crate) const FAILED: u8 = 3;
 
-/// Where an instance's memo starts in the flat state/value arrays, and how
-/// many rows it has (0 for an instance that was not compiled, so every
-/// call to it fails with "row out of range" as in the interpreter).
+/// Where a memo group starts in the flat state/value arrays, and how many
+/// rows it has. A group is the compiled instances of one record kind (or
+/// the global instances, one row); its entries are row-major: row `r`,
+/// instance `i` is at `base + r × width + local(i)`, so one row's values
+/// share a few cache lines.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct MemoDesc {
     pub base: i64,
     pub len: u64,
+}
+
+/// The memo layout of a compiled program.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MemoLayout {
+    /// Per instance: its group and position in the group's rows, when it
+    /// has code.
+    pub slot: Vec<Option<(u32, u32)>>,
+    /// Per group: its record (`None` for the global group) and width.
+    pub groups: Vec<(Option<u32>, u32)>,
+}
+
+impl MemoLayout {
+    pub fn new(ir: &Ir, bound: &Bound) -> MemoLayout {
+        let mut groups: Vec<(Option<u32>, u32)> = vec![(None, 0)];
+        groups.extend((0..ir.hir.records.len() as u32).map(|r| (Some(r), 0)));
+        let mut slot = vec![None; ir.instances.len()];
+        for (i, inst) in ir.instances.iter().enumerate() {
+            if bound.body.get(i).copied().flatten().is_none() {
+                continue;
+            }
+            let g = match inst.entity {
+                Some(r) if (r as usize) < ir.hir.records.len() => r as usize + 1,
+                Some(r) => {
+                    groups.push((Some(r), 0));
+                    groups.len() - 1
+                }
+                None => 0,
+            };
+            if let Some(grp) = groups.get_mut(g) {
+                slot[i] = Some((g as u32, grp.1));
+                grp.1 += 1;
+            }
+        }
+        MemoLayout { slot, groups }
+    }
+}
+
+thread_local! {
+    /// Memo buffers of the last evaluation on this thread, reused by the
+    /// next (saves the page faults of fresh zeroed memory for every chunk).
+    static BUFFERS: std::cell::RefCell<(Vec<u8>, Vec<i64>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// A column as generated code reads it. Lengths are 0 where the column
@@ -117,6 +161,7 @@ pub(crate) struct Info {
     pub marginal_rows: Vec<Vec<(i64, Option<i64>)>>,
     /// The [`Info::marginal_rows`] entry of each such `Marginal` node.
     pub marginal_table: std::collections::HashMap<weft_ir::NodeId, u32>,
+    pub memo: MemoLayout,
 }
 
 impl Info {
@@ -192,36 +237,30 @@ pub(crate) const KEY_N: i32 = std::mem::offset_of!(KeyDesc, n) as i32;
 pub(crate) const KEY_SIZE_FIELD: i32 = std::mem::offset_of!(KeyDesc, size) as i32;
 
 impl<'a> Ctx<'a> {
-    /// A fresh context (empty memo) for one chunk. `compiled[i]` says
-    /// whether instance `i` has generated code.
-    pub fn new(
-        ir: &'a Ir,
-        bound: &'a Bound,
-        chunk: &'a Chunk,
-        info: &'a Info,
-        compiled: &[bool],
-    ) -> Box<Ctx<'a>> {
-        // Memo: every compiled instance gets one slot per row of its record
-        // (one for a global instance), as the interpreter's memo.
-        // Sized by the compiled program, whose instance ids the code uses.
-        let mut memo = vec![MemoDesc::default(); compiled.len()];
+    /// A fresh context (empty memo) for one chunk.
+    pub fn new(ir: &'a Ir, bound: &'a Bound, chunk: &'a Chunk, info: &'a Info) -> Box<Ctx<'a>> {
+        // Memo: per group, one entry per row and compiled instance (as the
+        // interpreter's memo: one per instance and row of its record).
+        let mut memo = Vec::with_capacity(info.memo.groups.len());
         let mut total: usize = 0;
-        for (i, inst) in ir.instances.iter().enumerate().take(compiled.len()) {
-            if !compiled.get(i).copied().unwrap_or(false) {
-                continue;
-            }
-            let n = match inst.entity {
-                Some(r) => chunk.rows(r),
+        for (rec, width) in &info.memo.groups {
+            let rows = match rec {
+                Some(r) => chunk.rows(*r),
                 None => 1,
             };
-            memo[i] = MemoDesc {
+            memo.push(MemoDesc {
                 base: total as i64,
-                len: n as u64,
-            };
-            total += n;
+                len: rows as u64,
+            });
+            total = total.saturating_add(rows.saturating_mul(*width as usize));
         }
-        let mut states = vec![UNSET; total];
-        let mut vals = vec![0i64; total];
+        let (mut states, mut vals) = BUFFERS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        states.clear();
+        states.resize(total, UNSET);
+        // Values are read only where the state says they were written.
+        if vals.len() < total {
+            vals.resize(total, 0);
+        }
         // Columns.
         let mut cols = vec![ColDesc::default(); info.ncols];
         for (r, rec) in ir.hir.records.iter().enumerate() {
@@ -315,6 +354,21 @@ impl<'a> Ctx<'a> {
                 _keys: keys,
             },
         })
+    }
+}
+
+impl Drop for Rt<'_> {
+    fn drop(&mut self) {
+        let states = std::mem::take(&mut self._states);
+        let vals = std::mem::take(&mut self._vals);
+        // Keep the larger buffers for the next evaluation on this thread.
+        let _ = BUFFERS.try_with(|b| {
+            if let Ok(mut b) = b.try_borrow_mut() {
+                if b.1.len() <= vals.len() {
+                    *b = (states, vals);
+                }
+            }
+        });
     }
 }
 
