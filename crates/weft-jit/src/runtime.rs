@@ -71,6 +71,9 @@ impl MemoLayout {
     }
 }
 
+/// The largest memo (entries) kept for reuse: 4 Mi entries, 36 MiB.
+const MAX_KEPT: usize = 4 << 20;
+
 thread_local! {
     /// Memo buffers of the last evaluation on this thread, reused by the
     /// next (saves the page faults of fresh zeroed memory for every chunk).
@@ -361,12 +364,14 @@ impl Drop for Rt<'_> {
     fn drop(&mut self) {
         let states = std::mem::take(&mut self._states);
         let vals = std::mem::take(&mut self._vals);
-        // Keep the larger buffers for the next evaluation on this thread.
+        // Keep them for the next evaluation on this thread, unless they are
+        // so large that holding on to them would waste memory.
+        if vals.len() > MAX_KEPT {
+            return;
+        }
         let _ = BUFFERS.try_with(|b| {
             if let Ok(mut b) = b.try_borrow_mut() {
-                if b.1.len() <= vals.len() {
-                    *b = (states, vals);
-                }
+                *b = (states, vals);
             }
         });
     }

@@ -24,16 +24,23 @@ fn compiling_and_dropping_200_times_does_not_grow_memory() {
     let bound = bind(&ir, date("2018-08-01") as i32, &roots).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let chunk = random_chunk(&ir, &mut rng, 20, false);
-    // Warm up allocators and caches.
-    for _ in 0..20 {
-        let p = JitProgram::compile(&ir, &bound).unwrap();
-        p.eval_chunk(&ir, &bound, &chunk, &plan);
-    }
+    // Two threads of `n` compilations each (two cores).
+    let compile_and_drop = |n: usize| {
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    for _ in 0..n {
+                        let p = JitProgram::compile(&ir, &bound).unwrap();
+                        p.eval_chunk(&ir, &bound, &chunk, &plan);
+                    }
+                });
+            }
+        })
+    };
+    // Warm up allocators (and their per-thread arenas) and caches.
+    compile_and_drop(10);
     let before = resident_bytes();
-    for _ in 0..200 {
-        let p = JitProgram::compile(&ir, &bound).unwrap();
-        p.eval_chunk(&ir, &bound, &chunk, &plan);
-    }
+    compile_and_drop(100);
     let after = resident_bytes();
     let grown = after.saturating_sub(before);
     eprintln!("resident: {before} → {after} bytes");
