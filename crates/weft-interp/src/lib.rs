@@ -36,7 +36,12 @@ const BUSY: u8 = 1;
 const DONE: u8 = 2;
 const FAILED: u8 = 3;
 
+/// Values and states of one instance, allocated on first use (a chunk's
+/// evaluation touches only the instances its outputs need).
 struct Memo {
+    /// Rows of the instance's record kind (1 without one); 0 when the
+    /// instance is not bound.
+    rows: usize,
     vals: Vec<i64>,
     state: Vec<u8>,
 }
@@ -67,8 +72,9 @@ impl<'a> Interp<'a> {
                 };
                 let live = bound.body.get(idx).copied().flatten().is_some();
                 Memo {
+                    rows: if live { n } else { 0 },
                     vals: Vec::new(),
-                    state: vec![UNSET; if live { n } else { 0 }],
+                    state: Vec::new(),
                 }
             })
             .collect();
@@ -117,8 +123,9 @@ impl<'a> Interp<'a> {
         let Some(memo) = memo else {
             return Err(self.internal(inst, erow, "unknown instance"));
         };
-        if memo.vals.is_empty() && !memo.state.is_empty() {
-            memo.vals = vec![0; memo.state.len()];
+        if memo.state.is_empty() && memo.rows > 0 {
+            memo.state = vec![UNSET; memo.rows];
+            memo.vals = vec![0; memo.rows];
         }
         match memo.state.get(key).copied() {
             Some(DONE) if preset.is_empty() => return Ok(memo.vals[key]),

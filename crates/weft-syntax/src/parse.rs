@@ -50,8 +50,13 @@ impl Ctx {
 
 /// Contextual keywords appear in the parse tree; the visitors skip them.
 fn not_kw(p: &Pair<'_, Rule>) -> bool {
-    !matches!(
-        p.as_rule(),
+    !is_keyword_rule(p.as_rule())
+}
+
+/// Rules that match a keyword and carry nothing else.
+pub(crate) fn is_keyword_rule(rule: Rule) -> bool {
+    matches!(
+        rule,
         Rule::kw_money
             | Rule::kw_bands
             | Rule::kw_bands_lc
@@ -71,6 +76,48 @@ fn not_kw(p: &Pair<'_, Rule>) -> bool {
             | Rule::kw_with
             | Rule::kw_every
             | Rule::kw_force
+            | Rule::k_adjust
+            | Rule::k_and
+            | Rule::k_assert
+            | Rule::k_at
+            | Rule::k_band
+            | Rule::k_cascade
+            | Rule::k_defaults
+            | Rule::k_each
+            | Rule::k_else
+            | Rule::k_enum
+            | Rule::k_except
+            | Rule::k_exception
+            | Rule::k_expect
+            | Rule::k_fails
+            | Rule::k_for
+            | Rule::k_from
+            | Rule::k_given
+            | Rule::k_hit
+            | Rule::k_if
+            | Rule::k_iff
+            | Rule::k_import
+            | Rule::k_in
+            | Rule::k_let
+            | Rule::k_match
+            | Rule::k_or
+            | Rule::k_output
+            | Rule::k_param
+            | Rule::k_per
+            | Rule::k_programme
+            | Rule::k_rate
+            | Rule::k_record
+            | Rule::k_round
+            | Rule::k_rule
+            | Rule::k_scale
+            | Rule::k_series
+            | Rule::k_source
+            | Rule::k_table
+            | Rule::k_test
+            | Rule::k_then
+            | Rule::k_total
+            | Rule::k_when
+            | Rule::k_where
     )
 }
 
@@ -135,6 +182,48 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
 
 fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
+        Rule::k_adjust => "`adjust`",
+        Rule::k_and => "`and`",
+        Rule::k_assert => "`assert`",
+        Rule::k_at => "`at`",
+        Rule::k_band => "`band`",
+        Rule::k_cascade => "`cascade`",
+        Rule::k_defaults => "`defaults`",
+        Rule::k_each => "`each`",
+        Rule::k_else => "`else`",
+        Rule::k_enum => "`enum`",
+        Rule::k_except => "`except`",
+        Rule::k_exception => "`exception`",
+        Rule::k_expect => "`expect`",
+        Rule::k_fails => "`fails`",
+        Rule::k_for => "`for`",
+        Rule::k_from => "`from`",
+        Rule::k_given => "`given`",
+        Rule::k_hit => "`hit`",
+        Rule::k_if => "`if`",
+        Rule::k_iff => "`iff`",
+        Rule::k_import => "`import`",
+        Rule::k_in => "`in`",
+        Rule::k_let => "`let`",
+        Rule::k_match => "`match`",
+        Rule::k_or => "`or`",
+        Rule::k_output => "`output`",
+        Rule::k_param => "`param`",
+        Rule::k_per => "`per`",
+        Rule::k_programme => "`programme`",
+        Rule::k_rate => "`rate`",
+        Rule::k_record => "`record`",
+        Rule::k_round => "`round`",
+        Rule::k_rule => "`rule`",
+        Rule::k_scale => "`scale`",
+        Rule::k_series => "`series`",
+        Rule::k_source => "`source \"…\"`",
+        Rule::k_table => "`table`",
+        Rule::k_test => "`test`",
+        Rule::k_then => "`then`",
+        Rule::k_total => "`total`",
+        Rule::k_when => "`when`",
+        Rule::k_where => "`where`",
         Rule::EOI => "the end of the item",
         Rule::ident | Rule::word | Rule::name | Rule::dotted => "a name",
         Rule::ty | Rule::named_ty | Rule::money_ty | Rule::list_ty | Rule::bands_ty => "a type",

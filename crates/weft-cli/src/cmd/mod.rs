@@ -19,7 +19,6 @@ pub struct Loaded {
     pub sources: SourceMap,
     pub ir: weft_ir::Ir,
     pub pack: PackSources,
-    pub warnings: usize,
 }
 
 pub fn read_pack(p: &PolicyArgs) -> Result<PackSources, i32> {
@@ -50,13 +49,11 @@ pub fn load(p: &PolicyArgs) -> Result<Loaded, i32> {
         return Err(1);
     }
     print_warnings(&diags, &sources);
-    let warnings = diags.len();
     match weft_ir::lower::lower(Arc::new(program)) {
         Ok(ir) => Ok(Loaded {
             sources,
             ir,
             pack,
-            warnings,
         }),
         Err(e) => {
             eprintln!("internal error while lowering the policy: {}", e.0);
