@@ -73,6 +73,14 @@
 //! **Memory.** The machine code lives in a `JITModule` that the program
 //! frees when dropped.
 //!
+//! **Where the JIT does not copy the interpreter.** `num::add_days` and
+//! `num::add_months` add a day or month count near the `i64` limits
+//! without a check, so the interpreter panics there (overflow); the JIT
+//! reports `date_out_of_range`, what the operation means. Assertions over
+//! keys (`every r: Region`) need preset frame slots, which
+//! [`JitProgram::eval_insts`] does not take: check assertions with the
+//! interpreter.
+//!
 //! This crate does no I/O.
 
 mod codegen;
