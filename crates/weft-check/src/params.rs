@@ -786,6 +786,13 @@ pub fn scalar_text(c: &mut Checker<'_>, raw: &str, ty: &Ty, span: Span) -> Optio
             _ => None,
         },
         Ty::Date => num::parse_date(&s).map(|d| d as i64),
+        Ty::Enum(e, set) => c
+            .prog
+            .enums
+            .get(*e as usize)
+            .and_then(|en| en.variants.iter().position(|v| v.code == s))
+            .filter(|i| set & (1u64 << i) != 0)
+            .map(|i| i as i64),
         _ => None,
     };
     if got.is_none() {
@@ -797,6 +804,7 @@ pub fn scalar_text(c: &mut Checker<'_>, raw: &str, ty: &Ty, span: Span) -> Optio
             }
             Ty::Date => "write a date as YYYY-MM-DD",
             Ty::Bool => "write `true` or `false`",
+            Ty::Enum(..) => "write one of the enum's codes",
             _ => "write a whole number",
         };
         c.err(

@@ -664,7 +664,9 @@ impl<'s> Checker<'s> {
                     }
                 }
                 let range = f.range.as_ref().and_then(|rg| self.field_range(rg, &ty));
-                let synth = f.synth.as_ref().and_then(|s| self.synth_spec(s, &ty));
+                // A members list is drawn by its number of members.
+                let synth_ty = if matches!(ty, Ty::List(_)) { Ty::Int } else { ty.clone() };
+                let synth = f.synth.as_ref().and_then(|s| self.synth_spec(s, &synth_ty));
                 fields.push(FieldDef {
                     name: f.name.name.clone(),
                     ty,
@@ -774,7 +776,13 @@ impl<'s> Checker<'s> {
                     _ => continue,
                 };
             let ret_ty = self.resolve_type(ret, module);
-            if !ret_ty.is_scalar() && !ret_ty.is_error() {
+            if ret_ty == Ty::Text {
+                self.err(
+                    Diagnostic::error("E0314", "a rule cannot compute text")
+                        .with_label(ret.span, "text")
+                        .with_help("Weft computes numbers, amounts, dates, true/false and categories (enums); copy ids from fields in an output instead"),
+                );
+            } else if !ret_ty.is_scalar() && !ret_ty.is_error() {
                 let shown = self.prog.show(&ret_ty);
                 self.err(
                     Diagnostic::error("E0314", format!("a rule cannot return `{shown}`"))

@@ -3424,7 +3424,20 @@ fn match_expr(
                         bits |= remaining;
                         continue;
                     }
-                    match en.variants.iter().position(|v| v.name == p.name) {
+                    // `Enum.variant` names the scrutinee's enum.
+                    let pname = match p.name.split_once('.') {
+                        Some((e, v)) if e == en.name => v,
+                        Some((e, _)) => {
+                            c.err(
+                                Diagnostic::error("E0303", format!("`{e}` is not the enum matched here"))
+                                    .with_label(p.span, format!("the value matched is a `{}`", en.name))
+                                    .with_help(format!("write `{}.…` or the variant alone", en.name)),
+                            );
+                            continue;
+                        }
+                        None => p.name.as_str(),
+                    };
+                    match en.variants.iter().position(|v| v.name == pname) {
                         Some(i) => {
                             if set & (1u64 << i) == 0 {
                                 c.err(
@@ -3454,7 +3467,7 @@ fn match_expr(
                             }
                             bits |= 1u64 << i;
                         }
-                        None if arm.patterns.len() == 1 => {
+                        None if arm.patterns.len() == 1 && !p.name.contains('.') => {
                             bind_name = Some(p);
                             bits |= remaining;
                         }

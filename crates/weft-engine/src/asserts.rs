@@ -104,7 +104,7 @@ pub fn check_assertions(ir: &Ir, sources: &SourceMap) -> Vec<Diagnostic> {
                 let key_s = if key_text.is_empty() {
                     String::new()
                 } else {
-                    format!(" [{}]", key_text.join(", "))
+                    format!("[{}]", key_text.join(", "))
                 };
                 match it.eval_inst_with(inst, 0, k) {
                     Ok(1) => {}
@@ -134,7 +134,7 @@ pub fn check_assertions(ir: &Ir, sources: &SourceMap) -> Vec<Diagnostic> {
                             }
                         }
                         let mut d = mk(format!(
-                            "assertion `{}` fails for `{}`{key_s} in the version from {when}",
+                            "assertion `{}` fails for `{}{key_s}` in the version from {when}",
                             a.name, pd.name
                         ));
                         d = match shown {
@@ -154,7 +154,7 @@ pub fn check_assertions(ir: &Ir, sources: &SourceMap) -> Vec<Diagnostic> {
                     }
                     Err(e) => {
                         diags.push(
-                            mk(format!("assertion `{}` cannot be evaluated for `{}`{key_s} in the version from {when}", a.name, pd.name))
+                            mk(format!("assertion `{}` cannot be evaluated for `{}{key_s}` in the version from {when}", a.name, pd.name))
                                 .with_label(a.span, format!("{}: {}", e.kind.code(), e.detail))
                                 .with_note(format!("{version_at}: the version from {when}")),
                         );

@@ -118,6 +118,23 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
                 ),
             }),
             Ok(bound) => {
+                // Declared ranges (`in 0..=4`), as a batch checks them.
+                for rec in &t.records {
+                    let Some(def) = prog.records.get(rec.record as usize) else { continue };
+                    for (fd, v) in def.fields.iter().zip(&rec.values) {
+                        let (Some((lo, hi)), weft_check::hir::TestValue::Scalar(x)) = (fd.range, v) else { continue };
+                        if lo.map(|l| *x < l).unwrap_or(false) || hi.map(|h| *x > h).unwrap_or(false) {
+                            let shown = display_value(prog, &fd.ty, *x);
+                            let lo_s = lo.map(|l| display_value(prog, &fd.ty, l)).unwrap_or_default();
+                            let hi_s = hi.map(|h| display_value(prog, &fd.ty, h)).unwrap_or_default();
+                            failures.push(Failure {
+                                expect: 0,
+                                span: rec.span,
+                                message: format!("`{}` would be rejected in a batch: `{}` is {shown}, outside {lo_s}..={hi_s}", rec.id, fd.name),
+                            });
+                        }
+                    }
+                }
                 let rows = weft_ir::lower::test_rows(prog, t);
                 let check_runs: Vec<(InstId, usize)> = checks
                     .iter()
@@ -140,7 +157,20 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
                         .unwrap_or_default();
                     let problem = match r {
                         Ok(1) => None,
-                        Ok(_) => Some(def.message.clone()),
+                        Ok(_) => {
+                            let mut m = def.message.clone();
+                            if let Some(d) = prog.records.get(rec.record as usize) {
+                                for (fd, v) in d.fields.iter().zip(&rec.values) {
+                                    let text = match v {
+                                        weft_check::hir::TestValue::Scalar(x) => weft_ir::value::csv_value(prog, &fd.ty, *x),
+                                        weft_check::hir::TestValue::Text(t) => t.clone(),
+                                        _ => String::new(),
+                                    };
+                                    m = m.replace(&format!("{{{}}}", fd.name), &text);
+                                }
+                            }
+                            Some(m)
+                        }
                         Err(e) => Some(format!("the check cannot be evaluated: {}", e.detail)),
                     };
                     if let Some(p) = problem {

@@ -151,11 +151,11 @@ snap!(
 );
 snap!(
     syntax_full_width_quotes_and_colon,
-    &[("main.weft", "rule a： Text = “张三”\n")]
+    &[("main.weft", "rule a： Bool = “张三” == \"李四\"\n")]
 );
 snap!(
     syntax_unclosed_text,
-    &[("main.weft", "rule a: Text = \"open\nrule b: Int = 1\n")]
+    &[("main.weft", "rule a: Bool = \"open\nrule b: Int = 1\n")]
 );
 snap!(
     syntax_not_a_date,

@@ -50,11 +50,22 @@ pub fn load(p: &PolicyArgs) -> Result<Loaded, i32> {
     }
     print_warnings(&diags, &sources);
     match weft_ir::lower::lower(Arc::new(program)) {
-        Ok(ir) => Ok(Loaded {
-            sources,
-            ir,
-            pack,
-        }),
+        Ok(ir) => {
+            // Parameters given for this command are checked against the
+            // policy's assertions, as `weft check` checks the pack's own.
+            if !pack.overlays.is_empty() {
+                let failed = weft_engine::asserts::check_assertions(&ir, &sources);
+                if !failed.is_empty() {
+                    eprint!("{}", out::diagnostics(&failed, &sources));
+                }
+                let errors = failed.iter().filter(|d| d.is_error()).count();
+                if errors > 0 {
+                    eprintln!("error: the parameters given break {} of the policy", out::plural(errors, "assertion", "assertions"));
+                    return Err(1);
+                }
+            }
+            Ok(Loaded { sources, ir, pack })
+        }
         Err(e) => {
             eprintln!("internal error while lowering the policy: {}", e.0);
             Err(1)
