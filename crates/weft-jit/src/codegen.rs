@@ -978,14 +978,57 @@ impl FnGen<'_, '_> {
                 f
             }
         };
+        // A memoised value is read here, without the call; anything else
+        // (not yet computed, failed, busy, a row out of range) goes through
+        // the callee, which decides exactly as the interpreter does.
+        let (m, p) = self.merge_block();
+        let slow = self.b.create_block();
+        if let Some((group, local)) = self.info.memo.slot.get(callee as usize).copied().flatten() {
+            let width = self
+                .info
+                .memo
+                .groups
+                .get(group as usize)
+                .map(|g| g.1)
+                .unwrap_or(0);
+            let key = if def.entity.is_some() { r } else { self.k(0) };
+            let memo = self.load_fixed(self.ctx, rt::OFF_MEMO);
+            let md = self.b.ins().iadd_imm_s(memo, group as i64 * rt::MEMO_SIZE);
+            let len = self.load_fixed(md, rt::MEMO_LEN);
+            let inr = self.b.ins().icmp(IntCC::UnsignedLessThan, key, len);
+            let chk = self.b.create_block();
+            self.b.ins().brif(inr, chk, &[], slow, &[]);
+            self.b.switch_to_block(chk);
+            let base = self.load_fixed(md, rt::MEMO_BASE);
+            let at = self.b.ins().imul_imm_s(key, width as i64);
+            let at = self.b.ins().iadd_imm_s(at, local as i64);
+            let idx = self.b.ins().iadd(base, at);
+            let states = self.load_fixed(self.ctx, rt::OFF_STATES);
+            let sp = self.b.ins().iadd(states, idx);
+            let st = self.b.ins().uload8(I64, rw(), sp, 0);
+            let done = self.b.ins().icmp_imm_s(IntCC::Equal, st, rt::DONE as i64);
+            let hit = self.b.create_block();
+            self.b.ins().brif(done, hit, &[], slow, &[]);
+            self.b.switch_to_block(hit);
+            let vals = self.load_fixed(self.ctx, rt::OFF_VALS);
+            let off = self.b.ins().ishl_imm_u(idx, 3);
+            let vp = self.b.ins().iadd(vals, off);
+            let v = self.b.ins().load(I64, rw(), vp, 0);
+            self.jump_with(m, v);
+        } else {
+            self.b.ins().jump(slow, &[]);
+        }
+        self.b.switch_to_block(slow);
         let call = self.b.ins().call(f, &[self.ctx, r]);
         let res = self.b.inst_results(call).to_vec();
         let (v, e) = (res[0], res[1]);
-        let cont = self.b.create_block();
         let ee = self.err_exit;
+        let cont = self.b.create_block();
         self.b.ins().brif(e, ee, &[BlockArg::Value(e)], cont, &[]);
         self.b.switch_to_block(cont);
-        v
+        self.jump_with(m, v);
+        self.b.switch_to_block(m);
+        p
     }
 
     fn param(&mut self, pref: u32, kv: &[Value]) -> Value {

@@ -34,8 +34,9 @@ rule share(p: Person): Money per month = p.income * p.rate
 /// A filtered sum over members, with an overflow check.
 rule flagged_income(h: Household): Money per month = sum(m.income for m in h.members where m.flag)
 
-/// A parameter lookup keyed by an enum field.
-rule standard_of(p: Person): Money per month = standard[p.kind]
+/// A parameter lookup keyed by an enum field, and a call of another
+/// instance (its memo read inline).
+rule standard_of(p: Person): Money per month = standard[p.kind] + share(p)
 
 output persons(p: Person) {
   share
