@@ -22,7 +22,9 @@
 //! `inst_i(ctx: *mut Ctx, row: i64) -> (value: i64, err: i64)` in the
 //! host's C calling convention (two results: `rax`/`rdx` on x86-64).
 //! `err` is 0 on success, otherwise the 1-based id of an error recorded in
-//! the context. Instances call each other directly. Rust enters generated
+//! the context. Instances call each other directly; a call site first
+//! reads the callee's memo entry itself and calls only when the value is
+//! not there yet (so a memo hit costs no call). Rust enters generated
 //! code through one trampoline, `entry(ctx, fn, row) -> err`, that calls
 //! `fn` indirectly and leaves the value in `ctx.out`, so Rust never relies
 //! on how two results are returned.
