@@ -665,7 +665,11 @@ impl<'s> Checker<'s> {
                 }
                 let range = f.range.as_ref().and_then(|rg| self.field_range(rg, &ty));
                 // A members list is drawn by its number of members.
-                let synth_ty = if matches!(ty, Ty::List(_)) { Ty::Int } else { ty.clone() };
+                let synth_ty = if matches!(ty, Ty::List(_)) {
+                    Ty::Int
+                } else {
+                    ty.clone()
+                };
                 let synth = f.synth.as_ref().and_then(|s| self.synth_spec(s, &synth_ty));
                 fields.push(FieldDef {
                     name: f.name.name.clone(),

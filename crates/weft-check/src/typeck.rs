@@ -3429,9 +3429,12 @@ fn match_expr(
                         Some((e, v)) if e == en.name => v,
                         Some((e, _)) => {
                             c.err(
-                                Diagnostic::error("E0303", format!("`{e}` is not the enum matched here"))
-                                    .with_label(p.span, format!("the value matched is a `{}`", en.name))
-                                    .with_help(format!("write `{}.…` or the variant alone", en.name)),
+                                Diagnostic::error(
+                                    "E0303",
+                                    format!("`{e}` is not the enum matched here"),
+                                )
+                                .with_label(p.span, format!("the value matched is a `{}`", en.name))
+                                .with_help(format!("write `{}.…` or the variant alone", en.name)),
                             );
                             continue;
                         }

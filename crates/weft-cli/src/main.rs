@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "weft", version, about = "Weft: social-assistance policy as exact, checked, fast code")]
+#[command(
+    name = "weft",
+    version,
+    about = "Weft: social-assistance policy as exact, checked, fast code"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -140,7 +144,14 @@ fn main() {
             format,
             engine,
             explain,
-        } => cmd::eval::eval(&policy, &as_of, &input, &format, &engine, explain.as_deref()),
+        } => cmd::eval::eval(
+            &policy,
+            &as_of,
+            &input,
+            &format,
+            &engine,
+            explain.as_deref(),
+        ),
         Command::Run(args) => cmd::run::run(&args),
         Command::Explain(args) => cmd::explain::explain(&args),
         Command::Diff(args) => cmd::diff::diff(&args),

@@ -25,7 +25,11 @@ fn run(pop: &Path, month: &str, engine: &str, out: &Path) {
         .arg(out)
         .output()
         .unwrap();
-    assert!(o.status.success(), "{engine} {month}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{engine} {month}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 fn compare(pop: &Path, months: &[&str]) {
@@ -39,7 +43,11 @@ fn compare(pop: &Path, months: &[&str]) {
             let x = std::fs::read_to_string(a.join(f)).unwrap();
             let y = std::fs::read_to_string(b.join(f)).unwrap();
             if x != y {
-                let line = x.lines().zip(y.lines()).position(|(p, q)| p != q).unwrap_or(0);
+                let line = x
+                    .lines()
+                    .zip(y.lines())
+                    .position(|(p, q)| p != q)
+                    .unwrap_or(0);
                 panic!(
                     "{month} {f}: the engines differ at line {}:\n  interp: {}\n  jit:    {}",
                     line + 1,
@@ -53,7 +61,12 @@ fn compare(pop: &Path, months: &[&str]) {
 
 #[test]
 fn on_the_example_population() {
-    compare(&root().join("examples/population"), &["2017-06", "2018-01", "2018-06", "2018-07", "2019-06", "2019-07", "2019-12"]);
+    compare(
+        &root().join("examples/population"),
+        &[
+            "2017-06", "2018-01", "2018-06", "2018-07", "2019-06", "2019-07", "2019-12",
+        ],
+    );
 }
 
 #[test]
@@ -62,7 +75,19 @@ fn on_a_larger_synthetic_population() {
     let pop = tmp.path().join("pop");
     let o = Command::new(env!("CARGO_BIN_EXE_weft"))
         .current_dir(root())
-        .args(["synth", "policies/jilin", "--households", "8000", "--seed", "99", "--as-of", "2019-12", "--sample", "0", "--out"])
+        .args([
+            "synth",
+            "policies/jilin",
+            "--households",
+            "8000",
+            "--seed",
+            "99",
+            "--as-of",
+            "2019-12",
+            "--sample",
+            "0",
+            "--out",
+        ])
         .arg(&pop)
         .output()
         .unwrap();

@@ -10,15 +10,35 @@ fn root() -> PathBuf {
 }
 
 fn weft(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_weft")).env("NO_COLOR", "1").current_dir(root()).args(args).output().unwrap();
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string())
+    let o = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .env("NO_COLOR", "1")
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
 }
 
 const P: &str = "tests/jilin/spec-examples/persons.csv";
 const H: &str = "tests/jilin/spec-examples/households.csv";
 
 fn explain(month: &str, who: &[&str], format: &str) -> String {
-    let mut args = vec!["explain", "policies/jilin", "--persons", P, "--households", H, "--as-of", month, "--format", format];
+    let mut args = vec![
+        "explain",
+        "policies/jilin",
+        "--persons",
+        P,
+        "--households",
+        H,
+        "--as-of",
+        month,
+        "--format",
+        format,
+    ];
     args.extend_from_slice(who);
     let (code, out, err) = weft(&args);
     assert_eq!(code, 0, "{err}");
@@ -27,22 +47,54 @@ fn explain(month: &str, who: &[&str], format: &str) -> String {
 
 #[test]
 fn a_tekun_person_with_a_medical_cascade() {
-    insta::assert_snapshot!(explain("2018-08", &["--person", "A1", "--output", "tekun_basic_living", "--output", "tekun_care", "--output", "medical_aid_pays"], "text"));
+    insta::assert_snapshot!(explain(
+        "2018-08",
+        &[
+            "--person",
+            "A1",
+            "--output",
+            "tekun_basic_living",
+            "--output",
+            "tekun_care",
+            "--output",
+            "medical_aid_pays"
+        ],
+        "text"
+    ));
 }
 
 #[test]
 fn an_orphan_in_2019() {
-    insta::assert_snapshot!(explain("2019-08", &["--person", "C1", "--output", "child_category", "--output", "child_allowance"], "text"));
+    insta::assert_snapshot!(explain(
+        "2019-08",
+        &[
+            "--person",
+            "C1",
+            "--output",
+            "child_category",
+            "--output",
+            "child_allowance"
+        ],
+        "text"
+    ));
 }
 
 #[test]
 fn a_dibao_household_with_increments() {
-    insta::assert_snapshot!(explain("2018-08", &["--household", "B", "--output", "dibao_benefit"], "text"));
+    insta::assert_snapshot!(explain(
+        "2018-08",
+        &["--household", "B", "--output", "dibao_benefit"],
+        "text"
+    ));
 }
 
 #[test]
 fn explanations_as_json() {
-    insta::assert_snapshot!(explain("2018-08", &["--id", "B4", "--output", "disability_living_subsidy"], "json"));
+    insta::assert_snapshot!(explain(
+        "2018-08",
+        &["--id", "B4", "--output", "disability_living_subsidy"],
+        "json"
+    ));
 }
 
 /// Every explained value is the value `weft run` writes, for every record
@@ -52,15 +104,37 @@ fn explained_values_equal_the_batch_output() {
     let tmp = tempfile::tempdir().unwrap();
     for engine in ["interp", "jit"] {
         let out = tmp.path().join(engine);
-        let (code, _, err) = weft(&["run", "policies/jilin", "--persons", P, "--households", H, "--as-of", "2018-08", "--quiet", "--engine", engine, "--out", out.to_str().unwrap()]);
+        let (code, _, err) = weft(&[
+            "run",
+            "policies/jilin",
+            "--persons",
+            P,
+            "--households",
+            H,
+            "--as-of",
+            "2018-08",
+            "--quiet",
+            "--engine",
+            engine,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
         if engine == "jit" && err.contains("not available") {
             continue;
         }
         assert_eq!(code, 0, "{err}");
-        for (file, flag) in [("persons.csv", "--person"), ("households.csv", "--household")] {
+        for (file, flag) in [
+            ("persons.csv", "--person"),
+            ("households.csv", "--household"),
+        ] {
             let text = std::fs::read_to_string(out.join(file)).unwrap();
             let mut rdr = csv::Reader::from_reader(text.as_bytes());
-            let header: Vec<String> = rdr.headers().unwrap().iter().map(|s| s.to_string()).collect();
+            let header: Vec<String> = rdr
+                .headers()
+                .unwrap()
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
             for rec in rdr.records() {
                 let rec = rec.unwrap();
                 let id = rec.get(0).unwrap().to_string();
@@ -73,8 +147,19 @@ fn explained_values_equal_the_batch_output() {
                     let ci = header.iter().position(|h| h == col).unwrap();
                     let batch = rec.get(ci).unwrap();
                     // "¥1,190.00 per month" → "1190.00"; "72 years" → "72".
-                    let norm: String = shown.split(' ').next().unwrap().trim_start_matches('¥').replace(',', "");
-                    let norm = if batch == "none" || batch.chars().all(|c| c.is_ascii_lowercase() || c == '_') { shown.to_string() } else { norm };
+                    let norm: String = shown
+                        .split(' ')
+                        .next()
+                        .unwrap()
+                        .trim_start_matches('¥')
+                        .replace(',', "");
+                    let norm = if batch == "none"
+                        || batch.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    {
+                        shown.to_string()
+                    } else {
+                        norm
+                    };
                     assert_eq!(norm, batch, "{engine}: {id} {col}");
                 }
             }
@@ -85,8 +170,19 @@ fn explained_values_equal_the_batch_output() {
 fn run_to(dir: &Path, month: &str, pop: &Path) -> PathBuf {
     let out = dir.join(format!("run-{month}"));
     let (code, _, err) = weft(&[
-        "run", "policies/jilin", "--persons", pop.join("persons.csv").to_str().unwrap(), "--households", pop.join("households.csv").to_str().unwrap(),
-        "--as-of", month, "--quiet", "--engine", "interp", "--out", out.to_str().unwrap(),
+        "run",
+        "policies/jilin",
+        "--persons",
+        pop.join("persons.csv").to_str().unwrap(),
+        "--households",
+        pop.join("households.csv").to_str().unwrap(),
+        "--as-of",
+        month,
+        "--quiet",
+        "--engine",
+        "interp",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
     out
@@ -96,8 +192,15 @@ fn run_to(dir: &Path, month: &str, pop: &Path) -> PathBuf {
 fn total(file: &Path, col: &str) -> i128 {
     let text = std::fs::read_to_string(file).unwrap();
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let ci = rdr.headers().unwrap().iter().position(|h| h == col).unwrap();
-    rdr.records().map(|r| weft_data::cell::parse_money(r.unwrap().get(ci).unwrap()).unwrap() as i128).sum()
+    let ci = rdr
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == col)
+        .unwrap();
+    rdr.records()
+        .map(|r| weft_data::cell::parse_money(r.unwrap().get(ci).unwrap()).unwrap() as i128)
+        .sum()
 }
 
 #[test]
@@ -105,40 +208,105 @@ fn a_diff_across_the_july_2018_standards_matches_two_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let pop = root().join("tests/jilin/spec-examples/population-small");
     let (code, json, err) = weft(&[
-        "diff", "policies/jilin", "--persons", pop.join("persons.csv").to_str().unwrap(), "--households", pop.join("households.csv").to_str().unwrap(),
-        "--as-of", "2018-06", "--as-of-after", "2018-07", "--engine", "interp", "--format", "json",
-        "--html", tmp.path().join("report.html").to_str().unwrap(), "--changes", tmp.path().join("changes.csv").to_str().unwrap(),
+        "diff",
+        "policies/jilin",
+        "--persons",
+        pop.join("persons.csv").to_str().unwrap(),
+        "--households",
+        pop.join("households.csv").to_str().unwrap(),
+        "--as-of",
+        "2018-06",
+        "--as-of-after",
+        "2018-07",
+        "--engine",
+        "interp",
+        "--format",
+        "json",
+        "--html",
+        tmp.path().join("report.html").to_str().unwrap(),
+        "--changes",
+        tmp.path().join("changes.csv").to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     let before = run_to(tmp.path(), "2018-06", &pop);
     let after = run_to(tmp.path(), "2018-07", &pop);
     // Independent sums of the two runs' outputs.
-    let cases = [("tekun", "persons.csv", &["tekun_basic_living", "tekun_care"][..], 1), ("dibao", "households.csv", &["dibao_benefit"][..], 1), ("medical_aid", "persons.csv", &["medical_aid_pays"][..], 2), ("price_subsidy", "persons.csv", &["price_subsidy"][..], 1)];
+    let cases = [
+        (
+            "tekun",
+            "persons.csv",
+            &["tekun_basic_living", "tekun_care"][..],
+            1,
+        ),
+        ("dibao", "households.csv", &["dibao_benefit"][..], 1),
+        ("medical_aid", "persons.csv", &["medical_aid_pays"][..], 2),
+        ("price_subsidy", "persons.csv", &["price_subsidy"][..], 1),
+    ];
     for (prog, file, cols, period) in cases {
-        let p = report["programmes"].as_array().unwrap().iter().find(|x| x["programme"] == prog).unwrap();
+        let p = report["programmes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["programme"] == prog)
+            .unwrap();
         let b: i128 = cols.iter().map(|c| total(&before.join(file), c)).sum();
         let a: i128 = cols.iter().map(|c| total(&after.join(file), c)).sum();
-        assert_eq!(p["before"][period].as_i64().unwrap() as i128, b, "{prog} before");
-        assert_eq!(p["after"][period].as_i64().unwrap() as i128, a, "{prog} after");
+        assert_eq!(
+            p["before"][period].as_i64().unwrap() as i128,
+            b,
+            "{prog} before"
+        );
+        assert_eq!(
+            p["after"][period].as_i64().unwrap() as i128,
+            a,
+            "{prog} after"
+        );
     }
     // The standards rose in July 2018: the dibao total rises.
-    let dibao = report["programmes"].as_array().unwrap().iter().find(|x| x["programme"] == "dibao").unwrap();
+    let dibao = report["programmes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["programme"] == "dibao")
+        .unwrap();
     assert!(dibao["after"][1].as_i64().unwrap() > dibao["before"][1].as_i64().unwrap());
     // The changes file lists changed cells only.
     let changes = std::fs::read_to_string(tmp.path().join("changes.csv")).unwrap();
-    assert_eq!(changes.lines().count() as u64 - 1, report["cells_changed"].as_u64().unwrap() + 0);
+    assert_eq!(
+        changes.lines().count() as u64 - 1,
+        report["cells_changed"].as_u64().unwrap()
+    );
     // The HTML page: self-contained, charts as SVG, the JSON's numbers.
     let html = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
     for banned in ["<script", "<link", "src=", "href=", "url(", "@import"] {
-        assert!(!html.contains(banned), "the report must not load anything: found `{banned}`");
+        assert!(
+            !html.contains(banned),
+            "the report must not load anything: found `{banned}`"
+        );
     }
     assert!(html.matches("<svg").count() >= 3, "three charts");
     for p in report["programmes"].as_array().unwrap() {
-        let period = match p["period"].as_str().unwrap() { "per month" => 1, "per year" => 2, _ => 0 };
+        let period = match p["period"].as_str().unwrap() {
+            "per month" => 1,
+            "per year" => 2,
+            _ => 0,
+        };
         let fmt = |v: i64| weft_engine::summary::yuan(v as i128);
-        assert!(html.contains(&format!("<td class=n>{}</td>", p["recipients_after"])), "{}", p["programme"]);
-        assert!(html.contains(&fmt(p["before"][period].as_i64().unwrap())), "{}", p["programme"]);
-        assert!(html.contains(&fmt(p["after"][period].as_i64().unwrap())), "{}", p["programme"]);
+        assert!(
+            html.contains(&format!("<td class=n>{}</td>", p["recipients_after"])),
+            "{}",
+            p["programme"]
+        );
+        assert!(
+            html.contains(&fmt(p["before"][period].as_i64().unwrap())),
+            "{}",
+            p["programme"]
+        );
+        assert!(
+            html.contains(&fmt(p["after"][period].as_i64().unwrap())),
+            "{}",
+            p["programme"]
+        );
     }
 }

@@ -22,11 +22,25 @@ fn synth(dir: &Path, households: u64) {
     let st = weft()
         .arg("synth")
         .arg(policy())
-        .args(["--households", &households.to_string(), "--seed", "3", "--as-of", "2019-08", "--sample", "0", "--out"])
+        .args([
+            "--households",
+            &households.to_string(),
+            "--seed",
+            "3",
+            "--as-of",
+            "2019-08",
+            "--sample",
+            "0",
+            "--out",
+        ])
         .arg(dir)
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
 }
 
 #[test]
@@ -42,7 +56,16 @@ fn a_killed_run_leaves_no_partial_output() {
         .arg(pop.join("persons.csv"))
         .arg("--households")
         .arg(pop.join("households.csv"))
-        .args(["--as-of", "2019-08", "--quiet", "--engine", "interp", "--threads", "1", "--out"])
+        .args([
+            "--as-of",
+            "2019-08",
+            "--quiet",
+            "--engine",
+            "interp",
+            "--threads",
+            "1",
+            "--out",
+        ])
         .arg(&out)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -53,10 +76,11 @@ fn a_killed_run_leaves_no_partial_output() {
     let start = Instant::now();
     let mut saw_tmp = false;
     while start.elapsed() < Duration::from_secs(60) {
-        let tmp_exists = std::fs::read_dir(tmp.path())
-            .unwrap()
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with(".out.weft-tmp-"));
+        let tmp_exists = std::fs::read_dir(tmp.path()).unwrap().flatten().any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".out.weft-tmp-")
+        });
         if tmp_exists {
             saw_tmp = true;
             std::thread::sleep(Duration::from_millis(200));
@@ -71,9 +95,20 @@ fn a_killed_run_leaves_no_partial_output() {
     child.kill().ok();
     child.wait().unwrap();
     assert!(saw_tmp, "the run never created its temporary directory");
-    assert!(!finished_before_kill, "the run finished before it could be killed: make the population larger");
-    for f in ["persons.csv", "households.csv", "errors.csv", "manifest.json"] {
-        assert!(!out.join(f).exists(), "{f} exists under the final name after a killed run");
+    assert!(
+        !finished_before_kill,
+        "the run finished before it could be killed: make the population larger"
+    );
+    for f in [
+        "persons.csv",
+        "households.csv",
+        "errors.csv",
+        "manifest.json",
+    ] {
+        assert!(
+            !out.join(f).exists(),
+            "{f} exists under the final name after a killed run"
+        );
     }
     // A rerun succeeds (the leftover temporary directory does not matter).
     let st = weft()
@@ -83,11 +118,17 @@ fn a_killed_run_leaves_no_partial_output() {
         .arg(pop.join("persons.csv"))
         .arg("--households")
         .arg(pop.join("households.csv"))
-        .args(["--as-of", "2019-08", "--quiet", "--engine", "interp", "--out"])
+        .args([
+            "--as-of", "2019-08", "--quiet", "--engine", "interp", "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     assert!(out.join("manifest.json").exists());
 }
 
@@ -106,7 +147,9 @@ fn a_non_empty_output_directory_is_refused_without_force() {
             .arg(ex.join("persons.csv"))
             .arg("--households")
             .arg(ex.join("households.csv"))
-            .args(["--as-of", "2018-08", "--quiet", "--engine", "interp", "--out"])
+            .args([
+                "--as-of", "2018-08", "--quiet", "--engine", "interp", "--out",
+            ])
             .arg(&out);
         if force {
             c.arg("--force");
@@ -120,7 +163,10 @@ fn a_non_empty_output_directory_is_refused_without_force() {
     let forced = run(true);
     assert!(forced.status.success());
     assert!(out.join("persons.csv").exists());
-    assert_eq!(std::fs::read_to_string(out.join("keep.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(out.join("keep.txt")).unwrap(),
+        "mine"
+    );
 }
 
 #[test]
@@ -135,13 +181,34 @@ fn fail_fast_writes_nothing_and_exits_3() {
         .arg(ex.join("persons.csv"))
         .arg("--households")
         .arg(ex.join("households.csv"))
-        .args(["--as-of", "2018-08", "--quiet", "--engine", "interp", "--fail-fast", "--out"])
+        .args([
+            "--as-of",
+            "2018-08",
+            "--quiet",
+            "--engine",
+            "interp",
+            "--fail-fast",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
-    assert_eq!(st.status.code(), Some(3), "{}", String::from_utf8_lossy(&st.stderr));
+    assert_eq!(
+        st.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
     // Leftover temporary directories are removed on a stop.
-    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
-    assert!(left.iter().all(|n| !n.to_string_lossy().contains("weft-tmp")), "{left:?}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        left.iter()
+            .all(|n| !n.to_string_lossy().contains("weft-tmp")),
+        "{left:?}"
+    );
 }

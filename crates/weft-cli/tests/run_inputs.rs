@@ -20,31 +20,67 @@ fn run_text(households: &[u8], persons: &[u8], ext: &str, month: &str) -> String
     let p = tmp.path().join(format!("persons.{ext}"));
     std::fs::write(&h, households).unwrap();
     std::fs::write(&p, persons).unwrap();
-    run_files(&root().join("policies/jilin"), &[("households", &h), ("persons", &p)], month, "csv", tmp.path())
+    run_files(
+        &root().join("policies/jilin"),
+        &[("households", &h), ("persons", &p)],
+        month,
+        "csv",
+        tmp.path(),
+    )
 }
 
-fn run_files(policy: &Path, inputs: &[(&str, &Path)], month: &str, out_format: &str, tmp: &Path) -> String {
+fn run_files(
+    policy: &Path,
+    inputs: &[(&str, &Path)],
+    month: &str,
+    out_format: &str,
+    tmp: &Path,
+) -> String {
     let out = tmp.join("out");
     let mut c = Command::new(env!("CARGO_BIN_EXE_weft"));
     c.env("NO_COLOR", "1").arg("run").arg(policy);
     for (name, path) in inputs {
         c.arg(format!("--{name}")).arg(path);
     }
-    c.args(["--as-of", month, "--quiet", "--engine", "interp", "--summary", "json", "--format", out_format, "--out"]).arg(&out);
+    c.args([
+        "--as-of",
+        month,
+        "--quiet",
+        "--engine",
+        "interp",
+        "--summary",
+        "json",
+        "--format",
+        out_format,
+        "--out",
+    ])
+    .arg(&out);
     let o = c.output().unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr).to_string();
     let mut s = format!("exit: {:?}\n", o.status.code());
-    let first = stderr.lines().find(|l| l.starts_with("error") || l.starts_with("warning")).unwrap_or("");
-    s.push_str(&format!("stderr: {}\n", first.replace(&tmp.display().to_string(), "<tmp>")));
+    let first = stderr
+        .lines()
+        .find(|l| l.starts_with("error") || l.starts_with("warning"))
+        .unwrap_or("");
+    s.push_str(&format!(
+        "stderr: {}\n",
+        first.replace(&tmp.display().to_string(), "<tmp>")
+    ));
     if out.exists() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
         for f in files {
             let name = f.file_name().unwrap().to_string_lossy().to_string();
             if name == "manifest.json" || !name.ends_with(".csv") {
                 continue;
             }
-            s.push_str(&format!("--- {name}\n{}", std::fs::read_to_string(&f).unwrap()));
+            s.push_str(&format!(
+                "--- {name}\n{}",
+                std::fs::read_to_string(&f).unwrap()
+            ));
         }
     }
     s
@@ -54,14 +90,23 @@ const H: &str = "household_id,region,residence,financial_assets,owns_vehicle,reg
 const P: &str = "person_id,household_id,birth_date,disability_grade,disability_kind,self_care,serious_illness,monthly_income,rigid_expense,capable_supporter,father_status,mother_status,in_institution,education_stage,boarding,hospital_level,medical_expense,employment_type,employment_start,unemployed_months_before,dibao_at_employment\n";
 
 fn person(id: &str, hh: &str, birth: &str) -> String {
-    format!("{id},{hh},{birth},0,none,full,false,0.00,0.00,true,present,present,false,none,false,none,0.00,none,,0,false\n")
+    format!(
+        "{id},{hh},{birth},0,none,full,false,0.00,0.00,true,present,present,false,none,false,none,0.00,none,,0,false\n"
+    )
 }
 
 #[test]
 fn crlf_bom_quotes_chinese_ids_and_blank_lines() {
-    let h = format!("\u{feff}{}\"户,1\",changchun,urban,0.00,false,false\r\n\r\n长春2,jilin,rural,100.00,false,true\r\n", H.trim_end());
+    let h = format!(
+        "\u{feff}{}\"户,1\",changchun,urban,0.00,false,false\r\n\r\n长春2,jilin,rural,100.00,false,true\r\n",
+        H.trim_end()
+    );
     let h = h.replacen("registered_poor", "registered_poor\r\n", 1);
-    let p = format!("{P}{}\n{}", person("\"人,1\"", "\"户,1\"", "1950-03-01").trim_end(), person("人2", "长春2", "2010-05-05"));
+    let p = format!(
+        "{P}{}\n{}",
+        person("\"人,1\"", "\"户,1\"", "1950-03-01").trim_end(),
+        person("人2", "长春2", "2010-05-05")
+    );
     insta::assert_snapshot!(run_text(h.as_bytes(), p.as_bytes(), "csv", "2018-08"));
 }
 
@@ -89,23 +134,39 @@ fn every_kind_of_bad_row() {
 #[test]
 fn an_unborn_person_is_left_out_and_the_household_evaluated() {
     let h = format!("{H}G,tonghua,urban,0,false,true\n");
-    let p = format!("{P}{}{}", person("G1", "G", "1945-07-07"), person("G2", "G", "2030-01-01"));
+    let p = format!(
+        "{P}{}{}",
+        person("G1", "G", "1945-07-07"),
+        person("G2", "G", "2030-01-01")
+    );
     insta::assert_snapshot!(run_text(h.as_bytes(), p.as_bytes(), "csv", "2018-08"));
 }
 
 #[test]
 fn empty_and_header_only_files() {
-    insta::assert_snapshot!("empty_households", run_text(b"", P.as_bytes(), "csv", "2018-08"));
-    insta::assert_snapshot!("header_only", run_text(H.as_bytes(), P.as_bytes(), "csv", "2018-08"));
+    insta::assert_snapshot!(
+        "empty_households",
+        run_text(b"", P.as_bytes(), "csv", "2018-08")
+    );
+    insta::assert_snapshot!(
+        "header_only",
+        run_text(H.as_bytes(), P.as_bytes(), "csv", "2018-08")
+    );
 }
 
 #[test]
 fn missing_and_unknown_columns() {
     let h = "household_id,region,residence,owns_vehicle,registered_poor,note\nA,jilin,urban,false,false,x\n";
-    insta::assert_snapshot!("missing_column", run_text(h.as_bytes(), P.as_bytes(), "csv", "2018-08"));
+    insta::assert_snapshot!(
+        "missing_column",
+        run_text(h.as_bytes(), P.as_bytes(), "csv", "2018-08")
+    );
     let h2 = format!("{},note\nA,jilin,urban,0,false,false,hello\n", H.trim_end());
     let p2 = format!("{P}{}", person("A1", "A", "1950-01-01"));
-    insta::assert_snapshot!("unknown_column", run_text(h2.as_bytes(), p2.as_bytes(), "csv", "2018-08"));
+    insta::assert_snapshot!(
+        "unknown_column",
+        run_text(h2.as_bytes(), p2.as_bytes(), "csv", "2018-08")
+    );
 }
 
 #[test]
@@ -137,7 +198,9 @@ fn csv_to_jsonl(text: &str) -> String {
             let val = match v {
                 "true" => serde_json::Value::Bool(true),
                 "false" => serde_json::Value::Bool(false),
-                _ if h == "disability_grade" || h == "unemployed_months_before" => serde_json::Value::from(v.parse::<i64>().unwrap()),
+                _ if h == "disability_grade" || h == "unemployed_months_before" => {
+                    serde_json::Value::from(v.parse::<i64>().unwrap())
+                }
                 _ => serde_json::Value::String(v.to_string()),
             };
             m.insert(h.clone(), val);
@@ -154,7 +217,12 @@ fn json_lines_input_gives_the_same_results_as_csv() {
     let h = std::fs::read_to_string(ex.join("households.csv")).unwrap();
     let p = std::fs::read_to_string(ex.join("persons.csv")).unwrap();
     let from_csv = run_text(h.as_bytes(), p.as_bytes(), "csv", "2019-08");
-    let from_jsonl = run_text(csv_to_jsonl(&h).as_bytes(), csv_to_jsonl(&p).as_bytes(), "jsonl", "2019-08");
+    let from_jsonl = run_text(
+        csv_to_jsonl(&h).as_bytes(),
+        csv_to_jsonl(&p).as_bytes(),
+        "jsonl",
+        "2019-08",
+    );
     assert_eq!(from_csv, from_jsonl);
     assert!(from_csv.starts_with("exit: Some(0)"));
 }
@@ -167,34 +235,71 @@ fn parquet_input_and_output_agree_with_csv() {
         let st = Command::new(env!("CARGO_BIN_EXE_weft"))
             .arg("synth")
             .arg(&policy)
-            .args(["--households", "300", "--seed", "11", "--as-of", "2019-08", "--sample", "0", "--format", fmt, "--out"])
+            .args([
+                "--households",
+                "300",
+                "--seed",
+                "11",
+                "--as-of",
+                "2019-08",
+                "--sample",
+                "0",
+                "--format",
+                fmt,
+                "--out",
+            ])
             .arg(tmp.path().join(fmt))
             .output()
             .unwrap();
-        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
     }
     let run = |fmt: &str, out_fmt: &str| {
         let dir = tmp.path().join(format!("run-{fmt}-{out_fmt}"));
         std::fs::create_dir_all(&dir).unwrap();
         let h = tmp.path().join(fmt).join(format!("households.{fmt}"));
         let p = tmp.path().join(fmt).join(format!("persons.{fmt}"));
-        let s = run_files(&policy, &[("households", &h), ("persons", &p)], "2019-08", out_fmt, &dir);
+        let s = run_files(
+            &policy,
+            &[("households", &h), ("persons", &p)],
+            "2019-08",
+            out_fmt,
+            &dir,
+        );
         (s, dir.join("out"))
     };
     let (csv_out, _) = run("csv", "csv");
     let (pq_out, _) = run("parquet", "csv");
-    assert_eq!(csv_out, pq_out, "Parquet input must give the same results as CSV");
+    assert_eq!(
+        csv_out, pq_out,
+        "Parquet input must give the same results as CSV"
+    );
     // Parquet output, read back, equals the CSV output.
     let (_, pq_dir) = run("csv", "parquet");
     for name in ["persons", "households"] {
-        let mut rdr = weft_data::open_reader(&pq_dir.join(format!("{name}.parquet")), weft_data::Format::Parquet).unwrap();
+        let mut rdr = weft_data::open_reader(
+            &pq_dir.join(format!("{name}.parquet")),
+            weft_data::Format::Parquet,
+        )
+        .unwrap();
         let header = rdr.header().join(",");
         let mut lines = vec![header];
         let mut row = weft_data::Row::default();
         while rdr.next_row(&mut row).unwrap() {
-            lines.push(row.cells.iter().map(|c| c.text.clone()).collect::<Vec<_>>().join(","));
+            lines.push(
+                row.cells
+                    .iter()
+                    .map(|c| c.text.clone())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
         }
-        let csv_text = std::fs::read_to_string(tmp.path().join(format!("run-csv-csv/out/{name}.csv"))).unwrap();
+        let csv_text =
+            std::fs::read_to_string(tmp.path().join(format!("run-csv-csv/out/{name}.csv")))
+                .unwrap();
         let want: Vec<String> = csv_text.lines().map(|l| l.to_string()).collect();
         // Money reads back as a decimal without trailing zeros; compare values.
         assert_eq!(lines.len(), want.len(), "{name}");
@@ -220,6 +325,16 @@ fn an_evaluation_error_rejects_the_household() {
     let fam = tmp.path().join("families.csv");
     let mem = tmp.path().join("members.csv");
     std::fs::write(&fam, "family_id\nF1\nF2\n").unwrap();
-    std::fs::write(&mem, "member_id,family_id,amount\nM1,F1,1.00\nM2,F1,2.00\nM3,F2,1000000000000.00\nM4,F2,3.00\n").unwrap();
-    insta::assert_snapshot!(run_files(&root().join("tests/run/overflow"), &[("families", &fam), ("members", &mem)], "2019-01", "csv", tmp.path()));
+    std::fs::write(
+        &mem,
+        "member_id,family_id,amount\nM1,F1,1.00\nM2,F1,2.00\nM3,F2,1000000000000.00\nM4,F2,3.00\n",
+    )
+    .unwrap();
+    insta::assert_snapshot!(run_files(
+        &root().join("tests/run/overflow"),
+        &[("families", &fam), ("members", &mem)],
+        "2019-01",
+        "csv",
+        tmp.path()
+    ));
 }

@@ -39,7 +39,11 @@ fn run(dir: &Path, month: &str) -> tempfile::TempDir {
         .arg(std::env::var("WEFT_ENGINE").unwrap_or_else(|_| "interp".into()))
         .output()
         .unwrap();
-    assert!(status.status.success(), "weft run failed: {}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "weft run failed: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     out
 }
 
@@ -48,7 +52,9 @@ fn read(p: &Path) -> String {
 }
 
 fn first_four(csv: &str) -> Vec<Vec<String>> {
-    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(csv.as_bytes());
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv.as_bytes());
     r.records()
         .map(|x| x.unwrap().iter().take(4).map(|s| s.to_string()).collect())
         .collect()
@@ -59,7 +65,12 @@ fn check(dir: &Path, month: &str) {
     let got = out.path().join("out");
     let want = dir.join(format!("expected-{month}"));
     for f in ["persons.csv", "households.csv"] {
-        assert_eq!(read(&got.join(f)), read(&want.join(f)), "{} {month} {f}", dir.display());
+        assert_eq!(
+            read(&got.join(f)),
+            read(&want.join(f)),
+            "{} {month} {f}",
+            dir.display()
+        );
     }
     assert_eq!(
         first_four(&read(&got.join("errors.csv"))),
@@ -101,7 +112,9 @@ fn faulty_rows_2018_08() {
 }
 
 fn files(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<PathBuf> = rd.map(|e| e.unwrap().path()).collect();
     entries.sort();
     for p in entries {
@@ -123,7 +136,10 @@ fn the_copy_matches_the_shared_spec() {
     let (mut a, mut b) = (Vec::new(), Vec::new());
     files(&examples(), &examples(), &mut a);
     files(&shared, &shared, &mut b);
-    assert_eq!(a, b, "\n\n*** tests/jilin/spec-examples no longer has the files of ../shared/spec/examples: copy them again ***\n");
+    assert_eq!(
+        a, b,
+        "\n\n*** tests/jilin/spec-examples no longer has the files of ../shared/spec/examples: copy them again ***\n"
+    );
     for f in &a {
         assert_eq!(
             std::fs::read(examples().join(f)).unwrap(),

@@ -251,7 +251,7 @@ impl Builder<'_> {
         }
         if !self.docs.insert(
             node.what.split('(').next().unwrap_or("").to_string()
-                + &node.what.rsplit(')').next().unwrap_or("").to_string(),
+                + node.what.rsplit(')').next().unwrap_or(""),
         ) {
             node.doc = None;
         }
@@ -422,21 +422,22 @@ fn step_doc(ir: &Ir, inst: InstId) -> Option<String> {
     }
 }
 
-/// Explain the outputs of one record: row `row` of record kind `record` in
-/// `chunk` (a chunk holding its group). `columns` limits the output
+/// Explain the outputs of one record: `(record, row)` is row `row` of record
+/// kind `record` in `chunk` (a chunk holding its group). `columns` limits the output
 /// columns explained (all when empty).
 pub fn explain(
     ir: &Ir,
     bound: &Bound,
     chunk: &Chunk,
     plan: &Plan,
-    record: u32,
-    row: usize,
+    (record, row): (u32, usize),
     columns: &[String],
     sources: Option<&SourceMap>,
 ) -> Explanation {
-    let mut rec = Recorder::default();
-    rec.notes = ir.notes.keys().copied().collect();
+    let mut rec = Recorder {
+        notes: ir.notes.keys().copied().collect(),
+        ..Default::default()
+    };
     let mut first_error: Option<EvalError> = None;
     {
         let mut it = Interp::new(ir, bound, chunk).with_tracer(&mut rec);

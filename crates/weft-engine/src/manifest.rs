@@ -37,7 +37,7 @@ pub fn manifest(
             "origin": pd.version_at(on).map(|v| v.origin.clone()).unwrap_or_default(),
         }));
     }
-    params.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+    params.sort_by_key(|a| a.to_string());
     params.dedup();
     let mut policy_hash = sha2::Sha256::new();
     use sha2::Digest;

@@ -1586,20 +1586,24 @@ pub fn run_sides(
     Ok(report)
 }
 
+/// An error row of records held in memory:
+/// `(input, line, record_id, column, message)`.
+pub type ErrorCells = (String, u64, String, String, String);
+
 /// The result of evaluating rows held in memory ([`run_in_memory`]).
 #[derive(Debug, Clone, Default)]
 pub struct MemoryResult {
     /// Per output: its rows, in input order.
     pub outputs: Vec<Vec<Vec<OutCell>>>,
     /// `(input, line, record_id, column, message)`, group rows first.
-    pub errors: Vec<(String, u64, String, String, String)>,
+    pub errors: Vec<ErrorCells>,
 }
 
 /// Rows held in memory, parsed and grouped, before checks and evaluation.
 pub struct Prepared {
     pub groups: Vec<Group>,
     /// Members naming no (or an ambiguous) group: `(input, line, id, column, message)`.
-    pub errors: Vec<(String, u64, String, String, String)>,
+    pub errors: Vec<ErrorCells>,
 }
 
 /// Parse and group rows held in memory (for `weft eval`, `weft explain`
@@ -1773,7 +1777,7 @@ pub fn run_in_memory(
     for e in gerrs {
         all.push((gs.input.clone(), e.line, e.id, e.column, e.message));
     }
-    let mut rest: Vec<(String, u64, String, String, String)> = merrs
+    let mut rest: Vec<ErrorCells> = merrs
         .into_iter()
         .map(|e| {
             (
@@ -1807,7 +1811,7 @@ pub fn check_groups(
     ir: &Ir,
     bound: &Bound,
     groups: Vec<Group>,
-) -> Result<(Vec<Group>, Vec<(String, u64, String, String, String)>), RunError> {
+) -> Result<(Vec<Group>, Vec<ErrorCells>), RunError> {
     let prog = &ir.hir;
     let plan = plan_for(ir)?;
     let schemas = InputSchema::all(prog);
@@ -1855,7 +1859,7 @@ pub fn check_groups(
         check_cpu: Duration::ZERO,
     };
     let keep = validate(&cx, groups, &mut out);
-    let mut errs: Vec<(String, u64, String, String, String)> = out
+    let mut errs: Vec<ErrorCells> = out
         .group_errors
         .into_iter()
         .map(|e| (gs.input.clone(), e.line, e.id, e.column, e.message))

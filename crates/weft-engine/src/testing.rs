@@ -120,13 +120,24 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
             Ok(bound) => {
                 // Declared ranges (`in 0..=4`), as a batch checks them.
                 for rec in &t.records {
-                    let Some(def) = prog.records.get(rec.record as usize) else { continue };
+                    let Some(def) = prog.records.get(rec.record as usize) else {
+                        continue;
+                    };
                     for (fd, v) in def.fields.iter().zip(&rec.values) {
-                        let (Some((lo, hi)), weft_check::hir::TestValue::Scalar(x)) = (fd.range, v) else { continue };
-                        if lo.map(|l| *x < l).unwrap_or(false) || hi.map(|h| *x > h).unwrap_or(false) {
+                        let (Some((lo, hi)), weft_check::hir::TestValue::Scalar(x)) = (fd.range, v)
+                        else {
+                            continue;
+                        };
+                        if lo.map(|l| *x < l).unwrap_or(false)
+                            || hi.map(|h| *x > h).unwrap_or(false)
+                        {
                             let shown = display_value(prog, &fd.ty, *x);
-                            let lo_s = lo.map(|l| display_value(prog, &fd.ty, l)).unwrap_or_default();
-                            let hi_s = hi.map(|h| display_value(prog, &fd.ty, h)).unwrap_or_default();
+                            let lo_s = lo
+                                .map(|l| display_value(prog, &fd.ty, l))
+                                .unwrap_or_default();
+                            let hi_s = hi
+                                .map(|h| display_value(prog, &fd.ty, h))
+                                .unwrap_or_default();
                             failures.push(Failure {
                                 expect: 0,
                                 span: rec.span,
@@ -162,7 +173,9 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
                             if let Some(d) = prog.records.get(rec.record as usize) {
                                 for (fd, v) in d.fields.iter().zip(&rec.values) {
                                     let text = match v {
-                                        weft_check::hir::TestValue::Scalar(x) => weft_ir::value::csv_value(prog, &fd.ty, *x),
+                                        weft_check::hir::TestValue::Scalar(x) => {
+                                            weft_ir::value::csv_value(prog, &fd.ty, *x)
+                                        }
                                         weft_check::hir::TestValue::Text(t) => t.clone(),
                                         _ => String::new(),
                                     };
@@ -305,7 +318,9 @@ pub fn coverage(ir: &Ir) -> Coverage {
     };
     for (ti, t) in prog.tests.iter().enumerate() {
         let insts = ir.tests.get(ti).cloned().unwrap_or_default();
-        let Ok(bound) = bind(ir, t.as_of, &insts) else { continue };
+        let Ok(bound) = bind(ir, t.as_of, &insts) else {
+            continue;
+        };
         let chunk = test_chunk(ir, t);
         let mut it = Interp::new(ir, &bound, &chunk).with_tracer(&mut tr);
         for i in &insts {
@@ -327,10 +342,14 @@ pub fn coverage(ir: &Ir) -> Coverage {
                     continue;
                 }
                 c.rows_total += 1;
-                let hit = ir
-                    .notes
-                    .iter()
-                    .any(|(n, note)| *note == weft_ir::Note::Row { rule: ri as u32, row } && tr.taken.contains(n));
+                let hit = ir.notes.iter().any(|(n, note)| {
+                    *note
+                        == weft_ir::Note::Row {
+                            rule: ri as u32,
+                            row,
+                        }
+                        && tr.taken.contains(n)
+                });
                 if !hit {
                     c.rows_missed.push((ri as u32, row));
                 }
@@ -338,10 +357,14 @@ pub fn coverage(ir: &Ir) -> Coverage {
         }
         for x in 0..r.exceptions.len() {
             c.exceptions_total += 1;
-            let hit = ir
-                .notes
-                .iter()
-                .any(|(n, note)| *note == weft_ir::Note::Exception { rule: ri as u32, index: x } && tr.taken.contains(n));
+            let hit = ir.notes.iter().any(|(n, note)| {
+                *note
+                    == weft_ir::Note::Exception {
+                        rule: ri as u32,
+                        index: x,
+                    }
+                    && tr.taken.contains(n)
+            });
             if !hit {
                 c.exceptions_missed.push((ri as u32, x));
             }

@@ -1266,7 +1266,10 @@ fn build_tree(src: &str) -> Result<(Vec<Node>, Vec<usize>), FmtError> {
                 }
             }
             // Keywords are tokens of their construct, not nodes of their own.
-            let kids: Vec<_> = p.into_inner().filter(|k| !crate::parse::is_keyword_rule(k.as_rule())).collect();
+            let kids: Vec<_> = p
+                .into_inner()
+                .filter(|k| !crate::parse::is_keyword_rule(k.as_rule()))
+                .collect();
             for k in kids.into_iter().rev() {
                 stack.push((k, Some(id)));
             }

@@ -251,8 +251,11 @@ fn very_long_lines() {
     let name = "x".repeat(1_000_000);
     compile(one(&format!("rule {name}: Int = {name}\n")));
     let text = "长".repeat(500_000);
-    let d = compile(one(&format!("rule a: Text = \"{text}\"\n")));
+    let d = compile(one(&format!("enum E \"{text}\" {{\n  a \"{text}\"\n}}\n")));
     assert!(d.is_empty(), "{d:?}");
+    // Rules cannot compute text, however long.
+    let d = compile(one(&format!("rule a: Text = \"{text}\"\n")));
+    assert!(has(&d, "E0314"), "{d:?}");
     // A long line of digits.
     compile(one(&format!("rule a: Int = {}\n", "9".repeat(1_000_000))));
 }

@@ -897,8 +897,7 @@ impl Evaluator {
             &self.bound,
             &chunk,
             &self.plan,
-            record,
-            row,
+            (record, row),
             &cols,
             Some(&self.policy.inner.sources),
         );

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use weft_data::Format;
 use weft_engine::diff::{DiffObserver, DiffReport, render_text};
-use weft_engine::run::{ChunkEval, EvalSide, InputFile, InterpEval, NoProgress, RunOptions, plan_for, roots, run_sides};
+use weft_engine::run::{
+    ChunkEval, EvalSide, InputFile, InterpEval, NoProgress, RunOptions, plan_for, roots, run_sides,
+};
 
 #[derive(clap::Args, Clone)]
 pub struct DiffArgs {
@@ -70,8 +72,17 @@ pub fn diff(a: &DiffArgs) -> i32 {
         Err(c) => return c,
     };
     let after_args = PolicyArgs {
-        policy: a.policy_after.clone().unwrap_or_else(|| a.policy.policy.clone()),
-        params: a.policy.params.iter().chain(a.params_after.iter()).cloned().collect(),
+        policy: a
+            .policy_after
+            .clone()
+            .unwrap_or_else(|| a.policy.policy.clone()),
+        params: a
+            .policy
+            .params
+            .iter()
+            .chain(a.params_after.iter())
+            .cloned()
+            .collect(),
     };
     let after = if a.params_after.is_empty() && a.policy_after.is_none() {
         None
@@ -86,7 +97,10 @@ pub fn diff(a: &DiffArgs) -> i32 {
     let bind = |ir: &weft_ir::Ir, d: i32| match weft_ir::bind::bind(ir, d, &roots(ir)) {
         Ok(b) => Ok(b),
         Err(e) => {
-            eprintln!("error: cannot evaluate {}: {e}", weft_syntax::num::format_month(d));
+            eprintln!(
+                "error: cannot evaluate {}: {e}",
+                weft_syntax::num::format_month(d)
+            );
             Err(1)
         }
     };
@@ -114,8 +128,16 @@ pub fn diff(a: &DiffArgs) -> i32 {
             return 2;
         }
     };
-    let ib = InterpEval { ir: ir_b, bound: &bound_b, plan: &plan_b };
-    let ia = InterpEval { ir: ir_a, bound: &bound_a, plan: &plan_a };
+    let ib = InterpEval {
+        ir: ir_b,
+        bound: &bound_b,
+        plan: &plan_b,
+    };
+    let ia = InterpEval {
+        ir: ir_a,
+        bound: &bound_a,
+        plan: &plan_a,
+    };
     let mut holders: Vec<Box<dyn ChunkEval + '_>> = Vec::new();
     if use_jit {
         for (ir, bound, plan) in [(ir_b, &bound_b, &plan_b), (ir_a, &bound_a, &plan_a)] {
@@ -132,7 +154,11 @@ pub fn diff(a: &DiffArgs) -> i32 {
             }
         }
     }
-    let (eb, ea): (&dyn ChunkEval, &dyn ChunkEval) = if use_jit { (holders[0].as_ref(), holders[1].as_ref()) } else { (&ib, &ia) };
+    let (eb, ea): (&dyn ChunkEval, &dyn ChunkEval) = if use_jit {
+        (holders[0].as_ref(), holders[1].as_ref())
+    } else {
+        (&ib, &ia)
+    };
     let mut inputs = Vec::new();
     for spec in &a.input {
         let Some((name, path)) = spec.split_once('=') else {
@@ -141,7 +167,10 @@ pub fn diff(a: &DiffArgs) -> i32 {
         };
         let path = PathBuf::from(path);
         let Some(format) = Format::from_path(&path) else {
-            eprintln!("error: cannot tell the format of {} from its extension", path.display());
+            eprintln!(
+                "error: cannot tell the format of {} from its extension",
+                path.display()
+            );
             return 2;
         };
         inputs.push(InputFile {
@@ -152,20 +181,27 @@ pub fn diff(a: &DiffArgs) -> i32 {
     }
     // The breakdown field: `--by`, else `region` when the records have it.
     let by = a.by.clone().or_else(|| {
-        ir_b.hir
-            .records
-            .iter()
-            .find_map(|r| r.field("region").filter(|(_, f)| matches!(f.ty, weft_check::ty::Ty::Enum(..))).map(|_| "region".to_string()))
-    });
-    let by_names: Vec<String> = by
-        .as_ref()
-        .and_then(|name| {
-            ir_b.hir.records.iter().find_map(|r| match r.field(name).map(|(_, f)| f.ty.clone()) {
-                Some(weft_check::ty::Ty::Enum(e, _)) => ir_b.hir.enums.get(e as usize).map(|en| en.variants.iter().map(|v| v.code.clone()).collect()),
-                _ => None,
-            })
+        ir_b.hir.records.iter().find_map(|r| {
+            r.field("region")
+                .filter(|(_, f)| matches!(f.ty, weft_check::ty::Ty::Enum(..)))
+                .map(|_| "region".to_string())
         })
-        .unwrap_or_default();
+    });
+    let by_names: Vec<String> =
+        by.as_ref()
+            .and_then(|name| {
+                ir_b.hir.records.iter().find_map(|r| {
+                    match r.field(name).map(|(_, f)| f.ty.clone()) {
+                        Some(weft_check::ty::Ty::Enum(e, _)) => ir_b
+                            .hir
+                            .enums
+                            .get(e as usize)
+                            .map(|en| en.variants.iter().map(|v| v.code.clone()).collect()),
+                        _ => None,
+                    }
+                })
+            })
+            .unwrap_or_default();
     let changes: Option<Box<dyn std::io::Write>> = match &a.changes {
         Some(p) => match std::fs::File::create(p) {
             Ok(f) => Some(Box::new(std::io::BufWriter::new(f))),
@@ -177,7 +213,11 @@ pub fn diff(a: &DiffArgs) -> i32 {
         None => None,
     };
     let describe = |p: &PolicyArgs, d: i32, extra: &[PathBuf]| {
-        let mut s = format!("{} as of {}", p.policy.display(), weft_syntax::num::format_month(d));
+        let mut s = format!(
+            "{} as of {}",
+            p.policy.display(),
+            weft_syntax::num::format_month(d)
+        );
         for x in extra {
             s.push_str(&format!(" with {}", x.display()));
         }
@@ -201,8 +241,16 @@ pub fn diff(a: &DiffArgs) -> i32 {
         by: by.clone(),
     };
     let sides = [
-        EvalSide { ir: ir_b, bound: &bound_b, eval: eb },
-        EvalSide { ir: ir_a, bound: &bound_a, eval: ea },
+        EvalSide {
+            ir: ir_b,
+            bound: &bound_b,
+            eval: eb,
+        },
+        EvalSide {
+            ir: ir_a,
+            bound: &bound_a,
+            eval: ea,
+        },
     ];
     let t = std::time::Instant::now();
     let result = run_sides(&sides, &opts, &NoProgress, Some(&mut obs));
@@ -222,10 +270,16 @@ pub fn diff(a: &DiffArgs) -> i32 {
     report.changes_file = a.changes.as_ref().map(|p| p.display().to_string());
     let _ = Arc::new(());
     if a.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
     } else {
         print!("{}", render_text(&report));
-        eprintln!("(both sides evaluated in one pass in {:.1} s)", t.elapsed().as_secs_f64());
+        eprintln!(
+            "(both sides evaluated in one pass in {:.1} s)",
+            t.elapsed().as_secs_f64()
+        );
     }
     if let Some(h) = &a.html {
         let page = super::diff_html::page(&report);

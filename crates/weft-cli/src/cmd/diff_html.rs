@@ -13,7 +13,10 @@ const GAIN: &str = "#2e8b57";
 const LOSS: &str = "#c0392b";
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn period_index(p: &ProgrammeDiff) -> usize {
@@ -64,7 +67,14 @@ fn bars(rows: &[(String, Vec<(f64, String)>)], series: &[(&str, &str)], unit: &s
     let mut lx = label_w;
     for (name, color) in series {
         doc = doc
-            .add(Rectangle::new().set("x", lx).set("y", 8).set("width", 12).set("height", 12).set("fill", *color))
+            .add(
+                Rectangle::new()
+                    .set("x", lx)
+                    .set("y", 8)
+                    .set("width", 12)
+                    .set("height", 12)
+                    .set("fill", *color),
+            )
             .add(text(lx + 16.0, 18.0, name, "start", 12));
         lx += 110.0;
     }
@@ -77,11 +87,27 @@ fn bars(rows: &[(String, Vec<(f64, String)>)], series: &[(&str, &str)], unit: &s
             let y = y0 + bar_h * j as f64;
             let g = Group::new()
                 .add(Title::new(format!("{name}: {sname} {shown}")))
-                .add(Rectangle::new().set("x", label_w).set("y", y).set("width", w).set("height", bar_h - 2.0).set("fill", *color));
-            doc = doc.add(g).add(text(label_w + w + 4.0, y + bar_h - 4.0, shown, "start", 11));
+                .add(
+                    Rectangle::new()
+                        .set("x", label_w)
+                        .set("y", y)
+                        .set("width", w)
+                        .set("height", bar_h - 2.0)
+                        .set("fill", *color),
+                );
+            doc = doc
+                .add(g)
+                .add(text(label_w + w + 4.0, y + bar_h - 4.0, shown, "start", 11));
         }
     }
-    doc = doc.add(Line::new().set("x1", label_w).set("x2", label_w).set("y1", 28).set("y2", height - 10.0).set("stroke", "#999"));
+    doc = doc.add(
+        Line::new()
+            .set("x1", label_w)
+            .set("x2", label_w)
+            .set("y1", 28)
+            .set("y2", height - 10.0)
+            .set("stroke", "#999"),
+    );
     doc.to_string()
 }
 
@@ -92,25 +118,59 @@ fn histogram(counts: &[u64]) -> String {
     let (left, bottom, top) = (50.0, 60.0, 20.0);
     let bw = (w - left - 20.0) / n;
     let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
-    let mut doc = Document::new().set("viewBox", (0, 0, w as i64, h as i64)).set("width", w as i64).set("height", h as i64).set("role", "img");
+    let mut doc = Document::new()
+        .set("viewBox", (0, 0, w as i64, h as i64))
+        .set("width", w as i64)
+        .set("height", h as i64)
+        .set("role", "img");
     for (i, c) in counts.iter().enumerate() {
         let bh = *c as f64 / max * (h - bottom - top);
         let x = left + bw * i as f64;
         let color = if i < counts.len() / 2 { LOSS } else { GAIN };
         let lab = BINS.get(i).map(|b| b.2).unwrap_or("");
         doc = doc
-            .add(Group::new().add(Title::new(format!("{lab}: {c}"))).add(Rectangle::new().set("x", x + 4.0).set("y", h - bottom - bh).set("width", bw - 8.0).set("height", bh).set("fill", color)))
-            .add(text(x + bw / 2.0, h - bottom - bh - 4.0, &c.to_string(), "middle", 11))
+            .add(
+                Group::new().add(Title::new(format!("{lab}: {c}"))).add(
+                    Rectangle::new()
+                        .set("x", x + 4.0)
+                        .set("y", h - bottom - bh)
+                        .set("width", bw - 8.0)
+                        .set("height", bh)
+                        .set("fill", color),
+                ),
+            )
+            .add(text(
+                x + bw / 2.0,
+                h - bottom - bh - 4.0,
+                &c.to_string(),
+                "middle",
+                11,
+            ))
             .add(text(x + bw / 2.0, h - bottom + 16.0, lab, "middle", 11));
     }
     doc = doc
-        .add(Line::new().set("x1", left).set("x2", w - 10.0).set("y1", h - bottom).set("y2", h - bottom).set("stroke", "#999"))
-        .add(text(w / 2.0, h - 18.0, "change per record and programme, yuan (decreases left, increases right)", "middle", 12));
+        .add(
+            Line::new()
+                .set("x1", left)
+                .set("x2", w - 10.0)
+                .set("y1", h - bottom)
+                .set("y2", h - bottom)
+                .set("stroke", "#999"),
+        )
+        .add(text(
+            w / 2.0,
+            h - 18.0,
+            "change per record and programme, yuan (decreases left, increases right)",
+            "middle",
+            12,
+        ));
     doc.to_string()
 }
 
 fn table(r: &DiffReport) -> String {
-    let mut s = String::from("<table><thead><tr><th>programme</th><th>period</th><th>recipients before</th><th>after</th><th>gained</th><th>lost</th><th>unchanged</th><th>total before</th><th>total after</th><th>difference</th></tr></thead><tbody>");
+    let mut s = String::from(
+        "<table><thead><tr><th>programme</th><th>period</th><th>recipients before</th><th>after</th><th>gained</th><th>lost</th><th>unchanged</th><th>total before</th><th>total after</th><th>difference</th></tr></thead><tbody>",
+    );
     for p in &r.programmes {
         let i = period_index(p);
         s.push_str(&format!(
@@ -141,7 +201,13 @@ pub fn page(r: &DiffReport) -> String {
         .filter(|p| yearly(&p.before) != 0 || yearly(&p.after) != 0)
         .map(|p| {
             let (b, a) = (yearly(&p.before), yearly(&p.after));
-            (label(p), vec![(b as f64 / 100.0, format!("¥{}", yuan(b))), (a as f64 / 100.0, format!("¥{}", yuan(a)))])
+            (
+                label(p),
+                vec![
+                    (b as f64 / 100.0, format!("¥{}", yuan(b))),
+                    (a as f64 / 100.0, format!("¥{}", yuan(a))),
+                ],
+            )
         })
         .collect();
     let mut hist = vec![0u64; BINS.len()];
@@ -163,7 +229,15 @@ pub fn page(r: &DiffReport) -> String {
         }
     }
     by.sort();
-    let by_rows: Vec<(String, Vec<(f64, String)>)> = by.iter().map(|(v, g, l)| (v.clone(), vec![(*g as f64, g.to_string()), (*l as f64, l.to_string())])).collect();
+    let by_rows: Vec<(String, Vec<(f64, String)>)> = by
+        .iter()
+        .map(|(v, g, l)| {
+            (
+                v.clone(),
+                vec![(*g as f64, g.to_string()), (*l as f64, l.to_string())],
+            )
+        })
+        .collect();
     let by_name = r.by.clone().unwrap_or_else(|| "group".into());
     format!(
         r#"<!doctype html>
@@ -205,7 +279,11 @@ svg {{ max-width: 100%; height: auto; }}
         changed = r.records_changed,
         rb = r.rejected_before,
         ra = r.rejected_after,
-        cost = bars(&cost_rows, &[("before", BEFORE), ("after", AFTER)], "yuan per year"),
+        cost = bars(
+            &cost_rows,
+            &[("before", BEFORE), ("after", AFTER)],
+            "yuan per year"
+        ),
         hist = histogram(&hist),
         by_name = esc(&by_name),
         by_chart = bars(&by_rows, &[("gained", GAIN), ("lost", LOSS)], "recipients"),

@@ -31,7 +31,9 @@ fn rows_of(v: &Value) -> (Vec<String>, Vec<Row>) {
                 None | Some(Value::Null) => {}
                 Some(Value::String(s)) => r.set(ci, CellKind::Text, s),
                 Some(Value::Number(n)) => r.set(ci, CellKind::Number, &n.to_string()),
-                Some(Value::Bool(b)) => r.set(ci, CellKind::Bool, if *b { "true" } else { "false" }),
+                Some(Value::Bool(b)) => {
+                    r.set(ci, CellKind::Bool, if *b { "true" } else { "false" })
+                }
                 Some(other) => r.set(ci, CellKind::Nested, &other.to_string()),
             }
         }
@@ -46,7 +48,14 @@ fn text(c: &OutCell) -> String {
     s
 }
 
-pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &str, explain: Option<&str>) -> i32 {
+pub fn eval(
+    p: &PolicyArgs,
+    as_of: &str,
+    input: &Path,
+    format: &str,
+    engine: &str,
+    explain: Option<&str>,
+) -> i32 {
     let as_of = match super::parse_month(as_of) {
         Ok(d) => d,
         Err(c) => return c,
@@ -79,7 +88,10 @@ pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &st
         }
     };
     let Some(obj) = json.as_object() else {
-        eprintln!("error: {} should hold an object with one key per input", input.display());
+        eprintln!(
+            "error: {} should hold an object with one key per input",
+            input.display()
+        );
         return 1;
     };
     let plan = match plan_for(ir) {
@@ -90,16 +102,31 @@ pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &st
         }
     };
     let schemas = weft_data::schema::InputSchema::all(&ir.hir);
-    let gname = schemas.get(plan.group.0 as usize).map(|s| s.input.clone()).unwrap_or_default();
-    let mname = plan.member.as_ref().and_then(|(m, _)| schemas.get(*m as usize)).map(|s| s.input.clone());
+    let gname = schemas
+        .get(plan.group.0 as usize)
+        .map(|s| s.input.clone())
+        .unwrap_or_default();
+    let mname = plan
+        .member
+        .as_ref()
+        .and_then(|(m, _)| schemas.get(*m as usize))
+        .map(|s| s.input.clone());
     for k in obj.keys() {
         if *k != gname && Some(k) != mname.as_ref() {
-            eprintln!("error: the policy has no input `{k}`; its inputs are `{gname}`{}", mname.as_ref().map(|m| format!(" and `{m}`")).unwrap_or_default());
+            eprintln!(
+                "error: the policy has no input `{k}`; its inputs are `{gname}`{}",
+                mname
+                    .as_ref()
+                    .map(|m| format!(" and `{m}`"))
+                    .unwrap_or_default()
+            );
             return 1;
         }
     }
     let (gh, gr) = rows_of(obj.get(&gname).unwrap_or(&Value::Null));
-    let members = mname.as_ref().map(|m| rows_of(obj.get(m).unwrap_or(&Value::Array(vec![]))));
+    let members = mname
+        .as_ref()
+        .map(|m| rows_of(obj.get(m).unwrap_or(&Value::Array(vec![]))));
     let bound = match weft_ir::bind::bind(ir, as_of, &roots(ir)) {
         Ok(b) => b,
         Err(e) => {
@@ -108,11 +135,27 @@ pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &st
         }
     };
     if let Some(id) = explain {
-        return explain_one(ir, &bound, &plan, &gh, &gr, members.as_ref(), id, format, &loaded.sources);
+        return explain_one(
+            ir,
+            &bound,
+            &plan,
+            &gh,
+            &gr,
+            members.as_ref(),
+            id,
+            format,
+            &loaded.sources,
+        );
     }
     let res = if engine == "jit" {
         match weft_engine::engines::jit_chunk_eval(ir, &bound, &plan) {
-            Some(Ok(ev)) => run_in_memory(ir, &bound, ev.as_ref(), (&gh, &gr), members.as_ref().map(|(h, r)| (h.as_slice(), r.as_slice()))),
+            Some(Ok(ev)) => run_in_memory(
+                ir,
+                &bound,
+                ev.as_ref(),
+                (&gh, &gr),
+                members.as_ref().map(|(h, r)| (h.as_slice(), r.as_slice())),
+            ),
             Some(Err(e)) => {
                 eprintln!("error: {e}");
                 return 1;
@@ -123,8 +166,18 @@ pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &st
             }
         }
     } else {
-        let ev = InterpEval { ir, bound: &bound, plan: &plan };
-        run_in_memory(ir, &bound, &ev, (&gh, &gr), members.as_ref().map(|(h, r)| (h.as_slice(), r.as_slice())))
+        let ev = InterpEval {
+            ir,
+            bound: &bound,
+            plan: &plan,
+        };
+        run_in_memory(
+            ir,
+            &bound,
+            &ev,
+            (&gh, &gr),
+            members.as_ref().map(|(h, r)| (h.as_slice(), r.as_slice())),
+        )
     };
     let res = match res {
         Ok(r) => r,
@@ -135,7 +188,10 @@ pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &st
     };
     if format == "json" {
         let mut out = serde_json::Map::new();
-        out.insert("as_of".into(), Value::String(weft_syntax::num::format_month(as_of)));
+        out.insert(
+            "as_of".into(),
+            Value::String(weft_syntax::num::format_month(as_of)),
+        );
         for (oi, o) in ir.outputs.iter().enumerate() {
             let rows: Vec<Value> = res.outputs[oi]
                 .iter()
@@ -161,7 +217,10 @@ pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &st
             .map(|(f, l, id, c, m)| serde_json::json!({"input": f, "line": l, "record_id": id, "column": c, "message": m}))
             .collect();
         out.insert("errors".into(), Value::Array(errs));
-        println!("{}", serde_json::to_string_pretty(&Value::Object(out)).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&Value::Object(out)).unwrap_or_default()
+        );
     } else {
         println!("as of {}", weft_syntax::num::format_month(as_of));
         for (oi, o) in ir.outputs.iter().enumerate() {
@@ -171,9 +230,18 @@ pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &st
             }
             println!();
             println!("{}", o.name);
-            let width = o.columns.iter().map(|c| c.name.chars().count()).max().unwrap_or(0);
-            let cols: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(text).collect()).collect();
-            let colw: Vec<usize> = cols.iter().map(|c| c.iter().map(|s| s.chars().count()).max().unwrap_or(0)).collect();
+            let width = o
+                .columns
+                .iter()
+                .map(|c| c.name.chars().count())
+                .max()
+                .unwrap_or(0);
+            let cols: Vec<Vec<String>> =
+                rows.iter().map(|r| r.iter().map(text).collect()).collect();
+            let colw: Vec<usize> = cols
+                .iter()
+                .map(|c| c.iter().map(|s| s.chars().count()).max().unwrap_or(0))
+                .collect();
             for (ci, c) in o.columns.iter().enumerate() {
                 let mut line = format!("  {:width$}", c.name);
                 for (r, w) in cols.iter().zip(&colw) {
@@ -190,7 +258,14 @@ pub fn eval(p: &PolicyArgs, as_of: &str, input: &Path, format: &str, engine: &st
             println!();
             println!("errors");
             for (f, l, id, c, m) in &res.errors {
-                println!("  {f} #{l} {id}{}: {m}", if c.is_empty() { String::new() } else { format!(" ({c})") });
+                println!(
+                    "  {f} #{l} {id}{}: {m}",
+                    if c.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({c})")
+                    }
+                );
             }
         }
     }
@@ -210,7 +285,11 @@ fn explain_one(
     sources: &weft_syntax::SourceMap,
 ) -> i32 {
     use weft_engine::run::{check_groups, prepare_in_memory};
-    let prepared = match prepare_in_memory(ir, (gh, gr), members.map(|(h, r)| (h.as_slice(), r.as_slice()))) {
+    let prepared = match prepare_in_memory(
+        ir,
+        (gh, gr),
+        members.map(|(h, r)| (h.as_slice(), r.as_slice())),
+    ) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
@@ -228,7 +307,10 @@ fn explain_one(
         if g.row.id == id {
             Some((gi, None))
         } else {
-            g.members.iter().position(|m| m.id == id).map(|mi| (gi, Some(mi)))
+            g.members
+                .iter()
+                .position(|m| m.id == id)
+                .map(|mi| (gi, Some(mi)))
         }
     });
     let Some((gi, mi)) = found else {
@@ -239,15 +321,21 @@ fn explain_one(
         return 1;
     };
     let schemas = weft_data::schema::InputSchema::all(&ir.hir);
-    let Some(gs) = schemas.get(plan.group.0 as usize) else { return 1 };
-    let ms = plan.member.as_ref().and_then(|(r, _)| schemas.get(*r as usize));
+    let Some(gs) = schemas.get(plan.group.0 as usize) else {
+        return 1;
+    };
+    let ms = plan
+        .member
+        .as_ref()
+        .and_then(|(r, _)| schemas.get(*r as usize));
     let one = [&keep[gi]];
     let chunk = weft_engine::rows::build_chunk(&ir.hir, gs, ms, &one);
     let (record, row) = match mi {
         Some(i) => (ms.map(|s| s.record).unwrap_or(0), i),
         None => (gs.record, 0),
     };
-    let e = weft_engine::explain::explain(ir, bound, &chunk, plan, record, row, &[], Some(sources));
+    let e =
+        weft_engine::explain::explain(ir, bound, &chunk, plan, (record, row), &[], Some(sources));
     if format == "json" {
         println!("{}", serde_json::to_string_pretty(&e).unwrap_or_default());
     } else {

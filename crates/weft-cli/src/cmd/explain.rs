@@ -1,7 +1,7 @@
 //! `weft explain`: why one record's outputs are what they are.
 
 use crate::PolicyArgs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use weft_data::schema::{ColKind, InputSchema};
 use weft_data::{Format, Row, open_reader};
 use weft_engine::explain::{explain as explain_record, render_text};
@@ -41,12 +41,21 @@ struct Loaded {
 }
 
 /// Rows of `schema`'s file whose column `col` is one of `ids`.
-fn rows_where(path: &PathBuf, schema: &InputSchema, col: usize, ids: &[String]) -> Result<Loaded, String> {
-    let format = Format::from_path(path).ok_or_else(|| format!("cannot tell the format of {}", path.display()))?;
+fn rows_where(
+    path: &Path,
+    schema: &InputSchema,
+    col: usize,
+    ids: &[String],
+) -> Result<Loaded, String> {
+    let format = Format::from_path(path)
+        .ok_or_else(|| format!("cannot tell the format of {}", path.display()))?;
     let mut rdr = open_reader(path, format).map_err(|e| e.to_string())?;
     let header = rdr.header().to_vec();
     let name = &schema.columns[col].name;
-    let at = header.iter().position(|h| h == name).ok_or_else(|| format!("{}: no column `{name}`", path.display()))?;
+    let at = header
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| format!("{}: no column `{name}`", path.display()))?;
     let mut rows = Vec::new();
     let mut row = Row::default();
     while rdr.next_row(&mut row).map_err(|e| e.to_string())? {
@@ -79,36 +88,66 @@ pub fn explain(a: &ExplainArgs) -> i32 {
         }
     };
     let schemas = InputSchema::all(&ir.hir);
-    let Some(gs) = schemas.get(plan.group.0 as usize) else { return 1 };
-    let ms = plan.member.as_ref().and_then(|(m, _)| schemas.get(*m as usize));
+    let Some(gs) = schemas.get(plan.group.0 as usize) else {
+        return 1;
+    };
+    let ms = plan
+        .member
+        .as_ref()
+        .and_then(|(m, _)| schemas.get(*m as usize));
     let file_of = |input: &str| -> Option<PathBuf> {
-        a.input.iter().find_map(|s| s.split_once('=').filter(|(n, _)| *n == input).map(|(_, p)| PathBuf::from(p)))
+        a.input.iter().find_map(|s| {
+            s.split_once('=')
+                .filter(|(n, _)| *n == input)
+                .map(|(_, p)| PathBuf::from(p))
+        })
     };
     let Some(gpath) = file_of(&gs.input) else {
-        eprintln!("error: give the `{}` file with `--{} FILE`", gs.input, gs.input);
+        eprintln!(
+            "error: give the `{}` file with `--{} FILE`",
+            gs.input, gs.input
+        );
         return 2;
     };
     let mpath = ms.and_then(|m| file_of(&m.input));
     if ms.is_some() && mpath.is_none() {
-        eprintln!("error: give the `{}` file with `--{} FILE`", ms.map(|m| m.input.clone()).unwrap_or_default(), ms.map(|m| m.input.clone()).unwrap_or_default());
+        eprintln!(
+            "error: give the `{}` file with `--{} FILE`",
+            ms.map(|m| m.input.clone()).unwrap_or_default(),
+            ms.map(|m| m.input.clone()).unwrap_or_default()
+        );
         return 2;
     }
     let gkey = gs.key.unwrap_or(0);
     let mkey = ms.and_then(|m| m.key).unwrap_or(0);
-    let mlink = ms.and_then(|m| m.columns.iter().position(|c| matches!(c.kind, ColKind::Link { .. }))).unwrap_or(0);
+    let mlink = ms
+        .and_then(|m| {
+            m.columns
+                .iter()
+                .position(|c| matches!(c.kind, ColKind::Link { .. }))
+        })
+        .unwrap_or(0);
     // Which record is asked for.
     let (want_member, id) = match (&a.person, &a.household, &a.id) {
         (Some(p), None, None) => (true, p.clone()),
         (None, Some(h), None) => (false, h.clone()),
         (None, None, Some(i)) => {
-            let is_group = rows_where(&gpath, gs, gkey, std::slice::from_ref(i)).map(|l| !l.rows.is_empty()).unwrap_or(false);
+            let is_group = rows_where(&gpath, gs, gkey, std::slice::from_ref(i))
+                .map(|l| !l.rows.is_empty())
+                .unwrap_or(false);
             let is_member = match (ms, &mpath) {
-                (Some(m), Some(p)) => rows_where(p, m, mkey, std::slice::from_ref(i)).map(|l| !l.rows.is_empty()).unwrap_or(false),
+                (Some(m), Some(p)) => rows_where(p, m, mkey, std::slice::from_ref(i))
+                    .map(|l| !l.rows.is_empty())
+                    .unwrap_or(false),
                 _ => false,
             };
             match (is_group, is_member) {
                 (true, true) => {
-                    eprintln!("error: `{i}` is the id of a {} and of a {}: say which with --{} or --{}", gs.input, ms.map(|m| m.input.clone()).unwrap_or_default(), "household", "person");
+                    eprintln!(
+                        "error: `{i}` is the id of a {} and of a {}: say which with --household or --person",
+                        gs.input,
+                        ms.map(|m| m.input.clone()).unwrap_or_default()
+                    );
                     return 2;
                 }
                 (false, false) => {
@@ -125,9 +164,14 @@ pub fn explain(a: &ExplainArgs) -> i32 {
     };
     // The group's id.
     let gid = if want_member {
-        let (Some(m), Some(p)) = (ms, &mpath) else { return 1 };
+        let (Some(m), Some(p)) = (ms, &mpath) else {
+            return 1;
+        };
         match rows_where(p, m, mkey, std::slice::from_ref(&id)) {
-            Ok(l) => match (l.rows.first(), l.header.iter().position(|h| *h == m.columns[mlink].name)) {
+            Ok(l) => match (
+                l.rows.first(),
+                l.header.iter().position(|h| *h == m.columns[mlink].name),
+            ) {
                 (Some(r), Some(at)) => r.text(at).trim().to_string(),
                 _ => {
                     eprintln!("error: no {} has the id `{id}`", m.input);
@@ -166,11 +210,18 @@ pub fn explain(a: &ExplainArgs) -> i32 {
     let bound = match weft_ir::bind::bind(ir, as_of, &roots(ir)) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("error: cannot evaluate {}: {e}", weft_syntax::num::format_month(as_of));
+            eprintln!(
+                "error: cannot evaluate {}: {e}",
+                weft_syntax::num::format_month(as_of)
+            );
             return 1;
         }
     };
-    let prepared = match prepare_in_memory(ir, (&g.header, &g.rows), m.as_ref().map(|l| (l.header.as_slice(), l.rows.as_slice()))) {
+    let prepared = match prepare_in_memory(
+        ir,
+        (&g.header, &g.rows),
+        m.as_ref().map(|l| (l.header.as_slice(), l.rows.as_slice())),
+    ) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
@@ -188,7 +239,14 @@ pub fn explain(a: &ExplainArgs) -> i32 {
     let Some(group) = keep.into_iter().next() else {
         eprintln!("the {} {gid} is rejected and not evaluated:", gs.input);
         for (f, _, rid, c, msg) in errors {
-            eprintln!("  {f} {rid}{}: {msg}", if c.is_empty() { String::new() } else { format!(" ({c})") });
+            eprintln!(
+                "  {f} {rid}{}: {msg}",
+                if c.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({c})")
+                }
+            );
         }
         return 1;
     };
@@ -198,7 +256,14 @@ pub fn explain(a: &ExplainArgs) -> i32 {
             None => {
                 eprintln!("the record {id} is left out of the evaluation:");
                 for (f, _, rid, c, msg) in errors.iter().filter(|e| e.2 == id) {
-                    eprintln!("  {f} {rid}{}: {msg}", if c.is_empty() { String::new() } else { format!(" ({c})") });
+                    eprintln!(
+                        "  {f} {rid}{}: {msg}",
+                        if c.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({c})")
+                        }
+                    );
                 }
                 return 1;
             }
@@ -209,7 +274,15 @@ pub fn explain(a: &ExplainArgs) -> i32 {
     let groups: Vec<Group> = vec![group];
     let refs: Vec<&Group> = groups.iter().collect();
     let chunk = build_chunk(&ir.hir, gs, ms, &refs);
-    let e = explain_record(ir, &bound, &chunk, &plan, record, row, &a.output, Some(&loaded.sources));
+    let e = explain_record(
+        ir,
+        &bound,
+        &chunk,
+        &plan,
+        (record, row),
+        &a.output,
+        Some(&loaded.sources),
+    );
     if !a.output.is_empty() && e.outputs.is_empty() {
         eprintln!("error: no output column named {}", a.output.join(", "));
         return 2;

@@ -1,7 +1,7 @@
 pub mod check;
-pub mod eval;
 pub mod diff;
 pub mod diff_html;
+pub mod eval;
 pub mod explain;
 pub mod fmt;
 pub mod run;
@@ -45,7 +45,11 @@ pub fn load(p: &PolicyArgs) -> Result<Loaded, i32> {
     let errors = diags.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
         eprint!("{}", out::diagnostics(&diags, &sources));
-        eprintln!("error: {} in {}", out::plural(errors, "error", "errors"), p.policy.display());
+        eprintln!(
+            "error: {} in {}",
+            out::plural(errors, "error", "errors"),
+            p.policy.display()
+        );
         return Err(1);
     }
     print_warnings(&diags, &sources);
@@ -60,7 +64,10 @@ pub fn load(p: &PolicyArgs) -> Result<Loaded, i32> {
                 }
                 let errors = failed.iter().filter(|d| d.is_error()).count();
                 if errors > 0 {
-                    eprintln!("error: the parameters given break {} of the policy", out::plural(errors, "assertion", "assertions"));
+                    eprintln!(
+                        "error: the parameters given break {} of the policy",
+                        out::plural(errors, "assertion", "assertions")
+                    );
                     return Err(1);
                 }
             }

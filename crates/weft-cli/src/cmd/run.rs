@@ -7,7 +7,9 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use weft_data::Format;
-use weft_engine::run::{ChunkEval, InputFile, InterpEval, Progress, RunError, RunOptions, plan_for, roots};
+use weft_engine::run::{
+    ChunkEval, InputFile, InterpEval, Progress, RunError, RunOptions, plan_for, roots,
+};
 use weft_engine::summary::yuan;
 
 #[derive(Args, Clone)]
@@ -61,7 +63,10 @@ pub struct RunArgs {
 
 /// `--persons P` → `--input persons=P` for flags `run` does not know.
 pub fn rewrite_input_flags(args: Vec<OsString>) -> Vec<OsString> {
-    let sub = args.get(1).map(|a| a.to_string_lossy().to_string()).unwrap_or_default();
+    let sub = args
+        .get(1)
+        .map(|a| a.to_string_lossy().to_string())
+        .unwrap_or_default();
     let cmd = match sub.as_str() {
         "run" => RunArgs::augment_args(clap::Command::new("run")),
         "explain" => crate::cmd::explain::ExplainArgs::augment_args(clap::Command::new("explain")),
@@ -128,7 +133,10 @@ pub fn run(a: &RunArgs) -> i32 {
         Err(c) => return c,
     };
     let Some(out_format) = Format::from_name(&a.format) else {
-        eprintln!("error: unknown output format `{}`; use csv, jsonl or parquet", a.format);
+        eprintln!(
+            "error: unknown output format `{}`; use csv, jsonl or parquet",
+            a.format
+        );
         return 2;
     };
     let input_format = match &a.input_format {
@@ -151,7 +159,10 @@ pub fn run(a: &RunArgs) -> i32 {
         let format = match input_format.or_else(|| Format::from_path(&path)) {
             Some(f) => f,
             None => {
-                eprintln!("error: cannot tell the format of {} from its extension; add --input-format", path.display());
+                eprintln!(
+                    "error: cannot tell the format of {} from its extension; add --input-format",
+                    path.display()
+                );
                 return 2;
             }
         };
@@ -162,7 +173,11 @@ pub fn run(a: &RunArgs) -> i32 {
         });
     }
     if let Some(t) = a.threads {
-        if rayon::ThreadPoolBuilder::new().num_threads(t.max(1)).build_global().is_err() {
+        if rayon::ThreadPoolBuilder::new()
+            .num_threads(t.max(1))
+            .build_global()
+            .is_err()
+        {
             eprintln!("warning: could not set the number of threads");
         }
     }
@@ -175,7 +190,10 @@ pub fn run(a: &RunArgs) -> i32 {
     let bound = match weft_ir::bind::bind(ir, as_of, &roots(ir)) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("error: cannot evaluate {}: {e}", weft_syntax::num::format_month(as_of));
+            eprintln!(
+                "error: cannot evaluate {}: {e}",
+                weft_syntax::num::format_month(as_of)
+            );
             return 1;
         }
     };
@@ -186,8 +204,18 @@ pub fn run(a: &RunArgs) -> i32 {
             return 1;
         }
     };
-    let engine = a.engine.clone().unwrap_or_else(|| if weft_engine::engines::jit_available() { "jit".into() } else { "interp".into() });
-    let interp = InterpEval { ir, bound: &bound, plan: &plan };
+    let engine = a.engine.clone().unwrap_or_else(|| {
+        if weft_engine::engines::jit_available() {
+            "jit".into()
+        } else {
+            "interp".into()
+        }
+    });
+    let interp = InterpEval {
+        ir,
+        bound: &bound,
+        plan: &plan,
+    };
     let jit_holder;
     let ev: &dyn ChunkEval = match engine.as_str() {
         "interp" => &interp,
@@ -235,7 +263,9 @@ pub fn run(a: &RunArgs) -> i32 {
     };
     let bar = if !a.quiet && std::io::stderr().is_terminal() {
         let b = ProgressBar::new(0);
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {wide_bar} {pos}/{len} rows {per_sec} {eta}") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} {wide_bar} {pos}/{len} rows {per_sec} {eta}")
+        {
             b.set_style(style);
         }
         Some(b)
@@ -290,11 +320,23 @@ pub fn run(a: &RunArgs) -> i32 {
         }
         eprintln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
-        eprintln!("weft run {} as of {} ({} engine) → {}", a.policy.policy.display(), weft_syntax::num::format_month(as_of), ev.name(), a.out.display());
+        eprintln!(
+            "weft run {} as of {} ({} engine) → {}",
+            a.policy.policy.display(),
+            weft_syntax::num::format_month(as_of),
+            ev.name(),
+            a.out.display()
+        );
         for f in &report.files {
-            eprintln!("  {:<12} {:>10} read {:>10} evaluated {:>8} rejected  ({})", f.input, f.rows, f.evaluated, f.rejected, f.file);
+            eprintln!(
+                "  {:<12} {:>10} read {:>10} evaluated {:>8} rejected  ({})",
+                f.input, f.rows, f.evaluated, f.rejected, f.file
+            );
         }
-        eprintln!("  {:<24} {:>10} {:>18} {:>18} {:>16}", "programme", "recipients", "per month", "per year", "once");
+        eprintln!(
+            "  {:<24} {:>10} {:>18} {:>18} {:>16}",
+            "programme", "recipients", "per month", "per year", "once"
+        );
         for p in &report.summary.programmes {
             eprintln!(
                 "  {:<24} {:>10} {:>18} {:>18} {:>16}",
@@ -308,7 +350,11 @@ pub fn run(a: &RunArgs) -> i32 {
         if a.timings {
             let tm = &report.timings;
             let members = report.files.last().map(|f| f.evaluated).unwrap_or(0);
-            let per_s = if tm.eval_cpu.as_secs_f64() > 0.0 { members as f64 / tm.eval_cpu.as_secs_f64() } else { 0.0 };
+            let per_s = if tm.eval_cpu.as_secs_f64() > 0.0 {
+                members as f64 / tm.eval_cpu.as_secs_f64()
+            } else {
+                0.0
+            };
             eprintln!(
                 "  timings: compile {:.1} ms, index {:.1} ms, read {:.1} ms, checks + evaluation {:.1} ms wall (checks {:.1} ms, evaluation {:.1} ms engine time: {:.0} {} per second per core), write {:.1} ms; total {:.1} ms",
                 ms(compile_time),
@@ -318,7 +364,11 @@ pub fn run(a: &RunArgs) -> i32 {
                 ms(tm.check_cpu),
                 ms(tm.eval_cpu),
                 per_s,
-                report.files.last().map(|f| f.input.as_str()).unwrap_or("records"),
+                report
+                    .files
+                    .last()
+                    .map(|f| f.input.as_str())
+                    .unwrap_or("records"),
                 ms(tm.write),
                 ms(total)
             );
@@ -331,7 +381,11 @@ fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn timings_json(r: &weft_engine::run::RunReport, compile: std::time::Duration, total: std::time::Duration) -> serde_json::Value {
+fn timings_json(
+    r: &weft_engine::run::RunReport,
+    compile: std::time::Duration,
+    total: std::time::Duration,
+) -> serde_json::Value {
     let t = &r.timings;
     serde_json::json!({
         "compile": ms(compile), "index": ms(t.index), "read": ms(t.read), "evaluate": ms(t.eval), "checks": ms(t.check_cpu),

@@ -35,16 +35,30 @@ pub fn test(p: &PolicyArgs, engine: &str, filter: Option<&str>, coverage: bool) 
     for e in &engines {
         results.push((e.name().to_string(), run_tests(ir, e.as_ref())));
     }
-    let Some((_, first)) = results.first() else { return 1 };
+    let Some((_, first)) = results.first() else {
+        return 1;
+    };
     let selected: Vec<usize> = (0..first.len())
         .filter(|i| filter.map(|f| first[*i].name.contains(f)).unwrap_or(true))
         .collect();
-    println!("\nrunning {} from {} on {}", out::plural(selected.len(), "test", "tests"), p.policy.display(), names.join(" and "));
+    println!(
+        "\nrunning {} from {} on {}",
+        out::plural(selected.len(), "test", "tests"),
+        p.policy.display(),
+        names.join(" and ")
+    );
     let mut failed = Vec::new();
     for &i in &selected {
         let t = &first[i];
-        let ok = results.iter().all(|(_, r)| r.get(i).map(|x| x.passed()).unwrap_or(false));
-        println!("test {}: {} ... {}", t.module, t.name, if ok { "ok" } else { "FAILED" });
+        let ok = results
+            .iter()
+            .all(|(_, r)| r.get(i).map(|x| x.passed()).unwrap_or(false));
+        println!(
+            "test {}: {} ... {}",
+            t.module,
+            t.name,
+            if ok { "ok" } else { "FAILED" }
+        );
         if !ok {
             failed.push(i);
         }
@@ -58,8 +72,16 @@ pub fn test(p: &PolicyArgs, engine: &str, filter: Option<&str>, coverage: bool) 
                 if let Some(o) = r.get(i) {
                     for f in &o.failures {
                         let (l, c) = loaded.sources.line_col(f.span.file, f.span.start);
-                        let which = if f.expect == 0 { String::new() } else { format!("expectation {}: ", f.expect) };
-                        println!("  [{eng}] {}:{l}:{c}: {which}{}", loaded.sources.name(f.span.file), f.message);
+                        let which = if f.expect == 0 {
+                            String::new()
+                        } else {
+                            format!("expectation {}: ", f.expect)
+                        };
+                        println!(
+                            "  [{eng}] {}:{l}:{c}: {which}{}",
+                            loaded.sources.name(f.span.file),
+                            f.message
+                        );
                     }
                 }
             }
@@ -110,7 +132,13 @@ fn print_coverage(loaded: &super::Loaded, c: &weft_engine::testing::Coverage) {
             if let Some(rd) = prog.rules.get(*r as usize) {
                 if let weft_check::hir::RuleKind::Table(t) = &rd.kind {
                     if let Some(x) = t.rows.get(*row) {
-                        let text = loaded.sources.slice(x.span).trim().trim_start_matches('|').trim().to_string();
+                        let text = loaded
+                            .sources
+                            .slice(x.span)
+                            .trim()
+                            .trim_start_matches('|')
+                            .trim()
+                            .to_string();
                         println!("  `{}` row {} ({}): {text}", rd.name, row + 1, at(x.span));
                     }
                 }
@@ -120,8 +148,17 @@ fn print_coverage(loaded: &super::Loaded, c: &weft_engine::testing::Coverage) {
     if !c.exceptions_missed.is_empty() {
         println!("exceptions no test applies:");
         for (r, x) in &c.exceptions_missed {
-            if let Some(e) = prog.rules.get(*r as usize).and_then(|rd| rd.exceptions.get(*x)) {
-                println!("  `{}` of `{}` ({})", e.label, prog.rules[*r as usize].name, at(e.span));
+            if let Some(e) = prog
+                .rules
+                .get(*r as usize)
+                .and_then(|rd| rd.exceptions.get(*x))
+            {
+                println!(
+                    "  `{}` of `{}` ({})",
+                    e.label,
+                    prog.rules[*r as usize].name,
+                    at(e.span)
+                );
             }
         }
     }
