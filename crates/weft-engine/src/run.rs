@@ -1630,9 +1630,12 @@ pub fn prepare_in_memory(
     })?;
     let mut groups: Vec<Group> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
+    // The first row of each group id, for linking members.
+    let mut first: HashMap<String, usize> = HashMap::new();
     for (i, r) in group.1.iter().enumerate() {
         let p = parse_row(prog, gs, &gmap, r, i as u64);
         *seen.entry(p.id.clone()).or_insert(0) += 1;
+        first.entry(p.id.clone()).or_insert(i);
         groups.push(Group {
             row: p,
             members: Vec::new(),
@@ -1692,9 +1695,7 @@ pub fn prepare_in_memory(
                 Some(Val::Text(s)) => Some(s.clone()),
                 _ => None,
             });
-            let gi = target
-                .as_ref()
-                .and_then(|t| groups.iter().position(|g| g.row.id == *t));
+            let gi = target.as_ref().and_then(|t| first.get(t).copied());
             match gi {
                 Some(gi) if seen.get(&groups[gi].row.id).copied().unwrap_or(0) == 1 => {
                     groups[gi].members.push(p)
