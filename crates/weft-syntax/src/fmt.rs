@@ -556,7 +556,8 @@ impl<'a> Fmt<'a> {
             return !(matches!(kb, K::Number | K::Money) || self.is_unary_minus(b));
         }
         if ka == K::LBrace {
-            return !self.tight_brace(a);
+            // An empty `{}` stays tight.
+            return kb != K::RBrace && !self.tight_brace(a);
         }
         if kb == K::RBrace {
             return !self.tight_brace(b);
