@@ -15,6 +15,16 @@ fn root() -> PathBuf {
 /// Run the Jilin policy on the given households/persons text and return
 /// the exit code, stderr's first line and every output file.
 fn run_text(households: &[u8], persons: &[u8], ext: &str, month: &str) -> String {
+    run_text_with(households, persons, ext, month, &[])
+}
+
+fn run_text_with(
+    households: &[u8],
+    persons: &[u8],
+    ext: &str,
+    month: &str,
+    extra: &[&str],
+) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let h = tmp.path().join(format!("households.{ext}"));
     let p = tmp.path().join(format!("persons.{ext}"));
@@ -26,6 +36,7 @@ fn run_text(households: &[u8], persons: &[u8], ext: &str, month: &str) -> String
         month,
         "csv",
         tmp.path(),
+        extra,
     )
 }
 
@@ -35,6 +46,7 @@ fn run_files(
     month: &str,
     out_format: &str,
     tmp: &Path,
+    extra: &[&str],
 ) -> String {
     let out = tmp.join("out");
     let mut c = Command::new(env!("CARGO_BIN_EXE_weft"));
@@ -54,7 +66,8 @@ fn run_files(
         out_format,
         "--out",
     ])
-    .arg(&out);
+    .arg(&out)
+    .args(extra);
     let o = c.output().unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr).to_string();
     let mut s = format!("exit: {:?}\n", o.status.code());
@@ -108,6 +121,87 @@ fn crlf_bom_quotes_chinese_ids_and_blank_lines() {
         person("人2", "长春2", "2010-05-05")
     );
     insta::assert_snapshot!(run_text(h.as_bytes(), p.as_bytes(), "csv", "2018-08"));
+}
+
+/// The first pass's id index is spilled to disk in partitions by hash; any
+/// number of partitions finds the same duplicates and unknown households,
+/// and so does reading a persons file that is not in household order (which
+/// is read into memory, with a warning).
+#[test]
+fn the_id_index_gives_the_same_results_in_any_partitioning_and_order() {
+    let h = format!(
+        "{H}A,jilin,urban,0,false,false\nD,siping,rural,0,false,false\nD,siping,rural,0,false,false\nE,tonghua,urban,0,false,false\nF,yanbian,urban,0,false,false\nG,baishan,rural,0,false,false\n"
+    );
+    let rows = [
+        person("A1", "A", "1950-01-01"),
+        person("A2", "A", "2015-03-01"),
+        person("D1", "D", "1950-01-01"),
+        person("E1", "E", "1960-01-01"),
+        person("X1", "NOPE", "1990-01-01"),
+        person("F1", "F", "1980-01-01"),
+        person("F1", "F", "1981-01-01"),
+        person("F2", "F", "2010-05-31"),
+        person("G1", "G", "1940-12-31"),
+    ];
+    let ordered: String = rows.concat();
+    let want = run_text(
+        h.as_bytes(),
+        format!("{P}{ordered}").as_bytes(),
+        "csv",
+        "2019-08",
+    );
+    assert!(want.contains("appears on more than one row"), "{want}");
+    assert!(want.contains("unknown household NOPE"), "{want}");
+    for parts in ["1", "2", "3", "64", "256"] {
+        let got = run_text_with(
+            h.as_bytes(),
+            format!("{P}{ordered}").as_bytes(),
+            "csv",
+            "2019-08",
+            &["--index-partitions", parts],
+        );
+        assert_eq!(got, want, "{parts} partitions");
+    }
+    // Households' persons out of order: the same rows, read into memory.
+    let shuffled: String = rows.iter().rev().cloned().collect();
+    for parts in ["1", "5"] {
+        let got = run_text_with(
+            h.as_bytes(),
+            format!("{P}{shuffled}").as_bytes(),
+            "csv",
+            "2019-08",
+            &["--index-partitions", parts],
+        );
+        assert!(
+            got.contains("stderr: warning: persons.csv is not grouped"),
+            "{got}"
+        );
+        // Rows come out in input order and persons' line numbers differ:
+        // compare the rows as sets, without persons' line numbers.
+        let rows = |s: &str| {
+            let mut l: Vec<String> = s
+                .split_once("--- ")
+                .map(|x| x.1)
+                .unwrap_or_default()
+                .lines()
+                .map(|l| {
+                    let l = match l.strip_prefix("persons.csv,") {
+                        Some(rest) => rest.split_once(',').map(|x| x.1).unwrap_or(rest),
+                        None => l,
+                    };
+                    match l.split_once(" (line ") {
+                        Some((a, b)) => {
+                            format!("{a}{}", b.split_once(')').map(|x| x.1).unwrap_or(""))
+                        }
+                        None => l.to_string(),
+                    }
+                })
+                .collect();
+            l.sort();
+            l
+        };
+        assert_eq!(rows(&got), rows(&want), "{parts} partitions, shuffled");
+    }
 }
 
 #[test]
@@ -268,6 +362,7 @@ fn parquet_input_and_output_agree_with_csv() {
             "2019-08",
             out_fmt,
             &dir,
+            &[],
         );
         (s, dir.join("out"))
     };
@@ -335,6 +430,7 @@ fn an_evaluation_error_rejects_the_household() {
         &[("families", &fam), ("members", &mem)],
         "2019-01",
         "csv",
-        tmp.path()
+        tmp.path(),
+        &[],
     ));
 }

@@ -3,7 +3,9 @@
 //! 1. **Index** (first pass): read the key and link columns of every file to
 //!    find duplicate ids and members naming unknown groups, and to learn
 //!    whether the member file is grouped in the group file's order. Ids are
-//!    kept as 128-bit hashes (16 bytes an id).
+//!    128-bit hashes, spilled to temporary files in partitions by hash and
+//!    joined one partition at a time (see [`Index`]), so the index's memory
+//!    does not grow with the population.
 //! 2. **Read and validate** (second pass): parse every row against its
 //!    record's columns; group members with their group. If the member file
 //!    is grouped in the group file's order the files are streamed together
@@ -89,6 +91,8 @@ pub struct RunOptions {
     pub write: bool,
     /// An enum field of the records to break results down by.
     pub by: Option<String>,
+    /// Partitions of the first pass's id index (`None`: by input size).
+    pub index_partitions: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -143,6 +147,8 @@ pub enum RunError {
     Output(String),
     #[error("stopped after {errors} rejected row(s) (limit {limit}); nothing was written")]
     Stopped { errors: u64, limit: u64 },
+    #[error("cannot use the temporary directory for the id index: {0}")]
+    Scratch(String),
 }
 
 /// Progress, for a bar.
@@ -169,27 +175,160 @@ fn hash_id(s: &str) -> u128 {
 }
 
 /// What the first pass learnt.
+///
+/// Memory bounded by partitions: every group id is written as `(hash, seq)`
+/// to one of `P` temporary files chosen by its hash, every member as its
+/// key hash and `(link hash, seq)`; then each partition is sorted and
+/// joined on its own. What stays in memory is the ids that appear more than
+/// once (usually none) and read buffers; each member's group is read back in
+/// member order from the partitions' join results ([`Links`]). `P` grows
+/// with the input files' size (8 MiB of input a partition, at most 256), so
+/// a partition holds about 100,000 ids of CSV.
 struct Index {
     group_rows: u64,
     member_rows: u64,
-    /// Sorted (hash, group seq) of group ids that are not duplicated.
-    groups: Vec<(u128, u64)>,
     dup_groups: HashSet<u128>,
     dup_members: HashSet<u128>,
     /// Members appear grouped, in the group file's order.
     ordered: bool,
     group_sha: String,
     member_sha: String,
+    /// Each member row's group, in member order (when there are members).
+    links: Option<Links>,
 }
 
-impl Index {
-    fn group_of(&self, h: u128) -> Option<u64> {
-        self.groups
-            .binary_search_by(|(x, _)| x.cmp(&h))
-            .ok()
-            .and_then(|i| self.groups.get(i))
-            .map(|(_, s)| *s)
+/// The group seq of each member row, read back in member order: a byte per
+/// member names its partition, and each partition's join result lists
+/// `(member seq, group seq)` in member order (`u64::MAX`: no such group).
+struct Links {
+    order: std::io::BufReader<std::fs::File>,
+    parts: Vec<std::io::BufReader<std::fs::File>>,
+    _dir: tempfile::TempDir,
+}
+
+const NO_GROUP: u64 = u64::MAX;
+/// A member row without a link column is marked in its seq's top bit.
+const NO_LINK: u64 = 1 << 63;
+
+fn scratch(e: std::io::Error) -> RunError {
+    RunError::Scratch(e.to_string())
+}
+
+impl Links {
+    /// The group of member row `mseq` (the next one in order).
+    fn next(&mut self, mseq: u64) -> Result<Option<u64>, RunError> {
+        use std::io::Read;
+        let mut b = [0u8; 1];
+        self.order.read_exact(&mut b).map_err(scratch)?;
+        let part = self
+            .parts
+            .get_mut(b[0] as usize)
+            .ok_or_else(|| RunError::Scratch("a damaged partition number".into()))?;
+        let mut e = [0u8; 16];
+        part.read_exact(&mut e).map_err(scratch)?;
+        let (m, g) = split16(&e);
+        if m != mseq {
+            return Err(RunError::Scratch(format!(
+                "the index is out of step (row {m}, expected {mseq})"
+            )));
+        }
+        Ok((g != NO_GROUP).then_some(g))
     }
+
+    fn rewind(&mut self) -> Result<(), RunError> {
+        use std::io::Seek;
+        self.order.rewind().map_err(scratch)?;
+        for p in &mut self.parts {
+            p.rewind().map_err(scratch)?;
+        }
+        Ok(())
+    }
+}
+
+fn split16(e: &[u8; 16]) -> (u64, u64) {
+    let mut a = [0u8; 8];
+    let mut b = [0u8; 8];
+    a.copy_from_slice(&e[..8]);
+    b.copy_from_slice(&e[8..]);
+    (u64::from_le_bytes(a), u64::from_le_bytes(b))
+}
+
+/// Spill files of one kind, one per partition.
+struct Spill {
+    files: Vec<std::io::BufWriter<std::fs::File>>,
+    paths: Vec<PathBuf>,
+}
+
+impl Spill {
+    fn new(dir: &Path, kind: &str, parts: usize) -> Result<Spill, RunError> {
+        let mut files = Vec::with_capacity(parts);
+        let mut paths = Vec::with_capacity(parts);
+        for p in 0..parts {
+            let path = dir.join(format!("{kind}-{p}"));
+            let f = std::fs::File::create(&path).map_err(scratch)?;
+            files.push(std::io::BufWriter::with_capacity(1 << 14, f));
+            paths.push(path);
+        }
+        Ok(Spill { files, paths })
+    }
+
+    fn write(&mut self, part: usize, bytes: &[u8]) -> Result<(), RunError> {
+        use std::io::Write;
+        match self.files.get_mut(part) {
+            Some(f) => f.write_all(bytes).map_err(scratch),
+            None => Err(RunError::Scratch("a partition out of range".into())),
+        }
+    }
+
+    fn finish(self) -> Result<Vec<PathBuf>, RunError> {
+        use std::io::Write;
+        for mut f in self.files {
+            f.flush().map_err(scratch)?;
+        }
+        Ok(self.paths)
+    }
+}
+
+/// Read a spill file of fixed-size records.
+fn read_spill<const N: usize>(path: &Path) -> Result<Vec<[u8; N]>, RunError> {
+    let bytes = std::fs::read(path).map_err(scratch)?;
+    let _ = std::fs::remove_file(path);
+    Ok(bytes
+        .chunks_exact(N)
+        .map(|c| {
+            let mut a = [0u8; N];
+            a.copy_from_slice(c);
+            a
+        })
+        .collect())
+}
+
+fn u128_at(b: &[u8]) -> u128 {
+    let mut a = [0u8; 16];
+    a.copy_from_slice(&b[..16]);
+    u128::from_le_bytes(a)
+}
+
+fn u64_at(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(a)
+}
+
+fn partition_of(h: u128, parts: usize) -> usize {
+    (h as u64 % parts as u64) as usize
+}
+
+/// How many partitions: 8 MiB of input each, a power of two, 1 to 256.
+fn partitions(files: &[&Path]) -> usize {
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    ((bytes / (8 << 20)) as usize)
+        .next_power_of_two()
+        .clamp(1, 256)
 }
 
 fn sha256_file(path: &Path) -> Result<String, FileError> {
@@ -286,37 +425,55 @@ fn index(
     g: &Side<'_>,
     m: Option<&Side<'_>>,
     warnings: &mut Vec<String>,
+    parts: Option<usize>,
 ) -> Result<Index, RunError> {
+    use std::io::Write;
     let _ = prog;
+    let mut paths = vec![g.file.path.as_path()];
+    if let Some(m) = m {
+        paths.push(m.file.path.as_path());
+    }
+    let parts = parts
+        .map(|p| p.clamp(1, 256))
+        .unwrap_or_else(|| partitions(&paths));
+    let dir = tempfile::Builder::new()
+        .prefix("weft-index")
+        .tempdir()
+        .map_err(scratch)?;
+
+    // Groups: (hash, seq) by partition.
     let (mut rdr, map) = open_checked(g, warnings)?;
     let key = g.schema.key.and_then(|k| map.get(k).copied());
     let mut row = Row::default();
-    let mut hashes: Vec<(u128, u64)> = Vec::new();
+    let mut gspill = Spill::new(dir.path(), "groups", parts)?;
     let mut n = 0u64;
     while rdr.next_row(&mut row)? {
         no_float_money(g, &map, &row)?;
         if let Some(k) = key {
-            hashes.push((hash_id(row.text(k).trim()), n));
+            let h = hash_id(row.text(k).trim());
+            let mut e = [0u8; 24];
+            e[..16].copy_from_slice(&h.to_le_bytes());
+            e[16..].copy_from_slice(&n.to_le_bytes());
+            gspill.write(partition_of(h, parts), &e)?;
         }
         n += 1;
     }
-    let dup_groups = dups(hashes.iter().map(|(h, _)| *h).collect());
-    let mut groups: Vec<(u128, u64)> = hashes
-        .into_iter()
-        .filter(|(h, _)| !dup_groups.contains(h))
-        .collect();
-    groups.sort_unstable();
+    let gpaths = gspill.finish()?;
     let group_sha = sha256_file(&g.file.path)?;
     let mut idx = Index {
         group_rows: n,
         member_rows: 0,
-        groups,
-        dup_groups,
+        dup_groups: HashSet::new(),
         dup_members: HashSet::new(),
         ordered: true,
         group_sha,
         member_sha: String::new(),
+        links: None,
     };
+
+    // Members: key hashes and (link hash, seq) by partition, and the
+    // partition of each member's link in member order.
+    let mut member_paths = None;
     if let Some(m) = m {
         let (mut rdr, map) = open_checked(m, warnings)?;
         let key = m.schema.key.and_then(|k| map.get(k).copied());
@@ -326,33 +483,108 @@ fn index(
             .iter()
             .position(|c| matches!(c.kind, ColKind::Link { .. }))
             .and_then(|k| map.get(k).copied());
-        let mut keys = Vec::new();
-        let mut last: Option<u64> = None;
-        let mut closed: u64 = 0;
+        let mut kspill = Spill::new(dir.path(), "keys", parts)?;
+        let mut lspill = Spill::new(dir.path(), "links", parts)?;
+        let order_path = dir.path().join("order");
+        let mut order =
+            std::io::BufWriter::new(std::fs::File::create(&order_path).map_err(scratch)?);
         let mut n = 0u64;
         while rdr.next_row(&mut row)? {
             no_float_money(m, &map, &row)?;
             if let Some(k) = key {
-                keys.push(hash_id(row.text(k).trim()));
+                let h = hash_id(row.text(k).trim());
+                kspill.write(partition_of(h, parts), &h.to_le_bytes())?;
             }
-            if let Some(l) = link {
-                if let Some(gs) = idx.group_of(hash_id(row.text(l).trim())) {
-                    match last {
-                        Some(p) if p == gs => {}
-                        Some(p) if gs > p && gs >= closed => {
-                            closed = p + 1;
-                            last = Some(gs);
-                        }
-                        None => last = Some(gs),
-                        _ => idx.ordered = false,
-                    }
-                }
-            }
+            let (h, seq) = match link {
+                Some(l) => (hash_id(row.text(l).trim()), n),
+                None => (0, n | NO_LINK),
+            };
+            let part = partition_of(h, parts);
+            let mut e = [0u8; 24];
+            e[..16].copy_from_slice(&h.to_le_bytes());
+            e[16..].copy_from_slice(&seq.to_le_bytes());
+            lspill.write(part, &e)?;
+            order.write_all(&[part as u8]).map_err(scratch)?;
             n += 1;
         }
+        order.flush().map_err(scratch)?;
         idx.member_rows = n;
-        idx.dup_members = dups(keys);
         idx.member_sha = sha256_file(&m.file.path)?;
+        member_paths = Some((kspill.finish()?, lspill.finish()?, order_path));
+    }
+
+    // Join, one partition at a time.
+    let mut results = Vec::new();
+    for (p, gpath) in gpaths.iter().enumerate() {
+        let mut groups: Vec<(u128, u64)> = read_spill::<24>(gpath)?
+            .iter()
+            .map(|e| (u128_at(&e[..16]), u64_at(&e[16..])))
+            .collect();
+        groups.sort_unstable();
+        let dup = dups(groups.iter().map(|(h, _)| *h).collect());
+        groups.retain(|(h, _)| !dup.contains(h));
+        idx.dup_groups.extend(dup);
+        let Some((kpaths, lpaths, _)) = &member_paths else {
+            continue;
+        };
+        if let Some(kp) = kpaths.get(p) {
+            let keys: Vec<u128> = read_spill::<16>(kp)?.iter().map(|e| u128_at(e)).collect();
+            idx.dup_members.extend(dups(keys));
+        }
+        let Some(lp) = lpaths.get(p) else { continue };
+        let out_path = dir.path().join(format!("joined-{p}"));
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&out_path).map_err(scratch)?);
+        for e in read_spill::<24>(lp)? {
+            let (h, seq) = (u128_at(&e[..16]), u64_at(&e[16..]));
+            let g = if seq & NO_LINK != 0 {
+                NO_GROUP
+            } else {
+                groups
+                    .binary_search_by(|(x, _)| x.cmp(&h))
+                    .ok()
+                    .and_then(|i| groups.get(i))
+                    .map(|(_, s)| *s)
+                    .unwrap_or(NO_GROUP)
+            };
+            let mut r = [0u8; 16];
+            r[..8].copy_from_slice(&(seq & !NO_LINK).to_le_bytes());
+            r[8..].copy_from_slice(&g.to_le_bytes());
+            out.write_all(&r).map_err(scratch)?;
+        }
+        out.flush().map_err(scratch)?;
+        results.push(out_path);
+    }
+
+    // Are the members grouped in the group file's order?
+    if let Some((_, _, order_path)) = member_paths {
+        let open = |p: &Path| -> Result<std::io::BufReader<std::fs::File>, RunError> {
+            Ok(std::io::BufReader::with_capacity(
+                1 << 14,
+                std::fs::File::open(p).map_err(scratch)?,
+            ))
+        };
+        let mut links = Links {
+            order: open(&order_path)?,
+            parts: results.iter().map(|p| open(p)).collect::<Result<_, _>>()?,
+            _dir: dir,
+        };
+        let mut last: Option<u64> = None;
+        let mut closed: u64 = 0;
+        for mseq in 0..idx.member_rows {
+            if let Some(gs) = links.next(mseq)? {
+                match last {
+                    Some(p) if p == gs => {}
+                    Some(p) if gs > p && gs >= closed => {
+                        closed = p + 1;
+                        last = Some(gs);
+                    }
+                    None => last = Some(gs),
+                    _ => idx.ordered = false,
+                }
+            }
+        }
+        links.rewind()?;
+        idx.links = Some(links);
     }
     Ok(idx)
 }
@@ -994,7 +1226,13 @@ pub fn run_sides(
         ..RunReport::default()
     };
     let t0 = Instant::now();
-    let idx = index(prog, &gside, mside.as_ref(), &mut report.warnings)?;
+    let mut idx = index(
+        prog,
+        &gside,
+        mside.as_ref(),
+        &mut report.warnings,
+        opts.index_partitions,
+    )?;
     report.timings.index = t0.elapsed();
     report.streamed = idx.ordered;
     if !idx.ordered {
@@ -1122,35 +1360,42 @@ pub fn run_sides(
     let mut ahead: Option<(Option<u64>, Parsed)> = None;
     let mut members_done = false;
 
-    let parse_member = |mrow: &Row, mseq: u64, map: &[usize]| -> (Option<u64>, Parsed) {
-        let Some(ms) = ms else {
-            return (None, parse_row(prog, gs, map, mrow, mseq));
-        };
-        let mut p = parse_row(prog, ms, map, mrow, mseq);
-        let key_hash = hash_id(&p.id);
-        let link_text = link_col.and_then(|c| match p.vals.get(c) {
-            Some(Val::Text(s)) => Some(s.clone()),
-            _ => None,
-        });
-        let lh = link_text.as_deref().map(hash_id);
-        let gs_seq = lh.and_then(|h| idx.group_of(h));
-        if idx.dup_members.contains(&key_hash) && !p.id.is_empty() {
-            let col = ms
-                .key
-                .and_then(|k| ms.columns.get(k))
-                .map(|c| c.name.clone())
-                .unwrap_or_default();
-            let order = ms.key.and_then(|k| map.get(k).copied()).unwrap_or(0);
-            if p.error.as_ref().map(|e| order <= e.order).unwrap_or(true) {
-                p.error = Some(RowError {
-                    column: col.clone(),
-                    message: format!("{} appears on more than one row", p.id),
-                    order,
-                });
-            }
+    let mut links = idx.links.take();
+    let mut linked = |mseq: u64| -> Result<Option<u64>, RunError> {
+        match links.as_mut() {
+            Some(l) => l.next(mseq),
+            None => Ok(None),
         }
-        (gs_seq, p)
     };
+    let parse_member =
+        |mrow: &Row, mseq: u64, map: &[usize], linked: Option<u64>| -> (Option<u64>, Parsed) {
+            let Some(ms) = ms else {
+                return (None, parse_row(prog, gs, map, mrow, mseq));
+            };
+            let mut p = parse_row(prog, ms, map, mrow, mseq);
+            let key_hash = hash_id(&p.id);
+            let link_text = link_col.and_then(|c| match p.vals.get(c) {
+                Some(Val::Text(s)) => Some(s.clone()),
+                _ => None,
+            });
+            let gs_seq = link_text.and(linked);
+            if idx.dup_members.contains(&key_hash) && !p.id.is_empty() {
+                let col = ms
+                    .key
+                    .and_then(|k| ms.columns.get(k))
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default();
+                let order = ms.key.and_then(|k| map.get(k).copied()).unwrap_or(0);
+                if p.error.as_ref().map(|e| order <= e.order).unwrap_or(true) {
+                    p.error = Some(RowError {
+                        column: col.clone(),
+                        message: format!("{} appears on more than one row", p.id),
+                        order,
+                    });
+                }
+            }
+            (gs_seq, p)
+        };
 
     let t_read = Instant::now();
     let mut read_time = Duration::ZERO;
@@ -1227,7 +1472,8 @@ pub fn run_sides(
         if let (Some((rdr, map)), Some(mside)) = (mreader.as_mut(), mside.as_ref()) {
             let t = Instant::now();
             while rdr.next_row(&mut mrow).map_err(|e| cleanup(e.into()))? {
-                let (g, p) = parse_member(&mrow, mseq, map);
+                let g = linked(mseq).map_err(cleanup)?;
+                let (g, p) = parse_member(&mrow, mseq, map, g);
                 mseq += 1;
                 match g {
                     Some(g) => buckets.entry(g).or_default().push(p),
@@ -1283,7 +1529,8 @@ pub fn run_sides(
                             None if members_done => None,
                             None => {
                                 if rdr.next_row(&mut mrow).map_err(|e| cleanup(e.into()))? {
-                                    let x = parse_member(&mrow, mseq, map);
+                                    let g = linked(mseq).map_err(cleanup)?;
+                                    let x = parse_member(&mrow, mseq, map, g);
                                     mseq += 1;
                                     Some(x)
                                 } else {
@@ -1325,7 +1572,8 @@ pub fn run_sides(
                     merrs.push(unknown_member(&p, mside, map, link_col));
                 }
                 while !members_done && rdr.next_row(&mut mrow).map_err(|e| cleanup(e.into()))? {
-                    let (_, p) = parse_member(&mrow, mseq, map);
+                    let g = linked(mseq).map_err(cleanup)?;
+                    let (_, p) = parse_member(&mrow, mseq, map, g);
                     mseq += 1;
                     merrs.push(unknown_member(&p, mside, map, link_col));
                 }

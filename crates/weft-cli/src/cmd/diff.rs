@@ -239,6 +239,7 @@ pub fn diff(a: &DiffArgs) -> i32 {
         engine_name: eb.name().to_string(),
         write: false,
         by: by.clone(),
+        index_partitions: None,
     };
     let sides = [
         EvalSide {

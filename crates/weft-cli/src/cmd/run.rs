@@ -44,6 +44,10 @@ pub struct RunArgs {
     /// Worker threads (default: every core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Partitions of the first pass's on-disk id index (default: one per
+    /// 8 MiB of input); for tests of the index.
+    #[arg(long, hide = true)]
+    pub index_partitions: Option<usize>,
     /// Members per chunk.
     #[arg(long, default_value_t = 4096)]
     pub chunk: usize,
@@ -260,6 +264,7 @@ pub fn run(a: &RunArgs) -> i32 {
         engine_name: ev.name().to_string(),
         write: true,
         by: None,
+        index_partitions: a.index_partitions,
     };
     let bar = if !a.quiet && std::io::stderr().is_terminal() {
         let b = ProgressBar::new(0);
