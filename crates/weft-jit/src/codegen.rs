@@ -274,13 +274,16 @@ impl<'a> Compiler<'a> {
             info: self.info,
             inst_funcs: &self.inst_funcs,
             helper_funcs: &self.helper_funcs,
-            inst,
             ctx: Value::from_u32(0),
-            erow: Value::from_u32(0),
-            slots: Vec::new(),
+            f: Frame::new(
+                inst,
+                def.entity,
+                Value::from_u32(0),
+                Value::from_u32(0),
+                false,
+            ),
+            finished: Vec::new(),
             err_exit: Block::from_u32(0),
-            raise_blocks: Vec::new(),
-            dyn_raise: None,
             helper_refs: vec![None; HELPERS.len()],
             inst_refs: HashMap::new(),
             depth: 0,
@@ -369,18 +372,50 @@ struct FnGen<'a, 'f> {
     info: &'a Info,
     inst_funcs: &'a [Option<FuncId>],
     helper_funcs: &'a [FuncId],
-    inst: InstId,
     ctx: Value,
+    /// The frame being generated: the function's instance, or a callee
+    /// generated inline.
+    f: Frame,
+    /// Frames of callees generated inline, finished (their raise blocks
+    /// are generated with the function's).
+    finished: Vec<Frame>,
+    err_exit: Block,
+    helper_refs: Vec<Option<FuncRef>>,
+    inst_refs: HashMap<InstId, FuncRef>,
+    /// Nesting of the current frame's expression.
+    depth: usize,
+}
+
+/// One instance's evaluation inside a function: the function's own
+/// instance, or a callee generated inline (see `inlining.rs`).
+struct Frame {
+    inst: InstId,
+    entity: Option<u32>,
+    /// The row (slot 0 on entry), checked against its record's rows.
+    row: Value,
+    /// Whether the body never writes slot 0 (so `Local(0)` is `row`).
+    row_stable: bool,
     /// The row for errors: the row, or −1 for an instance without a record.
     erow: Value,
     slots: Vec<Variable>,
-    err_exit: Block,
-    /// Static raise blocks of this instance, by site.
+    /// Static raise blocks of this frame, by site.
     raise_blocks: Vec<(u32, Block)>,
     dyn_raise: Option<Block>,
-    helper_refs: Vec<Option<FuncRef>>,
-    inst_refs: HashMap<InstId, FuncRef>,
-    depth: usize,
+}
+
+impl Frame {
+    fn new(inst: InstId, entity: Option<u32>, row: Value, erow: Value, row_stable: bool) -> Frame {
+        Frame {
+            inst,
+            entity,
+            row,
+            row_stable,
+            erow,
+            slots: Vec::new(),
+            raise_blocks: Vec::new(),
+            dyn_raise: None,
+        }
+    }
 }
 
 type R = Result<Value, JitError>;
@@ -440,23 +475,23 @@ impl FnGen<'_, '_> {
     }
 
     fn dyn_raise_block(&mut self) -> Block {
-        if let Some(b) = self.dyn_raise {
+        if let Some(b) = self.f.dyn_raise {
             return b;
         }
         let blk = self.b.create_block();
         self.b.append_block_param(blk, I64);
         self.b.set_cold_block(blk);
-        self.dyn_raise = Some(blk);
+        self.f.dyn_raise = Some(blk);
         blk
     }
 
     fn raise_block(&mut self, site: u32) -> Block {
-        if let Some((_, b)) = self.raise_blocks.iter().find(|(s, _)| *s == site) {
+        if let Some((_, b)) = self.f.raise_blocks.iter().find(|(s, _)| *s == site) {
             return *b;
         }
         let blk = self.b.create_block();
         self.b.set_cold_block(blk);
-        self.raise_blocks.push((site, blk));
+        self.f.raise_blocks.push((site, blk));
         blk
     }
 
@@ -522,7 +557,33 @@ impl FnGen<'_, '_> {
         self.b.ins().stack_addr(I64, ss, 0)
     }
 
-    /// The whole function: memo check, body, memo store.
+    /// Slots of the current frame, slot 0 holding `row`.
+    fn frame_slots(&mut self, nslots: usize, row: Value) {
+        let zero = self.k(0);
+        for s in 0..nslots {
+            let var = self.b.declare_var(I64);
+            self.b.def_var(var, if s == 0 { row } else { zero });
+            self.f.slots.push(var);
+        }
+    }
+
+    /// The memo descriptor of group `group`.
+    fn memo_desc(&mut self, group: u32) -> Value {
+        let memo = self.load_fixed(self.ctx, rt::OFF_MEMO);
+        self.b.ins().iadd_imm_s(memo, group as i64 * rt::MEMO_SIZE)
+    }
+
+    /// Whether the body of `inst` never writes slot 0.
+    fn row_stable(&self, inst: InstId) -> bool {
+        self.info
+            .row_stable
+            .get(inst as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// The whole function: the row check, then for a memoised instance
+    /// the memo check, body and memo store, else the body.
     fn instance(&mut self, entity: bool, nslots: usize, body: NodeId) -> Result<(), JitError> {
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
@@ -533,16 +594,60 @@ impl FnGen<'_, '_> {
             _ => return Err(JitError::Codegen("instance parameters".into())),
         };
         self.ctx = ctx;
+        let inst = self.f.inst;
         let key = if entity { row } else { self.k(0) };
-        self.erow = if entity { row } else { self.k(-1) };
-        let (group, local) = self
+        let erow = if entity { row } else { self.k(-1) };
+        self.f.row = row;
+        self.f.erow = erow;
+        self.f.row_stable = self.row_stable(inst);
+        let group = self
             .info
             .memo
-            .slot
-            .get(self.inst as usize)
+            .group
+            .get(inst as usize)
             .copied()
             .flatten()
-            .ok_or_else(|| JitError::Codegen(format!("instance {} has no memo", self.inst)))?;
+            .ok_or_else(|| JitError::Codegen(format!("instance {inst} has no memo group")))?;
+        let slot = self.info.memo.slot.get(inst as usize).copied().flatten();
+        let h = self.helper(H::Raise);
+        let md = self.memo_desc(group);
+        if entity || slot.is_some() {
+            let len = self.load_fixed(md, rt::MEMO_LEN);
+            let inr = self.b.ins().icmp(IntCC::UnsignedLessThan, key, len);
+            let oor = self.b.create_block();
+            self.b.set_cold_block(oor);
+            let chk = self.b.create_block();
+            self.b.ins().brif(inr, chk, &[], oor, &[]);
+
+            self.b.switch_to_block(oor);
+            let s = self.k(Internal::RowOutOfRange.site() as i64);
+            let i = self.k(inst as i64);
+            let call = self.b.ins().call(h, &[ctx, s, i, erow]);
+            let e = self.b.inst_results(call)[0];
+            let z = self.k(0);
+            self.b.ins().return_(&[z, e]);
+            self.b.switch_to_block(chk);
+        }
+
+        // The error exit: memoise the error (if memoised) and return it.
+        let err_exit = self.b.create_block();
+        self.b.set_cold_block(err_exit);
+        let e = self.b.append_block_param(err_exit, I64);
+        self.err_exit = err_exit;
+
+        let Some((_, local)) = slot else {
+            self.frame_slots(nslots, row);
+            let v = self.expr(body)?;
+            let z = self.k(0);
+            self.b.ins().return_(&[v, z]);
+
+            self.b.switch_to_block(err_exit);
+            let z = self.k(0);
+            self.b.ins().return_(&[z, e]);
+            self.raise_blocks(h);
+            return Ok(());
+        };
+
         let width = self
             .info
             .memo
@@ -550,26 +655,7 @@ impl FnGen<'_, '_> {
             .get(group as usize)
             .map(|g| g.1)
             .unwrap_or(0);
-        let memo = self.load_fixed(ctx, rt::OFF_MEMO);
-        let md = self.b.ins().iadd_imm_s(memo, group as i64 * rt::MEMO_SIZE);
         let base = self.load_fixed(md, rt::MEMO_BASE);
-        let len = self.load_fixed(md, rt::MEMO_LEN);
-        let inr = self.b.ins().icmp(IntCC::UnsignedLessThan, key, len);
-        let oor = self.b.create_block();
-        self.b.set_cold_block(oor);
-        let chk = self.b.create_block();
-        self.b.ins().brif(inr, chk, &[], oor, &[]);
-
-        self.b.switch_to_block(oor);
-        let h = self.helper(H::Raise);
-        let s = self.k(Internal::RowOutOfRange.site() as i64);
-        let i = self.k(self.inst as i64);
-        let call = self.b.ins().call(h, &[ctx, s, i, self.erow]);
-        let e = self.b.inst_results(call)[0];
-        let z = self.k(0);
-        self.b.ins().return_(&[z, e]);
-
-        self.b.switch_to_block(chk);
         let at = self.b.ins().imul_imm_s(key, width as i64);
         let at = self.b.ins().iadd_imm_s(at, local as i64);
         let idx = self.b.ins().iadd(base, at);
@@ -597,9 +683,9 @@ impl FnGen<'_, '_> {
         self.b.ins().brif(is_failed, failed, &[], chk3, &[]);
 
         self.b.switch_to_block(failed);
-        let e = self.b.ins().load(I64, rw(), vp, 0);
+        let e2 = self.b.ins().load(I64, rw(), vp, 0);
         let z = self.k(0);
-        self.b.ins().return_(&[z, e]);
+        self.b.ins().return_(&[z, e2]);
 
         self.b.switch_to_block(chk3);
         let busy = self.b.create_block();
@@ -610,27 +696,16 @@ impl FnGen<'_, '_> {
 
         self.b.switch_to_block(busy);
         let s = self.k(Internal::DependsOnItself.site() as i64);
-        let i = self.k(self.inst as i64);
-        let call = self.b.ins().call(h, &[ctx, s, i, self.erow]);
-        let e = self.b.inst_results(call)[0];
+        let i = self.k(inst as i64);
+        let call = self.b.ins().call(h, &[ctx, s, i, erow]);
+        let e2 = self.b.inst_results(call)[0];
         let z = self.k(0);
-        self.b.ins().return_(&[z, e]);
-
-        // The error exit: memoise the error and return it.
-        let err_exit = self.b.create_block();
-        self.b.set_cold_block(err_exit);
-        let e = self.b.append_block_param(err_exit, I64);
-        self.err_exit = err_exit;
+        self.b.ins().return_(&[z, e2]);
 
         self.b.switch_to_block(run);
         let busy_v = self.k(rt::BUSY as i64);
         self.b.ins().istore8(rw(), busy_v, sp, 0);
-        let zero = self.k(0);
-        for s in 0..nslots {
-            let var = self.b.declare_var(I64);
-            self.b.def_var(var, if s == 0 { row } else { zero });
-            self.slots.push(var);
-        }
+        self.frame_slots(nslots, row);
         let v = self.expr(body)?;
         self.b.ins().store(rw(), v, vp, 0);
         let done_v = self.k(rt::DONE as i64);
@@ -644,27 +719,38 @@ impl FnGen<'_, '_> {
         self.b.ins().istore8(rw(), failed_v, sp, 0);
         let z = self.k(0);
         self.b.ins().return_(&[z, e]);
-
-        // Raise blocks.
-        let raises = std::mem::take(&mut self.raise_blocks);
-        for (site, blk) in raises {
-            self.b.switch_to_block(blk);
-            let s = self.k(site as i64);
-            let i = self.k(self.inst as i64);
-            let call = self.b.ins().call(h, &[ctx, s, i, self.erow]);
-            let e = self.b.inst_results(call)[0];
-            self.jump_with(err_exit, e);
-        }
-        if let Some(blk) = self.dyn_raise {
-            self.b.switch_to_block(blk);
-            let st = self.b.block_params(blk)[0];
-            let s = self.b.ins().iadd_imm_s(st, -1);
-            let i = self.k(self.inst as i64);
-            let call = self.b.ins().call(h, &[ctx, s, i, self.erow]);
-            let e = self.b.inst_results(call)[0];
-            self.jump_with(err_exit, e);
-        }
+        self.raise_blocks(h);
         Ok(())
+    }
+
+    /// The raise blocks of every frame of the function: each records its
+    /// error (site, the frame's instance and row) and goes to the error
+    /// exit.
+    fn raise_blocks(&mut self, h: FuncRef) {
+        let ctx = self.ctx;
+        let err_exit = self.err_exit;
+        let mut frames = std::mem::take(&mut self.finished);
+        let top = Frame::new(self.f.inst, self.f.entity, self.f.row, self.f.erow, false);
+        frames.push(std::mem::replace(&mut self.f, top));
+        for fr in &mut frames {
+            for (site, blk) in std::mem::take(&mut fr.raise_blocks) {
+                self.b.switch_to_block(blk);
+                let s = self.k(site as i64);
+                let i = self.k(fr.inst as i64);
+                let call = self.b.ins().call(h, &[ctx, s, i, fr.erow]);
+                let e = self.b.inst_results(call)[0];
+                self.jump_with(err_exit, e);
+            }
+            if let Some(blk) = fr.dyn_raise {
+                self.b.switch_to_block(blk);
+                let st = self.b.block_params(blk)[0];
+                let s = self.b.ins().iadd_imm_s(st, -1);
+                let i = self.k(fr.inst as i64);
+                let call = self.b.ins().call(h, &[ctx, s, i, fr.erow]);
+                let e = self.b.inst_results(call)[0];
+                self.jump_with(err_exit, e);
+            }
+        }
     }
 
     fn expr(&mut self, n: NodeId) -> R {
@@ -672,11 +758,11 @@ impl FnGen<'_, '_> {
         if self.depth > MAX_DEPTH {
             let name = self
                 .ir
-                .inst(self.inst)
+                .inst(self.f.inst)
                 .map(|i| i.name.clone())
                 .unwrap_or_default();
             return Err(JitError::TooDeep {
-                inst: self.inst,
+                inst: self.f.inst,
                 name,
             });
         }
@@ -692,7 +778,7 @@ impl FnGen<'_, '_> {
         };
         Ok(match node {
             Node::Const(v) => self.k(*v),
-            Node::Local(s) => match self.slots.get(*s as usize) {
+            Node::Local(s) => match self.f.slots.get(*s as usize) {
                 Some(var) => self.b.use_var(*var),
                 None => self.fail_now(Internal::SlotOutOfRange.site()),
             },
@@ -715,6 +801,16 @@ impl FnGen<'_, '_> {
                 self.field(r, *record, *field, true)
             }
             Node::Call { inst, rec } => {
+                // `f(p)` in a rule of `p`: the frame's row, already
+                // checked against the rows of the record.
+                let same_row = self.f.row_stable
+                    && self.f.entity.is_some()
+                    && ir.inst(*inst).and_then(|d| d.entity) == self.f.entity
+                    && matches!(rec.and_then(|x| ir.node(x)), Some(Node::Local(0)));
+                if same_row {
+                    let r = self.f.row;
+                    return self.call(*inst, r, true);
+                }
                 let r = match rec {
                     Some(x) => {
                         let v = self.expr(*x)?;
@@ -724,7 +820,7 @@ impl FnGen<'_, '_> {
                     }
                     None => self.k(0),
                 };
-                self.call(*inst, r)
+                self.call(*inst, r, false)?
             }
             Node::Param { pref, keys } => {
                 let mut kv = Vec::with_capacity(keys.len());
@@ -814,7 +910,7 @@ impl FnGen<'_, '_> {
             }
             Node::Let { slot, value, body } => {
                 let v = self.expr(*value)?;
-                match self.slots.get(*slot as usize) {
+                match self.f.slots.get(*slot as usize) {
                     Some(var) => {
                         let var = *var;
                         self.b.def_var(var, v);
@@ -827,7 +923,7 @@ impl FnGen<'_, '_> {
             }
             Node::Switch { slot, scrut, arms } => {
                 let v = self.expr(*scrut)?;
-                if let Some(var) = self.slots.get(*slot as usize) {
+                if let Some(var) = self.f.slots.get(*slot as usize) {
                     let var = *var;
                     self.b.def_var(var, v);
                 }
@@ -961,15 +1057,31 @@ impl FnGen<'_, '_> {
         p
     }
 
-    fn call(&mut self, callee: InstId, r: Value) -> Value {
+    /// The value of instance `callee` for row `r`; `checked` when `r` is
+    /// known to be a row of the callee's record.
+    fn call(&mut self, callee: InstId, r: Value, checked: bool) -> R {
         let Some(def) = self.ir.inst(callee) else {
             let none = self.k(-1);
-            return self.fail_as(Internal::UnknownInstance.site(), callee, none);
+            return Ok(self.fail_as(Internal::UnknownInstance.site(), callee, none));
         };
         let Some(fid) = self.inst_funcs.get(callee as usize).copied().flatten() else {
             let erow = if def.entity.is_some() { r } else { self.k(-1) };
-            return self.fail_as(Internal::RowOutOfRange.site(), callee, erow);
+            return Ok(self.fail_as(Internal::RowOutOfRange.site(), callee, erow));
         };
+        let slot = self.info.memo.slot.get(callee as usize).copied().flatten();
+        let group = self.info.memo.group.get(callee as usize).copied().flatten();
+        let body = self.bound.body.get(callee as usize).copied().flatten();
+        if let (None, Some(group), Some(body)) = (slot, group, body) {
+            return self.inline(
+                callee,
+                def.entity,
+                def.slots.max(1) as usize,
+                group,
+                body,
+                r,
+                checked,
+            );
+        }
         let f = match self.inst_refs.get(&callee) {
             Some(f) => *f,
             None => {
@@ -983,7 +1095,7 @@ impl FnGen<'_, '_> {
         // the callee, which decides exactly as the interpreter does.
         let (m, p) = self.merge_block();
         let slow = self.b.create_block();
-        if let Some((group, local)) = self.info.memo.slot.get(callee as usize).copied().flatten() {
+        if let Some((group, local)) = slot {
             let width = self
                 .info
                 .memo
@@ -992,13 +1104,14 @@ impl FnGen<'_, '_> {
                 .map(|g| g.1)
                 .unwrap_or(0);
             let key = if def.entity.is_some() { r } else { self.k(0) };
-            let memo = self.load_fixed(self.ctx, rt::OFF_MEMO);
-            let md = self.b.ins().iadd_imm_s(memo, group as i64 * rt::MEMO_SIZE);
-            let len = self.load_fixed(md, rt::MEMO_LEN);
-            let inr = self.b.ins().icmp(IntCC::UnsignedLessThan, key, len);
-            let chk = self.b.create_block();
-            self.b.ins().brif(inr, chk, &[], slow, &[]);
-            self.b.switch_to_block(chk);
+            let md = self.memo_desc(group);
+            if !(checked || def.entity.is_none() && group == 0) {
+                let len = self.load_fixed(md, rt::MEMO_LEN);
+                let inr = self.b.ins().icmp(IntCC::UnsignedLessThan, key, len);
+                let chk = self.b.create_block();
+                self.b.ins().brif(inr, chk, &[], slow, &[]);
+                self.b.switch_to_block(chk);
+            }
             let base = self.load_fixed(md, rt::MEMO_BASE);
             let at = self.b.ins().imul_imm_s(key, width as i64);
             let at = self.b.ins().iadd_imm_s(at, local as i64);
@@ -1028,7 +1141,51 @@ impl FnGen<'_, '_> {
         self.b.switch_to_block(cont);
         self.jump_with(m, v);
         self.b.switch_to_block(m);
-        p
+        Ok(p)
+    }
+
+    /// The body of an instance that is not memoised, generated here in a
+    /// frame of its own: what its function would do, without the call.
+    #[allow(clippy::too_many_arguments)]
+    fn inline(
+        &mut self,
+        callee: InstId,
+        entity: Option<u32>,
+        nslots: usize,
+        group: u32,
+        body: NodeId,
+        r: Value,
+        checked: bool,
+    ) -> R {
+        let erow = if entity.is_some() { r } else { self.k(-1) };
+        if entity.is_some() && !checked {
+            // The callee's row check: its row must be one of its record's.
+            let md = self.memo_desc(group);
+            let len = self.load_fixed(md, rt::MEMO_LEN);
+            let inr = self.b.ins().icmp(IntCC::UnsignedLessThan, r, len);
+            let oor = self.b.create_block();
+            self.b.set_cold_block(oor);
+            let cont = self.b.create_block();
+            self.b.ins().brif(inr, cont, &[], oor, &[]);
+            self.b.switch_to_block(oor);
+            let h = self.helper(H::Raise);
+            let s = self.k(Internal::RowOutOfRange.site() as i64);
+            let i = self.k(callee as i64);
+            let call = self.b.ins().call(h, &[self.ctx, s, i, erow]);
+            let e = self.b.inst_results(call)[0];
+            let ee = self.err_exit;
+            self.jump_with(ee, e);
+            self.b.switch_to_block(cont);
+        }
+        let frame = Frame::new(callee, entity, r, erow, self.row_stable(callee));
+        let outer = std::mem::replace(&mut self.f, frame);
+        let depth = std::mem::replace(&mut self.depth, 0);
+        self.frame_slots(nslots, r);
+        let v = self.expr(body);
+        self.depth = depth;
+        let inner = std::mem::replace(&mut self.f, outer);
+        self.finished.push(inner);
+        v
     }
 
     fn param(&mut self, pref: u32, kv: &[Value]) -> Value {
@@ -1411,7 +1568,7 @@ impl FnGen<'_, '_> {
         self.b.ins().brif(more, body_b, &[], done, &[]);
 
         self.b.switch_to_block(body_b);
-        if let Some(var) = self.slots.get(slot as usize) {
+        if let Some(var) = self.f.slots.get(slot as usize) {
             let var = *var;
             self.b.def_var(var, m);
         }

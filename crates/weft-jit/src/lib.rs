@@ -22,12 +22,18 @@
 //! `inst_i(ctx: *mut Ctx, row: i64) -> (value: i64, err: i64)` in the
 //! host's C calling convention (two results: `rax`/`rdx` on x86-64).
 //! `err` is 0 on success, otherwise the 1-based id of an error recorded in
-//! the context. Instances call each other directly; a call site first
-//! reads the callee's memo entry itself and calls only when the value is
-//! not there yet (so a memo hit costs no call). Rust enters generated
-//! code through one trampoline, `entry(ctx, fn, row) -> err`, that calls
-//! `fn` indirectly and leaves the value in `ctx.out`, so Rust never relies
-//! on how two results are returned.
+//! the context. Only some instances are *memoised* (`inlining.rs`: those
+//! on a cycle of calls, and those that are neither cheap nor evaluated at
+//! most once per row by a single call site). A call of a memoised
+//! instance is a direct call, and the call site first reads the callee's
+//! memo entry itself and calls only when the value is not there yet (so a
+//! memo hit costs no call). A call of an instance that is not memoised
+//! generates the callee's body inline, in a *frame* of its own (its slots,
+//! and its instance and row for errors), after the callee's row check —
+//! left out when the row is the caller's own, already checked. Rust
+//! enters generated code through one trampoline, `entry(ctx, fn, row) ->
+//! err`, that calls `fn` indirectly and leaves the value in `ctx.out`, so
+//! Rust never relies on how two results are returned.
 //!
 //! **Context and memo layout.** The context (see `runtime.rs`) begins with
 //! machine words generated code reads at fixed offsets: a helper status
@@ -40,22 +46,29 @@
 //! lines), and one row for the instances without a record. `width` and
 //! `local(i)` are constants in the code; `base` and the row count come from
 //! the group's descriptor, built per evaluation from the chunk's row
-//! counts. A failed entry holds the error id, so a memoised error is
-//! returned again to later callers exactly as the interpreter does. Each
-//! function starts with the memo check (`row < rows`, else the
-//! interpreter's "row out of range"; done → return the value; failed →
-//! return the error; busy → "a rule depends on itself"), marks the entry
-//! busy, evaluates the body with its frame slots in SSA variables (slot 0 =
-//! the row), and stores the result. All per-evaluation state lives in the
+//! counts (groups exist for every record, memoised instances or not: the
+//! descriptor's row count is what row checks compare with). A failed entry
+//! holds the error id, so a memoised error is returned again to later
+//! callers exactly as the interpreter does. Each function starts with the
+//! row check (`row < rows`, else the interpreter's "row out of range");
+//! a memoised instance's function then checks the memo (done → return the
+//! value; failed → return the error; busy → "a rule depends on itself"),
+//! marks the entry busy, evaluates the body with its frame slots in SSA
+//! variables (slot 0 = the row), and stores the result; another's just
+//! evaluates the body. An instance that is not memoised is evaluated again
+//! by every call: that gives the same value or the same error (kind,
+//! instance, row, sentence) as the interpreter's memo, since an evaluation
+//! has no other effect. All per-evaluation state lives in the
 //! context, so one compiled program serves any number of threads at once;
 //! the memo buffers are reused by the next evaluation on the same thread.
 //!
 //! **Error exit.** A failing operation branches to a cold block of its
 //! function that calls the `weft_jit_raise` helper with a *site* number
 //! (an error kind with its default sentence, one of the interpreter's
-//! internal errors, or a `Fail` node's site), the instance and the row; the
-//! helper records the error and returns its id; the block jumps to the
-//! function's error exit, which memoises the failure and returns the id.
+//! internal errors, or a `Fail` node's site), the instance and the row of
+//! the frame that failed; the helper records the error and returns its
+//! id; the block jumps to the function's error exit, which memoises the
+//! failure (for a memoised instance) and returns the id.
 //! A callee's error id is propagated unchanged, as the interpreter
 //! propagates its `EvalError`.
 //!
@@ -86,6 +99,7 @@
 //! This crate does no I/O.
 
 mod codegen;
+mod inlining;
 mod runtime;
 mod sites;
 
@@ -206,6 +220,7 @@ fn build_info(ir: &Ir, bound: &Bound) -> Info {
             marginal_rows.push(rows.iter().map(|(lo, hi, _)| (*lo, *hi)).collect());
         }
     }
+    let shape = inlining::shape(ir, bound);
     Info {
         sites: sites::table(ir),
         col_base,
@@ -213,7 +228,8 @@ fn build_info(ir: &Ir, bound: &Bound) -> Info {
         param_keys,
         marginal_rows,
         marginal_table,
-        memo: runtime::MemoLayout::new(ir, bound),
+        memo: runtime::MemoLayout::new(ir, bound, &shape.memoised),
+        row_stable: shape.row_stable,
     }
 }
 

@@ -38,36 +38,51 @@ pub(crate) struct MemoDesc {
 /// The memo layout of a compiled program.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MemoLayout {
-    /// Per instance: its group and position in the group's rows, when it
-    /// has code.
+    /// Per compiled instance: its group (whose descriptor also gives the
+    /// rows of its record).
+    pub group: Vec<Option<u32>>,
+    /// Per memoised instance: its group and position in the group's rows
+    /// (`None` for an instance that is not memoised, see `inlining.rs`).
     pub slot: Vec<Option<(u32, u32)>>,
     /// Per group: its record (`None` for the global group) and width.
     pub groups: Vec<(Option<u32>, u32)>,
 }
 
 impl MemoLayout {
-    pub fn new(ir: &Ir, bound: &Bound) -> MemoLayout {
+    pub fn new(ir: &Ir, bound: &Bound, memoised: &[bool]) -> MemoLayout {
         let mut groups: Vec<(Option<u32>, u32)> = vec![(None, 0)];
         groups.extend((0..ir.hir.records.len() as u32).map(|r| (Some(r), 0)));
         let mut slot = vec![None; ir.instances.len()];
+        let mut group = vec![None; ir.instances.len()];
         for (i, inst) in ir.instances.iter().enumerate() {
             if bound.body.get(i).copied().flatten().is_none() {
                 continue;
             }
             let g = match inst.entity {
                 Some(r) if (r as usize) < ir.hir.records.len() => r as usize + 1,
-                Some(r) => {
-                    groups.push((Some(r), 0));
-                    groups.len() - 1
-                }
+                Some(r) => match groups.iter().position(|(x, _)| *x == Some(r)) {
+                    Some(g) => g,
+                    None => {
+                        groups.push((Some(r), 0));
+                        groups.len() - 1
+                    }
+                },
                 None => 0,
             };
+            group[i] = Some(g as u32);
+            if !memoised.get(i).copied().unwrap_or(true) {
+                continue;
+            }
             if let Some(grp) = groups.get_mut(g) {
                 slot[i] = Some((g as u32, grp.1));
                 grp.1 += 1;
             }
         }
-        MemoLayout { slot, groups }
+        MemoLayout {
+            group,
+            slot,
+            groups,
+        }
     }
 }
 
@@ -165,6 +180,9 @@ pub(crate) struct Info {
     /// The [`Info::marginal_rows`] entry of each such `Marginal` node.
     pub marginal_table: std::collections::HashMap<weft_ir::NodeId, u32>,
     pub memo: MemoLayout,
+    /// Per compiled instance: whether its body never writes slot 0 (so
+    /// `Local(0)` is its row).
+    pub row_stable: Vec<bool>,
 }
 
 impl Info {

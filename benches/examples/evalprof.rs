@@ -1,0 +1,76 @@
+//! A quick measurement and profiling helper for the evaluation phase (not
+//! a benchmark: criterion's `benches/eval.rs` is the reference).
+//!
+//! `cargo run --release -p weft-bench --example evalprof -- [ROUNDS] [jit|interp|baseline|all] [example|synth]`
+//!
+//! Prints, per engine, the best time of ROUNDS passes over the population
+//! (interleaved, so the engines see the same machine load) and persons/s;
+//! with one engine it just loops (for `perf record`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use weft_bench::{Prepared, baseline, jilin, prepare, synth};
+use weft_jit::JitProgram;
+
+fn pass(which: &str, p: &Prepared, jit: &JitProgram) -> Duration {
+    let t = Instant::now();
+    for chunk in &p.chunks {
+        match which {
+            "interp" => {
+                black_box(weft_interp::batch::eval_chunk(
+                    &p.ir, &p.bound, chunk, &p.plan,
+                ));
+            }
+            "jit" => {
+                black_box(jit.eval_chunk(&p.ir, &p.bound, chunk, &p.plan));
+            }
+            _ => {
+                black_box(baseline::eval_chunk(&p.ir, &p.bound, chunk, &p.plan).unwrap());
+            }
+        }
+    }
+    t.elapsed()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let rounds: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(20);
+    let which = args.get(2).cloned().unwrap_or_else(|| "all".into());
+    let pop = args.get(3).cloned().unwrap_or_else(|| "synth".into());
+    let month = weft_syntax::num::parse_month("2019-08").unwrap();
+    let _dir;
+    let p = if pop == "example" {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/population");
+        prepare(jilin(), &example, month, 4096)
+    } else {
+        _dir = synth(&jilin(), 20_000, 7);
+        prepare(jilin(), _dir.path(), month, 4096)
+    };
+    let jit = JitProgram::compile(&p.ir, &p.bound).unwrap();
+    eprintln!("JIT compiled in {:.1?}", jit.compile_time());
+    let engines: Vec<&str> = if which == "all" {
+        vec!["interp", "jit", "baseline"]
+    } else {
+        vec![which.as_str()]
+    };
+    let mut best = vec![Duration::MAX; engines.len()];
+    for _ in 0..rounds {
+        for (i, e) in engines.iter().enumerate() {
+            best[i] = best[i].min(pass(e, &p, &jit));
+        }
+    }
+    let rate = |d: Duration| p.members as f64 / d.as_secs_f64();
+    for (e, d) in engines.iter().zip(&best) {
+        println!("{e:>9}: {d:>10.2?}  {:>8.0}k persons/s", rate(*d) / 1e3);
+    }
+    if engines.len() == 3 {
+        println!(
+            "jit/interp {:.2}x  baseline/jit {:.2}x",
+            best[0].as_secs_f64() / best[1].as_secs_f64(),
+            best[1].as_secs_f64() / best[2].as_secs_f64()
+        );
+    }
+}
