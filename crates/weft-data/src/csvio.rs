@@ -118,8 +118,13 @@ pub fn cell_text(c: &OutCell, out: &mut String) {
         OutCell::Null => {}
         OutCell::Text(s) => out.push_str(s),
         OutCell::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        OutCell::Int(v) => out.push_str(&v.to_string()),
-        OutCell::Money(v) => out.push_str(&num::format_money(*v)),
+        OutCell::Int(v) => {
+            if *v < 0 {
+                out.push('-');
+            }
+            num::push_u64(out, v.unsigned_abs());
+        }
+        OutCell::Money(v) => num::push_money(out, *v),
         OutCell::Decimal(v) => out.push_str(&num::format_decimal(*v)),
         OutCell::Date(d) => out.push_str(&num::format_date(*d)),
     }

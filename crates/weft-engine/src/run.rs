@@ -104,7 +104,8 @@ pub struct Timings {
     /// Record checks, chunk building and evaluation (wall time of the
     /// parallel sections).
     pub eval: Duration,
-    /// Sum over chunks of the time spent on record checks and rejections.
+    /// Sum over chunks of the time spent building the chunk's columns,
+    /// running the record checks and applying rejections.
     pub check_cpu: Duration,
     /// Sum over chunks of the engine's time (CPU time across threads).
     pub eval_cpu: Duration,
@@ -786,14 +787,17 @@ fn interpolate(
 }
 
 /// Run the record checks and apply the rejection rules: the groups to
-/// evaluate, and the error rows of the others (in `out`).
-fn validate(cx: &Ctx<'_>, groups: Vec<Group>, out: &mut Outcome) -> Vec<Group> {
+/// evaluate, and the error rows of the others (in `out`); and the chunk the
+/// checks ran on when it holds exactly the groups to evaluate.
+fn validate(cx: &Ctx<'_>, groups: Vec<Group>, out: &mut Outcome) -> (Vec<Group>, Option<Chunk>) {
     let prog = &cx.ir.hir;
     // Record checks, on a chunk of every row that parsed.
     let mut groups = groups;
-    {
+    let chunk = {
         let refs: Vec<&Group> = groups.iter().collect();
-        let chunk = build_chunk(prog, cx.gs, cx.ms, &refs);
+        build_chunk(prog, cx.gs, cx.ms, &refs)
+    };
+    {
         let mut it = Interp::new(cx.ir, cx.bound, &chunk);
         let mut m_row = 0usize;
         let check =
@@ -811,19 +815,18 @@ fn validate(cx: &Ctx<'_>, groups: Vec<Group>, out: &mut Outcome) -> Vec<Group> {
                     let Some(def) = rdef.checks.get(ci) else {
                         continue;
                     };
-                    let col_name = rdef.column(def.column).to_string();
-                    let order = schema
-                        .columns
-                        .iter()
-                        .position(|c| c.field == def.column)
-                        .unwrap_or(usize::MAX);
                     let failed = match it.eval_inst(*inst, row) {
                         Ok(v) => (v == 0).then(|| interpolate(prog, schema, p, &def.message)),
                         Err(e) => Some(format!("cannot be checked: {}", e.detail)),
                     };
                     if let Some(message) = failed {
+                        let order = schema
+                            .columns
+                            .iter()
+                            .position(|c| c.field == def.column)
+                            .unwrap_or(usize::MAX);
                         let e = RowError {
-                            column: col_name,
+                            column: rdef.column(def.column).to_string(),
                             message,
                             order,
                         };
@@ -847,6 +850,18 @@ fn validate(cx: &Ctx<'_>, groups: Vec<Group>, out: &mut Outcome) -> Vec<Group> {
             }
         }
     }
+    // Nothing to reject or leave out (the usual case): evaluate on the same
+    // chunk.
+    let clean = groups.iter().all(|g| {
+        g.row.error.is_none()
+            && g.members
+                .iter()
+                .all(|m| m.error.is_none() && m.excluded.is_none())
+    });
+    if clean {
+        return (groups, Some(chunk));
+    }
+    drop(chunk);
     // Rejections.
     let mut keep: Vec<Group> = Vec::new();
     for mut g in groups {
@@ -913,7 +928,7 @@ fn validate(cx: &Ctx<'_>, groups: Vec<Group>, out: &mut Outcome) -> Vec<Group> {
             None => keep.push(g),
         }
     }
-    keep
+    (keep, None)
 }
 
 /// Validate, check and evaluate one chunk's worth of groups.
@@ -930,14 +945,16 @@ fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
         check_cpu: Duration::ZERO,
     };
     let t = Instant::now();
-    let keep = validate(cx, groups, &mut out);
+    let (keep, chunk) = validate(cx, groups, &mut out);
     out.check_cpu = t.elapsed();
     if keep.is_empty() {
         return out;
     }
     // Evaluate.
-    let refs: Vec<&Group> = keep.iter().collect();
-    let chunk = build_chunk(prog, cx.gs, cx.ms, &refs);
+    let chunk = chunk.unwrap_or_else(|| {
+        let refs: Vec<&Group> = keep.iter().collect();
+        build_chunk(prog, cx.gs, cx.ms, &refs)
+    });
     let t = Instant::now();
     let res = cx.eval.eval_chunk(&chunk);
     out.eval_cpu = t.elapsed();
@@ -2107,7 +2124,7 @@ pub fn check_groups(
         eval_cpu: Duration::ZERO,
         check_cpu: Duration::ZERO,
     };
-    let keep = validate(&cx, groups, &mut out);
+    let (keep, _) = validate(&cx, groups, &mut out);
     let mut errs: Vec<ErrorCells> = out
         .group_errors
         .into_iter()

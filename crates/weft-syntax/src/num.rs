@@ -180,9 +180,39 @@ pub fn prior_year_end(date: i32) -> i32 {
 
 /// Format fen as yuan with exactly two decimals (`-12.05`).
 pub fn format_money(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
+    let mut s = String::with_capacity(24);
+    push_money(&mut s, fen);
+    s
+}
+
+/// Append [`format_money`]'s text to `out` without allocating.
+pub fn push_money(out: &mut String, fen: i64) {
+    if fen < 0 {
+        out.push('-');
+    }
     let a = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", a / 100, a % 100)
+    push_u64(out, a / 100);
+    out.push('.');
+    let c = (a % 100) as u8;
+    out.push(char::from(b'0' + c / 10));
+    out.push(char::from(b'0' + c % 10));
+}
+
+/// Append the decimal digits of `v` to `out` without allocating.
+pub fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
 }
 
 /// Format millionths with up to six decimals, trailing zeros removed
@@ -298,6 +328,21 @@ mod tests {
         assert_eq!(parse_fixed("1e3", 2), None);
         assert_eq!(parse_fixed(".5", 2), None);
         assert_eq!(format_money(-1205), "-12.05");
+        for (fen, text) in [
+            (0, "0.00"),
+            (5, "0.05"),
+            (-5, "-0.05"),
+            (100, "1.00"),
+            (123_456_789, "1234567.89"),
+            (i64::MAX, "92233720368547758.07"),
+            (i64::MIN, "-92233720368547758.08"),
+        ] {
+            assert_eq!(format_money(fen), text);
+        }
+        let mut s = String::from("x");
+        push_u64(&mut s, 0);
+        push_u64(&mut s, u64::MAX);
+        assert_eq!(s, "x018446744073709551615");
         assert_eq!(format_decimal(1_300_000), "1.3");
         assert_eq!(format_decimal(50_000), "0.05");
     }
