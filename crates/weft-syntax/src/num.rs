@@ -130,7 +130,7 @@ pub fn format_month(days: i32) -> String {
 /// of the resulting month (2017-01-31 + 1 month = 2017-02-28).
 pub fn add_months(date: i32, n: i64) -> Option<i32> {
     let (y, m, d) = civil_from_days(date);
-    let total = (y as i64) * 12 + (m as i64 - 1) + n;
+    let total = ((y as i64) * 12 + (m as i64 - 1)).checked_add(n)?;
     let ny = total.div_euclid(12);
     let nm = (total.rem_euclid(12) + 1) as u32;
     let ny = i32::try_from(ny).ok()?;
@@ -142,7 +142,7 @@ pub fn add_months(date: i32, n: i64) -> Option<i32> {
 }
 
 pub fn add_days(date: i32, n: i64) -> Option<i32> {
-    let r = i32::try_from(date as i64 + n).ok()?;
+    let r = i32::try_from((date as i64).checked_add(n)?).ok()?;
     if (MIN_DATE..=MAX_DATE).contains(&r) {
         Some(r)
     } else {
@@ -328,6 +328,12 @@ mod tests {
         assert_eq!(parse_fixed("1e3", 2), None);
         assert_eq!(parse_fixed(".5", 2), None);
         assert_eq!(format_money(-1205), "-12.05");
+        // Date arithmetic at the i64 limits fails, it never overflows.
+        let d = days_from_civil(2020, 1, 31);
+        for n in [i64::MAX, i64::MIN, i64::MAX - 5, i64::MIN + 5] {
+            assert_eq!(add_days(d, n), None);
+            assert_eq!(add_months(d, n), None);
+        }
         for (fen, text) in [
             (0, "0.00"),
             (5, "0.05"),
