@@ -15,8 +15,34 @@ pub fn jit_available() -> bool {
     true
 }
 
-/// The JIT as a test evaluator: compiles for each test's binding.
-pub struct JitTests;
+/// The JIT as a test evaluator. A program is compiled for a test's binding
+/// and reused by every later test whose binding it fits
+/// ([`JitProgram::fits`]: same month, formulas and dates; parameter values
+/// are read at each evaluation). One evaluator serves one [`Ir`]: programs
+/// are kept with the address and size of the `Ir` they were compiled from.
+#[derive(Default)]
+pub struct JitTests {
+    programs: std::sync::Mutex<Vec<(usize, usize, std::sync::Arc<JitProgram>)>>,
+}
+
+impl JitTests {
+    fn program(&self, ir: &Ir, bound: &Bound) -> Result<std::sync::Arc<JitProgram>, String> {
+        let key = (std::ptr::from_ref(ir) as usize, ir.instances.len());
+        if let Ok(programs) = self.programs.lock() {
+            if let Some((_, _, p)) = programs
+                .iter()
+                .find(|(a, n, p)| (*a, *n) == key && p.fits(bound))
+            {
+                return Ok(p.clone());
+            }
+        }
+        let p = std::sync::Arc::new(JitProgram::compile(ir, bound).map_err(|e| e.to_string())?);
+        if let Ok(mut programs) = self.programs.lock() {
+            programs.push((key.0, key.1, p.clone()));
+        }
+        Ok(p)
+    }
+}
 
 impl Evaluator for JitTests {
     fn name(&self) -> &'static str {
@@ -30,7 +56,7 @@ impl Evaluator for JitTests {
         chunk: &Chunk,
         insts: &[(InstId, usize)],
     ) -> Vec<Result<i64, EvalError>> {
-        match JitProgram::compile(ir, bound) {
+        match self.program(ir, bound) {
             Ok(j) => j.eval_insts(ir, bound, chunk, insts),
             Err(e) => insts
                 .iter()
@@ -49,7 +75,7 @@ impl Evaluator for JitTests {
 
 /// The JIT as a test evaluator.
 pub fn jit_evaluator() -> Option<Box<dyn Evaluator>> {
-    Some(Box::new(JitTests))
+    Some(Box::new(JitTests::default()))
 }
 
 /// A JIT-compiled program for batches.
