@@ -157,6 +157,8 @@ pub(crate) struct Compiler<'a> {
     pub inst_funcs: Vec<Option<FuncId>>,
     helper_funcs: Vec<FuncId>,
     pub entry: FuncId,
+    /// The group driver, with the plan it evaluates.
+    pub group: Option<(weft_interp::batch::Plan, FuncId)>,
 }
 
 fn module_err(what: &str, e: impl std::fmt::Display) -> JitError {
@@ -242,7 +244,24 @@ impl<'a> Compiler<'a> {
             inst_funcs,
             helper_funcs,
             entry,
+            group: None,
         })
+    }
+
+    pub fn ir(&self) -> &'a Ir {
+        self.ir
+    }
+
+    /// Declare the group driver: `(ctx, outs, g, lo, hi) -> err`.
+    pub fn declare_group(&mut self) -> Result<FuncId, JitError> {
+        let mut sig = Signature::new(self.inst_sig.call_conv);
+        for _ in 0..5 {
+            sig.params.push(AbiParam::new(I64));
+        }
+        sig.returns.push(AbiParam::new(I64));
+        self.module
+            .declare_function("group", Linkage::Local, &sig)
+            .map_err(|e| module_err("declaring the group driver", e))
     }
 
     /// Generate the CLIF of instance `inst` into `ctx.func`.
@@ -292,6 +311,62 @@ impl<'a> Compiler<'a> {
         g.b.seal_all_blocks();
         let cfg = g.module.target_config();
         g.b.finalize(cfg);
+        Ok(())
+    }
+
+    /// The group driver of a plan: `group(ctx, outs, g, lo, hi) -> err`
+    /// evaluates, in the batch order, each member row `lo..hi` × each
+    /// member column, then each group column for row `g`, and stores each
+    /// value at `outs`: `[member rows, group rows, one pointer per member
+    /// column, one per group column]` (a value whose row is not below the
+    /// column's length is not stored). Returns the first error's id, or 0.
+    /// Every column instance must have a function.
+    pub fn define_group(
+        &mut self,
+        fctx: &mut FunctionBuilderContext,
+        ctx: &mut Context,
+        fid: FuncId,
+        member: &[InstId],
+        group: &[InstId],
+    ) -> Result<(), JitError> {
+        let call_conv = self.inst_sig.call_conv;
+        let mut sig = Signature::new(call_conv);
+        for _ in 0..5 {
+            sig.params.push(AbiParam::new(I64));
+        }
+        sig.returns.push(AbiParam::new(I64));
+        ctx.func.signature = sig;
+        ctx.func.name = UserFuncName::user(0, fid.as_u32());
+        let b = FunctionBuilder::new(&mut ctx.func, fctx);
+        let mut g = FnGen {
+            b,
+            module: &mut self.module,
+            ir: self.ir,
+            bound: self.bound,
+            info: self.info,
+            inst_funcs: &self.inst_funcs,
+            helper_funcs: &self.helper_funcs,
+            ctx: Value::from_u32(0),
+            f: Frame::new(
+                u32::MAX,
+                None,
+                Value::from_u32(0),
+                Value::from_u32(0),
+                false,
+            ),
+            finished: Vec::new(),
+            err_exit: Block::from_u32(0),
+            helper_refs: vec![None; HELPERS.len()],
+            inst_refs: HashMap::new(),
+            depth: 0,
+        };
+        g.group_driver(member, group)?;
+        g.b.seal_all_blocks();
+        let cfg = g.module.target_config();
+        g.b.finalize(cfg);
+        self.module
+            .define_function(fid, ctx)
+            .map_err(|e| JitError::Codegen(format!("compiling the group driver: {e:?}")))?;
         Ok(())
     }
 
@@ -721,6 +796,74 @@ impl FnGen<'_, '_> {
         self.b.ins().return_(&[z, e]);
         self.raise_blocks(h);
         Ok(())
+    }
+
+    /// The body of the group driver (see `Compiler::define_group`).
+    fn group_driver(&mut self, member: &[InstId], group: &[InstId]) -> Result<(), JitError> {
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        let params = self.b.block_params(entry).to_vec();
+        let (ctx, outs, g, lo, hi) = match params.as_slice() {
+            [c, o, g, lo, hi] => (*c, *o, *g, *lo, *hi),
+            _ => return Err(JitError::Codegen("group driver parameters".into())),
+        };
+        self.ctx = ctx;
+        self.f.row = g;
+        self.f.erow = g;
+        let h = self.helper(H::Raise);
+        let err_exit = self.b.create_block();
+        self.b.set_cold_block(err_exit);
+        let e = self.b.append_block_param(err_exit, I64);
+        self.err_exit = err_exit;
+        let member_len = self.b.ins().load(I64, ro_fixed(), outs, 0);
+        let group_len = self.b.ins().load(I64, ro_fixed(), outs, 8);
+
+        let header = self.b.create_block();
+        let m = self.b.append_block_param(header, I64);
+        let body = self.b.create_block();
+        let after = self.b.create_block();
+        self.b.ins().jump(header, &[BlockArg::Value(lo)]);
+        self.b.switch_to_block(header);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, m, hi);
+        self.b.ins().brif(more, body, &[], after, &[]);
+        self.b.switch_to_block(body);
+        for (c, inst) in member.iter().enumerate() {
+            let v = self.call(*inst, m, false)?;
+            self.store_out(outs, 16 + 8 * c as i32, member_len, m, v);
+        }
+        let m1 = self.b.ins().iadd_imm_s(m, 1);
+        self.b.ins().jump(header, &[BlockArg::Value(m1)]);
+
+        self.b.switch_to_block(after);
+        let base = 16 + 8 * member.len() as i32;
+        for (c, inst) in group.iter().enumerate() {
+            let v = self.call(*inst, g, false)?;
+            self.store_out(outs, base + 8 * c as i32, group_len, g, v);
+        }
+        let z = self.k(0);
+        self.b.ins().return_(&[z]);
+
+        self.b.switch_to_block(err_exit);
+        self.b.ins().return_(&[e]);
+        self.raise_blocks(h);
+        Ok(())
+    }
+
+    /// Store `v` at row `r` of the output column whose pointer is at
+    /// `outs + off`, if `r < len`.
+    fn store_out(&mut self, outs: Value, off: i32, len: Value, r: Value, v: Value) {
+        let inr = self.b.ins().icmp(IntCC::UnsignedLessThan, r, len);
+        let st = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(inr, st, &[], cont, &[]);
+        self.b.switch_to_block(st);
+        let col = self.b.ins().load(I64, ro_fixed(), outs, off);
+        let o = self.b.ins().ishl_imm_u(r, 3);
+        let a = self.b.ins().iadd(col, o);
+        self.b.ins().store(rw(), v, a, 0);
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(cont);
     }
 
     /// The raise blocks of every frame of the function: each records its

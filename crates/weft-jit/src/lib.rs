@@ -35,6 +35,18 @@
 //! err`, that calls `fn` indirectly and leaves the value in `ctx.out`, so
 //! Rust never relies on how two results are returned.
 //!
+//! **Group driver.** For the output plan (`weft_engine::run::plan_for`'s:
+//! every output column of the member record, then of the group record)
+//! one more function, `group(ctx, outs, g, lo, hi) -> err`, evaluates a
+//! whole group in the batch order — member rows `lo..hi` × member columns,
+//! then the group columns for row `g` — generating each column's instance
+//! as a call site does (inline, or through the memo), and stores the
+//! values through `outs` (`[member rows, group rows, a pointer per member
+//! column, a pointer per group column]`, storing only below those
+//! lengths). It returns the first error's id. [`JitProgram::eval_chunk`]
+//! calls it once per group when given that plan, and otherwise evaluates
+//! column by column through the trampoline.
+//!
 //! **Context and memo layout.** The context (see `runtime.rs`) begins with
 //! machine words generated code reads at fixed offsets: a helper status
 //! word, the trampoline's result, and pointers to the memo descriptors,
@@ -115,7 +127,7 @@ use weft_interp::EvalError;
 use weft_interp::batch::{ChunkResult, Plan, member_range};
 use weft_ir::bind::Bound;
 use weft_ir::data::Chunk;
-use weft_ir::{BandsSrc, InstId, Ir, Node, NodeId};
+use weft_ir::{BandsSrc, ColumnValue, InstId, Ir, Node, NodeId};
 
 /// Why a program could not be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,6 +148,35 @@ pub enum JitError {
 
 /// The trampoline: `entry(ctx, fn, row) -> err`.
 type Entry = unsafe extern "C" fn(*mut Ctx<'static>, usize, i64) -> i64;
+
+/// The group driver: `group(ctx, outs, g, lo, hi) -> err` (see
+/// `Compiler::define_group`).
+type GroupFn = unsafe extern "C" fn(*mut Ctx<'static>, *const i64, i64, i64, i64) -> i64;
+
+/// The plan `weft run` evaluates (`weft_engine::run::plan_for`): the
+/// columns of the outputs of the member record and of the group record
+/// (the one with a members list; without one, the first output's record).
+fn output_plan(ir: &Ir) -> Option<Plan> {
+    let (group, member) = match ir.hierarchy() {
+        Some((g, m)) => (g, Some(m)),
+        None => (ir.outputs.first()?.record, None),
+    };
+    let cols = |rec: u32| -> Vec<InstId> {
+        ir.outputs
+            .iter()
+            .filter(|o| o.record == rec)
+            .flat_map(|o| o.columns.iter())
+            .filter_map(|c| match c.value {
+                ColumnValue::Inst(i) => Some(i),
+                ColumnValue::Text(_) => None,
+            })
+            .collect()
+    };
+    Some(Plan {
+        member: member.map(|m| (m, cols(m))),
+        group: (group, cols(group)),
+    })
+}
 
 /// Owns the machine code; frees it when dropped.
 struct Code(Mutex<Option<JITModule>>);
@@ -162,6 +203,8 @@ pub struct JitProgram {
     /// Owns the machine code the pointers below point into.
     _code: Code,
     entry: Entry,
+    /// The group driver of the plan it was compiled for.
+    group: Option<(Plan, GroupFn)>,
     /// Per instance: the address of its function (0 when not compiled).
     fns: Vec<usize>,
     compiled: Vec<bool>,
@@ -260,6 +303,7 @@ impl JitProgram {
         let result = Self::generate(&mut comp);
         let inst_funcs = comp.inst_funcs.clone();
         let entry_id = comp.entry;
+        let group_id = comp.group.clone();
         // From here on the module is freed on every path.
         let code = Code(Mutex::new(Some(comp.module)));
         result?;
@@ -281,6 +325,15 @@ impl JitProgram {
             })
             .collect();
         let entry_ptr = module.get_finalized_function(entry_id);
+        let group = group_id.map(|(plan, id)| {
+            let ptr = module.get_finalized_function(id);
+            // SAFETY: `ptr` is the finalized code of the group driver,
+            // defined with the signature (i64, i64, i64, i64, i64) -> i64
+            // in the host's default (C) calling convention.
+            (plan, unsafe {
+                std::mem::transmute::<*const u8, GroupFn>(ptr)
+            })
+        });
         drop(guard);
         // SAFETY: `entry_ptr` is the finalized code of the trampoline,
         // defined with the signature (i64, i64, i64) -> i64 in the host's
@@ -290,6 +343,7 @@ impl JitProgram {
         Ok(JitProgram {
             _code: code,
             entry,
+            group,
             compiled: inst_funcs.iter().map(|f| f.is_some()).collect(),
             fns,
             info,
@@ -312,6 +366,25 @@ impl JitProgram {
         }
         comp.define_entry(&mut fctx, &mut ctx)?;
         comp.module.clear_context(&mut ctx);
+        // The group driver of the output plan, when every column compiles.
+        if let Some(plan) = output_plan(comp.ir()) {
+            let member = plan
+                .member
+                .as_ref()
+                .map(|(_, c)| c.as_slice())
+                .unwrap_or(&[]);
+            let all = member.iter().chain(&plan.group.1).all(|i| {
+                comp.inst_funcs
+                    .get(*i as usize)
+                    .is_some_and(|f| f.is_some())
+            });
+            if all {
+                let id = comp.declare_group()?;
+                comp.define_group(&mut fctx, &mut ctx, id, member, &plan.group.1)?;
+                comp.module.clear_context(&mut ctx);
+                comp.group = Some((plan, id));
+            }
+        }
         Ok(())
     }
 
@@ -377,6 +450,12 @@ impl JitProgram {
             group_values: vec![vec![0; groups]; plan.group.1.len()],
             errors: vec![None; groups],
         };
+        if let Some((p, driver)) = &self.group
+            && p == plan
+        {
+            run.drive(*driver, chunk, plan, &mut out);
+            return out;
+        }
         'groups: for g in 0..groups {
             if let Some((_, cols)) = &plan.member {
                 for m in member_range(ir, chunk, plan, g) {
@@ -470,6 +549,67 @@ impl Run<'_> {
             Ok(ctx.out)
         } else {
             Err(ctx.rt.error(e))
+        }
+    }
+}
+
+impl Run<'_> {
+    /// Evaluate every group of the chunk through the group driver.
+    fn drive(&mut self, driver: GroupFn, chunk: &Chunk, plan: &Plan, out: &mut ChunkResult) {
+        let ir = self.ir;
+        // The member offsets, found once (`member_range` per group).
+        let offsets: Option<&[i64]> = plan.member.as_ref().and_then(|_| {
+            let grec = plan.group.0;
+            let (field, _) = ir.hir.records.get(grec as usize)?.members()?;
+            match chunk.col(grec, field) {
+                Some(weft_ir::data::Column::Members(off)) => Some(off.as_slice()),
+                _ => None,
+            }
+        });
+        let members = out.member_values.first().map(|c| c.len()).unwrap_or(0);
+        let groups = out.errors.len();
+        let mut outs: Vec<i64> =
+            Vec::with_capacity(2 + out.member_values.len() + out.group_values.len());
+        outs.push(members as i64);
+        outs.push(groups as i64);
+        for col in out.member_values.iter_mut() {
+            debug_assert_eq!(col.len(), members);
+            outs.push(col.as_mut_ptr() as i64);
+        }
+        for col in out.group_values.iter_mut() {
+            debug_assert_eq!(col.len(), groups);
+            outs.push(col.as_mut_ptr() as i64);
+        }
+        for (g, err) in out.errors.iter_mut().enumerate() {
+            let (lo, hi) = match offsets {
+                Some(off) => {
+                    let lo = off.get(g).copied().unwrap_or(0).max(0);
+                    let hi = off.get(g + 1).copied().unwrap_or(0).max(0);
+                    (lo, hi.max(lo))
+                }
+                None => (0, 0),
+            };
+            // SAFETY: `self.ctx` is a live context built for this program,
+            // used by this thread only; `driver` is the finalized group
+            // driver of the same module; `outs` holds the two lengths and
+            // one pointer per column of `out`, each to a buffer of that
+            // many `i64`s that nothing else touches during the call (the
+            // driver stores only below those lengths).
+            let e = unsafe {
+                driver(
+                    self.ctx.cast::<Ctx<'static>>(),
+                    outs.as_ptr(),
+                    g as i64,
+                    lo,
+                    hi,
+                )
+            };
+            if e != 0 {
+                // SAFETY: generated code has returned; nothing else uses
+                // the context.
+                let ctx = unsafe { &*self.ctx };
+                *err = Some(ctx.rt.error(e));
+            }
         }
     }
 }

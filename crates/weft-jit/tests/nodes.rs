@@ -796,6 +796,20 @@ rule started(p: Person): Date = match p.start { absent => as_of  s => s }
         let jit = JitBackend::new(&ir, &bound);
         assert_agree(&jit, &ir, &bound, chunk, &pairs, what);
         assert_agree_each(&jit, &ir, &bound, chunk, &pairs, what);
+        // Whole chunks: through the group driver (the output plan) and
+        // through the generic loop (another plan).
+        let plan = output_plan(&ir);
+        let mut reversed = plan.clone();
+        if let Some((_, cols)) = &mut reversed.member {
+            cols.reverse();
+        }
+        reversed.group.1.reverse();
+        for plan in [&plan, &reversed] {
+            let a = weft_interp::batch::eval_chunk(&ir, &bound, chunk, plan);
+            let b = jit.0.eval_chunk(&ir, &bound, chunk, plan);
+            assert_same_chunk_result(&ir, chunk, plan, &a, &b, what);
+            assert!(a.errors.iter().any(|e| e.is_some()), "{what}: no error");
+        }
         let internal = InterpBackend
             .eval(&ir, &bound, chunk, &pairs)
             .into_iter()
