@@ -6,7 +6,7 @@ use crate::runtime::{self as rt, Info};
 use crate::sites::{self, Internal};
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::types::{I8, I64};
+use cranelift_codegen::ir::types::{self, I8, I64};
 use cranelift_codegen::ir::{
     AbiParam, Block, BlockArg, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlotData,
     StackSlotKind, UserFuncName, Value,
@@ -1105,7 +1105,17 @@ impl FnGen<'_, '_> {
                 for x in xs {
                     args.push(self.expr(*x)?);
                 }
-                self.builtin(*bi, &args)
+                match bi {
+                    Builtin::YearsBetween
+                    | Builtin::MonthsBetween
+                    | Builtin::Year
+                    | Builtin::Month
+                    | Builtin::Day => {
+                        let known: Vec<Option<i64>> = xs.iter().map(|x| self.known(*x)).collect();
+                        self.date_builtin(*bi, &args, &known)
+                    }
+                    _ => self.builtin(*bi, &args),
+                }
             }
             Node::BandsInfo(bi, pref) => {
                 let code = self.k(rt::bands_code(*bi));
@@ -1635,6 +1645,197 @@ impl FnGen<'_, '_> {
             | Builtin::MinRate
             | Builtin::MaxRate => self.k(0),
         }
+    }
+
+    /// The value of node `n` when it is the same for every evaluation of
+    /// this program: a constant or a date of the binding.
+    fn known(&self, n: NodeId) -> Option<i64> {
+        match self.ir.node(n)? {
+            Node::Const(v) => Some(*v),
+            Node::AsOf => Some(self.bound.as_of as i64),
+            Node::CtxDate(c) => Some(
+                self.bound
+                    .ctx_dates
+                    .get(*c as usize)
+                    .copied()
+                    .unwrap_or(self.bound.as_of) as i64,
+            ),
+            _ => None,
+        }
+    }
+
+    /// The civil date `(year, month, day)` of day number `z` (which fits
+    /// in an `i32`): `num::civil_from_days` step by step, every division by
+    /// a positive constant (cannot trap).
+    fn civil(&mut self, z: Value) -> (Value, Value, Value) {
+        let z = self.b.ins().iadd_imm_s(z, 719_468);
+        let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, z, 0);
+        let zm = self.b.ins().iadd_imm_s(z, -146_096);
+        let zz = self.b.ins().select(neg, zm, z);
+        let k146097 = self.k(146_097);
+        let era = self.b.ins().sdiv(zz, k146097);
+        let t = self.b.ins().imul_imm_s(era, 146_097);
+        let doe = self.b.ins().isub(z, t);
+        let div = |g: &mut Self, v: Value, d: i64| {
+            let dk = g.k(d);
+            g.b.ins().sdiv(v, dk)
+        };
+        let a = div(self, doe, 1460);
+        let bq = div(self, doe, 36_524);
+        let c = div(self, doe, 146_096);
+        let t = self.b.ins().isub(doe, a);
+        let t = self.b.ins().iadd(t, bq);
+        let t = self.b.ins().isub(t, c);
+        let yoe = div(self, t, 365);
+        let t = self.b.ins().imul_imm_s(era, 400);
+        let y = self.b.ins().iadd(yoe, t);
+        let t1 = self.b.ins().imul_imm_s(yoe, 365);
+        let t2 = div(self, yoe, 4);
+        let t3 = div(self, yoe, 100);
+        let t = self.b.ins().iadd(t1, t2);
+        let t = self.b.ins().isub(t, t3);
+        let doy = self.b.ins().isub(doe, t);
+        let t = self.b.ins().imul_imm_s(doy, 5);
+        let t = self.b.ins().iadd_imm_s(t, 2);
+        let mp = div(self, t, 153);
+        let t = self.b.ins().imul_imm_s(mp, 153);
+        let t = self.b.ins().iadd_imm_s(t, 2);
+        let t = div(self, t, 5);
+        let d = self.b.ins().isub(doy, t);
+        let d = self.b.ins().iadd_imm_s(d, 1);
+        let lt10 = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, mp, 10);
+        let m3 = self.b.ins().iadd_imm_s(mp, 3);
+        let m9 = self.b.ins().iadd_imm_s(mp, -9);
+        let m = self.b.ins().select(lt10, m3, m9);
+        let early = self.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, m, 2);
+        let y1 = self.b.ins().iadd_imm_s(y, 1);
+        let y = self.b.ins().select(early, y1, y);
+        // `civil_from_days` returns the year as an `i32`.
+        let y = self.b.ins().ireduce(types::I32, y);
+        let y = self.b.ins().sextend(I64, y);
+        (y, m, d)
+    }
+
+    /// `num::days_in_month(y, m)` for a month `m` in 1..=12.
+    fn days_in_month(&mut self, y: Value, m: Value) -> Value {
+        let rem_zero = |g: &mut Self, d: i64| {
+            let dk = g.k(d);
+            let r = g.b.ins().srem(y, dk);
+            g.b.ins().icmp_imm_s(IntCC::Equal, r, 0)
+        };
+        let by4 = rem_zero(self, 4);
+        let by100 = rem_zero(self, 100);
+        let by400 = rem_zero(self, 400);
+        let not100 = self.b.ins().bxor_imm_s(by100, 1);
+        let t = self.b.ins().band(by4, not100);
+        let leap = self.b.ins().bor(t, by400);
+        let leap = self.bool64(leap);
+        let feb = self.b.ins().iadd_imm_s(leap, 28);
+        let long: i64 =
+            (1 << 1) | (1 << 3) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 12);
+        let lk = self.k(long);
+        let bit = self.b.ins().sshr(lk, m);
+        let bit = self.b.ins().band_imm_s(bit, 1);
+        let other = self.b.ins().iadd_imm_s(bit, 30);
+        let is_feb = self.b.ins().icmp_imm_s(IntCC::Equal, m, 2);
+        self.b.ins().select(is_feb, feb, other)
+    }
+
+    /// A date as `(year, month, day, days in that month)`, from its known
+    /// value or computed.
+    fn date_parts(&mut self, v: Value, known: Option<i64>) -> [Value; 4] {
+        if let Some(z) = known.and_then(|z| i32::try_from(z).ok()) {
+            let (y, m, d) = weft_syntax::num::civil_from_days(z);
+            let dim = weft_syntax::num::days_in_month(y, m);
+            return [
+                self.k(y as i64),
+                self.k(m as i64),
+                self.k(d as i64),
+                self.k(dim as i64),
+            ];
+        }
+        let (y, m, d) = self.civil(v);
+        let dim = self.days_in_month(y, m);
+        [y, m, d, dim]
+    }
+
+    /// `years_between`, `months_between`, `year`, `month`, `day`: the
+    /// interpreter's `ops::builtin`, generated inline (an argument outside
+    /// `i32` fails with `date_out_of_range`).
+    fn date_builtin(&mut self, bi: Builtin, args: &[Value], known: &[Option<i64>]) -> Value {
+        let n = if matches!(bi, Builtin::YearsBetween | Builtin::MonthsBetween) {
+            2
+        } else {
+            1
+        };
+        let arg = |g: &mut Self, i: usize| match args.get(i) {
+            Some(v) => *v,
+            None => g.k(0),
+        };
+        let kn = |i: usize| match args.get(i) {
+            Some(_) => known.get(i).copied().flatten(),
+            None => Some(0),
+        };
+        // Every argument known: computed now.
+        if (0..n).all(|i| kn(i).is_some()) {
+            let vals: Vec<i64> = (0..n).map(|i| kn(i).unwrap_or(0)).collect();
+            return match weft_interp::ops::builtin(bi, &vals) {
+                Ok(v) => self.k(v),
+                Err(k) => self.fail_now(sites::kind_site(k)),
+            };
+        }
+        let site = sites::kind_site(ErrKind::DateOutOfRange);
+        let mut vs = Vec::with_capacity(n);
+        for i in 0..n {
+            let v = arg(self, i);
+            match kn(i) {
+                Some(z) if i32::try_from(z).is_err() => {
+                    self.fail_now(site);
+                }
+                Some(_) => {}
+                None => {
+                    let t = self.b.ins().ireduce(types::I32, v);
+                    let t = self.b.ins().sextend(I64, t);
+                    let fits = self.b.ins().icmp(IntCC::Equal, t, v);
+                    self.fail_unless(fits, site);
+                }
+            }
+            vs.push(v);
+        }
+        let [y1, m1, d1, _] = self.date_parts(vs[0], kn(0));
+        match bi {
+            Builtin::Year => return y1,
+            Builtin::Month => return m1,
+            Builtin::Day => return d1,
+            _ => {}
+        }
+        let [y2, m2, d2, dim2] = self.date_parts(vs[1], kn(1));
+        let dy = self.b.ins().isub(y2, y1);
+        let dy = self.b.ins().imul_imm_s(dy, 12);
+        let dm = self.b.ins().isub(m2, m1);
+        let months = self.b.ins().iadd(dy, dm);
+        let ann = self.b.ins().smin(d1, dim2);
+        let pos = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, months, 0);
+        let before = self.b.ins().icmp(IntCC::SignedLessThan, d2, ann);
+        let dec = self.b.ins().band(pos, before);
+        let negm = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, months, 0);
+        let after = self.b.ins().icmp(IntCC::SignedGreaterThan, d2, ann);
+        let inc = self.b.ins().band(negm, after);
+        let dec = self.bool64(dec);
+        let inc = self.bool64(inc);
+        let months = self.b.ins().isub(months, dec);
+        let months = self.b.ins().iadd(months, inc);
+        if bi == Builtin::MonthsBetween {
+            return months;
+        }
+        // `div_euclid(12)`.
+        let k12 = self.k(12);
+        let q = self.b.ins().sdiv(months, k12);
+        let t = self.b.ins().imul_imm_s(q, 12);
+        let r = self.b.ins().isub(months, t);
+        let rneg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, r, 0);
+        let rneg = self.bool64(rneg);
+        self.b.ins().isub(q, rneg)
     }
 
     /// The members of group `g` cannot be read: the helper finds the

@@ -93,9 +93,14 @@
 //! exact error). Rounded products `round(a × b ÷ d)` take a fast path when
 //! the 128-bit product fits in 64 bits (`smulhi` agrees with the sign of
 //! `imul`) and otherwise call the interpreter's own 128-bit arithmetic
-//! (`weft_interp::ops`); dates, text, marginal scales and the slow paths of
-//! fields and parameters are Rust helpers too. Helpers report a failure in
-//! the context's status word, checked after each call.
+//! (`weft_interp::ops`); adding days or months, text, marginal scales and
+//! the slow paths of fields and parameters are Rust helpers too. Helpers
+//! report a failure in the context's status word, checked after each call.
+//! The date builtins (`years_between`, `months_between`, `year`, `month`,
+//! `day`) are generated inline, step by step as `weft_syntax::num`
+//! computes them (divisions by positive constants only), with a known date
+//! (the evaluation date, a context's date) split into year, month and day
+//! when compiling.
 //!
 //! **Memory.** The machine code lives in a `JITModule` that the program
 //! frees when dropped.

@@ -292,6 +292,83 @@ rule before(p: Person): Bool = p.birth <= as_of < add_months(p.birth, 3)
     assert!(fails > 10, "dates out of range ({fails})");
 }
 
+/// The date builtins (generated inline) on day numbers of every era:
+/// both arguments read at run time, or one a constant, against the
+/// interpreter.
+#[test]
+fn date_builtins_on_random_day_numbers() {
+    use rand::{Rng, SeedableRng};
+    let m = r#"
+import records
+rule other(p: Person): Date = match p.start { absent => as_of  s => s }
+rule months(p: Person): Months = months_between(p.birth, other(p))
+rule years(p: Person): Years = years_between(other(p), p.birth)
+rule age(p: Person): Years = years_between(p.birth, as_of)
+rule ago(p: Person): Months = months_between(as_of, p.birth)
+rule ymd(p: Person): Int = year(p.birth) * 10000 + month(p.birth) * 100 + day(p.birth)
+"#;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let day = |rng: &mut rand_chacha::ChaCha8Rng| -> i64 {
+        match rng.gen_range(0..10) {
+            0 => rng.gen_range(i32::MIN as i64..=i32::MAX as i64),
+            1 => *[
+                i32::MIN as i64,
+                i32::MAX as i64,
+                i32::MAX as i64 + 1,
+                i32::MIN as i64 - 1,
+                -719_468,
+                -719_469,
+                -719_162,
+                2_932_896,
+                0,
+                -1,
+            ]
+            .get(rng.gen_range(0..10))
+            .unwrap_or(&0),
+            _ => rng.gen_range(-800_000..3_000_000),
+        }
+    };
+    let mut rows = Vec::new();
+    for _ in 0..400 {
+        let b = day(&mut rng);
+        let s = day(&mut rng);
+        let start = if rng.gen_range(0..4) == 0 {
+            V::Absent
+        } else {
+            V::I(s)
+        };
+        rows.push(p(vec![("birth", V::I(b)), ("start", start)]));
+    }
+    // Month ends and 29 February against each other.
+    for a in [
+        "2016-02-29",
+        "2015-02-28",
+        "2016-01-31",
+        "2000-02-29",
+        "1900-02-28",
+    ] {
+        for b in [
+            "2017-02-28",
+            "2016-02-29",
+            "2018-03-31",
+            "2019-02-28",
+            "2100-02-28",
+        ] {
+            rows.push(p(vec![("birth", V::I(date(a))), ("start", V::I(date(b)))]));
+            rows.push(p(vec![("birth", V::I(date(b))), ("start", V::I(date(a)))]));
+        }
+    }
+    for as_of in ["2018-08-01", "2016-02-29", "2019-12-31"] {
+        let (ir, res) = run(m, as_of, &people(rows.clone()));
+        let fails = res
+            .iter()
+            .filter(|(_, r)| matches!(r, Err(e) if e.kind == ErrKind::DateOutOfRange))
+            .count();
+        assert!(fails > 10, "dates out of range ({fails})");
+        assert!(value(&ir, &res, "age", 0).is_ok() || value(&ir, &res, "age", 1).is_ok());
+    }
+}
+
 #[test]
 fn tables_of_every_hit_policy() {
     let m = r#"
