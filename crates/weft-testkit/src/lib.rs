@@ -15,6 +15,8 @@
 use std::path::{Path, PathBuf};
 use weft_check::pack::PackSources;
 
+pub mod policy_gen;
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -1,0 +1,326 @@
+//! Random *policies* through both engines: a proptest strategy writes the
+//! text of a well-typed policy (`weft_testkit::policy_gen`: parameters, rules,
+//! tables, exceptions, scales, cascades over a household with members, with
+//! values near the limits of 64 bits, rounding ties and month ends) and
+//! random records for it; the policy must check without errors, lower, bind
+//! and compile, and the reference interpreter and the JIT must give the
+//! same `ChunkResult` (values and errors: kind, instance, row, detail) and
+//! the same result for every instance and row, in order, in reverse order
+//! and one by one.
+//!
+//! `WEFT_PROPTEST_CASES` sets the number of cases (default 32). A failure
+//! is shrunk and printed as a policy text and records.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure is a panic
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError};
+use std::sync::Arc;
+use weft_check::pack::{PackSources, compile_sources};
+use weft_interp::batch::{ChunkResult, Plan};
+use weft_interp::{EvalError, Interp};
+use weft_ir::bind::bind;
+use weft_ir::data::Chunk;
+use weft_ir::{InstId, Ir};
+use weft_jit::JitProgram;
+use weft_testkit::policy_gen as pg;
+
+fn cases() -> u32 {
+    std::env::var("WEFT_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(32)
+}
+
+/// A generated case: the policy's text and the records, shown readably
+/// when a case fails.
+#[derive(Clone)]
+struct Case {
+    policy: String,
+    records: pg::Records,
+}
+
+impl std::fmt::Debug for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "\n---- policy ----\n{}", self.policy)?;
+        writeln!(f, "---- records ----\n{:?}", self.records)
+    }
+}
+
+fn case_strategy() -> impl Strategy<Value = Case> {
+    (
+        prop::collection::vec(any::<u32>(), 0..1500),
+        prop::collection::vec(any::<u32>(), 0..400),
+    )
+        .prop_map(|(p, r)| Case {
+            policy: pg::policy(&p),
+            records: pg::records(&r),
+        })
+}
+
+fn pack(text: &str) -> PackSources {
+    PackSources {
+        modules: vec![("main.weft".into(), text.into())],
+        ..Default::default()
+    }
+}
+
+/// Check and lower a policy; the diagnostics of a policy that does not
+/// check.
+fn compile(text: &str) -> Result<Ir, String> {
+    let (_, prog, diags) = compile_sources(&pack(text));
+    let errors: Vec<String> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {} {:?}", d.code, d.message, d.help))
+        .collect();
+    if !errors.is_empty() {
+        return Err(format!(
+            "the generated policy does not check:\n{}",
+            errors.join("\n")
+        ));
+    }
+    weft_ir::lower::lower(Arc::new(prog)).map_err(|e| format!("lowering failed: {e:?}"))
+}
+
+/// The member and group output columns.
+fn output_plan(ir: &Ir) -> Option<Plan> {
+    let (grec, mrec) = ir.hierarchy()?;
+    let cols = |rec| -> Vec<InstId> {
+        ir.outputs
+            .iter()
+            .filter(|o| o.record == rec)
+            .flat_map(|o| o.columns.iter())
+            .filter_map(|c| match c.value {
+                weft_ir::ColumnValue::Inst(i) => Some(i),
+                _ => None,
+            })
+            .collect()
+    };
+    Some(Plan {
+        member: Some((mrec, cols(mrec))),
+        group: (grec, cols(grec)),
+    })
+}
+
+/// Every instance for every row of its record.
+fn all_pairs(ir: &Ir, chunk: &Chunk) -> Vec<(InstId, usize)> {
+    let mut out = Vec::new();
+    for (i, inst) in ir.instances.iter().enumerate() {
+        match inst.entity {
+            Some(rec) => out.extend((0..chunk.rows(rec)).map(|row| (i as InstId, row))),
+            None => out.push((i as InstId, 0)),
+        }
+    }
+    out
+}
+
+fn interp_insts(
+    ir: &Ir,
+    bound: &weft_ir::bind::Bound,
+    chunk: &Chunk,
+    pairs: &[(InstId, usize)],
+) -> Vec<Result<i64, EvalError>> {
+    let mut it = Interp::new(ir, bound, chunk);
+    pairs.iter().map(|(i, r)| it.eval_inst(*i, *r)).collect()
+}
+
+fn same_chunk_result(
+    ir: &Ir,
+    chunk: &Chunk,
+    plan: &Plan,
+    a: &ChunkResult,
+    b: &ChunkResult,
+) -> Result<(), String> {
+    if a.errors != b.errors {
+        return Err(format!(
+            "chunk errors differ:\n interp: {:?}\n jit:    {:?}",
+            a.errors, b.errors
+        ));
+    }
+    for (g, err) in a.errors.iter().enumerate() {
+        if err.is_some() {
+            continue;
+        }
+        for (c, col) in a.group_values.iter().enumerate() {
+            if col[g] != b.group_values[c][g] {
+                return Err(format!(
+                    "group {g} column {c}: interp {} vs jit {}",
+                    col[g], b.group_values[c][g]
+                ));
+            }
+        }
+        for m in weft_interp::batch::member_range(ir, chunk, plan, g) {
+            for (c, col) in a.member_values.iter().enumerate() {
+                if col[m] != b.member_values[c][m] {
+                    return Err(format!(
+                        "group {g} member {m} column {c}: interp {} vs jit {}",
+                        col[m], b.member_values[c][m]
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn describe(ir: &Ir, pair: (InstId, usize)) -> String {
+    format!(
+        "`{}` (instance {}) row {}",
+        ir.instances[pair.0 as usize].name, pair.0, pair.1
+    )
+}
+
+/// What a case did, for the statistics.
+#[derive(Default, Debug)]
+struct Outcome {
+    months_bound: usize,
+    months_unbound: usize,
+    values: usize,
+    errors: std::collections::BTreeMap<String, usize>,
+}
+
+/// Run one case on both engines; `Err` describes a disagreement.
+fn run_case(case: &Case) -> Result<Outcome, String> {
+    let ir = compile(&case.policy)?;
+    let chunk = pg::chunk(&ir, &case.records).ok_or("no hierarchy")?;
+    let plan = output_plan(&ir).ok_or("no hierarchy")?;
+    let roots: Vec<InstId> = (0..ir.instances.len() as InstId).collect();
+    let pairs = all_pairs(&ir, &chunk);
+    let mut out = Outcome::default();
+    for &month in &case.records.months {
+        let when = weft_syntax::num::format_month(month);
+        let bound = match bind(&ir, month, &roots) {
+            Ok(b) => b,
+            Err(_) => {
+                out.months_unbound += 1;
+                continue;
+            }
+        };
+        out.months_bound += 1;
+        let jit = JitProgram::compile(&ir, &bound)
+            .map_err(|e| format!("as of {when}: the JIT does not compile: {e:?}"))?;
+        let a = weft_interp::batch::eval_chunk(&ir, &bound, &chunk, &plan);
+        let b = jit.eval_chunk(&ir, &bound, &chunk, &plan);
+        same_chunk_result(&ir, &chunk, &plan, &a, &b).map_err(|e| format!("as of {when}: {e}"))?;
+        for order in ["in order", "reversed"] {
+            let ps: Vec<_> = if order == "reversed" {
+                pairs.iter().rev().copied().collect()
+            } else {
+                pairs.clone()
+            };
+            let x = interp_insts(&ir, &bound, &chunk, &ps);
+            let y = jit.eval_insts(&ir, &bound, &chunk, &ps);
+            for (k, (u, v)) in x.iter().zip(&y).enumerate() {
+                if u != v {
+                    return Err(format!(
+                        "as of {when}, {order}: {}:\n interp: {u:?}\n jit:    {v:?}",
+                        describe(&ir, ps[k])
+                    ));
+                }
+                if order == "in order" {
+                    match u {
+                        Ok(_) => out.values += 1,
+                        Err(e) => *out.errors.entry(format!("{:?}", e.kind)).or_default() += 1,
+                    }
+                }
+            }
+        }
+        for &p in &pairs {
+            let u = interp_insts(&ir, &bound, &chunk, &[p]);
+            let v = jit.eval_insts(&ir, &bound, &chunk, &[p]);
+            if u != v {
+                return Err(format!(
+                    "as of {when}, alone: {}:\n interp: {:?}\n jit:    {:?}",
+                    describe(&ir, p),
+                    u,
+                    v
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn config() -> Config {
+    Config {
+        cases: cases(),
+        failure_persistence: None,
+        max_shrink_iters: 4096,
+        ..Config::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Random policies and records: both engines agree.
+    #[test]
+    fn random_policies_agree_on_both_engines(case in case_strategy()) {
+        run_case(&case).map_err(TestCaseError::fail)?;
+    }
+}
+
+/// Statistics of the generator (run with `--ignored --nocapture`): how
+/// often a generated policy is rejected (by diagnostic code), the warnings
+/// it draws, and the kinds of evaluation error met.
+#[test]
+#[ignore]
+fn generator_statistics() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::new(Config::default());
+    let strat = case_strategy();
+    let n = cases().max(100);
+    let mut rejected = std::collections::BTreeMap::<String, usize>::new();
+    let mut warnings = std::collections::BTreeMap::<String, usize>::new();
+    let mut errors = std::collections::BTreeMap::<String, usize>::new();
+    let (mut ok, mut bad, mut values, mut bound, mut unbound, mut bytes) = (0, 0, 0, 0, 0, 0);
+    let mut shown: Vec<&str> = Vec::new();
+    for _ in 0..n {
+        let case = strat.new_tree(&mut runner).unwrap().current();
+        bytes += case.policy.len();
+        let (_, _, diags) = compile_sources(&pack(&case.policy));
+        for d in &diags {
+            let m = if d.is_error() {
+                &mut rejected
+            } else {
+                &mut warnings
+            };
+            *m.entry(d.code.to_string()).or_default() += 1;
+        }
+        if diags.iter().any(|d| d.is_error()) {
+            bad += 1;
+            let codes: Vec<&str> = diags
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.code)
+                .collect();
+            if codes.iter().filter(|c| shown.contains(c)).count() < 3 {
+                shown.extend(codes);
+                eprintln!("{}", case.policy);
+                for d in diags.iter().filter(|d| d.is_error()) {
+                    eprintln!("{}: {}", d.code, d.message);
+                }
+            }
+            continue;
+        }
+        match run_case(&case) {
+            Ok(o) => {
+                ok += 1;
+                values += o.values;
+                bound += o.months_bound;
+                unbound += o.months_unbound;
+                for (k, v) in o.errors {
+                    *errors.entry(k).or_default() += v;
+                }
+            }
+            Err(e) => panic!("{case:?}\n{e}"),
+        }
+    }
+    eprintln!(
+        "{n} policies (mean {} bytes): {ok} ran, {bad} rejected {rejected:?}",
+        bytes / n as usize
+    );
+    eprintln!("warnings: {warnings:?}");
+    eprintln!("months bound {bound}, not bound {unbound}; {values} values, errors {errors:?}");
+}
