@@ -147,6 +147,16 @@ fn rw() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
+/// What a compiler keeps between compilations: the module and its
+/// declarations.
+pub(crate) struct Parts {
+    pub module: JITModule,
+    inst_sig: Signature,
+    pub inst_funcs: Vec<Option<FuncId>>,
+    helper_funcs: Vec<FuncId>,
+    entry: FuncId,
+}
+
 /// A module being built: declarations of helpers, instances and the entry.
 pub(crate) struct Compiler<'a> {
     pub module: JITModule,
@@ -250,6 +260,43 @@ impl<'a> Compiler<'a> {
 
     pub fn ir(&self) -> &'a Ir {
         self.ir
+    }
+
+    /// Whether instance `inst` is memoised (its function is called by
+    /// generated code; the others' are only entered from Rust).
+    pub fn memoised(&self, inst: InstId) -> bool {
+        self.info
+            .memo
+            .slot
+            .get(inst as usize)
+            .is_some_and(|s| s.is_some())
+    }
+
+    /// The module and declarations, to define more functions later.
+    pub fn into_parts(self) -> Parts {
+        Parts {
+            module: self.module,
+            inst_sig: self.inst_sig,
+            inst_funcs: self.inst_funcs,
+            helper_funcs: self.helper_funcs,
+            entry: self.entry,
+        }
+    }
+
+    /// A compiler that goes on with `parts`, for the same `ir` and `info`
+    /// and a binding with the same formulas and dates.
+    pub fn from_parts(parts: Parts, ir: &'a Ir, bound: &'a Bound, info: &'a Info) -> Compiler<'a> {
+        Compiler {
+            module: parts.module,
+            ir,
+            bound,
+            info,
+            inst_sig: parts.inst_sig,
+            inst_funcs: parts.inst_funcs,
+            helper_funcs: parts.helper_funcs,
+            entry: parts.entry,
+            group: None,
+        }
     }
 
     /// Declare the group driver: `(ctx, outs, g, lo, hi) -> err`.

@@ -102,6 +102,18 @@
 //! (the evaluation date, a context's date) split into year, month and day
 //! when compiling.
 //!
+//! **Compiled when first needed.** [`JitProgram::compile`] generates the
+//! functions generated code calls (those of memoised instances), the
+//! trampoline and the group driver: all that `weft run` needs. The
+//! functions of the other instances are entered only from Rust (another
+//! plan, [`JitProgram::eval_insts`]); they are all generated the first time
+//! one of them is needed, under the module's lock, with the formulas and
+//! dates the program was compiled with (a function's address is published
+//! once its code is final). Their expansion is bounded in `inlining.rs`,
+//! so generating them cannot fail with [`JitError::TooDeep`]; if it failed
+//! anyway (a bug), the instance would report the interpreter's "row out of
+//! range" like an instance without code.
+//!
 //! **Memory.** The machine code lives in a `JITModule` that the program
 //! frees when dropped.
 //!
@@ -123,10 +135,10 @@ mod sites;
 use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_frontend::FunctionBuilderContext;
-use cranelift_jit::JITModule;
 use cranelift_module::Module;
 use runtime::{Ctx, Info};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use weft_interp::EvalError;
 use weft_interp::batch::{ChunkResult, Plan, member_range};
@@ -183,21 +195,30 @@ fn output_plan(ir: &Ir) -> Option<Plan> {
     })
 }
 
+/// The module (owning the machine code) with its declarations, and the
+/// instances whose functions are compiled only when first needed.
+struct Lazy {
+    parts: codegen::Parts,
+    /// Instances that are not memoised: generated code never calls their
+    /// functions (it generates their bodies inline), only Rust does.
+    pending: Vec<InstId>,
+}
+
 /// Owns the machine code; frees it when dropped.
-struct Code(Mutex<Option<JITModule>>);
+struct Code(Mutex<Option<Lazy>>);
 
 impl Drop for Code {
     fn drop(&mut self) {
-        let module = match self.0.get_mut() {
+        let lazy = match self.0.get_mut() {
             Ok(m) => m.take(),
             Err(poisoned) => poisoned.into_inner().take(),
         };
-        if let Some(m) = module {
+        if let Some(l) = lazy {
             // SAFETY: the module's code is only reachable through the
             // `JitProgram` that owns this `Code` (or a compilation that
             // failed before handing any pointer out); it is being dropped,
             // so no evaluation is running and no pointer is used again.
-            unsafe { m.free_memory() };
+            unsafe { l.parts.module.free_memory() };
         }
     }
 }
@@ -210,8 +231,9 @@ pub struct JitProgram {
     entry: Entry,
     /// The group driver of the plan it was compiled for.
     group: Option<(Plan, GroupFn)>,
-    /// Per instance: the address of its function (0 when not compiled).
-    fns: Vec<usize>,
+    /// Per instance: the address of its function (0 when not compiled, or
+    /// not yet: see [`Lazy`]).
+    fns: Vec<AtomicUsize>,
     compiled: Vec<bool>,
     info: Info,
     as_of: i32,
@@ -306,27 +328,43 @@ impl JitProgram {
         let info = build_info(ir, bound);
         let mut comp = codegen::Compiler::new(ir, bound, &info)?;
         let result = Self::generate(&mut comp);
-        let inst_funcs = comp.inst_funcs.clone();
         let entry_id = comp.entry;
         let group_id = comp.group.clone();
+        let pending: Vec<InstId> = (0..comp.inst_funcs.len() as InstId)
+            .filter(|i| comp.inst_funcs[*i as usize].is_some() && !comp.memoised(*i))
+            .collect();
         // From here on the module is freed on every path.
-        let code = Code(Mutex::new(Some(comp.module)));
+        let code = Code(Mutex::new(Some(Lazy {
+            parts: comp.into_parts(),
+            pending,
+        })));
         result?;
         let mut guard = code
             .0
             .lock()
             .map_err(|_| JitError::Crashed("a poisoned lock".into()))?;
-        let Some(module) = guard.as_mut() else {
+        let Some(lazy) = guard.as_mut() else {
             return Err(JitError::Crashed("the module vanished".into()));
         };
+        let module = &mut lazy.parts.module;
         module
             .finalize_definitions()
             .map_err(|e| JitError::Codegen(format!("finalizing: {e}")))?;
-        let fns: Vec<usize> = inst_funcs
+        let compiled: Vec<bool> = lazy.parts.inst_funcs.iter().map(|f| f.is_some()).collect();
+        let mut later = vec![false; compiled.len()];
+        for i in &lazy.pending {
+            if let Some(l) = later.get_mut(*i as usize) {
+                *l = true;
+            }
+        }
+        let fns: Vec<AtomicUsize> = lazy
+            .parts
+            .inst_funcs
             .iter()
-            .map(|f| {
-                f.map(|id| module.get_finalized_function(id) as usize)
-                    .unwrap_or(0)
+            .zip(&later)
+            .map(|(f, later)| match f {
+                Some(id) if !later => AtomicUsize::new(module.get_finalized_function(*id) as usize),
+                _ => AtomicUsize::new(0),
             })
             .collect();
         let entry_ptr = module.get_finalized_function(entry_id);
@@ -349,7 +387,7 @@ impl JitProgram {
             _code: code,
             entry,
             group,
-            compiled: inst_funcs.iter().map(|f| f.is_some()).collect(),
+            compiled,
             fns,
             info,
             as_of: bound.as_of,
@@ -359,11 +397,85 @@ impl JitProgram {
         })
     }
 
+    /// The address of instance `inst`'s function, compiling the functions
+    /// not compiled yet (see [`Lazy`]) if it is one of them; 0 when it has
+    /// none (or, after a bug of the code generator, it could not be
+    /// compiled).
+    fn function(&self, ir: &Ir, inst: InstId) -> usize {
+        let Some(f) = self.fns.get(inst as usize) else {
+            return 0;
+        };
+        let a = f.load(Ordering::Acquire);
+        if a != 0 || !self.compiled.get(inst as usize).copied().unwrap_or(false) {
+            return a;
+        }
+        let _ = on_big_stack(|| self.compile_pending(ir));
+        f.load(Ordering::Acquire)
+    }
+
+    /// Compile every function left for later, with the formulas and dates
+    /// this program was compiled with.
+    fn compile_pending(&self, ir: &Ir) -> Result<(), JitError> {
+        let mut guard = self
+            ._code
+            .0
+            .lock()
+            .map_err(|_| JitError::Crashed("a poisoned lock".into()))?;
+        let Some(lazy) = guard.take() else {
+            return Err(JitError::Crashed("the module vanished".into()));
+        };
+        let Lazy { parts, pending } = lazy;
+        if pending.is_empty() {
+            *guard = Some(Lazy { parts, pending });
+            return Ok(());
+        }
+        // What code generation reads of a binding: formulas and dates.
+        let bound = Bound {
+            as_of: self.as_of,
+            ctx_dates: self.ctx_dates.clone(),
+            body: self.body.clone(),
+            params: Vec::new(),
+        };
+        let mut comp = codegen::Compiler::from_parts(parts, ir, &bound, &self.info);
+        let mut result = Ok(());
+        let mut ctx = comp.module.make_context();
+        let mut fctx = FunctionBuilderContext::new();
+        for i in &pending {
+            result = comp.define_instance(&mut fctx, &mut ctx, *i);
+            comp.module.clear_context(&mut ctx);
+            if result.is_err() {
+                break;
+            }
+        }
+        if result.is_ok() {
+            result = comp
+                .module
+                .finalize_definitions()
+                .map_err(|e| JitError::Codegen(format!("finalizing: {e}")));
+        }
+        if result.is_ok() {
+            for i in &pending {
+                let id = comp.inst_funcs.get(*i as usize).copied().flatten();
+                if let (Some(id), Some(f)) = (id, self.fns.get(*i as usize)) {
+                    let a = comp.module.get_finalized_function(id) as usize;
+                    f.store(a, Ordering::Release);
+                }
+            }
+        }
+        *guard = Some(Lazy {
+            parts: comp.into_parts(),
+            pending: Vec::new(),
+        });
+        result
+    }
+
     fn generate(comp: &mut codegen::Compiler<'_>) -> Result<(), JitError> {
         let mut ctx = comp.module.make_context();
         let mut fctx = FunctionBuilderContext::new();
+        // Only the memoised instances: the others' functions are compiled
+        // when first needed (see `Lazy`).
         for i in 0..comp.inst_funcs.len() {
-            if comp.inst_funcs[i].is_none() {
+            if comp.inst_funcs[i].is_none() || !comp.memoised(i as InstId) {
                 continue;
             }
             comp.define_instance(&mut fctx, &mut ctx, i as InstId)?;
@@ -409,7 +521,10 @@ impl JitProgram {
                     optimized: ctx.func.display().to_string(),
                 })
             });
-            drop(Code(Mutex::new(Some(comp.module))));
+            drop(Code(Mutex::new(Some(Lazy {
+                parts: comp.into_parts(),
+                pending: Vec::new(),
+            }))));
             r
         })
     }
@@ -527,7 +642,7 @@ struct Run<'a> {
 
 impl Run<'_> {
     fn eval(&mut self, inst: InstId, row: usize) -> Result<i64, EvalError> {
-        let f = self.prog.fns.get(inst as usize).copied().unwrap_or(0);
+        let f = self.prog.function(self.ir, inst);
         let has_entity = self
             .ir
             .inst(inst)

@@ -58,9 +58,17 @@ fn one_program_serves_many_threads_at_once() {
     roots.extend(plan.member.iter().flat_map(|(_, c)| c.iter().copied()));
     let bound = bind(&ir, date("2018-08-01") as i32, &roots).unwrap();
     let jit = JitProgram::compile(&ir, &bound).unwrap();
+    // Another plan (columns reversed) goes through the trampoline and the
+    // functions compiled on first use: two threads race to need them.
+    let mut reversed = plan.clone();
+    if let Some((_, cols)) = &mut reversed.member {
+        cols.reverse();
+    }
+    reversed.group.1.reverse();
     std::thread::scope(|s| {
         for t in 0..4u64 {
-            let (ir, bound, plan, jit) = (&ir, &bound, &plan, &jit);
+            let plan = if t % 2 == 0 { &plan } else { &reversed };
+            let (ir, bound, jit) = (&ir, &bound, &jit);
             s.spawn(move || {
                 for k in 0..10 {
                     let mut rng = ChaCha8Rng::seed_from_u64(1000 + t * 100 + k);
