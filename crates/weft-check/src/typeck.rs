@@ -1067,8 +1067,23 @@ fn test(c: &mut Checker<'_>, t: &ast::TestDecl, module: u32) {
                 }
                 FieldKind::Link { target, .. } => {
                     let target = *target;
-                    let v = match &e.kind {
-                        A::Name(id) => match ids.get(&id.name) {
+                    // A record with a quoted id (`Household "户 1" { … }`) is
+                    // named by the same quoted text.
+                    let quoted = match &e.kind {
+                        A::Lit(weft_syntax::ast::LitKind::Text(t)) => {
+                            Some(weft_syntax::ast::Ident {
+                                name: t.clone(),
+                                span: e.span,
+                            })
+                        }
+                        _ => None,
+                    };
+                    let named = match &e.kind {
+                        A::Name(id) => Some(id),
+                        _ => quoted.as_ref(),
+                    };
+                    let v = match named {
+                        Some(id) => match ids.get(&id.name) {
                             Some((idx, trid)) if *trid == target => Some(TestValue::Link(*idx)),
                             Some(_) => {
                                 let tn = c.prog.records[target as usize].name.clone();
@@ -1089,10 +1104,16 @@ fn test(c: &mut Checker<'_>, t: &ast::TestDecl, module: u32) {
                                         format!("this test has no record `{}`", id.name),
                                     )
                                     .with_label(id.span, "unknown record")
-                                    .with_help(format!(
-                                        "declare it first: `{tn} {} {{ … }}`",
-                                        id.name
-                                    )),
+                                    .with_help(
+                                        if quoted.is_some() {
+                                            format!(
+                                                "declare it first: `{tn} \"{}\" {{ … }}`",
+                                                id.name
+                                            )
+                                        } else {
+                                            format!("declare it first: `{tn} {} {{ … }}`", id.name)
+                                        },
+                                    ),
                                 );
                                 None
                             }
@@ -1105,7 +1126,8 @@ fn test(c: &mut Checker<'_>, t: &ast::TestDecl, module: u32) {
                             None
                         }
                     };
-                    values[fid as usize] = v;
+                    // A wrong link was reported: not "missing" as well.
+                    values[fid as usize] = Some(v.unwrap_or(TestValue::Absent));
                 }
                 FieldKind::Column => {
                     values[fid as usize] = field_value(c, &mut s, &fd, e);
@@ -1815,6 +1837,19 @@ pub fn expr(c: &mut Checker<'_>, s: &mut Scope, e: &ast::Expr, expect: Option<&T
     let span = e.span;
     match &e.kind {
         A::Error => Expr::error(span),
+        // In a test, a record with a quoted id is named by its quoted text
+        // where a record is expected.
+        A::Lit(ast::LitKind::Text(t))
+            if matches!(expect, Some(Ty::Record(_)))
+                && s.test.as_ref().is_some_and(|m| m.contains_key(t)) =>
+        {
+            match (s.test.as_ref().and_then(|m| m.get(t)), expect) {
+                (Some((idx, rid)), Some(Ty::Record(want))) if rid == want => {
+                    Expr::new(ExprKind::TestRecord(*idx), Ty::Record(*rid), span)
+                }
+                _ => lit(&ast::LitKind::Text(t.clone()), span),
+            }
+        }
         A::Lit(l) => lit(l, span),
         A::Per(inner, p) => {
             let x = expr(c, s, inner, None);

@@ -492,6 +492,13 @@ snap!(
     test_expects_nothing,
     &main_with_records("test \"nothing\" as of 2020-01 {\n}\n")
 );
+snap!(
+    test_link_to_unknown_quoted_record,
+    &[(
+        "main.weft",
+        "record Household input households {\n  id: Text key\n  members: [Person]\n}\n\nrecord Person input persons {\n  id: Text key\n  household: Household by household_id\n}\n\nrule size(h: Household): Int = count(m in h.members)\n\ntest \"quoted ids\" as of 2020-01 {\n  Household \"户 0001\" {}\n  Person \"张 三\" { household: \"户 0002\" }\n  expect size(\"户 0001\") == 1\n}\n"
+    )]
+);
 
 // ---------------------------------------------------------- assertions
 
