@@ -1022,7 +1022,10 @@ impl Gen<'_> {
                         // A row that earlier rows shadow, or whose condition
                         // cannot hold, is rejected (E0412): add an alternative
                         // the analysis cannot read.
-                        let o = self.opaque_cond(cx);
+                        // (After `or`, the condition narrows enum fields.)
+                        let mut ocx = cx.clone();
+                        ocx.narrowed |= mentions_enum(&cond);
+                        let o = self.opaque_cond(&ocx);
                         cond = format!("({cond} or {o})");
                     }
                     let d = self.depth().min(3);
@@ -1168,11 +1171,17 @@ impl Gen<'_> {
                         _ if text == "year(as_of)" => 1 + self.c.below(9999) as i64,
                         _ => self.lit_int(),
                     };
-                    // Not i64::MAX: the table analysis takes every domain to
-                    // end at i64::MAX - 1, so it rejects a row `>= MAX` as
-                    // dead (E0412) and `= MAX | != MAX` as leaving a gap
-                    // (E0410), though an input can be i64::MAX.
-                    if v > lo && v < i64::MAX && !ts.contains(&v) && (ty != T::Date || v > 0) {
+                    // Not i64::MAX nor -i64::MAX: the table analysis takes
+                    // every domain to be i64::MIN + 1 ..= i64::MAX - 1, so it
+                    // rejects a row `>= MAX` or `< -MAX` as dead (E0412) and
+                    // `= MAX | != MAX` as leaving a gap (E0410), though an
+                    // input can be i64::MAX or i64::MIN.
+                    if v > lo
+                        && v > i64::MIN + 1
+                        && v < i64::MAX
+                        && !ts.contains(&v)
+                        && (ty != T::Date || v > 0)
+                    {
                         ts.push(v);
                     }
                 }
@@ -1637,17 +1646,15 @@ impl Gen<'_> {
     }
 
     fn matcher_bool(&mut self, t: T, cx: &Ctx, d: u32) -> String {
-        {
-            {
-                let c = self.expr(T::Bool, cx, d);
-                let a = self.expr(t, cx, d);
-                let b = self.expr(t, cx, d);
-                match self.c.below(3) {
-                    0 => format!("(match {c} {{ true => {a}, false => {b} }})"),
-                    1 => format!("(match {c} {{ false => {a}, _ => {b} }})"),
-                    _ => format!("(match {c} {{ true => {a}, _ => {b} }})"),
-                }
-            }
+        let c = self.expr(T::Bool, cx, d);
+        let mut bcx = cx.clone();
+        bcx.narrowed |= mentions_enum(&c);
+        let a = self.expr(t, &bcx, d);
+        let b = self.expr(t, &bcx, d);
+        match self.c.below(3) {
+            0 => format!("(match {c} {{ true => {a}, false => {b} }})"),
+            1 => format!("(match {c} {{ false => {a}, _ => {b} }})"),
+            _ => format!("(match {c} {{ true => {a}, _ => {b} }})"),
         }
     }
 
@@ -2035,7 +2042,7 @@ impl Gen<'_> {
     }
 
     fn boolean(&mut self, cx: &Ctx, d: u32) -> String {
-        match self.c.below(10) {
+        match self.c.below(11) {
             0 => {
                 let t = self.c.pick(&[
                     T::Int,
@@ -2136,6 +2143,23 @@ impl Gen<'_> {
             8 => self
                 .aggregate(T::Bool, cx, d)
                 .unwrap_or_else(|| "true".into()),
+            9 => {
+                // Text: the ids, compared with a literal.
+                let mut ids: Vec<(String, &str)> = Vec::new();
+                if let Some(p) = &cx.person {
+                    ids.push((format!("{p}.pid"), "P"));
+                }
+                if let Some(h) = &cx.house {
+                    ids.push((format!("{h}.hid"), "H"));
+                }
+                if ids.is_empty() {
+                    return self.leaf(T::Bool, cx);
+                }
+                let (id, prefix) = self.c.pick(&ids);
+                let op = self.c.pick(&["==", "!="]);
+                let n = self.c.below(5);
+                format!("({id} {op} \"{prefix}{n}\")")
+            }
             _ => self.leaf(T::Bool, cx),
         }
     }
