@@ -189,6 +189,9 @@ pub(crate) struct Shape {
     pub memoised: Vec<bool>,
     /// Per compiled instance: whether its body never writes slot 0.
     pub row_stable: Vec<bool>,
+    /// Per instance: whether it is on a cycle of calls (only such an
+    /// instance can be entered again while it is being evaluated).
+    pub on_cycle: Vec<bool>,
 }
 
 /// Decide, for every compiled instance, whether it is memoised.
@@ -250,6 +253,7 @@ pub(crate) fn shape(ir: &Ir, bound: &Bound) -> Shape {
     Shape {
         memoised: memo,
         row_stable,
+        on_cycle,
     }
 }
 

@@ -64,9 +64,11 @@
 //! callers exactly as the interpreter does. Each function starts with the
 //! row check (`row < rows`, else the interpreter's "row out of range");
 //! a memoised instance's function then checks the memo (done → return the
-//! value; failed → return the error; busy → "a rule depends on itself"),
-//! marks the entry busy, evaluates the body with its frame slots in SSA
-//! variables (slot 0 = the row), and stores the result; another's just
+//! value; failed → return the error; for an instance on a cycle of calls,
+//! the only kind that can be entered again while it runs: busy → "a rule
+//! depends on itself", else mark the entry busy), evaluates the body with
+//! its frame slots in SSA variables (slot 0 = the row), and stores the
+//! result; another's just
 //! evaluates the body. An instance that is not memoised is evaluated again
 //! by every call: that gives the same value or the same error (kind,
 //! instance, row, sentence) as the interpreter's memo, since an evaluation
@@ -300,6 +302,7 @@ fn build_info(ir: &Ir, bound: &Bound) -> Info {
         marginal_table,
         memo: runtime::MemoLayout::new(ir, bound, &shape.memoised),
         row_stable: shape.row_stable,
+        on_cycle: shape.on_cycle,
     }
 }
 

@@ -183,6 +183,9 @@ pub(crate) struct Info {
     /// Per compiled instance: whether its body never writes slot 0 (so
     /// `Local(0)` is its row).
     pub row_stable: Vec<bool>,
+    /// Per instance: whether it is on a cycle of calls (its memo entry is
+    /// marked busy while it is evaluated, to find the cycle).
+    pub on_cycle: Vec<bool>,
 }
 
 impl Info {

@@ -920,3 +920,47 @@ fn too_deep_an_expression_is_an_error() {
     assert!(matches!(err, weft_jit::JitError::TooDeep { .. }), "{err:?}");
     assert!(err.to_string().contains("`deep`"), "{err}");
 }
+
+/// A cycle of calls (which the checker rejects, made here in the IR): both
+/// engines report "a rule depends on itself" for the same instance and
+/// row, whichever instance is entered first, through the memo of every
+/// instance on the cycle — and instances off the cycle that call into it
+/// agree too.
+#[test]
+fn a_cycle_of_calls_fails_the_same_way() {
+    let m = r#"
+import records
+rule a(p: Person): Int = b(p) + 1
+rule b(p: Person): Int = c(p) * 2
+rule c(p: Person): Int = p.n
+rule top(p: Person): Int = a(p) + c(p)
+rule via_home(h: Household): Int = sum(top(m) for m in h.members)
+"#;
+    let outs = outputs(m);
+    let mut ir = policy(&[
+        ("records.weft", RECORDS),
+        ("m.weft", m),
+        ("outputs.weft", outs.as_str()),
+    ]);
+    // c(p) = a(p) + p.n: a → b → c → a.
+    let (a, c) = (rule_inst(&ir, "a"), rule_inst(&ir, "c"));
+    let (_, body) = ir.instances[c as usize].versions[0];
+    ir.nodes.push(weft_ir::Node::Local(0));
+    let row = (ir.nodes.len() - 1) as u32;
+    ir.nodes.push(weft_ir::Node::Call {
+        inst: a,
+        rec: Some(row),
+    });
+    let call = (ir.nodes.len() - 1) as u32;
+    ir.nodes
+        .push(weft_ir::Node::Arith(weft_ir::ArithOp::Add, call, body));
+    ir.instances[c as usize].versions[0].1 = (ir.nodes.len() - 1) as u32;
+    let groups = people((0..3).map(|n| p(vec![("n", V::I(n))])).collect());
+    let chunk = grouped_chunk(&ir, "Household", "Person", &groups);
+    let res = check_policy(&ir, date("2018-08-01") as i32, &chunk);
+    let cycles = res
+        .iter()
+        .filter(|(_, r)| matches!(r, Err(e) if e.detail.contains("depends on itself")))
+        .count();
+    assert!(cycles > 0, "no cycle found");
+}
