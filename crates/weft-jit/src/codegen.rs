@@ -1194,10 +1194,7 @@ impl FnGen<'_, '_> {
                 let re = self.k(*round_each as i64);
                 let c = self.ctx;
                 match bands {
-                    BandsSrc::Param(pref) => {
-                        let p = self.k(*pref as i64);
-                        self.call_helper(H::MarginalParam, &[c, x, adj, re, p])
-                    }
+                    BandsSrc::Param(pref) => self.marginal_param(*pref, x, adj, *round_each),
                     BandsSrc::Rows(rows) => {
                         let mut rates = Vec::with_capacity(rows.len());
                         for (_, _, r) in rows {
@@ -1217,6 +1214,119 @@ impl FnGen<'_, '_> {
             }
             Node::Fail(i) => self.fail_now(sites::fail_site(*i)),
         })
+    }
+
+    /// A marginal scale over a parameter's bands: a loop over the bands
+    /// in 64-bit arithmetic while nothing overflows (`ops::marginal`
+    /// computes in 128 bits); anything else (an overflow, bands not bound)
+    /// goes to the helper, which computes the whole scale exactly.
+    fn marginal_param(&mut self, pref: u32, x: Value, adj: Value, round_each: bool) -> Value {
+        let c = self.ctx;
+        let (m, p) = self.merge_block();
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let Some(ix) = self.info.band_params.iter().position(|b| *b == pref) else {
+            self.b.ins().jump(slow, &[]);
+            return self.marginal_slow(slow, m, p, pref, x, adj, round_each);
+        };
+        let all = self.load_fixed(c, rt::OFF_BANDS);
+        let bd = self.b.ins().iadd_imm_s(all, ix as i64 * rt::BANDS_SIZE);
+        let st = self.load_fixed(bd, rt::BANDS_STATUS);
+        let fast = self.b.create_block();
+        self.b.ins().brif(st, slow, &[], fast, &[]);
+        self.b.switch_to_block(fast);
+        let rows = self.load_fixed(bd, rt::BANDS_ROWS);
+        let n = self.load_fixed(bd, rt::BANDS_N);
+        let header = self.b.create_block();
+        let i = self.b.append_block_param(header, I64);
+        let acc = self.b.append_block_param(header, I64);
+        let body = self.b.create_block();
+        let work = self.b.create_block();
+        let done = self.b.create_block();
+        let z = self.k(0);
+        self.b
+            .ins()
+            .jump(header, &[BlockArg::Value(z), BlockArg::Value(z)]);
+        self.b.switch_to_block(header);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, n);
+        self.b.ins().brif(more, body, &[], done, &[]);
+
+        self.b.switch_to_block(body);
+        let i1 = self.b.ins().iadd_imm_s(i, 1);
+        let off = self.b.ins().ishl_imm_u(i, 5);
+        let row = self.b.ins().iadd(rows, off);
+        let lo = self.b.ins().load(I64, ro(), row, 0);
+        let hi = self.b.ins().load(I64, ro(), row, 8);
+        let has_hi = self.b.ins().load(I64, ro(), row, 16);
+        let rate = self.b.ins().load(I64, ro(), row, 24);
+        let capped = self.b.ins().smin(x, hi);
+        let top = self.b.ins().select(has_hi, capped, x);
+        let (part, of) = self.b.ins().ssub_overflow(top, lo);
+        let ok = self.b.create_block();
+        self.b.ins().brif(of, slow, &[], ok, &[]);
+        self.b.switch_to_block(ok);
+        let pos = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, part, 0);
+        self.b.ins().brif(
+            pos,
+            work,
+            &[],
+            header,
+            &[BlockArg::Value(i1), BlockArg::Value(acc)],
+        );
+
+        self.b.switch_to_block(work);
+        let (r, of) = self.b.ins().sadd_overflow(rate, adj);
+        let ok = self.b.create_block();
+        self.b.ins().brif(of, slow, &[], ok, &[]);
+        self.b.switch_to_block(ok);
+        let (prod, of) = self.b.ins().smul_overflow(part, r);
+        let ok = self.b.create_block();
+        self.b.ins().brif(of, slow, &[], ok, &[]);
+        self.b.switch_to_block(ok);
+        let add = if round_each {
+            self.div_round_const(prod, MICRO)
+        } else {
+            prod
+        };
+        let (acc1, of) = self.b.ins().sadd_overflow(acc, add);
+        self.b.ins().brif(
+            of,
+            slow,
+            &[],
+            header,
+            &[BlockArg::Value(i1), BlockArg::Value(acc1)],
+        );
+
+        self.b.switch_to_block(done);
+        let v = if round_each {
+            acc
+        } else {
+            self.div_round_const(acc, MICRO)
+        };
+        self.jump_with(m, v);
+        self.marginal_slow(slow, m, p, pref, x, adj, round_each)
+    }
+
+    /// The helper's path of [`Self::marginal_param`], then the merge.
+    #[allow(clippy::too_many_arguments)]
+    fn marginal_slow(
+        &mut self,
+        slow: Block,
+        m: Block,
+        p: Value,
+        pref: u32,
+        x: Value,
+        adj: Value,
+        round_each: bool,
+    ) -> Value {
+        self.b.switch_to_block(slow);
+        let c = self.ctx;
+        let re = self.k(round_each as i64);
+        let pk = self.k(pref as i64);
+        let v = self.call_helper(H::MarginalParam, &[c, x, adj, re, pk]);
+        self.jump_with(m, v);
+        self.b.switch_to_block(m);
+        p
     }
 
     fn col_desc(&mut self, ix: usize) -> Value {

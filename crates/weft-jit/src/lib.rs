@@ -50,8 +50,8 @@
 //! **Context and memo layout.** The context (see `runtime.rs`) begins with
 //! machine words generated code reads at fixed offsets: a helper status
 //! word, the trampoline's result, and pointers to the memo descriptors,
-//! the memo states, the memo values, the column descriptors and the
-//! parameter descriptors. The memo is two flat arrays (a state byte —
+//! the memo states, the memo values, the column descriptors, the
+//! parameter descriptors and the band tables of marginal scales. The memo is two flat arrays (a state byte —
 //! unset, busy, done, failed — and an `i64`) in *groups*: one per record
 //! kind, holding its compiled instances row-major (row `r`, instance `i` at
 //! `base + r × width + local(i)`, so one row's values share a few cache
@@ -95,8 +95,11 @@
 //! exact error). Rounded products `round(a × b ÷ d)` take a fast path when
 //! the 128-bit product fits in 64 bits (`smulhi` agrees with the sign of
 //! `imul`) and otherwise call the interpreter's own 128-bit arithmetic
-//! (`weft_interp::ops`); adding days or months, text, marginal scales and
-//! the slow paths of fields and parameters are Rust helpers too. Helpers
+//! (`weft_interp::ops`); adding days or months, text, marginal scales with
+//! inline bands and the slow paths of fields, parameters and marginal
+//! scales over a parameter's bands (a loop over the bands, from a table the
+//! context builds per evaluation, while 64 bits suffice) are Rust helpers
+//! too. Helpers
 //! report a failure in the context's status word, checked after each call.
 //! The date builtins (`years_between`, `months_between`, `year`, `month`,
 //! `day`) are generated inline, step by step as `weft_syntax::num`
@@ -282,6 +285,18 @@ fn build_info(ir: &Ir, bound: &Bound) -> Info {
         .collect();
     let mut marginal_rows = Vec::new();
     let mut marginal_table = std::collections::HashMap::new();
+    let mut band_params = Vec::new();
+    for n in &ir.nodes {
+        if let Node::Marginal {
+            bands: BandsSrc::Param(pref),
+            ..
+        } = n
+        {
+            band_params.push(*pref);
+        }
+    }
+    band_params.sort_unstable();
+    band_params.dedup();
     for (i, n) in ir.nodes.iter().enumerate() {
         if let Node::Marginal {
             bands: BandsSrc::Rows(rows),
@@ -301,6 +316,7 @@ fn build_info(ir: &Ir, bound: &Bound) -> Info {
         marginal_rows,
         marginal_table,
         memo: runtime::MemoLayout::new(ir, bound, &shape.memoised),
+        band_params,
         row_stable: shape.row_stable,
         on_cycle: shape.on_cycle,
     }

@@ -157,6 +157,17 @@ impl Default for ParamDesc {
     }
 }
 
+/// The bands of a parameter used by a marginal scale, as bound for this
+/// evaluation: `n` rows of `[lo, hi, has_hi, rate]`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BandsDesc {
+    /// 0: bound (fast path usable); otherwise the helper decides.
+    pub status: i64,
+    pub rows: *const [i64; 4],
+    pub n: u64,
+}
+
 /// An error raised during an evaluation: its site, the instance whose body
 /// raised it, and that instance's row (−1 for none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,6 +191,9 @@ pub(crate) struct Info {
     /// The [`Info::marginal_rows`] entry of each such `Marginal` node.
     pub marginal_table: std::collections::HashMap<weft_ir::NodeId, u32>,
     pub memo: MemoLayout,
+    /// Parameter references whose bands a marginal scale reads; the
+    /// context has a [`BandsDesc`] for each, in this order.
+    pub band_params: Vec<u32>,
     /// Per compiled instance: whether its body never writes slot 0 (so
     /// `Local(0)` is its row).
     pub row_stable: Vec<bool>,
@@ -213,6 +227,7 @@ pub(crate) struct Ctx<'a> {
     pub vals: *mut i64,
     pub cols: *const ColDesc,
     pub params: *const ParamDesc,
+    pub bands: *const BandsDesc,
     pub rt: Rt<'a>,
 }
 
@@ -231,6 +246,8 @@ pub(crate) struct Rt<'a> {
     _cols: Vec<ColDesc>,
     _params: Vec<ParamDesc>,
     _keys: Vec<KeyDesc>,
+    _bands: Vec<BandsDesc>,
+    _band_rows: Vec<[i64; 4]>,
 }
 
 pub(crate) const OFF_STATUS: i32 = std::mem::offset_of!(Ctx<'static>, status) as i32;
@@ -240,6 +257,11 @@ pub(crate) const OFF_STATES: i32 = std::mem::offset_of!(Ctx<'static>, states) as
 pub(crate) const OFF_VALS: i32 = std::mem::offset_of!(Ctx<'static>, vals) as i32;
 pub(crate) const OFF_COLS: i32 = std::mem::offset_of!(Ctx<'static>, cols) as i32;
 pub(crate) const OFF_PARAMS: i32 = std::mem::offset_of!(Ctx<'static>, params) as i32;
+pub(crate) const OFF_BANDS: i32 = std::mem::offset_of!(Ctx<'static>, bands) as i32;
+pub(crate) const BANDS_SIZE: i64 = std::mem::size_of::<BandsDesc>() as i64;
+pub(crate) const BANDS_STATUS: i32 = std::mem::offset_of!(BandsDesc, status) as i32;
+pub(crate) const BANDS_ROWS: i32 = std::mem::offset_of!(BandsDesc, rows) as i32;
+pub(crate) const BANDS_N: i32 = std::mem::offset_of!(BandsDesc, n) as i32;
 
 pub(crate) const MEMO_SIZE: i64 = std::mem::size_of::<MemoDesc>() as i64;
 pub(crate) const MEMO_BASE: i32 = std::mem::offset_of!(MemoDesc, base) as i32;
@@ -351,6 +373,41 @@ impl<'a> Ctx<'a> {
                 None => ParamDesc::default(),
             })
             .collect::<Vec<_>>();
+        // Bands of marginal scales.
+        let mut band_rows: Vec<[i64; 4]> = Vec::new();
+        let mut spans = Vec::with_capacity(info.band_params.len());
+        for pref in &info.band_params {
+            match bound.params.get(*pref as usize) {
+                Some(Some(bp)) => {
+                    let start = band_rows.len();
+                    band_rows.extend(
+                        bp.bands
+                            .iter()
+                            .map(|b| [b.lo, b.hi.unwrap_or(0), b.hi.is_some() as i64, b.rate]),
+                    );
+                    spans.push(Some((start, bp.bands.len())));
+                }
+                _ => spans.push(None),
+            }
+        }
+        let bands: Vec<BandsDesc> = spans
+            .iter()
+            .map(|s| match s {
+                Some((start, n)) => BandsDesc {
+                    status: 0,
+                    rows: band_rows
+                        .get(*start..)
+                        .map(|r| r.as_ptr())
+                        .unwrap_or(std::ptr::null()),
+                    n: *n as u64,
+                },
+                None => BandsDesc {
+                    status: 1,
+                    rows: std::ptr::null(),
+                    n: 0,
+                },
+            })
+            .collect();
         let memo_ptr = memo.as_ptr();
         let states_ptr = states.as_mut_ptr();
         let vals_ptr = vals.as_mut_ptr();
@@ -364,6 +421,7 @@ impl<'a> Ctx<'a> {
             vals: vals_ptr,
             cols: cols_ptr,
             params: params_ptr,
+            bands: bands.as_ptr(),
             rt: Rt {
                 ir,
                 bound,
@@ -376,6 +434,8 @@ impl<'a> Ctx<'a> {
                 _cols: cols,
                 _params: params,
                 _keys: keys,
+                _bands: bands,
+                _band_rows: band_rows,
             },
         })
     }

@@ -575,6 +575,8 @@ assert rate_share on rate
             ]));
         }
     }
+    // Three bands, the last two bounded.
+    run(m, "2018-03-01", &people(rows.clone()));
     let (ir, res) = run(m, "2018-08-01", &people(rows));
     // 3 fen in three bands of 50%: per band 1 + 1 + 1 = 3; once: 1.5 → 2.
     let row = 3 * 5;
