@@ -51,9 +51,10 @@
 //! machine words generated code reads at fixed offsets: a helper status
 //! word, the trampoline's result, and pointers to the memo descriptors,
 //! the memo states, the memo values, the column descriptors, the
-//! parameter descriptors and the band tables of marginal scales. The memo is two flat arrays (a state byte —
-//! unset, busy, done, failed — and an `i64`) in *groups*: one per record
-//! kind, holding its compiled instances row-major (row `r`, instance `i` at
+//! parameter descriptors and the band tables of marginal scales. The memo
+//! is two flat arrays (a state byte — unset, busy, done, failed — and an
+//! `i64`) in *groups*: one per record kind, holding its memoised instances
+//! row-major (row `r`, instance `i` at
 //! `base + r × width + local(i)`, so one row's values share a few cache
 //! lines), and one row for the instances without a record. `width` and
 //! `local(i)` are constants in the code; `base` and the row count come from
