@@ -132,7 +132,9 @@ impl<'a, 'c> Analyzer<'a, 'c> {
     }
 
     fn domain(&self, e: &Expr) -> ISet {
-        let full = vec![(i64::MIN + 1, i64::MAX - 1)];
+        // Every i64: an `Int` field can hold either limit, and a rule's
+        // value can be any of them.
+        let full = vec![(i64::MIN, i64::MAX)];
         match &e.ty {
             Ty::Bool => vec![(0, 1)],
             Ty::Enum(_, set) => (0..64)
@@ -157,11 +159,11 @@ impl<'a, 'c> Analyzer<'a, 'c> {
                         .and_then(|r| r.fields.get(*f as usize))
                 {
                     if let Some((lo, hi)) = fd.range {
-                        return vec![(lo.unwrap_or(i64::MIN + 1), hi.unwrap_or(i64::MAX - 1))];
+                        return vec![(lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX))];
                     }
                     if matches!(fd.ty, Ty::Money(_)) {
                         // Input money is never negative.
-                        return vec![(0, i64::MAX - 1)];
+                        return vec![(0, i64::MAX)];
                     }
                 }
                 full
@@ -210,16 +212,16 @@ impl<'a, 'c> Analyzer<'a, 'c> {
 
     fn atom(&mut self, op: CmpOp, subj: usize, v: i64) -> Option<BoxC> {
         let dom = self.subjects.get(subj)?.domain.clone();
+        // Below and above `v`, empty at the i64 limits.
+        let below = v.checked_sub(1).map(|b| (i64::MIN, b));
+        let above = v.checked_add(1).map(|a| (a, i64::MAX));
         let set: ISet = match op {
             CmpOp::Eq => vec![(v, v)],
-            CmpOp::Ne => vec![
-                (i64::MIN + 1, v.checked_sub(1)?),
-                (v.checked_add(1)?, i64::MAX - 1),
-            ],
-            CmpOp::Lt => vec![(i64::MIN + 1, v.checked_sub(1)?)],
-            CmpOp::Le => vec![(i64::MIN + 1, v)],
-            CmpOp::Gt => vec![(v.checked_add(1)?, i64::MAX - 1)],
-            CmpOp::Ge => vec![(v, i64::MAX - 1)],
+            CmpOp::Ne => below.into_iter().chain(above).collect(),
+            CmpOp::Lt => below.into_iter().collect(),
+            CmpOp::Le => vec![(i64::MIN, v)],
+            CmpOp::Gt => above.into_iter().collect(),
+            CmpOp::Ge => vec![(v, i64::MAX)],
         };
         let set: ISet = set.into_iter().filter(|(a, b)| a <= b).collect();
         let mut b = BoxC::default();
@@ -444,7 +446,7 @@ fn walk(
         if let Some(set) = b.0.get(&depth) {
             for &(lo, hi) in set {
                 cuts.push(lo);
-                if hi < i64::MAX - 1 {
+                if hi < i64::MAX {
                     cuts.push(hi + 1);
                 }
             }
@@ -452,14 +454,14 @@ fn walk(
     }
     for &(lo, hi) in dom {
         cuts.push(lo);
-        if hi < i64::MAX - 1 {
+        if hi < i64::MAX {
             cuts.push(hi + 1);
         }
     }
     cuts.sort_unstable();
     cuts.dedup();
     for (i, &start) in cuts.iter().enumerate() {
-        let end = cuts.get(i + 1).map(|x| x - 1).unwrap_or(i64::MAX - 1);
+        let end = cuts.get(i + 1).map(|x| x - 1).unwrap_or(i64::MAX);
         if end < start || !iset_contains(dom, start, end) {
             continue;
         }

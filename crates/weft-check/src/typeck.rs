@@ -2851,9 +2851,18 @@ fn call_builtin(
                 return Expr::error(span);
             }
             let x = expr(c, s, pos[0], expect);
-            let xt = x.ty.clone();
-            let lo = check_against(c, s, pos[1], &xt, "the lower bound");
-            let hi = check_against(c, s, pos[2], &xt, "the upper bound");
+            let lo = expr(c, s, pos[1], Some(&x.ty));
+            let hi = expr(c, s, pos[2], Some(&x.ty));
+            // One type for the three (an integer literal takes the bounds'
+            // type, as in `min`); a bound that does not fit is reported
+            // against the value's type.
+            let xt = match x.ty.join(&lo.ty).and_then(|t| t.join(&hi.ty)) {
+                Some(t) => t,
+                None => x.ty.clone(),
+            };
+            let x = require(c, x, &xt, "the value");
+            let lo = require(c, lo, &xt, "the lower bound");
+            let hi = require(c, hi, &xt, "the upper bound");
             if !xt.is_ordered() && !xt.is_error() {
                 let shown = c.prog.show(&xt);
                 c.err(

@@ -1171,17 +1171,9 @@ impl Gen<'_> {
                         _ if text == "year(as_of)" => 1 + self.c.below(9999) as i64,
                         _ => self.lit_int(),
                     };
-                    // Not i64::MAX nor -i64::MAX: the table analysis takes
-                    // every domain to be i64::MIN + 1 ..= i64::MAX - 1, so it
-                    // rejects a row `>= MAX` or `< -MAX` as dead (E0412) and
-                    // `= MAX | != MAX` as leaving a gap (E0410), though an
-                    // input can be i64::MAX or i64::MIN.
-                    if v > lo
-                        && v > i64::MIN + 1
-                        && v < i64::MAX
-                        && !ts.contains(&v)
-                        && (ty != T::Date || v > 0)
-                    {
+                    // Thresholds at the i64 limits included: the table
+                    // analysis covers every i64.
+                    if v > lo && !ts.contains(&v) && (ty != T::Date || v > 0) {
                         ts.push(v);
                     }
                 }
@@ -1679,15 +1671,8 @@ impl Gen<'_> {
             2 => {
                 let lo = self.expr(t, cx, d);
                 let hi = self.expr(t, cx, d);
-                if t == T::Int {
-                    // An integer literal as the value of `clamp` and an `Int`
-                    // value as a bound are rejected (E0330 "the lower bound
-                    // should be `Int`, but this is `Int`"): make the value an
-                    // `Int` whatever it is.
-                    format!("clamp(({a} + 0 * year(as_of)), {lo}, {hi})")
-                } else {
-                    format!("clamp({a}, {lo}, {hi})")
-                }
+                // An integer literal as the value with `Int` bounds too.
+                format!("clamp({a}, {lo}, {hi})")
             }
             _ => format!("abs({a})"),
         }

@@ -413,11 +413,11 @@ fn check_errors(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// `clamp` whose value is an integer literal and whose bound is an `Int`
-/// value: E0330 "the lower bound should be `Int`, but this is `Int`"
-/// (`min(1, month(as_of))` and `clamp(month(as_of), 1, 7)` are accepted).
+/// Found by the generator: `clamp` whose value is an integer literal and
+/// whose bound is an `Int` value was rejected (E0330 "the lower bound
+/// should be `Int`, but this is `Int`"); the three now take one type, as in
+/// `min`.
 #[test]
-#[ignore = "weft-check bug: clamp(integer literal, Int value, …) is rejected with E0330"]
 fn clamp_of_an_integer_literal_checks() {
     let errors = check_errors("rule a: Int = clamp(-1, month(2019-01-01), 7)\n");
     assert!(errors.is_empty(), "{errors:?}");
@@ -425,13 +425,10 @@ fn clamp_of_an_integer_literal_checks() {
 
 const N_RECORD: &str = "record Person input persons {\n  id: Text key\n  n: Int\n}\n";
 
-/// The table analysis takes the domain of an `Int` to be i64::MIN + 1 ..=
-/// i64::MAX - 1, so a row for exactly i64::MAX, which an `Int` field can
-/// hold, is reported as dead: E0412 "row 2 of `f` can never apply" (and
-/// likewise a row `< -9223372036854775807` over a rule's value, which can
-/// be i64::MIN).
+/// Found by the generator: the table analysis took the domain of an `Int`
+/// to be i64::MIN + 1 ..= i64::MAX - 1, so a row for exactly i64::MAX, which
+/// an `Int` field can hold, was reported dead (E0412).
 #[test]
-#[ignore = "weft-check bug: a table row `>= 9223372036854775807` is reported dead (E0412)"]
 fn table_row_at_i64_max_is_not_dead() {
     let errors = check_errors(&format!(
         "{N_RECORD}table f(p: Person): Int\n  hit first\n  given p.n\n  \
@@ -440,15 +437,29 @@ fn table_row_at_i64_max_is_not_dead() {
     assert!(errors.is_empty(), "{errors:?}");
 }
 
-/// `= MAX` and `!= MAX` cover every value, yet the analysis reports a gap:
-/// E0410 "the table `u` does not decide every case: any input is not
-/// covered" (the same cells at 5 are accepted).
+/// Found by the generator: `= MAX` and `!= MAX` cover every value, yet the
+/// analysis reported a gap (E0410).
 #[test]
-#[ignore = "weft-check bug: cells `= MAX | != MAX` are reported as leaving a gap (E0410)"]
 fn table_cells_equal_and_not_equal_to_i64_max_have_no_gap() {
     let errors = check_errors(&format!(
         "{N_RECORD}table u(p: Person): Int\n  hit unique\n  given p.n\n  \
          | 9223372036854775807 => 1\n  | != 9223372036854775807 => 2\n"
     ));
     assert!(errors.is_empty(), "{errors:?}");
+}
+
+/// The other end: a rule's value can be i64::MIN, so a row below
+/// -i64::MAX is live, and `< MIN` (which no value satisfies) is dead.
+#[test]
+fn table_rows_at_i64_min() {
+    let errors = check_errors(&format!(
+        "{N_RECORD}table f(p: Person): Int\n  hit first\n  given p.n\n  \
+         | < -9223372036854775807 => 1\n  | >= -9223372036854775807 => 2\n"
+    ));
+    assert!(errors.is_empty(), "{errors:?}");
+    let errors = check_errors(&format!(
+        "{N_RECORD}table f(p: Person): Int\n  hit first\n  given p.n\n  \
+         | > 9223372036854775807 => 1\n  | - => 2\n"
+    ));
+    assert!(errors.iter().any(|e| e.starts_with("E0412")), "{errors:?}");
 }
