@@ -96,12 +96,12 @@
 //! exact error). Rounded products `round(a × b ÷ d)` take a fast path when
 //! the 128-bit product fits in 64 bits (`smulhi` agrees with the sign of
 //! `imul`) and otherwise call the interpreter's own 128-bit arithmetic
-//! (`weft_interp::ops`); adding days or months, text, marginal scales with
-//! inline bands and the slow paths of fields, parameters and marginal
-//! scales over a parameter's bands (a loop over the bands, from a table the
-//! context builds per evaluation, while 64 bits suffice) are Rust helpers
-//! too. Helpers
-//! report a failure in the context's status word, checked after each call.
+//! (`weft_interp::ops`). Adding days or months, text, marginal scales with
+//! inline bands, and the slow paths of fields and parameters are Rust
+//! helpers too. A marginal scale over a parameter's bands is a generated
+//! loop over a band table the context builds per evaluation, while 64-bit
+//! arithmetic suffices, and the helper otherwise. Helpers report a failure
+//! in the context's status word, checked after each call.
 //! The date builtins (`years_between`, `months_between`, `year`, `month`,
 //! `day`) are generated inline, step by step as `weft_syntax::num`
 //! computes them (divisions by positive constants only), with a known date
@@ -123,13 +123,10 @@
 //! **Memory.** The machine code lives in a `JITModule` that the program
 //! frees when dropped.
 //!
-//! **Where the JIT does not copy the interpreter.** `num::add_days` and
-//! `num::add_months` add a day or month count near the `i64` limits
-//! without a check, so the interpreter panics there (overflow); the JIT
-//! reports `date_out_of_range`, what the operation means. Assertions over
-//! keys (`every r: Region`) need preset frame slots, which
+//! **Where the JIT needs the interpreter.** Assertions over keys
+//! (`every r: Region`) need preset frame slots, which
 //! [`JitProgram::eval_insts`] does not take: check assertions with the
-//! interpreter.
+//! interpreter (`weft check` does).
 //!
 //! This crate does no I/O.
 
