@@ -5,21 +5,33 @@
 //!    whether the member file is grouped in the group file's order. Ids are
 //!    128-bit hashes, spilled to temporary files in partitions by hash and
 //!    joined one partition at a time (see [`Index`]), so the index's memory
-//!    does not grow with the population.
-//! 2. **Read and validate** (second pass): parse every row against its
-//!    record's columns; group members with their group. If the member file
-//!    is grouped in the group file's order the files are streamed together
-//!    and memory is bounded by the batch size; otherwise every row is read
-//!    into memory first (memory then grows with the population; the run
-//!    says so).
-//! 3. **Evaluate**: batches of chunks run in parallel (rayon). For each
-//!    chunk the record checks run first (with the interpreter); rows that
-//!    fail are rejected with their group (or, for `exclude` checks, left out
-//!    alone), then the engine evaluates the outputs.
-//! 4. **Write**: outputs go to a temporary directory beside the output
+//!    does not grow with the population. The files' SHA-256 are computed
+//!    meanwhile on another thread.
+//! 2. **Read and validate** (second pass, on a thread of its own): parse
+//!    every row against its record's columns; group members with their
+//!    group; collect groups into chunks and chunks into batches. If the
+//!    member file is grouped in the group file's order the files are
+//!    streamed together and memory is bounded by the batch size; otherwise
+//!    every row is read into memory first (memory then grows with the
+//!    population; the run says so).
+//! 3. **Evaluate** (on a second thread): the chunks of a batch run in
+//!    parallel (rayon). For each chunk the record checks run first (with
+//!    the interpreter); rows that fail are rejected with their group (or,
+//!    for `exclude` checks, left out alone), then the engine evaluates the
+//!    outputs.
+//! 4. **Write** (on the calling thread): results are taken batch by batch
+//!    in input order. Outputs go to a temporary directory beside the output
 //!    directory and are renamed into place at the end, `manifest.json`
 //!    last, so an interrupted run never leaves a partial file under a final
 //!    name.
+//!
+//! Steps 2–4 form a pipeline: while batch N is written, N+1 is evaluated
+//! and N+2 read. The stages hand batches over through channels that hold
+//! none, so at most three batches are in memory at once. A stop
+//! (`--max-errors`, an error) on any stage ends the others, and a reading
+//! error is reported after the batches read before it, as if the stages
+//! ran in turn: the results, errors and stops are those of a sequential
+//! run. The [`Timings`] of the stages overlap.
 //!
 //! Every input row ends in exactly one output: a result file when it was
 //! evaluated, `errors` when it was rejected or left out.
@@ -99,17 +111,21 @@ pub struct RunOptions {
 pub struct Timings {
     /// First pass over the files.
     pub index: Duration,
-    /// Reading, parsing, grouping, checks and building chunks (wall).
+    /// Reading, parsing and grouping rows into batches: the reader
+    /// thread's wall time, without its waits for the evaluator. Reading
+    /// overlaps evaluation and writing, so `read + eval + write` is more
+    /// than the time they took together.
     pub read: Duration,
     /// Record checks, chunk building and evaluation (wall time of the
-    /// parallel sections).
+    /// parallel sections; overlaps reading and writing).
     pub eval: Duration,
     /// Sum over chunks of the time spent building the chunk's columns,
     /// running the record checks and applying rejections.
     pub check_cpu: Duration,
     /// Sum over chunks of the engine's time (CPU time across threads).
     pub eval_cpu: Duration,
-    /// Writing outputs, errors, manifest and renaming.
+    /// Writing outputs (overlapping reading and evaluation), then errors,
+    /// manifest and renaming.
     pub write: Duration,
 }
 
@@ -428,6 +444,41 @@ fn index(
     warnings: &mut Vec<String>,
     parts: Option<usize>,
 ) -> Result<Index, RunError> {
+    // The files' SHA-256 (for the manifest) on a thread of their own, read
+    // while the files are indexed; each is taken where it is needed, so an
+    // error is reported where it was before.
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let paths: Vec<&Path> = std::iter::once(g)
+            .chain(m)
+            .map(|x| x.file.path.as_path())
+            .collect();
+        s.spawn(move || {
+            for p in paths {
+                if tx.send(sha256_file(p)).is_err() {
+                    break;
+                }
+            }
+        });
+        let next_sha = move || -> Result<String, RunError> {
+            match rx.recv() {
+                Ok(r) => Ok(r?),
+                Err(_) => Err(RunError::Scratch("the file hashes are missing".into())),
+            }
+        };
+        index_files(prog, g, m, warnings, parts, next_sha)
+    })
+}
+
+/// [`index`]; `next_sha` gives each file's SHA-256, the group file's first.
+fn index_files(
+    prog: &weft_check::Program,
+    g: &Side<'_>,
+    m: Option<&Side<'_>>,
+    warnings: &mut Vec<String>,
+    parts: Option<usize>,
+    mut next_sha: impl FnMut() -> Result<String, RunError>,
+) -> Result<Index, RunError> {
     use std::io::Write;
     let _ = prog;
     let mut paths = vec![g.file.path.as_path()];
@@ -460,7 +511,7 @@ fn index(
         n += 1;
     }
     let gpaths = gspill.finish()?;
-    let group_sha = sha256_file(&g.file.path)?;
+    let group_sha = next_sha()?;
     let mut idx = Index {
         group_rows: n,
         member_rows: 0,
@@ -510,7 +561,7 @@ fn index(
         }
         order.flush().map_err(scratch)?;
         idx.member_rows = n;
-        idx.member_sha = sha256_file(&m.file.path)?;
+        idx.member_sha = next_sha()?;
         member_paths = Some((kspill.finish()?, lspill.finish()?, order_path));
     }
 
@@ -1075,14 +1126,14 @@ struct OrderedSink {
 }
 
 impl OrderedSink {
-    fn push(&mut self, seq: u64, cells: Vec<OutCell>) -> Result<(), FileError> {
+    fn push(&mut self, seq: u64, cells: &[OutCell]) -> Result<(), FileError> {
         self.rows += 1;
         if self.streaming {
             if let Some(w) = self.writer.as_mut() {
-                w.write_row(&cells)?;
+                w.write_row(cells)?;
             }
         } else {
-            self.pending.push((seq, cells));
+            self.pending.push((seq, cells.to_vec()));
         }
         Ok(())
     }
@@ -1121,6 +1172,339 @@ fn temp_dir_for(out: &Path) -> Result<PathBuf, RunError> {
         })?;
     // Keep it until we rename its files; it is removed at the end.
     Ok(dir.keep())
+}
+
+/// One batch of the second pass, as read: chunks of groups with their
+/// members, and the members rejected while reading them because they name
+/// no group (or a duplicate one).
+struct ReadBatch {
+    chunks: Vec<Vec<Group>>,
+    unknown: Vec<ErrorRow>,
+}
+
+/// One batch evaluated: per chunk, an outcome per side.
+struct EvalBatch {
+    per_chunk: Vec<Vec<Outcome>>,
+    unknown: Vec<ErrorRow>,
+    /// Wall time of the parallel section.
+    wall: Duration,
+}
+
+/// Evaluate a batch's chunks in parallel, on every side.
+fn eval_batch(cxs: &[Ctx<'_>], b: ReadBatch) -> EvalBatch {
+    let t = Instant::now();
+    let per_chunk: Vec<Vec<Outcome>> = b
+        .chunks
+        .into_par_iter()
+        .map(|groups| {
+            let mut v = Vec::with_capacity(cxs.len());
+            for (i, c) in cxs.iter().enumerate() {
+                if i + 1 == cxs.len() {
+                    v.push(process(c, groups));
+                    break;
+                }
+                v.push(process(c, groups.clone()));
+            }
+            v
+        })
+        .collect();
+    EvalBatch {
+        per_chunk,
+        unknown: b.unknown,
+        wall: t.elapsed(),
+    }
+}
+
+/// What reading needs from the run, unchanging.
+#[derive(Clone, Copy)]
+struct ReadCx<'a> {
+    prog: &'a weft_check::Program,
+    gs: &'a InputSchema,
+    ms: Option<&'a InputSchema>,
+    gword: &'a str,
+    dup_groups: &'a HashSet<u128>,
+    dup_members: &'a HashSet<u128>,
+    /// The member record's link column.
+    link_col: Option<usize>,
+}
+
+/// The second pass's reading (see [`run_sides`]): group rows parsed with
+/// their members into chunks of about `chunk_members` members, and chunks
+/// into batches of `batch_chunks`. It runs on a thread of its own.
+struct BatchReader<'a> {
+    cx: ReadCx<'a>,
+    /// Stream the member file beside the group file (else bucket it first).
+    ordered: bool,
+    batch_chunks: usize,
+    chunk_members: usize,
+    grdr: Box<dyn weft_data::RowReader>,
+    gmap: Vec<usize>,
+    mreader: Option<(Box<dyn weft_data::RowReader>, Vec<usize>)>,
+    links: Option<Links>,
+    grow: Row,
+    mrow: Row,
+    gseq: u64,
+    mseq: u64,
+    /// In memory mode: every member first, bucketed by group.
+    buckets: HashMap<u64, Vec<Parsed>>,
+    /// Streaming: a member read ahead that belongs to a later group.
+    ahead: Option<(Option<u64>, Parsed)>,
+    members_done: bool,
+    /// The chunk being filled (it carries over to the next batch).
+    current: Vec<Group>,
+    current_members: usize,
+    /// The group file is read to its end.
+    done: bool,
+    /// Members rejected since the last batch was sent.
+    unknown: Vec<ErrorRow>,
+    /// Time spent reading (not waiting for the evaluator).
+    read_time: Duration,
+}
+
+impl BatchReader<'_> {
+    /// Send every batch; stop quietly when the receiver has gone (the run
+    /// stopped). Returns the time spent reading.
+    fn run(mut self, tx: std::sync::mpsc::SyncSender<ReadBatch>) -> Result<Duration, RunError> {
+        if !self.ordered {
+            self.read_all_members()?;
+        }
+        while let Some(b) = self.next_batch()? {
+            if tx.send(b).is_err() {
+                break;
+            }
+        }
+        Ok(self.read_time)
+    }
+
+    /// In memory mode: every member, bucketed by its group.
+    fn read_all_members(&mut self) -> Result<(), RunError> {
+        let cx = self.cx;
+        if let (Some((rdr, map)), Some(ms)) = (self.mreader.as_mut(), cx.ms) {
+            let t = Instant::now();
+            while rdr.next_row(&mut self.mrow)? {
+                let g = linked(&mut self.links, self.mseq)?;
+                let (g, p) = parse_member(cx, ms, &self.mrow, self.mseq, map, g);
+                self.mseq += 1;
+                match g {
+                    Some(g) => self.buckets.entry(g).or_default().push(p),
+                    None => self.unknown.push(unknown_member(cx, ms, &p, map)),
+                }
+            }
+            self.members_done = true;
+            self.read_time += t.elapsed();
+        }
+        Ok(())
+    }
+
+    /// The next batch (`None` at the end).
+    fn next_batch(&mut self) -> Result<Option<ReadBatch>, RunError> {
+        if self.done {
+            return Ok(None);
+        }
+        let cx = self.cx;
+        let t = Instant::now();
+        let mut chunks: Vec<Vec<Group>> = Vec::new();
+        while chunks.len() < self.batch_chunks {
+            if !self.grdr.next_row(&mut self.grow)? {
+                self.done = true;
+                break;
+            }
+            let this = self.gseq;
+            let mut row = parse_row(cx.prog, cx.gs, &self.gmap, &self.grow, this);
+            self.gseq += 1;
+            let gs = cx.gs;
+            if cx.dup_groups.contains(&hash_id(&row.id)) && !row.id.is_empty() {
+                let col = gs
+                    .key
+                    .and_then(|k| gs.columns.get(k))
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default();
+                let order = gs.key.and_then(|k| self.gmap.get(k).copied()).unwrap_or(0);
+                if row.error.as_ref().map(|e| order <= e.order).unwrap_or(true) {
+                    row.error = Some(RowError {
+                        column: col,
+                        message: format!("{} appears on more than one row", row.id),
+                        order,
+                    });
+                }
+            }
+            // Its members.
+            let mut members = Vec::new();
+            if self.ordered {
+                if let (Some((rdr, map)), Some(ms)) = (self.mreader.as_mut(), cx.ms) {
+                    loop {
+                        let next = match self.ahead.take() {
+                            Some(x) => Some(x),
+                            None if self.members_done => None,
+                            None => {
+                                if rdr.next_row(&mut self.mrow)? {
+                                    let g = linked(&mut self.links, self.mseq)?;
+                                    let x = parse_member(cx, ms, &self.mrow, self.mseq, map, g);
+                                    self.mseq += 1;
+                                    Some(x)
+                                } else {
+                                    self.members_done = true;
+                                    None
+                                }
+                            }
+                        };
+                        let Some((g, p)) = next else { break };
+                        match g {
+                            None => self.unknown.push(unknown_member(cx, ms, &p, map)),
+                            Some(g) if g == this => members.push(p),
+                            Some(g) if g > this => {
+                                self.ahead = Some((Some(g), p));
+                                break;
+                            }
+                            // Cannot happen when the index found the file ordered.
+                            Some(_) => self.unknown.push(unknown_member(cx, ms, &p, map)),
+                        }
+                    }
+                }
+            } else {
+                members = self.buckets.remove(&this).unwrap_or_default();
+            }
+            self.current_members += members.len().max(1);
+            self.current.push(Group { row, members });
+            if self.current_members >= self.chunk_members {
+                chunks.push(std::mem::take(&mut self.current));
+                self.current_members = 0;
+            }
+        }
+        if self.done {
+            if !self.current.is_empty() {
+                chunks.push(std::mem::take(&mut self.current));
+            }
+            // Members after the last group, or of groups that do not exist.
+            if let (Some((rdr, map)), Some(ms)) = (self.mreader.as_mut(), cx.ms) {
+                if let Some((_, p)) = self.ahead.take() {
+                    self.unknown.push(unknown_member(cx, ms, &p, map));
+                }
+                while !self.members_done && rdr.next_row(&mut self.mrow)? {
+                    let g = linked(&mut self.links, self.mseq)?;
+                    let (_, p) = parse_member(cx, ms, &self.mrow, self.mseq, map, g);
+                    self.mseq += 1;
+                    self.unknown.push(unknown_member(cx, ms, &p, map));
+                }
+                self.members_done = true;
+            }
+        }
+        self.read_time += t.elapsed();
+        if chunks.is_empty() && self.unknown.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(ReadBatch {
+            chunks,
+            unknown: std::mem::take(&mut self.unknown),
+        }))
+    }
+}
+
+/// The group of member row `mseq`, from the first pass.
+fn linked(links: &mut Option<Links>, mseq: u64) -> Result<Option<u64>, RunError> {
+    match links.as_mut() {
+        Some(l) => l.next(mseq),
+        None => Ok(None),
+    }
+}
+
+/// A member row parsed, with its group's seq (`linked`, when it has a link).
+fn parse_member(
+    cx: ReadCx<'_>,
+    ms: &InputSchema,
+    mrow: &Row,
+    mseq: u64,
+    map: &[usize],
+    linked: Option<u64>,
+) -> (Option<u64>, Parsed) {
+    let mut p = parse_row(cx.prog, ms, map, mrow, mseq);
+    let key_hash = hash_id(&p.id);
+    let link_text = cx.link_col.and_then(|c| match p.vals.get(c) {
+        Some(Val::Text(s)) => Some(s.clone()),
+        _ => None,
+    });
+    let gs_seq = link_text.and(linked);
+    if cx.dup_members.contains(&key_hash) && !p.id.is_empty() {
+        let col = ms
+            .key
+            .and_then(|k| ms.columns.get(k))
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        let order = ms.key.and_then(|k| map.get(k).copied()).unwrap_or(0);
+        if p.error.as_ref().map(|e| order <= e.order).unwrap_or(true) {
+            p.error = Some(RowError {
+                column: col,
+                message: format!("{} appears on more than one row", p.id),
+                order,
+            });
+        }
+    }
+    (gs_seq, p)
+}
+
+/// The error row of a member whose group does not exist (or is a
+/// duplicate): it is rejected alone.
+fn unknown_member(cx: ReadCx<'_>, ms: &InputSchema, p: &Parsed, map: &[usize]) -> ErrorRow {
+    let link_col = cx.link_col;
+    let col = link_col
+        .and_then(|c| ms.columns.get(c))
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let text = link_col.and_then(|c| match p.vals.get(c) {
+        Some(Val::Text(s)) => Some(s.clone()),
+        _ => None,
+    });
+    let text = text.unwrap_or_default();
+    let dup = cx.dup_groups.contains(&hash_id(&text));
+    let link_order = link_col.and_then(|c| map.get(c).copied()).unwrap_or(0);
+    // An earlier column's own error wins.
+    if let Some(e) = &p.error {
+        if e.order < link_order || dup {
+            if !dup {
+                return ErrorRow {
+                    seq: p.seq,
+                    line: p.line,
+                    id: p.id.clone(),
+                    column: e.column.clone(),
+                    message: e.message.clone(),
+                };
+            }
+        }
+    }
+    if dup {
+        if let Some(e) = &p.error {
+            return ErrorRow {
+                seq: p.seq,
+                line: p.line,
+                id: p.id.clone(),
+                column: e.column.clone(),
+                message: e.message.clone(),
+            };
+        }
+        let gs = cx.gs;
+        let key = gs
+            .key
+            .and_then(|k| gs.columns.get(k))
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        return ErrorRow {
+            seq: p.seq,
+            line: p.line,
+            id: p.id.clone(),
+            column: String::new(),
+            message: format!(
+                "{} {text} rejected: {key} {text} appears on more than one row",
+                cx.gword
+            ),
+        };
+    }
+    ErrorRow {
+        seq: p.seq,
+        line: p.line,
+        id: p.id.clone(),
+        column: col,
+        message: format!("unknown {} {text}", cx.gword),
+    }
 }
 
 /// Run a population through an engine.
@@ -1350,15 +1734,13 @@ pub fn run_sides(
     let mut gerrs: Vec<ErrorRow> = Vec::new();
     let mut merrs: Vec<ErrorRow> = Vec::new();
     let threads = rayon::current_num_threads().max(1);
-    let batch_groups_target = opts.chunk_rows.max(1);
     let mut stats_eval_g = 0u64;
     let mut stats_eval_m = 0u64;
     let limit = opts.max_errors;
-    let mut rejected_total = 0u64;
 
     // Readers.
-    let (mut grdr, gmap) = open_checked(&gside, &mut Vec::new()).map_err(cleanup)?;
-    let mut mreader = match &mside {
+    let (grdr, gmap) = open_checked(&gside, &mut Vec::new()).map_err(cleanup)?;
+    let mreader = match &mside {
         Some(m) => Some(open_checked(m, &mut Vec::new()).map_err(cleanup)?),
         None => None,
     };
@@ -1367,277 +1749,117 @@ pub fn run_sides(
             .iter()
             .position(|c| matches!(c.kind, ColKind::Link { .. }))
     });
-    let mut grow = Row::default();
-    let mut mrow = Row::default();
-    let mut mseq = 0u64;
-    let mut gseq = 0u64;
-    // In memory mode: every member first, bucketed by group.
-    let mut buckets: HashMap<u64, Vec<Parsed>> = HashMap::new();
-    // Streaming: a member read ahead that belongs to a later group.
-    let mut ahead: Option<(Option<u64>, Parsed)> = None;
-    let mut members_done = false;
-
-    let mut links = idx.links.take();
-    let mut linked = |mseq: u64| -> Result<Option<u64>, RunError> {
-        match links.as_mut() {
-            Some(l) => l.next(mseq),
-            None => Ok(None),
-        }
+    let reader = BatchReader {
+        cx: ReadCx {
+            prog,
+            gs,
+            ms,
+            gword: &cx.gword,
+            dup_groups: &idx.dup_groups,
+            dup_members: &idx.dup_members,
+            link_col,
+        },
+        ordered: idx.ordered,
+        batch_chunks: threads * 2,
+        chunk_members: opts.chunk_rows.max(1),
+        grdr,
+        gmap,
+        mreader,
+        links: idx.links.take(),
+        grow: Row::default(),
+        mrow: Row::default(),
+        gseq: 0,
+        mseq: 0,
+        buckets: HashMap::new(),
+        ahead: None,
+        members_done: false,
+        current: Vec::new(),
+        current_members: 0,
+        done: false,
+        unknown: Vec::new(),
+        read_time: Duration::ZERO,
     };
-    let parse_member =
-        |mrow: &Row, mseq: u64, map: &[usize], linked: Option<u64>| -> (Option<u64>, Parsed) {
-            let Some(ms) = ms else {
-                return (None, parse_row(prog, gs, map, mrow, mseq));
-            };
-            let mut p = parse_row(prog, ms, map, mrow, mseq);
-            let key_hash = hash_id(&p.id);
-            let link_text = link_col.and_then(|c| match p.vals.get(c) {
-                Some(Val::Text(s)) => Some(s.clone()),
-                _ => None,
-            });
-            let gs_seq = link_text.and(linked);
-            if idx.dup_members.contains(&key_hash) && !p.id.is_empty() {
-                let col = ms
-                    .key
-                    .and_then(|k| ms.columns.get(k))
-                    .map(|c| c.name.clone())
-                    .unwrap_or_default();
-                let order = ms.key.and_then(|k| map.get(k).copied()).unwrap_or(0);
-                if p.error.as_ref().map(|e| order <= e.order).unwrap_or(true) {
-                    p.error = Some(RowError {
-                        column: col.clone(),
-                        message: format!("{} appears on more than one row", p.id),
-                        order,
-                    });
-                }
-            }
-            (gs_seq, p)
-        };
 
-    let t_read = Instant::now();
-    let mut read_time = Duration::ZERO;
     let mut eval_wall = Duration::ZERO;
     let mut eval_cpu = Duration::ZERO;
     let mut check_cpu = Duration::ZERO;
     let mut write_time = Duration::ZERO;
-    let _ = t_read;
 
-    // Unknown-group members are rejected alone.
-    let unknown_member =
-        |p: &Parsed, mside: &Side<'_>, map: &[usize], link_col: Option<usize>| -> ErrorRow {
-            let col = link_col
-                .and_then(|c| mside.schema.columns.get(c))
-                .map(|c| c.name.clone())
-                .unwrap_or_default();
-            let text = link_col.and_then(|c| match p.vals.get(c) {
-                Some(Val::Text(s)) => Some(s.clone()),
-                _ => None,
-            });
-            let text = text.unwrap_or_default();
-            let dup = idx.dup_groups.contains(&hash_id(&text));
-            let link_order = link_col.and_then(|c| map.get(c).copied()).unwrap_or(0);
-            // An earlier column's own error wins.
-            if let Some(e) = &p.error {
-                if e.order < link_order || dup {
-                    if !dup {
-                        return ErrorRow {
-                            seq: p.seq,
-                            line: p.line,
-                            id: p.id.clone(),
-                            column: e.column.clone(),
-                            message: e.message.clone(),
-                        };
+    // Three stages, each on a thread of its own: the reader parses rows
+    // and groups them into batches; the evaluator runs each batch's chunks
+    // in parallel (rayon's global pool); this thread takes the results in
+    // input order for the summaries, the observer and the sinks. While
+    // batch N is written, N+1 is evaluated and N+2 read. The channels hold
+    // nothing (a send waits for the receiver), so each stage holds at most
+    // one batch: three batches in memory at once, whatever the population.
+    // When this thread stops early (an error, `--max-errors`) it drops its
+    // receiver: the evaluator's next send fails and it returns, dropping
+    // its own receiver, and so the reader's next send fails. A reader's
+    // error arrives after every batch read before it has been handled, as
+    // when the stages ran in turn.
+    let piped: Result<Duration, RunError> = std::thread::scope(|s| {
+        let (btx, brx) = std::sync::mpsc::sync_channel::<ReadBatch>(0);
+        let reading = s.spawn(move || reader.run(btx));
+        let (otx, orx) = std::sync::mpsc::sync_channel::<EvalBatch>(0);
+        let cxs = &cxs;
+        let evaluating = s.spawn(move || {
+            for b in brx {
+                if otx.send(eval_batch(cxs, b)).is_err() {
+                    // The run stopped.
+                    break;
+                }
+            }
+        });
+        for b in orx {
+            eval_wall += b.wall;
+            // Members naming no group, rejected while reading the batch.
+            merrs.extend(b.unknown);
+            if b.per_chunk.is_empty() {
+                continue;
+            }
+            // Other sides: summaries and the observer.
+            let mut outcomes: Vec<Outcome> = Vec::with_capacity(b.per_chunk.len());
+            let mut others: Vec<Vec<Outcome>> = (1..cxs.len()).map(|_| Vec::new()).collect();
+            for mut v in b.per_chunk {
+                let rest = v.split_off(1.min(v.len()));
+                if let Some(o) = v.pop() {
+                    outcomes.push(o);
+                }
+                for (i, o) in rest.into_iter().enumerate() {
+                    if let Some(x) = others.get_mut(i) {
+                        x.push(o);
                     }
                 }
             }
-            if dup {
-                if let Some(e) = &p.error {
-                    return ErrorRow {
-                        seq: p.seq,
-                        line: p.line,
-                        id: p.id.clone(),
-                        column: e.column.clone(),
-                        message: e.message.clone(),
-                    };
-                }
-                let gword = cx.gword.clone();
-                let key = gs
-                    .key
-                    .and_then(|k| gs.columns.get(k))
-                    .map(|c| c.name.clone())
-                    .unwrap_or_default();
-                return ErrorRow {
-                    seq: p.seq,
-                    line: p.line,
-                    id: p.id.clone(),
-                    column: String::new(),
-                    message: format!(
-                        "{gword} {text} rejected: {key} {text} appears on more than one row"
-                    ),
-                };
-            }
-            ErrorRow {
-                seq: p.seq,
-                line: p.line,
-                id: p.id.clone(),
-                column: col,
-                message: format!("unknown {} {text}", cx.gword),
-            }
-        };
-
-    if !idx.ordered {
-        if let (Some((rdr, map)), Some(mside)) = (mreader.as_mut(), mside.as_ref()) {
-            let t = Instant::now();
-            while rdr.next_row(&mut mrow).map_err(|e| cleanup(e.into()))? {
-                let g = linked(mseq).map_err(cleanup)?;
-                let (g, p) = parse_member(&mrow, mseq, map, g);
-                mseq += 1;
-                match g {
-                    Some(g) => buckets.entry(g).or_default().push(p),
-                    None => {
-                        merrs.push(unknown_member(&p, mside, map, link_col));
-                    }
-                }
-            }
-            members_done = true;
-            read_time += t.elapsed();
-        }
-    }
-
-    let mut batch: Vec<Vec<Group>> = Vec::new();
-    let mut current: Vec<Group> = Vec::new();
-    let mut current_members = 0usize;
-    let mut done = false;
-    while !done {
-        let t = Instant::now();
-        // Fill a batch of chunks.
-        while batch.len() < threads * 2 {
-            let got = grdr.next_row(&mut grow).map_err(|e| cleanup(e.into()))?;
-            if !got {
-                done = true;
-                break;
-            }
-            let mut row = parse_row(prog, gs, &gmap, &grow, gseq);
-            let this = gseq;
-            gseq += 1;
-            let kh = hash_id(&row.id);
-            if idx.dup_groups.contains(&kh) && !row.id.is_empty() {
-                let col = gs
-                    .key
-                    .and_then(|k| gs.columns.get(k))
-                    .map(|c| c.name.clone())
-                    .unwrap_or_default();
-                let order = gs.key.and_then(|k| gmap.get(k).copied()).unwrap_or(0);
-                if row.error.as_ref().map(|e| order <= e.order).unwrap_or(true) {
-                    row.error = Some(RowError {
-                        column: col.clone(),
-                        message: format!("{} appears on more than one row", row.id),
-                        order,
-                    });
-                }
-            }
-            // Its members.
-            let mut members = Vec::new();
-            if idx.ordered {
-                if let (Some((rdr, map)), Some(mside)) = (mreader.as_mut(), mside.as_ref()) {
-                    loop {
-                        let next = match ahead.take() {
-                            Some(x) => Some(x),
-                            None if members_done => None,
-                            None => {
-                                if rdr.next_row(&mut mrow).map_err(|e| cleanup(e.into()))? {
-                                    let g = linked(mseq).map_err(cleanup)?;
-                                    let x = parse_member(&mrow, mseq, map, g);
-                                    mseq += 1;
-                                    Some(x)
-                                } else {
-                                    members_done = true;
-                                    None
-                                }
+            if let Some(obs) = observer.as_deref_mut() {
+                for (si, list) in std::iter::once(&outcomes).chain(others.iter()).enumerate() {
+                    let side_ir = sides[si].ir;
+                    let mut ev: Vec<Evaluated<'_>> = Vec::new();
+                    let mut rej: Vec<(bool, u64)> = Vec::new();
+                    for o in list {
+                        for (oi, out) in side_ir.outputs.iter().enumerate() {
+                            let rows = if out.record == gs.record {
+                                &o.group_out
+                            } else {
+                                &o.member_out
+                            };
+                            for (seq, cells, by) in rows {
+                                ev.push(Evaluated {
+                                    output: oi,
+                                    seq: *seq,
+                                    cells,
+                                    by: *by,
+                                });
                             }
-                        };
-                        let Some((g, p)) = next else { break };
-                        match g {
-                            None => merrs.push(unknown_member(&p, mside, map, link_col)),
-                            Some(g) if g == this => members.push(p),
-                            Some(g) if g > this => {
-                                ahead = Some((Some(g), p));
-                                break;
-                            }
-                            // Cannot happen when the index found the file ordered.
-                            Some(_) => merrs.push(unknown_member(&p, mside, map, link_col)),
                         }
+                        rej.extend(o.group_errors.iter().map(|e| (true, e.seq)));
+                        rej.extend(o.member_errors.iter().map(|e| (false, e.seq)));
                     }
-                }
-            } else {
-                members = buckets.remove(&this).unwrap_or_default();
-            }
-            current_members += members.len().max(1);
-            current.push(Group { row, members });
-            if current_members >= batch_groups_target {
-                batch.push(std::mem::take(&mut current));
-                current_members = 0;
-            }
-        }
-        if done && !current.is_empty() {
-            batch.push(std::mem::take(&mut current));
-        }
-        if done {
-            // Members after the last group, or of groups that do not exist.
-            if let (Some((rdr, map)), Some(mside)) = (mreader.as_mut(), mside.as_ref()) {
-                if let Some((_, p)) = ahead.take() {
-                    merrs.push(unknown_member(&p, mside, map, link_col));
-                }
-                while !members_done && rdr.next_row(&mut mrow).map_err(|e| cleanup(e.into()))? {
-                    let g = linked(mseq).map_err(cleanup)?;
-                    let (_, p) = parse_member(&mrow, mseq, map, g);
-                    mseq += 1;
-                    merrs.push(unknown_member(&p, mside, map, link_col));
-                }
-                members_done = true;
-            }
-        }
-        read_time += t.elapsed();
-        if batch.is_empty() {
-            continue;
-        }
-        // Evaluate the batch in parallel.
-        let t = Instant::now();
-        let chunks = std::mem::take(&mut batch);
-        let per_chunk: Vec<Vec<Outcome>> = chunks
-            .into_par_iter()
-            .map(|groups| {
-                let mut v = Vec::with_capacity(cxs.len());
-                for (i, c) in cxs.iter().enumerate() {
-                    if i + 1 == cxs.len() {
-                        v.push(process(c, groups));
-                        break;
-                    }
-                    v.push(process(c, groups.clone()));
-                }
-                v
-            })
-            .collect();
-        eval_wall += t.elapsed();
-        // Other sides: summaries and the observer.
-        let mut outcomes: Vec<Outcome> = Vec::with_capacity(per_chunk.len());
-        let mut others: Vec<Vec<Outcome>> = (1..cxs.len()).map(|_| Vec::new()).collect();
-        for mut v in per_chunk {
-            let rest = v.split_off(1.min(v.len()));
-            if let Some(o) = v.pop() {
-                outcomes.push(o);
-            }
-            for (i, o) in rest.into_iter().enumerate() {
-                if let Some(x) = others.get_mut(i) {
-                    x.push(o);
+                    obs.observe(si, &ev, &rej);
                 }
             }
-        }
-        if let Some(obs) = observer.as_deref_mut() {
-            for (si, list) in std::iter::once(&outcomes).chain(others.iter()).enumerate() {
-                let side_ir = sides[si].ir;
-                let mut ev: Vec<Evaluated<'_>> = Vec::new();
-                let mut rej: Vec<(bool, u64)> = Vec::new();
+            for (si, list) in others.iter().enumerate() {
+                let side_ir = sides[si + 1].ir;
                 for o in list {
                     for (oi, out) in side_ir.outputs.iter().enumerate() {
                         let rows = if out.record == gs.record {
@@ -1645,87 +1867,69 @@ pub fn run_sides(
                         } else {
                             &o.member_out
                         };
-                        for (seq, cells, by) in rows {
-                            ev.push(Evaluated {
-                                output: oi,
-                                seq: *seq,
-                                cells,
-                                by: *by,
-                            });
-                        }
-                    }
-                    rej.extend(o.group_errors.iter().map(|e| (true, e.seq)));
-                    rej.extend(o.member_errors.iter().map(|e| (false, e.seq)));
-                }
-                obs.observe(si, &ev, &rej);
-            }
-        }
-        for (si, list) in others.iter().enumerate() {
-            let side_ir = sides[si + 1].ir;
-            for o in list {
-                for (oi, out) in side_ir.outputs.iter().enumerate() {
-                    let rows = if out.record == gs.record {
-                        &o.group_out
-                    } else {
-                        &o.member_out
-                    };
-                    for (_, cells, _) in rows {
-                        summaries[si + 1].add(side_ir, oi, cells);
-                    }
-                }
-            }
-        }
-        // Write in order.
-        let t = Instant::now();
-        let mut n_rows = 0u64;
-        for o in outcomes {
-            eval_cpu += o.eval_cpu;
-            check_cpu += o.check_cpu;
-            stats_eval_g += o.evaluated_groups;
-            stats_eval_m += o.evaluated_members;
-            n_rows += o.group_out.len() as u64
-                + o.member_out.len() as u64
-                + o.group_errors.len() as u64
-                + o.member_errors.len() as u64;
-            rejected_total += (o.group_errors.len() + o.member_errors.len()) as u64;
-            for (seq, cells, _) in o.group_out {
-                for (oi, out) in ir.outputs.iter().enumerate() {
-                    if out.record == gs.record {
-                        summaries[0].add(ir, oi, &cells);
-                        if let Some(s) = sinks.get_mut(oi) {
-                            s.push(seq, cells.clone()).map_err(|e| cleanup(e.into()))?;
+                        for (_, cells, _) in rows {
+                            summaries[si + 1].add(side_ir, oi, cells);
                         }
                     }
                 }
             }
-            for (seq, cells, _) in o.member_out {
-                for (oi, out) in ir.outputs.iter().enumerate() {
-                    if ms.map(|m| m.record == out.record).unwrap_or(false) {
-                        summaries[0].add(ir, oi, &cells);
-                        if let Some(s) = sinks.get_mut(oi) {
-                            s.push(seq, cells.clone()).map_err(|e| cleanup(e.into()))?;
+            // Write in order.
+            let t = Instant::now();
+            let mut n_rows = 0u64;
+            for o in outcomes {
+                eval_cpu += o.eval_cpu;
+                check_cpu += o.check_cpu;
+                stats_eval_g += o.evaluated_groups;
+                stats_eval_m += o.evaluated_members;
+                n_rows += o.group_out.len() as u64
+                    + o.member_out.len() as u64
+                    + o.group_errors.len() as u64
+                    + o.member_errors.len() as u64;
+                for (seq, cells, _) in o.group_out {
+                    for (oi, out) in ir.outputs.iter().enumerate() {
+                        if out.record == gs.record {
+                            summaries[0].add(ir, oi, &cells);
+                            if let Some(s) = sinks.get_mut(oi) {
+                                s.push(seq, &cells)?;
+                            }
                         }
                     }
                 }
+                for (seq, cells, _) in o.member_out {
+                    for (oi, out) in ir.outputs.iter().enumerate() {
+                        if ms.map(|m| m.record == out.record).unwrap_or(false) {
+                            summaries[0].add(ir, oi, &cells);
+                            if let Some(s) = sinks.get_mut(oi) {
+                                s.push(seq, &cells)?;
+                            }
+                        }
+                    }
+                }
+                gerrs.extend(o.group_errors);
+                merrs.extend(o.member_errors);
             }
-            gerrs.extend(o.group_errors);
-            merrs.extend(o.member_errors);
-        }
-        write_time += t.elapsed();
-        progress.advance(n_rows);
-        if let Some(l) = limit {
-            let total = rejected_total + merrs.len() as u64
-                - merrs.len().min(rejected_total as usize) as u64;
-            let _ = total;
-            let so_far = (gerrs.len() + merrs.len()) as u64;
-            if so_far > l {
-                return Err(cleanup(RunError::Stopped {
-                    errors: so_far,
-                    limit: l,
-                }));
+            write_time += t.elapsed();
+            progress.advance(n_rows);
+            if let Some(l) = limit {
+                let so_far = (gerrs.len() + merrs.len()) as u64;
+                if so_far > l {
+                    return Err(RunError::Stopped {
+                        errors: so_far,
+                        limit: l,
+                    });
+                }
             }
         }
-    }
+        // Every batch is in: both stages have finished.
+        if let Err(p) = evaluating.join() {
+            std::panic::resume_unwind(p);
+        }
+        match reading.join() {
+            Ok(r) => r,
+            Err(p) => std::panic::resume_unwind(p),
+        }
+    });
+    let read_time = piped.map_err(cleanup)?;
     if let Some(l) = limit {
         let so_far = (gerrs.len() + merrs.len()) as u64;
         if so_far > l {
