@@ -6,6 +6,7 @@
 //! no I/O.
 
 pub mod asserts;
+mod cpu;
 pub mod diff;
 pub mod engines;
 pub mod explain;

@@ -36,6 +36,7 @@
 //! Every input row ends in exactly one output: a result file when it was
 //! evaluated, `errors` when it was rejected or left out.
 
+use crate::cpu::Stopwatch;
 use crate::rows::{Group, Parsed, RowError, Val, build_chunk, header_map, parse_row};
 use crate::summary::Summary;
 use rayon::prelude::*;
@@ -119,10 +120,12 @@ pub struct Timings {
     /// Record checks, chunk building and evaluation (wall time of the
     /// parallel sections; overlaps reading and writing).
     pub eval: Duration,
-    /// Sum over chunks of the time spent building the chunk's columns,
-    /// running the record checks and applying rejections.
+    /// Sum over chunks of the CPU time spent building the chunk's columns,
+    /// running the record checks and applying rejections (the thread's CPU
+    /// clock, so time the pipeline's other threads take on the same core
+    /// is not counted; wall time where there is no such clock).
     pub check_cpu: Duration,
-    /// Sum over chunks of the engine's time (CPU time across threads).
+    /// Sum over chunks of the engine's CPU time, measured the same way.
     pub eval_cpu: Duration,
     /// Writing outputs (overlapping reading and evaluation), then errors,
     /// manifest and renaming.
@@ -995,7 +998,7 @@ fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
         eval_cpu: Duration::ZERO,
         check_cpu: Duration::ZERO,
     };
-    let t = Instant::now();
+    let t = Stopwatch::start();
     let (keep, chunk) = validate(cx, groups, &mut out);
     out.check_cpu = t.elapsed();
     if keep.is_empty() {
@@ -1006,7 +1009,7 @@ fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
         let refs: Vec<&Group> = keep.iter().collect();
         build_chunk(prog, cx.gs, cx.ms, &refs)
     });
-    let t = Instant::now();
+    let t = Stopwatch::start();
     let res = cx.eval.eval_chunk(&chunk);
     out.eval_cpu = t.elapsed();
     let mut m_row = 0usize;
@@ -1508,6 +1511,11 @@ fn unknown_member(cx: ReadCx<'_>, ms: &InputSchema, p: &Parsed, map: &[usize]) -
 }
 
 /// Run a population through an engine.
+///
+/// Chunks are evaluated on rayon's *global* pool (from a thread of the
+/// pipeline, so a caller's `ThreadPool::install` does not apply): size it
+/// with `rayon::ThreadPoolBuilder::build_global`, as `weft run --threads`
+/// does.
 pub fn run(
     ir: &Ir,
     bound: &Bound,
@@ -1545,7 +1553,8 @@ pub trait Observer {
 }
 
 /// Evaluate a population on several sides in one pass over the input; the
-/// first side's results are written when `opts.write`.
+/// first side's results are written when `opts.write`. Evaluation runs on
+/// rayon's global pool, as in [`run`].
 pub fn run_sides(
     sides: &[EvalSide<'_>],
     opts: &RunOptions,

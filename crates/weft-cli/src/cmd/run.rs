@@ -41,7 +41,8 @@ pub struct RunArgs {
     /// Stop, writing nothing, at the first rejected row.
     #[arg(long = "fail-fast")]
     pub fail_fast: bool,
-    /// Worker threads (default: every core).
+    /// Evaluation threads (default: every core); reading and writing run on
+    /// a thread each besides.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Partitions of the first pass's on-disk id index (default: one per
@@ -361,7 +362,7 @@ pub fn run(a: &RunArgs) -> i32 {
                 0.0
             };
             eprintln!(
-                "  timings: compile {:.1} ms, index {:.1} ms, read {:.1} ms, checks + evaluation {:.1} ms wall (checks {:.1} ms, evaluation {:.1} ms engine time: {:.0} {} per second per core), write {:.1} ms; total {:.1} ms",
+                "  timings: compile {:.1} ms, index {:.1} ms, read {:.1} ms, checks + evaluation {:.1} ms wall (checks {:.1} ms, evaluation {:.1} ms engine time: {:.0} {} per second per core), write {:.1} ms (reading, evaluation and writing overlap); total {:.1} ms",
                 ms(compile_time),
                 ms(tm.index),
                 ms(tm.read),
