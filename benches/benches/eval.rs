@@ -8,10 +8,15 @@
 //! Populations: the shipped example (7,380 persons) and a synthetic one of
 //! 20,000 households (about 49,000 persons), both evaluated for 2019-08.
 //! Compilation is excluded (it is measured once, and printed).
+//!
+//! `jit, 2 threads` and `interpreter, 2 threads` evaluate the same chunks
+//! on a rayon pool of two threads, as `weft run --threads 2` does: the
+//! scaling of the evaluation phase alone, without reading and writing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rayon::prelude::*;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
@@ -43,6 +48,30 @@ fn group(c: &mut Criterion, name: &str, p: &Prepared) {
             for chunk in &p.chunks {
                 black_box(jit.eval_chunk(&p.ir, &p.bound, chunk, &p.plan));
             }
+        })
+    });
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    g.bench_function("interpreter, 2 threads", |b| {
+        b.iter(|| {
+            pool.install(|| {
+                p.chunks.par_iter().for_each(|chunk| {
+                    black_box(weft_interp::batch::eval_chunk(
+                        &p.ir, &p.bound, chunk, &p.plan,
+                    ));
+                })
+            })
+        })
+    });
+    g.bench_function("jit, 2 threads", |b| {
+        b.iter(|| {
+            pool.install(|| {
+                p.chunks.par_iter().for_each(|chunk| {
+                    black_box(jit.eval_chunk(&p.ir, &p.bound, chunk, &p.plan));
+                })
+            })
         })
     });
     g.bench_function("baseline", |b| {
