@@ -659,12 +659,27 @@ struct Outcome {
     group_errors: Vec<ErrorRow>,
     member_errors: Vec<ErrorRow>,
     /// Evaluated rows: `(seq, cells, by)` (by: the `--by` field's value).
-    group_out: Vec<(u64, Vec<OutCell>, Option<i64>)>,
-    member_out: Vec<(u64, Vec<OutCell>, Option<i64>)>,
+    group_out: Vec<OutRow>,
+    member_out: Vec<OutRow>,
     evaluated_groups: u64,
     evaluated_members: u64,
     eval_cpu: Duration,
     check_cpu: Duration,
+}
+
+/// An evaluated row: `(seq, cells, by)`.
+type OutRow = (u64, Vec<OutCell>, Option<i64>);
+
+impl Outcome {
+    /// The evaluated rows of an output of `record`: the groups' when it is
+    /// the group record, else the members'.
+    fn rows_of(&self, record: u32, group_record: u32) -> &[OutRow] {
+        if record == group_record {
+            &self.group_out
+        } else {
+            &self.member_out
+        }
+    }
 }
 
 /// The output columns of one record: per column, where its value comes from.
@@ -1847,12 +1862,7 @@ pub fn run_sides(
                     let mut rej: Vec<(bool, u64)> = Vec::new();
                     for o in list {
                         for (oi, out) in side_ir.outputs.iter().enumerate() {
-                            let rows = if out.record == gs.record {
-                                &o.group_out
-                            } else {
-                                &o.member_out
-                            };
-                            for (seq, cells, by) in rows {
+                            for (seq, cells, by) in o.rows_of(out.record, gs.record) {
                                 ev.push(Evaluated {
                                     output: oi,
                                     seq: *seq,
@@ -1871,12 +1881,7 @@ pub fn run_sides(
                 let side_ir = sides[si + 1].ir;
                 for o in list {
                     for (oi, out) in side_ir.outputs.iter().enumerate() {
-                        let rows = if out.record == gs.record {
-                            &o.group_out
-                        } else {
-                            &o.member_out
-                        };
-                        for (_, cells, _) in rows {
+                        for (_, cells, _) in o.rows_of(out.record, gs.record) {
                             summaries[si + 1].add(side_ir, oi, cells);
                         }
                     }
