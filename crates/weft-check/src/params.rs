@@ -337,7 +337,7 @@ fn fill_inline(
         }
         return;
     }
-    let ast::PValue::Map(entries, span) = v else {
+    let ast::PValue::Map(entries, _) = v else {
         let (e, _) = pd.keys[depth];
         let en = c
             .prog
@@ -352,7 +352,6 @@ fn fill_inline(
         );
         return;
     };
-    let _ = span;
     let (e, set) = pd.keys[depth];
     for (k, val) in entries {
         let en = c.prog.enums.get(e as usize).cloned();

@@ -150,8 +150,7 @@ impl<'s> Checker<'s> {
 
     pub fn collect(&mut self, modules: &[ModuleSource]) {
         for (mi, m) in modules.iter().enumerate() {
-            if let Some(&other) = self.names.modules.get(&m.name) {
-                let _ = other;
+            if self.names.modules.contains_key(&m.name) {
                 continue;
             }
             self.names.modules.insert(m.name.clone(), mi as u32);

@@ -683,13 +683,11 @@ fn exceptions(c: &mut Checker<'_>, modules: &[ModuleSource]) {
                 }
                 (None, None) => {}
             }
-            if let Some(prev) = c
-                .prog
+            if c.prog
                 .rules
                 .get(rid as usize)
-                .and_then(|r| r.exceptions.iter().find(|e| e.label == x.label.name))
+                .is_some_and(|r| r.exceptions.iter().any(|e| e.label == x.label.name))
             {
-                let _ = prev;
                 c.err(
                     Diagnostic::error(
                         "E0505",
@@ -1756,8 +1754,8 @@ fn facts_at(
     match &cond.kind {
         A::Compare(a, rest) if rest.len() == 1 => {
             let (op, b) = (&rest[0].0, &rest[0].1);
-            let (key, e, full) = match place(c, s, a) {
-                Some((k, Ty::Enum(e, set))) => (k, e, set),
+            let (key, e) = match place(c, s, a) {
+                Some((k, Ty::Enum(e, _))) => (k, e),
                 _ => return vec![],
             };
             let Some(v) = variant_of(e, b) else {
@@ -1780,7 +1778,6 @@ fn facts_at(
                         .unwrap_or(0),
                 ) & !bit
             };
-            let _ = full;
             vec![(key, set)]
         }
         A::InSet(a, items) => {
@@ -1900,7 +1897,7 @@ pub fn expr(c: &mut Checker<'_>, s: &mut Scope, e: &ast::Expr, expect: Option<&T
             }
         }
         A::Name(id) => name(c, s, id, expect, e),
-        A::Field(base, f) => field(c, s, base, f, expect, e),
+        A::Field(base, f) => field(c, s, base, f, e),
         A::Index(base, idx) => index(c, s, base, idx, span),
         A::Call(f, args) => call(c, s, f, args, span, expect),
         A::At(x, d) => {
@@ -2275,7 +2272,6 @@ fn field(
     s: &mut Scope,
     base: &ast::Expr,
     f: &ast::Ident,
-    expect: Option<&Ty>,
     whole: &ast::Expr,
 ) -> Expr {
     let span = whole.span;
@@ -2309,7 +2305,6 @@ fn field(
             }
         };
     }
-    let _ = expect;
     let b = expr(c, s, base, None);
     match b.ty.clone() {
         Ty::Record(rid) => {

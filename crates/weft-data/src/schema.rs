@@ -36,7 +36,7 @@ pub struct InputSchema {
 }
 
 impl InputSchema {
-    pub fn from_record(prog: &Program, record: u32, rec: &RecordDef) -> InputSchema {
+    pub fn from_record(record: u32, rec: &RecordDef) -> InputSchema {
         let mut columns = Vec::new();
         let mut key = None;
         for (fi, f) in rec.fields.iter().enumerate() {
@@ -56,7 +56,6 @@ impl InputSchema {
                 range: f.range,
             });
         }
-        let _ = prog;
         InputSchema {
             record,
             input: rec.input.clone().unwrap_or_else(|| rec.name.to_lowercase()),
@@ -70,7 +69,7 @@ impl InputSchema {
         prog.records
             .iter()
             .enumerate()
-            .map(|(i, r)| InputSchema::from_record(prog, i as u32, r))
+            .map(|(i, r)| InputSchema::from_record(i as u32, r))
             .collect()
     }
 }

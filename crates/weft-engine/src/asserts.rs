@@ -17,7 +17,7 @@ use weft_syntax::ast::Severity;
 use weft_syntax::num;
 use weft_syntax::{Diagnostic, SourceMap};
 
-fn combos(ir: &Ir, every: &[(u32, u32, u64)]) -> Vec<Vec<i64>> {
+fn combos(every: &[(u32, u32, u64)]) -> Vec<Vec<i64>> {
     let mut out: Vec<Vec<i64>> = vec![Vec::new()];
     for (_, _, set) in every {
         let mut next = Vec::new();
@@ -32,7 +32,6 @@ fn combos(ir: &Ir, every: &[(u32, u32, u64)]) -> Vec<Vec<i64>> {
         }
         out = next;
     }
-    let _ = ir;
     out
 }
 
@@ -51,7 +50,7 @@ pub fn check_assertions(ir: &Ir, sources: &SourceMap) -> Vec<Diagnostic> {
             continue;
         };
         let every: Vec<(u32, u32, u64)> = a.every.iter().map(|(l, e, s)| (*l, *e, *s)).collect();
-        let keys = combos(ir, &every);
+        let keys = combos(&every);
         let mut roots: Vec<InstId> = vec![inst];
         roots.extend(atoms.iter().flat_map(|x| [x.cond, x.left, x.right]));
         let warning = a.severity == Severity::Warning;
@@ -127,8 +126,6 @@ pub fn check_assertions(ir: &Ir, sources: &SourceMap) -> Vec<Diagnostic> {
                                 };
                                 let lv = side(&mut it, atom.left);
                                 let rv = side(&mut it, atom.right);
-                                let lt = ir.inst(atom.left).map(|_| ()).map(|_| "");
-                                let _ = lt;
                                 shown = Some((atom.span, lv, rv));
                                 break;
                             }

@@ -441,7 +441,6 @@ fn no_float_money(side: &Side<'_>, map: &[usize], row: &Row) -> Result<(), RunEr
 }
 
 fn index(
-    prog: &weft_check::Program,
     g: &Side<'_>,
     m: Option<&Side<'_>>,
     warnings: &mut Vec<String>,
@@ -469,13 +468,12 @@ fn index(
                 Err(_) => Err(RunError::Scratch("the file hashes are missing".into())),
             }
         };
-        index_files(prog, g, m, warnings, parts, next_sha)
+        index_files(g, m, warnings, parts, next_sha)
     })
 }
 
 /// [`index`]; `next_sha` gives each file's SHA-256, the group file's first.
 fn index_files(
-    prog: &weft_check::Program,
     g: &Side<'_>,
     m: Option<&Side<'_>>,
     warnings: &mut Vec<String>,
@@ -483,7 +481,6 @@ fn index_files(
     mut next_sha: impl FnMut() -> Result<String, RunError>,
 ) -> Result<Index, RunError> {
     use std::io::Write;
-    let _ = prog;
     let mut paths = vec![g.file.path.as_path()];
     if let Some(m) = m {
         paths.push(m.file.path.as_path());
@@ -749,7 +746,7 @@ pub fn plan_for(ir: &Ir) -> Result<Plan, RunError> {
     })
 }
 
-fn out_plan(ir: &Ir, plan: &Plan) -> OutPlan {
+fn out_plan(ir: &Ir) -> OutPlan {
     let mut sources = Vec::new();
     let mut counters: HashMap<u32, usize> = HashMap::new();
     for o in &ir.outputs {
@@ -766,7 +763,6 @@ fn out_plan(ir: &Ir, plan: &Plan) -> OutPlan {
         }
         sources.push(v);
     }
-    let _ = plan;
     OutPlan { sources }
 }
 
@@ -802,12 +798,11 @@ struct Ctx<'a> {
     by: Option<(u32, u32)>,
 }
 
-/// Text of a text column reached through links from row `row` of `rec`.
-fn text_at(chunk: &Chunk, rec: u32, row: usize, path: &[(u32, u32)]) -> String {
-    let mut rec = rec;
+/// Text of a text column reached through links from row `row` of the
+/// output's record (each step of `path` names its record and field).
+fn text_at(chunk: &Chunk, row: usize, path: &[(u32, u32)]) -> String {
     let mut row = row;
     for (i, (r, f)) in path.iter().enumerate() {
-        let _ = rec;
         let Some(col) = chunk.col(*r, *f) else {
             return String::new();
         };
@@ -819,10 +814,7 @@ fn text_at(chunk: &Chunk, rec: u32, row: usize, path: &[(u32, u32)]) -> String {
             };
         }
         match col {
-            Column::I64(v) => {
-                row = v.get(row).copied().unwrap_or(0).max(0) as usize;
-                rec = *r;
-            }
+            Column::I64(v) => row = v.get(row).copied().unwrap_or(0).max(0) as usize,
             _ => return String::new(),
         }
     }
@@ -1111,7 +1103,7 @@ fn process(cx: &Ctx<'_>, groups: Vec<Group>) -> Outcome {
                             let v = vals.and_then(|c| c.get(r)).copied().unwrap_or(0);
                             out_cell(prog, ty, v)
                         }
-                        ColSource::Text(path) => OutCell::Text(text_at(&chunk, o.record, r, path)),
+                        ColSource::Text(path) => OutCell::Text(text_at(&chunk, r, path)),
                     });
                 }
                 let by = cx.by.and_then(|(rec, f)| {
@@ -1652,7 +1644,6 @@ pub fn run_sides(
     };
     let t0 = Instant::now();
     let mut idx = index(
-        prog,
         &gside,
         mside.as_ref(),
         &mut report.warnings,
@@ -1669,7 +1660,7 @@ pub fn run_sides(
     }
     progress.total(idx.group_rows + idx.member_rows);
 
-    let outp = out_plan(ir, &plan);
+    let outp = out_plan(ir);
     let word = |r: u32| {
         prog.records
             .get(r as usize)
@@ -1710,7 +1701,7 @@ pub fn run_sides(
             }
         }
     };
-    let outps: Vec<OutPlan> = sides.iter().map(|s| out_plan(s.ir, &plan)).collect();
+    let outps: Vec<OutPlan> = sides.iter().map(|s| out_plan(s.ir)).collect();
     let cxs: Vec<Ctx<'_>> = sides
         .iter()
         .zip(&outps)
@@ -1738,7 +1729,7 @@ pub fn run_sides(
     };
     let ext = opts.out_format.extension();
     let mut sinks: Vec<OrderedSink> = Vec::new();
-    for (oi, o) in ir.outputs.iter().enumerate().filter(|_| opts.write) {
+    for o in ir.outputs.iter().filter(|_| opts.write) {
         let cols: Vec<(String, OutType)> = o
             .columns
             .iter()
@@ -1753,7 +1744,6 @@ pub fn run_sides(
             streaming: idx.ordered || !is_member,
             rows: 0,
         });
-        let _ = oi;
     }
     let mut gerrs: Vec<ErrorRow> = Vec::new();
     let mut merrs: Vec<ErrorRow> = Vec::new();
@@ -2223,7 +2213,7 @@ pub fn run_in_memory(
         .as_ref()
         .and_then(|(m, _)| schemas.get(*m as usize));
     let Prepared { groups, errors } = prepare_in_memory(ir, group, members)?;
-    let outp = out_plan(ir, &plan);
+    let outp = out_plan(ir);
     let word = |r: u32| {
         prog.records
             .get(r as usize)
@@ -2306,7 +2296,7 @@ pub fn check_groups(
         .member
         .as_ref()
         .and_then(|(m, _)| schemas.get(*m as usize));
-    let outp = out_plan(ir, &plan);
+    let outp = out_plan(ir);
     let interp = InterpEval {
         ir,
         bound,

@@ -95,14 +95,13 @@ pub fn test_chunk(ir: &Ir, t: &TestDef) -> Chunk {
                     let link = prog.records.get(*of as usize).and_then(|r| r.link());
                     let mut counts = vec![0i64; n];
                     if let Some((lf, _, _)) = link {
-                        for (i, r) in t.records.iter().enumerate() {
+                        for r in &t.records {
                             if r.record == *of {
                                 if let Some(TestValue::Link(target)) = r.values.get(lf as usize) {
                                     if let Some(c) = usize::try_from(rows[*target])
                                         .ok()
                                         .and_then(|x| counts.get_mut(x))
                                     {
-                                        let _ = i;
                                         *c += 1;
                                     }
                                 }

@@ -704,7 +704,7 @@ impl Gen<'_> {
             let mut dates = vec!["1990-01-01"];
             dates.extend(self.version_dates(1));
             for d in dates {
-                let b = self.bands_text(true, per);
+                let b = self.bands_text(true);
                 let _ = write!(self.out, "\n  from {d} = [{b}]");
             }
             self.out.push_str("\n\n");
@@ -743,7 +743,7 @@ impl Gen<'_> {
     }
 
     /// Band rows: `¥0..¥10: 50%` (a parameter) or `| ¥0..¥10 => 0.5`.
-    fn bands_text(&mut self, param: bool, per: Per) -> String {
+    fn bands_text(&mut self, param: bool) -> String {
         let n = 1 + self.c.below(3);
         let mut bounds: Vec<i64> = vec![if self.c.chance(20) {
             self.c.pick(&[100, 1_000_000, -1_000])
@@ -774,7 +774,6 @@ impl Gen<'_> {
             if param {
                 rows.push(format!("{lo}..{hi}: {r}"));
             } else {
-                let _ = per;
                 rows.push(format!("  | {lo}..{hi} => {r}"));
             }
         }
@@ -1266,7 +1265,7 @@ impl Gen<'_> {
                 let b = self.c.pick(&params);
                 let _ = write!(self.out, "\n  bands {b}");
             } else {
-                let b = self.bands_text(false, per);
+                let b = self.bands_text(false);
                 let _ = write!(self.out, "\n{b}");
             }
         }

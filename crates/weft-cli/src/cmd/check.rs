@@ -10,7 +10,6 @@ pub fn check(p: &PolicyArgs) -> i32 {
     let mut modules = program.modules.len();
     let rules = program.rules.len();
     let params = program.params.len();
-    let tests = program.tests.len();
     let asserts = program.asserts.len();
     if !diags.iter().any(|d| d.is_error()) {
         match weft_ir::lower::lower(std::sync::Arc::new(program)) {
@@ -48,6 +47,5 @@ pub fn check(p: &PolicyArgs) -> i32 {
         out::plural(asserts, "assertion", "assertions"),
         out::plural(warnings, "warning", "warnings"),
     );
-    let _ = tests;
     0
 }
