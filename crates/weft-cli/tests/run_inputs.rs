@@ -214,9 +214,15 @@ fn every_kind_of_bad_row() {
     p += &person("B1", "B", "1950-01-01");
     p += &person("C1", "C", "1950-01-01");
     p += &person("D1", "D", "1950-01-01");
+    // A member of the duplicate household with an error of its own, after
+    // the link column: its own error is reported.
+    p += &person("D2", "D", "1950-02-30");
     p += &person("E1", "E", "1950-02-30");
     p += &person("E2", "E", "1960-01-01");
     p += &person("X1", "NOPE", "1990-01-01");
+    // A member of an unknown household with an error after the link
+    // column: the unknown household is reported.
+    p += &person("X2", "NOPE", "1990-13-01");
     p += "F1,F,1970-01-01,2,none,full,false,0.00,0.00,true,present,present,false,none,false,none,0.00,none,,0,false\n";
     p += "F2,F,1970-01-01,0,none,full,false,0.00,0.00,true,present,present,false,none,false,none,0.00,enterprise,,0,false\n";
     p += &person("F3", "F", "2019-01-01");

@@ -1467,22 +1467,10 @@ fn unknown_member(cx: ReadCx<'_>, ms: &InputSchema, p: &Parsed, map: &[usize]) -
     let text = text.unwrap_or_default();
     let dup = cx.dup_groups.contains(&hash_id(&text));
     let link_order = link_col.and_then(|c| map.get(c).copied()).unwrap_or(0);
-    // An earlier column's own error wins.
+    // The row's own error wins when its column comes before the link, or
+    // when the group is a duplicate.
     if let Some(e) = &p.error {
-        if e.order < link_order || dup {
-            if !dup {
-                return ErrorRow {
-                    seq: p.seq,
-                    line: p.line,
-                    id: p.id.clone(),
-                    column: e.column.clone(),
-                    message: e.message.clone(),
-                };
-            }
-        }
-    }
-    if dup {
-        if let Some(e) = &p.error {
+        if dup || e.order < link_order {
             return ErrorRow {
                 seq: p.seq,
                 line: p.line,
@@ -1491,6 +1479,8 @@ fn unknown_member(cx: ReadCx<'_>, ms: &InputSchema, p: &Parsed, map: &[usize]) -
                 message: e.message.clone(),
             };
         }
+    }
+    if dup {
         let gs = cx.gs;
         let key = gs
             .key
