@@ -718,32 +718,7 @@ fn out_cell(prog: &weft_check::Program, ty: &Ty, v: i64) -> OutCell {
 
 /// The plan for a program: member and group columns.
 pub fn plan_for(ir: &Ir) -> Result<Plan, RunError> {
-    let (group, member) = match ir.hierarchy() {
-        Some((g, m)) => (g, Some(m)),
-        None => {
-            let g = ir
-                .outputs
-                .first()
-                .map(|o| o.record)
-                .ok_or_else(|| RunError::Usage("the policy declares no output".into()))?;
-            (g, None)
-        }
-    };
-    let cols = |rec: u32| -> Vec<InstId> {
-        ir.outputs
-            .iter()
-            .filter(|o| o.record == rec)
-            .flat_map(|o| o.columns.iter())
-            .filter_map(|c| match c.value {
-                ColumnValue::Inst(i) => Some(i),
-                ColumnValue::Text(_) => None,
-            })
-            .collect()
-    };
-    Ok(Plan {
-        member: member.map(|m| (m, cols(m))),
-        group: (group, cols(group)),
-    })
+    Plan::outputs(ir).ok_or_else(|| RunError::Usage("the policy declares no output".into()))
 }
 
 fn out_plan(ir: &Ir) -> OutPlan {

@@ -25,6 +25,35 @@ pub struct Plan {
     pub group: (RecordId, Vec<InstId>),
 }
 
+impl Plan {
+    /// The plan `weft run` evaluates: every computed column of the outputs
+    /// of the member record, then of the group record (the one with a
+    /// members list; in a policy without one, the first output's record
+    /// and no members). `None` when the policy declares no output and has
+    /// no hierarchy.
+    pub fn outputs(ir: &Ir) -> Option<Plan> {
+        let (group, member) = match ir.hierarchy() {
+            Some((g, m)) => (g, Some(m)),
+            None => (ir.outputs.first()?.record, None),
+        };
+        let cols = |rec: RecordId| -> Vec<InstId> {
+            ir.outputs
+                .iter()
+                .filter(|o| o.record == rec)
+                .flat_map(|o| o.columns.iter())
+                .filter_map(|c| match c.value {
+                    weft_ir::ColumnValue::Inst(i) => Some(i),
+                    weft_ir::ColumnValue::Text(_) => None,
+                })
+                .collect()
+        };
+        Some(Plan {
+            member: member.map(|m| (m, cols(m))),
+            group: (group, cols(group)),
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChunkResult {
     /// `[column][member row]`.

@@ -147,7 +147,7 @@ use weft_interp::EvalError;
 use weft_interp::batch::{ChunkResult, Plan, member_range};
 use weft_ir::bind::Bound;
 use weft_ir::data::Chunk;
-use weft_ir::{BandsSrc, ColumnValue, InstId, Ir, Node, NodeId};
+use weft_ir::{BandsSrc, InstId, Ir, Node, NodeId};
 
 /// Why a program could not be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -172,31 +172,6 @@ type Entry = unsafe extern "C" fn(*mut Ctx<'static>, usize, i64) -> i64;
 /// The group driver: `group(ctx, outs, g, lo, hi) -> err` (see
 /// `Compiler::define_group`).
 type GroupFn = unsafe extern "C" fn(*mut Ctx<'static>, *const i64, i64, i64, i64) -> i64;
-
-/// The plan `weft run` evaluates (`weft_engine::run::plan_for`): the
-/// columns of the outputs of the member record and of the group record
-/// (the one with a members list; without one, the first output's record).
-fn output_plan(ir: &Ir) -> Option<Plan> {
-    let (group, member) = match ir.hierarchy() {
-        Some((g, m)) => (g, Some(m)),
-        None => (ir.outputs.first()?.record, None),
-    };
-    let cols = |rec: u32| -> Vec<InstId> {
-        ir.outputs
-            .iter()
-            .filter(|o| o.record == rec)
-            .flat_map(|o| o.columns.iter())
-            .filter_map(|c| match c.value {
-                ColumnValue::Inst(i) => Some(i),
-                ColumnValue::Text(_) => None,
-            })
-            .collect()
-    };
-    Some(Plan {
-        member: member.map(|m| (m, cols(m))),
-        group: (group, cols(group)),
-    })
-}
 
 /// The module (owning the machine code) with its declarations, and the
 /// instances whose functions are compiled only when first needed.
@@ -501,7 +476,7 @@ impl JitProgram {
         comp.define_entry(&mut fctx, &mut ctx)?;
         comp.module.clear_context(&mut ctx);
         // The group driver of the output plan, when every column compiles.
-        if let Some(plan) = output_plan(comp.ir()) {
+        if let Some(plan) = Plan::outputs(comp.ir()) {
             let member = plan
                 .member
                 .as_ref()

@@ -84,26 +84,6 @@ fn compile(text: &str) -> Result<Ir, String> {
     weft_ir::lower::lower(Arc::new(prog)).map_err(|e| format!("lowering failed: {e:?}"))
 }
 
-/// The member and group output columns.
-fn output_plan(ir: &Ir) -> Option<Plan> {
-    let (grec, mrec) = ir.hierarchy()?;
-    let cols = |rec| -> Vec<InstId> {
-        ir.outputs
-            .iter()
-            .filter(|o| o.record == rec)
-            .flat_map(|o| o.columns.iter())
-            .filter_map(|c| match c.value {
-                weft_ir::ColumnValue::Inst(i) => Some(i),
-                _ => None,
-            })
-            .collect()
-    };
-    Some(Plan {
-        member: Some((mrec, cols(mrec))),
-        group: (grec, cols(grec)),
-    })
-}
-
 /// Every instance for every row of its record.
 fn all_pairs(ir: &Ir, chunk: &Chunk) -> Vec<(InstId, usize)> {
     let mut out = Vec::new();
@@ -185,7 +165,7 @@ struct Outcome {
 fn run_case(case: &Case) -> Result<Outcome, String> {
     let ir = compile(&case.policy)?;
     let chunk = pg::chunk(&ir, &case.records).ok_or("no hierarchy")?;
-    let plan = output_plan(&ir).ok_or("no hierarchy")?;
+    let plan = Plan::outputs(&ir).ok_or("no outputs")?;
     let roots: Vec<InstId> = (0..ir.instances.len() as InstId).collect();
     let pairs = all_pairs(&ir, &chunk);
     let mut out = Outcome::default();

@@ -349,22 +349,8 @@ pub fn date(s: &str) -> i64 {
 /// A plan for the outputs of a policy with a hierarchy: every computed
 /// column of the member output and of the group output.
 pub fn output_plan(ir: &Ir) -> weft_interp::batch::Plan {
-    let (grec, mrec) = ir.hierarchy().expect("a policy with members");
-    let cols = |rec| -> Vec<InstId> {
-        ir.outputs
-            .iter()
-            .filter(|o| o.record == rec)
-            .flat_map(|o| o.columns.iter())
-            .filter_map(|c| match c.value {
-                weft_ir::ColumnValue::Inst(i) => Some(i),
-                _ => None,
-            })
-            .collect()
-    };
-    weft_interp::batch::Plan {
-        member: Some((mrec, cols(mrec))),
-        group: (grec, cols(grec)),
-    }
+    assert!(ir.hierarchy().is_some(), "a policy with members");
+    weft_interp::batch::Plan::outputs(ir).expect("outputs")
 }
 
 /// Random records of a policy with a hierarchy, respecting field types and
