@@ -35,7 +35,7 @@
 //! err`, that calls `fn` indirectly and leaves the value in `ctx.out`, so
 //! Rust never relies on how two results are returned.
 //!
-//! **Group driver.** For the output plan (`weft_engine::run::plan_for`'s:
+//! **Group driver.** For the output plan (`weft_interp::batch::Plan::outputs`:
 //! every output column of the member record, then of the group record)
 //! one more function, `group(ctx, outs, g, lo, hi) -> err`, evaluates a
 //! whole group in the batch order — member rows `lo..hi` × member columns,
