@@ -299,13 +299,45 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    /// Declare the group driver: `(ctx, outs, g, lo, hi) -> err`.
-    pub fn declare_group(&mut self) -> Result<FuncId, JitError> {
+    /// The group driver's signature: `(ctx, outs, g, lo, hi) -> err`.
+    fn group_sig(&self) -> Signature {
         let mut sig = Signature::new(self.inst_sig.call_conv);
         for _ in 0..5 {
             sig.params.push(AbiParam::new(I64));
         }
         sig.returns.push(AbiParam::new(I64));
+        sig
+    }
+
+    /// A function generator over `b` whose own frame is instance `inst`
+    /// (of record `entity`); the group driver's is `u32::MAX`, no record.
+    fn fn_gen<'s, 'f>(
+        &'s mut self,
+        b: FunctionBuilder<'f>,
+        inst: InstId,
+        entity: Option<u32>,
+    ) -> FnGen<'s, 'f> {
+        FnGen {
+            b,
+            module: &mut self.module,
+            ir: self.ir,
+            bound: self.bound,
+            info: self.info,
+            inst_funcs: &self.inst_funcs,
+            helper_funcs: &self.helper_funcs,
+            ctx: Value::from_u32(0),
+            f: Frame::new(inst, entity, Value::from_u32(0), Value::from_u32(0), false),
+            finished: Vec::new(),
+            err_exit: Block::from_u32(0),
+            helper_refs: vec![None; HELPERS.len()],
+            inst_refs: HashMap::new(),
+            depth: 0,
+        }
+    }
+
+    /// Declare the group driver: `(ctx, outs, g, lo, hi) -> err`.
+    pub fn declare_group(&mut self) -> Result<FuncId, JitError> {
+        let sig = self.group_sig();
         self.module
             .declare_function("group", Linkage::Local, &sig)
             .map_err(|e| module_err("declaring the group driver", e))
@@ -332,28 +364,7 @@ impl<'a> Compiler<'a> {
         ctx.func.signature = self.inst_sig.clone();
         ctx.func.name = UserFuncName::user(0, fid.as_u32());
         let b = FunctionBuilder::new(&mut ctx.func, fctx);
-        let mut g = FnGen {
-            b,
-            module: &mut self.module,
-            ir: self.ir,
-            bound: self.bound,
-            info: self.info,
-            inst_funcs: &self.inst_funcs,
-            helper_funcs: &self.helper_funcs,
-            ctx: Value::from_u32(0),
-            f: Frame::new(
-                inst,
-                def.entity,
-                Value::from_u32(0),
-                Value::from_u32(0),
-                false,
-            ),
-            finished: Vec::new(),
-            err_exit: Block::from_u32(0),
-            helper_refs: vec![None; HELPERS.len()],
-            inst_refs: HashMap::new(),
-            depth: 0,
-        };
+        let mut g = self.fn_gen(b, inst, def.entity);
         g.instance(def.entity.is_some(), def.slots.max(1) as usize, body)?;
         g.b.seal_all_blocks();
         let cfg = g.module.target_config();
@@ -376,37 +387,10 @@ impl<'a> Compiler<'a> {
         member: &[InstId],
         group: &[InstId],
     ) -> Result<(), JitError> {
-        let call_conv = self.inst_sig.call_conv;
-        let mut sig = Signature::new(call_conv);
-        for _ in 0..5 {
-            sig.params.push(AbiParam::new(I64));
-        }
-        sig.returns.push(AbiParam::new(I64));
-        ctx.func.signature = sig;
+        ctx.func.signature = self.group_sig();
         ctx.func.name = UserFuncName::user(0, fid.as_u32());
         let b = FunctionBuilder::new(&mut ctx.func, fctx);
-        let mut g = FnGen {
-            b,
-            module: &mut self.module,
-            ir: self.ir,
-            bound: self.bound,
-            info: self.info,
-            inst_funcs: &self.inst_funcs,
-            helper_funcs: &self.helper_funcs,
-            ctx: Value::from_u32(0),
-            f: Frame::new(
-                u32::MAX,
-                None,
-                Value::from_u32(0),
-                Value::from_u32(0),
-                false,
-            ),
-            finished: Vec::new(),
-            err_exit: Block::from_u32(0),
-            helper_refs: vec![None; HELPERS.len()],
-            inst_refs: HashMap::new(),
-            depth: 0,
-        };
+        let mut g = self.fn_gen(b, u32::MAX, None);
         g.group_driver(member, group)?;
         g.b.seal_all_blocks();
         let cfg = g.module.target_config();
