@@ -273,6 +273,19 @@ impl Codes {
     }
 }
 
+/// The record and field ids of `record.field`.
+fn field_id(prog: &Program, record: &str, field: &str) -> Result<(u32, u32), NotJilin> {
+    let rid = prog
+        .record_by_name(record)
+        .ok_or_else(|| NotJilin(format!("no record {record}")))?;
+    let (fid, _) = prog
+        .records
+        .get(rid as usize)
+        .and_then(|r| r.field(field))
+        .ok_or_else(|| NotJilin(format!("no field {record}.{field}")))?;
+    Ok((rid, fid))
+}
+
 /// A column of i64 values (empty when the chunk lacks it).
 fn col<'a>(
     chunk: &'a Chunk,
@@ -280,12 +293,7 @@ fn col<'a>(
     record: &str,
     field: &str,
 ) -> Result<&'a [i64], NotJilin> {
-    let rid = prog
-        .record_by_name(record)
-        .ok_or_else(|| NotJilin(format!("no record {record}")))?;
-    let (fid, _) = prog.records[rid as usize]
-        .field(field)
-        .ok_or_else(|| NotJilin(format!("no field {record}.{field}")))?;
+    let (rid, fid) = field_id(prog, record, field)?;
     match chunk.col(rid, fid) {
         Some(Column::I64(v)) | Some(Column::Opt(v, _)) => Ok(v),
         _ => Err(NotJilin(format!("{record}.{field} is not a number column"))),
@@ -298,12 +306,7 @@ fn present<'a>(
     record: &str,
     field: &str,
 ) -> Result<&'a [bool], NotJilin> {
-    let rid = prog
-        .record_by_name(record)
-        .ok_or_else(|| NotJilin(format!("no record {record}")))?;
-    let (fid, _) = prog.records[rid as usize]
-        .field(field)
-        .ok_or_else(|| NotJilin(format!("no field {record}.{field}")))?;
+    let (rid, fid) = field_id(prog, record, field)?;
     match chunk.col(rid, fid) {
         Some(Column::Opt(_, p)) => Ok(p),
         _ => Err(NotJilin(format!("{record}.{field} is not optional"))),
