@@ -310,3 +310,28 @@ fn a_diff_across_the_july_2018_standards_matches_two_runs() {
         );
     }
 }
+
+/// A rejected household, and a person left out of the evaluation, are
+/// explained by their error rows instead of a tree (exit 1).
+#[test]
+fn explain_of_a_rejected_or_left_out_record() {
+    let d = "tests/jilin/spec-examples/errors";
+    let (p, h) = (format!("{d}/persons.csv"), format!("{d}/households.csv"));
+    let mut out = String::new();
+    for id in ["F", "G2"] {
+        let (code, stdout, stderr) = weft(&[
+            "explain",
+            "policies/jilin",
+            "--persons",
+            &p,
+            "--households",
+            &h,
+            "--as-of",
+            "2018-08",
+            "--id",
+            id,
+        ]);
+        out += &format!("--- {id}: exit {code}\n{stdout}{stderr}");
+    }
+    insta::assert_snapshot!(out);
+}

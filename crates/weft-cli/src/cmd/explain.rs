@@ -237,16 +237,15 @@ pub fn explain(a: &ExplainArgs) -> i32 {
     };
     errors.extend(prepared.errors);
     let Some(group) = keep.into_iter().next() else {
-        eprintln!("the {} {gid} is rejected and not evaluated:", gs.input);
-        for (f, _, rid, c, msg) in errors {
-            eprintln!(
-                "  {f} {rid}{}: {msg}",
-                if c.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({c})")
-                }
-            );
+        let word = ir
+            .hir
+            .records
+            .get(gs.record as usize)
+            .map(|r| r.name.to_lowercase())
+            .unwrap_or_else(|| gs.input.clone());
+        eprintln!("the {word} {gid} is rejected and not evaluated:");
+        for (f, _, rid, c, msg) in &errors {
+            eprintln!("  {}", error_line(f, rid, c, msg));
         }
         return 1;
     };
@@ -256,14 +255,7 @@ pub fn explain(a: &ExplainArgs) -> i32 {
             None => {
                 eprintln!("the record {id} is left out of the evaluation:");
                 for (f, _, rid, c, msg) in errors.iter().filter(|e| e.2 == id) {
-                    eprintln!(
-                        "  {f} {rid}{}: {msg}",
-                        if c.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({c})")
-                        }
-                    );
+                    eprintln!("  {}", error_line(f, rid, c, msg));
                 }
                 return 1;
             }
@@ -293,4 +285,13 @@ pub fn explain(a: &ExplainArgs) -> i32 {
         print!("{}", render_text(&e));
     }
     if e.rejected.is_some() { 1 } else { 0 }
+}
+
+/// An error row as a line: `file id (column): message`.
+fn error_line(file: &str, id: &str, column: &str, message: &str) -> String {
+    if column.is_empty() {
+        format!("{file} {id}: {message}")
+    } else {
+        format!("{file} {id} ({column}): {message}")
+    }
 }
