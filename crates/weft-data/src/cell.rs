@@ -98,24 +98,35 @@ fn show(s: &str) -> String {
 /// Parse a cell into a value of `ty`; `Ok(None)` for an absent optional.
 /// The error is the message of the error row (the column is named apart).
 pub fn parse_value(prog: &Program, ty: &Ty, cell: &Cell) -> Result<Option<i64>, String> {
+    parse_text(prog, ty, cell.kind, &cell.text)
+}
+
+/// [`parse_value`] of a cell given as its kind and (untrimmed) text: the
+/// one definition of spec §2's value formats, used by every reader.
+pub fn parse_text(
+    prog: &Program,
+    ty: &Ty,
+    kind: CellKind,
+    text: &str,
+) -> Result<Option<i64>, String> {
     let (ty, optional) = match ty {
         Ty::Opt(t) => (&**t, true),
         t => (t, false),
     };
-    let text = cell.text.trim();
-    if cell.kind == CellKind::Null || (cell.kind == CellKind::Text && text.is_empty()) {
+    let text = text.trim();
+    if kind == CellKind::Null || (kind == CellKind::Text && text.is_empty()) {
         return if optional {
             Ok(None)
         } else {
             Err("a value is required".to_string())
         };
     }
-    if cell.kind == CellKind::Nested {
+    if kind == CellKind::Nested {
         return Err(format!("{} is not a single value", show(text)));
     }
     let v = match ty {
         Ty::Money(_) => {
-            if cell.kind == CellKind::Float {
+            if kind == CellKind::Float {
                 return Err(format!(
                     "{} is a floating-point number, not an exact amount of money",
                     show(text)

@@ -161,7 +161,7 @@ impl RowReader for ParquetReader {
 }
 
 /// Set `cell` from row `i` of `arr`.
-fn set_cell(arr: &dyn Array, i: usize, cell: &mut Cell) {
+pub fn set_cell(arr: &dyn Array, i: usize, cell: &mut Cell) {
     cell.text.clear();
     if arr.is_null(i) {
         cell.kind = CellKind::Null;

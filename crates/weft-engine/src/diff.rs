@@ -95,6 +95,29 @@ pub struct DiffReport {
 
 type Row = (Vec<OutCell>, Option<i64>);
 
+/// Where the changes file goes: a writer that can start again empty (a
+/// run that finds duplicate ids late evaluates the population again).
+pub trait ChangeSink: Write {
+    fn truncate(&mut self) -> std::io::Result<()>;
+}
+
+impl ChangeSink for std::io::BufWriter<std::fs::File> {
+    fn truncate(&mut self) -> std::io::Result<()> {
+        use std::io::Seek;
+        self.flush()?;
+        self.get_mut().set_len(0)?;
+        self.get_mut().rewind()?;
+        Ok(())
+    }
+}
+
+impl ChangeSink for Vec<u8> {
+    fn truncate(&mut self) -> std::io::Result<()> {
+        self.clear();
+        Ok(())
+    }
+}
+
 /// Compares the two sides of a diff batch by batch.
 pub struct DiffObserver<'a> {
     ir: &'a Ir,
@@ -103,10 +126,12 @@ pub struct DiffObserver<'a> {
     /// Variant names of the `by` field.
     by_names: Vec<String>,
     pub report: DiffReport,
-    changes: Option<Box<dyn Write + 'a>>,
+    changes: Option<Box<dyn ChangeSink + 'a>>,
     /// Per output: the column holding the record's id.
     id_col: Vec<Option<usize>>,
     error: Option<String>,
+    /// The report as it was before any batch (for a restart).
+    initial: Option<DiffReport>,
 }
 
 fn amount(c: Option<&OutCell>) -> i64 {
@@ -134,7 +159,7 @@ impl<'a> DiffObserver<'a> {
     pub fn new(
         ir: &'a Ir,
         by_names: Vec<String>,
-        changes: Option<Box<dyn Write + 'a>>,
+        changes: Option<Box<dyn ChangeSink + 'a>>,
     ) -> DiffObserver<'a> {
         let programmes = ir
             .hir
@@ -188,6 +213,7 @@ impl<'a> DiffObserver<'a> {
             changes,
             id_col,
             error: None,
+            initial: None,
         }
     }
 
@@ -368,7 +394,26 @@ impl<'a> DiffObserver<'a> {
 }
 
 impl Observer for DiffObserver<'_> {
+    fn restart(&mut self) {
+        if let Some(r) = self.initial.clone() {
+            self.report = r;
+        }
+        self.pending.clear();
+        self.rejected_pending.clear();
+        if let Some(w) = self.changes.as_mut() {
+            let r = w
+                .truncate()
+                .and_then(|_| writeln!(w, "output,record_id,column,before,after"));
+            if let Err(e) = r {
+                self.error = Some(e.to_string());
+            }
+        }
+    }
+
     fn observe(&mut self, side: usize, evaluated: &[Evaluated<'_>], rejected: &[(bool, u64)]) {
+        if self.initial.is_none() {
+            self.initial = Some(self.report.clone());
+        }
         if side == 0 {
             self.pending = evaluated
                 .iter()

@@ -14,6 +14,7 @@ pub mod load;
 pub mod manifest;
 pub mod rows;
 pub mod run;
+pub mod scratch;
 pub mod summary;
 pub mod synth;
 pub mod testing;

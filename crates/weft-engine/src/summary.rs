@@ -79,6 +79,76 @@ impl Summary {
         }
     }
 
+    /// Count the rows of a block of output `oi` (as [`Summary::add`] would
+    /// one by one).
+    pub fn add_block(&mut self, ir: &Ir, oi: usize, block: &crate::run::output::OutBlock) {
+        use crate::run::output::OutVals;
+        let Some(out) = ir.outputs.get(oi) else {
+            return;
+        };
+        for (pi, p) in ir.hir.programmes.iter().enumerate() {
+            if p.output != oi {
+                continue;
+            }
+            let Some(t) = self.programmes.get_mut(pi) else {
+                continue;
+            };
+            let n = block.len();
+            // Money columns only (as `add` reads `OutCell::Money`).
+            let amounts: Vec<(&[i64], Per)> = p
+                .amounts
+                .iter()
+                .filter_map(|&a| {
+                    let per = match out.columns.get(a).map(|c| &c.ty) {
+                        Some(Ty::Money(p)) => *p,
+                        Some(Ty::Opt(inner)) => match **inner {
+                            Ty::Money(p) => p,
+                            _ => return None,
+                        },
+                        _ => return None,
+                    };
+                    match block.cols.get(a) {
+                        Some(OutVals::I64(v)) => Some((v.as_slice(), per)),
+                        _ => None,
+                    }
+                })
+                .collect();
+            let flag: Option<Option<&[i64]>> = p.recipients.map(|c| {
+                let is_bool = matches!(
+                    out.columns.get(c).map(|c| &c.ty),
+                    Some(Ty::Bool) | Some(Ty::Opt(_))
+                ) && matches!(out.columns.get(c).map(|c| c.ty.clone()), Some(Ty::Bool))
+                    || matches!(out.columns.get(c).map(|c| &c.ty), Some(Ty::Opt(t)) if **t == Ty::Bool);
+                match (is_bool, block.cols.get(c)) {
+                    (true, Some(OutVals::I64(v))) => Some(v.as_slice()),
+                    _ => None,
+                }
+            });
+            for i in 0..n {
+                let mut any_positive = false;
+                for (v, per) in &amounts {
+                    let x = v.get(i).copied().unwrap_or(0);
+                    if x > 0 {
+                        any_positive = true;
+                    }
+                    match per {
+                        Per::Month => t.per_month += x as i128,
+                        Per::Year => t.per_year += x as i128,
+                        _ => t.once += x as i128,
+                    }
+                }
+                let recipient = match flag {
+                    Some(Some(v)) => v.get(i).copied().unwrap_or(0) != 0,
+                    Some(None) => false,
+                    None => any_positive,
+                };
+                if recipient {
+                    t.recipients += 1;
+                }
+            }
+        }
+    }
+
     pub fn merge(&mut self, other: &Summary) {
         for (a, b) in self.programmes.iter_mut().zip(&other.programmes) {
             a.recipients += b.recipients;

@@ -202,7 +202,7 @@ pub fn diff(a: &DiffArgs) -> i32 {
                 })
             })
             .unwrap_or_default();
-    let changes: Option<Box<dyn std::io::Write>> = match &a.changes {
+    let changes: Option<Box<dyn weft_engine::diff::ChangeSink>> = match &a.changes {
         Some(p) => match std::fs::File::create(p) {
             Ok(f) => Some(Box::new(std::io::BufWriter::new(f))),
             Err(e) => {

@@ -1,0 +1,567 @@
+//! Typed rows: input cells in the engines' own encoding, column by column.
+//!
+//! Every reader (CSV, JSON Lines, Parquet, Arrow batches, rows held in
+//! memory) turns a block of its input into [`Rows`] through a [`RowSink`]:
+//! one `i64` (or optional `i64`) per value column, text columns (ids and
+//! links) end to end in one buffer ([`Texts`]), the physical line of each
+//! row and the first error of each row in header order. There is no
+//! allocation per cell: a block's columns grow by pushing.
+//!
+//! The parsing of a value is [`weft_data::cell::parse_text`], the one
+//! definition of spec §2's formats, so every reader accepts exactly the same
+//! values with the same messages. Ids and links are hashed here
+//! ([`hash_id`]), on the threads that parse, for the duplicate and link
+//! checks of [`super::link`].
+
+use crate::rows::RowError;
+use std::hash::{BuildHasher, Hasher};
+use weft_check::Program;
+use weft_check::ty::Ty;
+use weft_data::CellKind;
+use weft_data::cell::parse_text;
+use weft_data::schema::{ColKind, InputSchema};
+
+/// A 128-bit hash of an id (two independent 64-bit SipHashes with fixed
+/// keys, so a run is reproducible). Ids are compared by hash; at 10^7 ids
+/// the chance of any collision is below 10^-24.
+pub fn hash_id(s: &str) -> u128 {
+    let mut a =
+        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+            .build_hasher();
+    a.write(s.as_bytes());
+    let mut b =
+        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+            .build_hasher();
+    b.write_u8(0x5a);
+    b.write(s.as_bytes());
+    ((a.finish() as u128) << 64) | b.finish() as u128
+}
+
+/// Texts stored end to end in one buffer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Texts {
+    buf: String,
+    ends: Vec<usize>,
+}
+
+impl Texts {
+    pub fn with_capacity(rows: usize) -> Texts {
+        Texts {
+            buf: String::with_capacity(rows * 10),
+            ends: Vec::with_capacity(rows),
+        }
+    }
+
+    pub fn push(&mut self, s: &str) {
+        self.buf.push_str(s);
+        self.ends.push(self.buf.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The text of row `i` (empty past the end).
+    pub fn get(&self, i: usize) -> &str {
+        let end = self.ends.get(i).copied().unwrap_or(0);
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends.get(i - 1).copied().unwrap_or(end)
+        };
+        self.buf.get(start..end).unwrap_or("")
+    }
+
+    /// Append rows `range` of `other`.
+    pub fn extend_from(&mut self, other: &Texts, range: std::ops::Range<usize>) {
+        if range.is_empty() {
+            return;
+        }
+        let start = if range.start == 0 {
+            0
+        } else {
+            other.ends.get(range.start - 1).copied().unwrap_or(0)
+        };
+        let end = other.ends.get(range.end - 1).copied().unwrap_or(start);
+        let base = self.buf.len();
+        self.buf.push_str(other.buf.get(start..end).unwrap_or(""));
+        if let Some(ends) = other.ends.get(range) {
+            self.ends.extend(ends.iter().map(|e| e - start + base));
+        }
+    }
+
+    /// Every text as its own `String` (for an engine that reads text fields).
+    pub fn to_strings(&self) -> Vec<String> {
+        (0..self.len()).map(|i| self.get(i).to_string()).collect()
+    }
+}
+
+/// One column's values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Values {
+    I64(Vec<i64>),
+    /// Values (0 when absent) and presence.
+    Opt(Vec<i64>, Vec<bool>),
+    Text(Texts),
+}
+
+impl Values {
+    fn for_kind(kind: &ColKind, rows: usize) -> Values {
+        match kind {
+            ColKind::Text | ColKind::Link { .. } => Values::Text(Texts::with_capacity(rows)),
+            ColKind::Value(Ty::Opt(_)) => {
+                Values::Opt(Vec::with_capacity(rows), Vec::with_capacity(rows))
+            }
+            ColKind::Value(_) => Values::I64(Vec::with_capacity(rows)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Values::I64(v) | Values::Opt(v, _) => v.len(),
+            Values::Text(t) => t.len(),
+        }
+    }
+
+    /// Append rows `range` of `other` (of the same kind).
+    pub fn extend_from(&mut self, other: &Values, range: std::ops::Range<usize>) {
+        match (self, other) {
+            (Values::I64(a), Values::I64(b)) => a.extend_from_slice(b.get(range).unwrap_or(&[])),
+            (Values::Opt(a, p), Values::Opt(b, q)) => {
+                a.extend_from_slice(b.get(range.clone()).unwrap_or(&[]));
+                p.extend_from_slice(q.get(range).unwrap_or(&[]));
+            }
+            (Values::Text(a), Values::Text(b)) => a.extend_from(b, range),
+            _ => {}
+        }
+    }
+
+    pub fn empty_like(&self, rows: usize) -> Values {
+        match self {
+            Values::I64(_) => Values::I64(Vec::with_capacity(rows)),
+            Values::Opt(..) => Values::Opt(Vec::with_capacity(rows), Vec::with_capacity(rows)),
+            Values::Text(_) => Values::Text(Texts::with_capacity(rows)),
+        }
+    }
+
+    /// The text of row `i` of a text column.
+    pub fn text(&self, i: usize) -> &str {
+        match self {
+            Values::Text(t) => t.get(i),
+            _ => "",
+        }
+    }
+
+    /// The value of row `i` of a value column (`None`: absent).
+    pub fn value(&self, i: usize) -> Option<i64> {
+        match self {
+            Values::I64(v) => v.get(i).copied(),
+            Values::Opt(v, p) => match p.get(i) {
+                Some(true) => v.get(i).copied(),
+                _ => None,
+            },
+            Values::Text(_) => None,
+        }
+    }
+}
+
+/// Rows of one record kind, typed, with what validation needs.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    /// Position of each row in its file (0-based, data rows only).
+    pub seq: Vec<u64>,
+    /// Physical line of each row (Parquet: row number + 1).
+    pub lines: Vec<u64>,
+    /// One column per schema column.
+    pub cols: Vec<Values>,
+    /// `(row, error)`: each row's first problem in header order, by row.
+    pub errors: Vec<(usize, RowError)>,
+    /// Hash of each row's id (when the record has a key).
+    pub key: Vec<u128>,
+    /// Hash of each row's link (when the record has a link column).
+    pub link: Vec<u128>,
+    /// The schema columns of the key and of the link.
+    pub key_col: Option<usize>,
+    pub link_col: Option<usize>,
+}
+
+impl Rows {
+    pub fn new(schema: &InputSchema, rows: usize) -> Rows {
+        Rows {
+            seq: Vec::with_capacity(rows),
+            lines: Vec::with_capacity(rows),
+            cols: schema
+                .columns
+                .iter()
+                .map(|c| Values::for_kind(&c.kind, rows))
+                .collect(),
+            errors: Vec::new(),
+            key: Vec::new(),
+            link: Vec::new(),
+            key_col: schema.key,
+            link_col: schema
+                .columns
+                .iter()
+                .position(|c| matches!(c.kind, ColKind::Link { .. })),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Rows of the same columns, none yet.
+    pub fn empty_like(&self, rows: usize) -> Rows {
+        Rows {
+            seq: Vec::with_capacity(rows),
+            lines: Vec::with_capacity(rows),
+            cols: self.cols.iter().map(|c| c.empty_like(rows)).collect(),
+            errors: Vec::new(),
+            key: Vec::new(),
+            link: Vec::new(),
+            key_col: self.key_col,
+            link_col: self.link_col,
+        }
+    }
+
+    /// Append rows `range` of `other`.
+    pub fn extend_from(&mut self, other: &Rows, range: std::ops::Range<usize>) {
+        if range.is_empty() {
+            return;
+        }
+        if self.cols.is_empty() && self.is_empty() {
+            *self = other.empty_like(range.len());
+        }
+        let base = self.len();
+        self.seq
+            .extend_from_slice(other.seq.get(range.clone()).unwrap_or(&[]));
+        self.lines
+            .extend_from_slice(other.lines.get(range.clone()).unwrap_or(&[]));
+        for (a, b) in self.cols.iter_mut().zip(&other.cols) {
+            a.extend_from(b, range.clone());
+        }
+        if !other.key.is_empty() {
+            self.key
+                .extend_from_slice(other.key.get(range.clone()).unwrap_or(&[]));
+        }
+        if !other.link.is_empty() {
+            self.link
+                .extend_from_slice(other.link.get(range.clone()).unwrap_or(&[]));
+        }
+        let lo = other.errors.partition_point(|(r, _)| *r < range.start);
+        for (r, e) in &other.errors[lo..] {
+            if *r >= range.end {
+                break;
+            }
+            self.errors.push((r - range.start + base, e.clone()));
+        }
+    }
+
+    /// The error of row `i`.
+    pub fn error(&self, i: usize) -> Option<&RowError> {
+        self.errors
+            .binary_search_by_key(&i, |(r, _)| *r)
+            .ok()
+            .and_then(|k| self.errors.get(k))
+            .map(|(_, e)| e)
+    }
+
+    /// Set the error of row `i` when `e` comes first in header order
+    /// (`replace_equal`: also when it is the same column).
+    pub fn note_error(&mut self, i: usize, e: RowError, replace_equal: bool) {
+        match self.errors.binary_search_by_key(&i, |(r, _)| *r) {
+            Ok(k) => {
+                if let Some((_, old)) = self.errors.get_mut(k) {
+                    if e.order < old.order || (replace_equal && e.order == old.order) {
+                        *old = e;
+                    }
+                }
+            }
+            Err(k) => self.errors.insert(k, (i, e)),
+        }
+    }
+}
+
+/// What a reader needs to turn cells into typed rows, for one input.
+pub struct Shape<'a> {
+    pub prog: &'a Program,
+    pub schema: &'a InputSchema,
+    /// The schema column of each file column (`None`: not used).
+    pub by_file: Vec<Option<usize>>,
+    /// The file column of each schema column (`None`: not in the file).
+    pub in_file: Vec<Option<usize>>,
+    /// The schema column of the link (members only).
+    pub link: Option<usize>,
+}
+
+impl<'a> Shape<'a> {
+    /// The shape of a file whose columns are `header` (already checked to
+    /// hold every column the schema needs).
+    pub fn new(prog: &'a Program, schema: &'a InputSchema, header: &[String]) -> Shape<'a> {
+        let by_file = header
+            .iter()
+            .map(|h| schema.columns.iter().position(|c| c.name == *h))
+            .collect();
+        let in_file = schema
+            .columns
+            .iter()
+            .map(|c| header.iter().position(|h| *h == c.name))
+            .collect();
+        Shape {
+            prog,
+            schema,
+            by_file,
+            in_file,
+            link: schema
+                .columns
+                .iter()
+                .position(|c| matches!(c.kind, ColKind::Link { .. })),
+        }
+    }
+}
+
+impl<'a> Shape<'a> {
+    /// The shape of an input whose columns are found by name in each row
+    /// (JSON Lines): every schema column is "in the file", at `orders`.
+    pub fn with_orders(prog: &'a Program, schema: &'a InputSchema, orders: &[usize]) -> Shape<'a> {
+        Shape {
+            prog,
+            schema,
+            by_file: Vec::new(),
+            in_file: (0..schema.columns.len())
+                .map(|ci| Some(orders.get(ci).copied().unwrap_or(ci)))
+                .collect(),
+            link: schema
+                .columns
+                .iter()
+                .position(|c| matches!(c.kind, ColKind::Link { .. })),
+        }
+    }
+}
+
+/// Builds [`Rows`] one cell at a time.
+pub struct RowSink<'s, 'a> {
+    shape: &'s Shape<'a>,
+    pub rows: Rows,
+    /// Which schema columns the current row has set.
+    set: Vec<bool>,
+    error: Option<RowError>,
+}
+
+impl<'s, 'a> RowSink<'s, 'a> {
+    pub fn new(shape: &'s Shape<'a>, rows: usize) -> RowSink<'s, 'a> {
+        let mut r = Rows::new(shape.schema, rows);
+        if shape.schema.key.is_some() {
+            r.key.reserve(rows);
+        }
+        if shape.link.is_some() {
+            r.link.reserve(rows);
+        }
+        RowSink {
+            shape,
+            rows: r,
+            set: vec![false; shape.schema.columns.len()],
+            error: None,
+        }
+    }
+
+    fn note(&mut self, e: RowError) {
+        if self.error.as_ref().map(|x| e.order < x.order).unwrap_or(true) {
+            self.error = Some(e);
+        }
+    }
+
+    /// Start a row at physical line `line` (row `seq` of its file, when
+    /// known; else set later).
+    pub fn begin(&mut self, line: u64, seq: u64) {
+        self.rows.lines.push(line);
+        self.rows.seq.push(seq);
+        for s in &mut self.set {
+            *s = false;
+        }
+        self.error = None;
+    }
+
+    /// The cell of file column `at` (when the schema uses it).
+    #[inline]
+    pub fn cell_at(&mut self, at: usize, kind: CellKind, text: &str) {
+        if let Some(Some(ci)) = self.shape.by_file.get(at) {
+            self.cell(*ci, at, kind, text);
+        }
+    }
+
+    /// The cell of schema column `ci`, at file column `order`.
+    pub fn cell(&mut self, ci: usize, order: usize, kind: CellKind, text: &str) {
+        let Some(c) = self.shape.schema.columns.get(ci) else {
+            return;
+        };
+        if self.set.get(ci).copied().unwrap_or(true) {
+            return;
+        }
+        if let Some(s) = self.set.get_mut(ci) {
+            *s = true;
+        }
+        match &c.kind {
+            ColKind::Text | ColKind::Link { .. } => {
+                let t = text.trim();
+                let is_key = Some(ci) == self.shape.schema.key;
+                let is_link = matches!(c.kind, ColKind::Link { .. });
+                if let Some(Values::Text(col)) = self.rows.cols.get_mut(ci) {
+                    col.push(t);
+                }
+                if is_key {
+                    self.rows.key.push(hash_id(t));
+                }
+                if is_link {
+                    self.rows.link.push(hash_id(t));
+                }
+                if kind == CellKind::Nested {
+                    let shown: String = t.chars().take(40).collect();
+                    self.note(RowError {
+                        column: c.name.clone(),
+                        message: format!("{shown} is not a single value"),
+                        order,
+                    });
+                }
+                if t.is_empty() && (is_key || is_link) {
+                    self.note(RowError {
+                        column: c.name.clone(),
+                        message: "an empty id".into(),
+                        order,
+                    });
+                }
+            }
+            ColKind::Value(ty) => {
+                let v = match parse_text(self.shape.prog, ty, kind, text) {
+                    Ok(Some(v)) => {
+                        if let Some((lo, hi)) = c.range {
+                            let below = lo.map(|l| v < l).unwrap_or(false);
+                            let above = hi.map(|h| v > h).unwrap_or(false);
+                            if below || above {
+                                let lo_s = lo.map(|x| x.to_string()).unwrap_or_default();
+                                let hi_s = hi.map(|x| x.to_string()).unwrap_or_default();
+                                self.note(RowError {
+                                    column: c.name.clone(),
+                                    message: format!(
+                                        "{} is outside {lo_s}..={hi_s}",
+                                        text.trim()
+                                    ),
+                                    order,
+                                });
+                            }
+                        }
+                        Some(v)
+                    }
+                    Ok(None) => None,
+                    Err(m) => {
+                        self.note(RowError {
+                            column: c.name.clone(),
+                            message: m,
+                            order,
+                        });
+                        None
+                    }
+                };
+                self.push_value(ci, v);
+            }
+        }
+    }
+
+    /// The input's schema.
+    pub fn schema(&self) -> &InputSchema {
+        self.shape.schema
+    }
+
+    /// The file column of schema column `ci`.
+    pub fn file_column(&self, ci: usize) -> Option<usize> {
+        self.shape.in_file.get(ci).copied().flatten()
+    }
+
+    /// Whether `v` is within schema column `ci`'s declared range.
+    pub fn in_range(&self, ci: usize, v: i64) -> bool {
+        match self.shape.schema.columns.get(ci).and_then(|c| c.range) {
+            Some((lo, hi)) => lo.map(|l| v >= l).unwrap_or(true) && hi.map(|h| v <= h).unwrap_or(true),
+            None => true,
+        }
+    }
+
+    /// A valid value already in the engines' encoding (a typed Arrow cell).
+    pub fn typed(&mut self, ci: usize, v: i64) {
+        if let Some(s) = self.set.get_mut(ci) {
+            if *s {
+                return;
+            }
+            *s = true;
+        }
+        self.push_value(ci, Some(v));
+    }
+
+    fn push_value(&mut self, ci: usize, v: Option<i64>) {
+        match self.rows.cols.get_mut(ci) {
+            Some(Values::I64(col)) => col.push(v.unwrap_or(0)),
+            Some(Values::Opt(col, p)) => {
+                col.push(v.unwrap_or(0));
+                p.push(v.is_some());
+            }
+            _ => {}
+        }
+    }
+
+    /// A problem with the current row found by the reader.
+    pub fn row_error(&mut self, e: RowError) {
+        self.note(e);
+    }
+
+    /// End the row: columns it did not give are null where the file has
+    /// the column (a JSON key left out) and absent where it does not.
+    pub fn end(&mut self) {
+        for ci in 0..self.set.len() {
+            if self.set.get(ci).copied().unwrap_or(true) {
+                continue;
+            }
+            match self.shape.in_file.get(ci).copied().flatten() {
+                Some(at) => self.cell(ci, at, CellKind::Null, ""),
+                None => {
+                    if let Some(s) = self.set.get_mut(ci) {
+                        *s = true;
+                    }
+                    let is_key = Some(ci) == self.shape.schema.key;
+                    let is_link = self.shape.link == Some(ci);
+                    match self.rows.cols.get_mut(ci) {
+                        Some(Values::Text(t)) => t.push(""),
+                        Some(Values::I64(v)) => v.push(0),
+                        Some(Values::Opt(v, p)) => {
+                            v.push(0);
+                            p.push(false);
+                        }
+                        None => {}
+                    }
+                    if is_key {
+                        self.rows.key.push(hash_id(""));
+                    }
+                    if is_link {
+                        self.rows.link.push(hash_id(""));
+                    }
+                }
+            }
+        }
+        if let Some(e) = self.error.take() {
+            let row = self.rows.lines.len().saturating_sub(1);
+            self.rows.errors.push((row, e));
+        }
+    }
+
+    /// The rows built.
+    pub fn finish(self) -> Rows {
+        debug_assert!(self.rows.cols.iter().all(|c| c.len() == self.rows.lines.len()));
+        self.rows
+    }
+}

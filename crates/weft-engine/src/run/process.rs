@@ -1,0 +1,633 @@
+//! Checks, rejections and evaluation of one chunk of groups.
+//!
+//! For each [`Staged`] chunk: the record checks run first (with the
+//! interpreter) on every row that parsed; then spec §5.3's rules apply —
+//! a group with an error, or with a member with an error, is rejected
+//! whole (each of its rows gets an error row), a member left out by an
+//! `exclude` check goes to the errors alone; the engine evaluates the
+//! groups kept, and an evaluation error rejects its group the same way.
+//! The evaluated rows become one [`OutBlock`] per output, encoded on the
+//! same thread when the sink takes bytes.
+
+use super::ErrorRow;
+use super::block::{Rows, Values};
+use super::link::Staged;
+use super::output::{Codes, OutBlock, OutSpec, OutVals};
+use crate::cpu::Stopwatch;
+use crate::rows::RowError;
+use crate::summary::Summary;
+use std::time::Duration;
+use weft_check::ty::Ty;
+use weft_data::schema::{ColKind, InputSchema};
+use weft_interp::Interp;
+use weft_interp::batch::{ChunkResult, Plan};
+use weft_ir::bind::Bound;
+use weft_ir::data::{Chunk, Column, Table};
+use weft_ir::{ColumnValue, Ir};
+
+/// An engine that evaluates chunks for a plan.
+pub trait ChunkEval: Sync {
+    fn name(&self) -> &'static str;
+    fn eval_chunk(&self, chunk: &Chunk) -> ChunkResult;
+}
+
+/// How outputs leave the evaluating threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encode {
+    /// As typed blocks (Parquet, observers, the embedding API).
+    Blocks,
+    Csv,
+    Jsonl,
+}
+
+/// Where an output column's value comes from.
+#[derive(Clone, Debug)]
+pub enum ColSource {
+    /// Column `n` of the plan's values for the output's record.
+    Plan(usize),
+    /// A text field reached through links: `(record, field)` steps.
+    Text(Vec<(u32, u32)>),
+}
+
+/// Everything one side of a run needs to process chunks.
+pub struct Ctx<'a> {
+    pub ir: &'a Ir,
+    pub bound: &'a Bound,
+    pub plan: &'a Plan,
+    pub eval: &'a dyn ChunkEval,
+    pub gs: &'a InputSchema,
+    pub ms: Option<&'a InputSchema>,
+    pub gword: String,
+    pub mword: String,
+    /// Per output: its columns' sources and specs.
+    pub sources: Vec<Vec<ColSource>>,
+    pub specs: Vec<Vec<OutSpec>>,
+    pub codes: Vec<Codes>,
+    /// Text fields the engines read (`(record, field)`): only those are
+    /// given to them as text columns.
+    pub text_used: Vec<(u32, u32)>,
+    pub encode: Encode,
+    /// The field whose value breaks results down (`--by`): record, field.
+    pub by: Option<(u32, u32)>,
+}
+
+impl<'a> Ctx<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        ir: &'a Ir,
+        bound: &'a Bound,
+        plan: &'a Plan,
+        eval: &'a dyn ChunkEval,
+        gs: &'a InputSchema,
+        ms: Option<&'a InputSchema>,
+        encode: Encode,
+        by: Option<(u32, u32)>,
+    ) -> Ctx<'a> {
+        let prog = &ir.hir;
+        let word = |r: u32| {
+            prog.records
+                .get(r as usize)
+                .map(|x| x.name.to_lowercase())
+                .unwrap_or_default()
+        };
+        let mut counters: std::collections::HashMap<u32, usize> = Default::default();
+        let sources = ir
+            .outputs
+            .iter()
+            .map(|o| {
+                o.columns
+                    .iter()
+                    .map(|c| match &c.value {
+                        ColumnValue::Inst(_) => {
+                            let n = counters.entry(o.record).or_insert(0);
+                            *n += 1;
+                            ColSource::Plan(*n - 1)
+                        }
+                        ColumnValue::Text(p) => ColSource::Text(p.clone()),
+                    })
+                    .collect()
+            })
+            .collect();
+        let specs = super::output::specs(ir);
+        let codes = specs.iter().map(|s| Codes::new(s)).collect();
+        Ctx {
+            ir,
+            bound,
+            plan,
+            eval,
+            gs,
+            ms,
+            gword: word(gs.record),
+            mword: ms.map(|m| word(m.record)).unwrap_or_default(),
+            sources,
+            specs,
+            codes,
+            text_used: text_fields_used(ir),
+            encode,
+            by,
+        }
+    }
+
+    fn schema_of(&self, record: u32) -> Option<&InputSchema> {
+        if record == self.gs.record {
+            Some(self.gs)
+        } else {
+            self.ms.filter(|m| m.record == record)
+        }
+    }
+}
+
+/// The text fields an engine reads (in a text comparison).
+pub fn text_fields_used(ir: &Ir) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    for n in &ir.nodes {
+        if let weft_ir::Node::TextEq(a, b) = n {
+            for t in [a, b] {
+                if let weft_ir::TextRef::Field { record, field, .. } = t {
+                    if !out.contains(&(*record, *field)) {
+                        out.push((*record, *field));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What processing one chunk on one side gave.
+#[derive(Default)]
+pub struct Outcome {
+    pub group_errors: Vec<ErrorRow>,
+    pub member_errors: Vec<ErrorRow>,
+    /// Per output: the rows evaluated.
+    pub outs: Vec<OutBlock>,
+    /// Per output: the rows encoded (CSV, JSON Lines).
+    pub bytes: Vec<Vec<u8>>,
+    /// Per output: the `--by` value of each row evaluated.
+    pub by: Vec<Vec<Option<i64>>>,
+    pub evaluated_groups: u64,
+    pub evaluated_members: u64,
+    pub eval_cpu: Duration,
+    pub check_cpu: Duration,
+    pub summary: Summary,
+}
+
+/// A table of the engines' columns from typed rows.
+fn table(
+    cx: &Ctx<'_>,
+    schema: &InputSchema,
+    rows: &Rows,
+    links: Option<&[i64]>,
+    members: Option<&[usize]>,
+) -> Table {
+    let prog = &cx.ir.hir;
+    let Some(rec) = prog.records.get(schema.record as usize) else {
+        return Table::default();
+    };
+    let mut cols: Vec<Column> = rec.fields.iter().map(|_| Column::Absent).collect();
+    for (ci, c) in schema.columns.iter().enumerate() {
+        let col = match (&c.kind, rows.cols.get(ci)) {
+            (ColKind::Link { .. }, _) => Column::I64(links.map(|l| l.to_vec()).unwrap_or_default()),
+            (_, Some(Values::I64(v))) => Column::I64(v.clone()),
+            (_, Some(Values::Opt(v, p))) => Column::Opt(v.clone(), p.clone()),
+            (_, Some(Values::Text(t))) => {
+                if cx.text_used.contains(&(schema.record, c.field)) {
+                    Column::Text(t.to_strings())
+                } else {
+                    Column::Absent
+                }
+            }
+            (_, None) => Column::Absent,
+        };
+        if let Some(slot) = cols.get_mut(c.field as usize) {
+            *slot = col;
+        }
+    }
+    if let (Some(off), Some((mf, _))) = (members, rec.members()) {
+        if let Some(slot) = cols.get_mut(mf as usize) {
+            *slot = Column::Members(off.iter().map(|x| *x as i64).collect());
+        }
+    }
+    Table {
+        rows: rows.len(),
+        cols,
+    }
+}
+
+/// The engines' chunk of a staged chunk.
+pub fn to_chunk(cx: &Ctx<'_>, st: &Staged) -> Chunk {
+    let prog = &cx.ir.hir;
+    let mut chunk = Chunk {
+        tables: prog.records.iter().map(|_| Table::default()).collect(),
+    };
+    let gtable = table(
+        cx,
+        cx.gs,
+        &st.groups,
+        None,
+        cx.ms.map(|_| st.offsets.as_slice()),
+    );
+    if let Some(ms) = cx.ms {
+        let mut owner = Vec::with_capacity(st.members.len());
+        for g in 0..st.group_count() {
+            owner.extend(std::iter::repeat_n(g as i64, st.members_of(g).len()));
+        }
+        let mtable = table(cx, ms, &st.members, Some(&owner), None);
+        if let Some(t) = chunk.tables.get_mut(ms.record as usize) {
+            *t = mtable;
+        }
+    }
+    if let Some(t) = chunk.tables.get_mut(cx.gs.record as usize) {
+        *t = gtable;
+    }
+    chunk
+}
+
+/// A check's message with `{column}` replaced by the row's value there.
+fn interpolate(cx: &Ctx<'_>, schema: &InputSchema, rows: &Rows, i: usize, message: &str) -> String {
+    if !message.contains('{') {
+        return message.to_string();
+    }
+    let mut out = message.to_string();
+    for (ci, c) in schema.columns.iter().enumerate() {
+        let pat = format!("{{{}}}", c.name);
+        if !out.contains(&pat) {
+            continue;
+        }
+        let text = match (rows.cols.get(ci), &c.kind) {
+            (Some(Values::Text(t)), _) => t.get(i).to_string(),
+            (Some(v), ColKind::Value(ty)) => match v.value(i) {
+                Some(x) => weft_ir::value::csv_value(&cx.ir.hir, ty, x),
+                None => String::new(),
+            },
+            _ => String::new(),
+        };
+        out = out.replace(&pat, &text);
+    }
+    out
+}
+
+fn row_id(rows: &Rows, i: usize) -> String {
+    rows.key_col
+        .and_then(|c| rows.cols.get(c))
+        .map(|c| c.text(i).to_string())
+        .unwrap_or_default()
+}
+
+fn error_row(rows: &Rows, i: usize, column: String, message: String) -> ErrorRow {
+    ErrorRow {
+        seq: rows.seq.get(i).copied().unwrap_or(0),
+        line: rows.lines.get(i).copied().unwrap_or(0),
+        id: row_id(rows, i),
+        column,
+        message,
+    }
+}
+
+/// Run the record checks on every row without an error.
+fn run_checks(cx: &Ctx<'_>, st: &mut Staged, chunk: &Chunk) {
+    let prog = &cx.ir.hir;
+    let mut it = Interp::new(cx.ir, cx.bound, chunk);
+    let check = |it: &mut Interp<'_>, schema: &InputSchema, rows: &mut Rows, i: usize, excluded: &mut Vec<(usize, RowError)>, member: bool| {
+        if rows.error(i).is_some() {
+            return;
+        }
+        let rec = schema.record;
+        let Some(checks) = cx.ir.checks.get(rec as usize) else {
+            return;
+        };
+        if checks.is_empty() {
+            return;
+        }
+        let Some(rdef) = prog.records.get(rec as usize) else {
+            return;
+        };
+        for (ci, inst) in checks.iter().enumerate() {
+            let Some(def) = rdef.checks.get(ci) else {
+                continue;
+            };
+            let failed = match it.eval_inst(*inst, i) {
+                Ok(v) => (v == 0).then(|| interpolate(cx, schema, rows, i, &def.message)),
+                Err(e) => Some(format!("cannot be checked: {}", e.detail)),
+            };
+            if let Some(message) = failed {
+                let order = schema
+                    .columns
+                    .iter()
+                    .position(|c| c.field == def.column)
+                    .unwrap_or(usize::MAX);
+                let e = RowError {
+                    column: rdef.column(def.column).to_string(),
+                    message,
+                    order,
+                };
+                if def.exclude {
+                    if member && !excluded.iter().any(|(r, _)| *r == i) {
+                        excluded.push((i, e));
+                    }
+                } else {
+                    rows.note_error(i, e, false);
+                }
+            }
+        }
+    };
+    let mut excluded = std::mem::take(&mut st.excluded);
+    let mut none = Vec::new();
+    for g in 0..st.group_count() {
+        check(&mut it, cx.gs, &mut st.groups, g, &mut none, false);
+        if let Some(ms) = cx.ms {
+            for m in st.members_of(g) {
+                check(&mut it, ms, &mut st.members, m, &mut excluded, true);
+            }
+        }
+    }
+    excluded.sort_by_key(|(r, _)| *r);
+    st.excluded = excluded;
+}
+
+/// Apply the rejection rules: the groups kept (a new staged chunk) and the
+/// error rows of the others.
+fn reject(cx: &Ctx<'_>, st: &Staged, out: &mut Outcome) -> Staged {
+    let mut keep = Staged {
+        groups: st.groups.empty_like(st.group_count()),
+        members: st.members.empty_like(st.members.len()),
+        offsets: vec![0],
+        excluded: Vec::new(),
+    };
+    let excluded = |m: usize| -> Option<&RowError> {
+        st.excluded
+            .binary_search_by_key(&m, |(r, _)| *r)
+            .ok()
+            .and_then(|k| st.excluded.get(k))
+            .map(|(_, e)| e)
+    };
+    for g in 0..st.group_count() {
+        // Excluded members go to errors alone (unless they have an error).
+        let mut members = Vec::new();
+        for m in st.members_of(g) {
+            if st.members.error(m).is_none() {
+                if let Some(x) = excluded(m) {
+                    out.member_errors.push(error_row(
+                        &st.members,
+                        m,
+                        x.column.clone(),
+                        x.message.clone(),
+                    ));
+                    continue;
+                }
+            }
+            members.push(m);
+        }
+        let gid = row_id(&st.groups, g);
+        let reason: Option<(String, String, String)> = match st.groups.error(g) {
+            Some(e) => Some((e.quoted(), e.column.clone(), e.message.clone())),
+            None => members.iter().find_map(|&m| {
+                st.members.error(m).map(|e| {
+                    let q = format!(
+                        "{} {} (line {}): {}",
+                        cx.mword,
+                        row_id(&st.members, m),
+                        st.members.lines.get(m).copied().unwrap_or(0),
+                        e.quoted()
+                    );
+                    (q.clone(), String::new(), q)
+                })
+            }),
+        };
+        match reason {
+            Some((quoted, column, message)) => {
+                out.group_errors.push(error_row(&st.groups, g, column, message));
+                for &m in &members {
+                    let (column, message) = match st.members.error(m) {
+                        Some(e) => (e.column.clone(), e.message.clone()),
+                        None => (
+                            String::new(),
+                            format!("{} {gid} rejected: {quoted}", cx.gword),
+                        ),
+                    };
+                    out.member_errors.push(error_row(&st.members, m, column, message));
+                }
+            }
+            None => {
+                keep.groups.extend_from(&st.groups, g..g + 1);
+                // Runs of consecutive members.
+                let mut k = 0;
+                while k < members.len() {
+                    let start = members[k];
+                    let mut end = start + 1;
+                    k += 1;
+                    while k < members.len() && members[k] == end {
+                        end += 1;
+                        k += 1;
+                    }
+                    keep.members.extend_from(&st.members, start..end);
+                }
+                keep.offsets.push(keep.members.len());
+            }
+        }
+    }
+    keep
+}
+
+/// Checks and rejections: the groups to evaluate, and the chunk the
+/// checks ran on when it holds exactly those.
+pub fn validate(cx: &Ctx<'_>, mut st: Staged, out: &mut Outcome) -> (Staged, Option<Chunk>) {
+    let chunk = to_chunk(cx, &st);
+    run_checks(cx, &mut st, &chunk);
+    let clean = st.groups.errors.is_empty() && st.members.errors.is_empty() && st.excluded.is_empty();
+    if clean {
+        return (st, Some(chunk));
+    }
+    drop(chunk);
+    let keep = reject(cx, &st, out);
+    (keep, None)
+}
+
+/// The text at the end of `path` from row `row` of the output's record.
+fn text_at<'s>(cx: &Ctx<'_>, st: &'s Staged, chunk: &Chunk, row: usize, path: &[(u32, u32)]) -> Option<&'s str> {
+    let mut row = row;
+    for (i, (r, f)) in path.iter().enumerate() {
+        if i + 1 == path.len() {
+            let schema = cx.schema_of(*r)?;
+            let ci = schema.columns.iter().position(|c| c.field == *f)?;
+            let rows = if *r == cx.gs.record { &st.groups } else { &st.members };
+            return Some(rows.cols.get(ci)?.text(row));
+        }
+        match chunk.col(*r, *f) {
+            Some(Column::I64(v)) => row = v.get(row).copied().unwrap_or(0).max(0) as usize,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Validate, check and evaluate one chunk.
+pub fn process(cx: &Ctx<'_>, st: Staged) -> Outcome {
+    let mut out = Outcome {
+        summary: Summary::new(cx.ir),
+        ..Outcome::default()
+    };
+    let t = Stopwatch::start();
+    let (st, chunk) = validate(cx, st, &mut out);
+    out.check_cpu = t.elapsed();
+    let n_out = cx.ir.outputs.len();
+    out.outs = (0..n_out).map(|_| OutBlock::default()).collect();
+    out.by = (0..n_out).map(|_| Vec::new()).collect();
+    if st.group_count() == 0 {
+        encode(cx, &mut out);
+        return out;
+    }
+    let chunk = chunk.unwrap_or_else(|| to_chunk(cx, &st));
+    let t = Stopwatch::start();
+    let res = cx.eval.eval_chunk(&chunk);
+    out.eval_cpu = t.elapsed();
+    // Groups (and their member rows) evaluated.
+    let mut groups: Vec<usize> = Vec::with_capacity(st.group_count());
+    let mut members: Vec<usize> = Vec::with_capacity(st.members.len());
+    for g in 0..st.group_count() {
+        let mrange = st.members_of(g);
+        if let Some(Some(e)) = res.errors.get(g) {
+            // The record whose rule failed.
+            let inst = cx.ir.inst(e.inst);
+            let name = inst.map(|i| i.name.clone()).unwrap_or_default();
+            let col = format!("rule:{name}");
+            let msg = e.detail.clone();
+            let failing = match (inst.and_then(|i| i.entity), e.row, cx.ms) {
+                (Some(rec), Some(r), Some(ms)) if rec == ms.record && mrange.contains(&r) => Some(r),
+                _ => None,
+            };
+            let quoted = match failing {
+                Some(m) => format!(
+                    "{} {} (line {}): {col}: {msg}",
+                    cx.mword,
+                    row_id(&st.members, m),
+                    st.members.lines.get(m).copied().unwrap_or(0)
+                ),
+                None => format!("{col}: {msg}"),
+            };
+            let (gcol, gmsg) = if failing.is_none() {
+                (col.clone(), msg.clone())
+            } else {
+                (String::new(), quoted.clone())
+            };
+            out.group_errors.push(error_row(&st.groups, g, gcol, gmsg));
+            let gid = row_id(&st.groups, g);
+            for m in mrange {
+                let (column, message) = if Some(m) == failing {
+                    (col.clone(), msg.clone())
+                } else {
+                    (
+                        String::new(),
+                        format!("{} {gid} rejected: {quoted}", cx.gword),
+                    )
+                };
+                out.member_errors.push(error_row(&st.members, m, column, message));
+            }
+            continue;
+        }
+        groups.push(g);
+        members.extend(mrange);
+    }
+    out.evaluated_groups = groups.len() as u64;
+    out.evaluated_members = members.len() as u64;
+    for (oi, o) in cx.ir.outputs.iter().enumerate() {
+        let is_member = cx.ms.map(|m| m.record == o.record).unwrap_or(false);
+        let is_group = o.record == cx.gs.record;
+        let (rows, meta, values): (&[usize], &Rows, &[Vec<i64>]) = if is_member {
+            (&members, &st.members, &res.member_values)
+        } else if is_group {
+            (&groups, &st.groups, &res.group_values)
+        } else {
+            continue;
+        };
+        let mut block = OutBlock {
+            seq: rows
+                .iter()
+                .map(|&r| meta.seq.get(r).copied().unwrap_or(0))
+                .collect(),
+            cols: Vec::with_capacity(cx.sources[oi].len()),
+        };
+        for s in &cx.sources[oi] {
+            block.cols.push(match s {
+                ColSource::Plan(pc) => {
+                    let v = values.get(*pc);
+                    OutVals::I64(
+                        rows.iter()
+                            .map(|&r| v.and_then(|c| c.get(r)).copied().unwrap_or(0))
+                            .collect(),
+                    )
+                }
+                ColSource::Text(path) => {
+                    let mut t = super::block::Texts::with_capacity(rows.len());
+                    for &r in rows {
+                        t.push(text_at(cx, &st, &chunk, r, path).unwrap_or(""));
+                    }
+                    OutVals::Text(t)
+                }
+            });
+        }
+        if let Some((rec, f)) = cx.by {
+            let col = chunk.col(rec, f);
+            out.by[oi] = rows
+                .iter()
+                .map(|&r| {
+                    let row = if rec == cx.gs.record && is_member {
+                        chunk
+                            .col(o.record, link_field(cx).unwrap_or(0))
+                            .and_then(|c| match c {
+                                Column::I64(v) => v.get(r).map(|x| *x as usize),
+                                _ => None,
+                            })
+                            .unwrap_or(0)
+                    } else {
+                        r
+                    };
+                    match col {
+                        Some(Column::I64(v)) => v.get(row).copied(),
+                        _ => None,
+                    }
+                })
+                .collect();
+        }
+        out.summary.add_block(cx.ir, oi, &block);
+        out.outs[oi] = block;
+    }
+    encode(cx, &mut out);
+    out
+}
+
+/// The member record's link field.
+fn link_field(cx: &Ctx<'_>) -> Option<u32> {
+    let ms = cx.ms?;
+    ms.columns
+        .iter()
+        .find(|c| matches!(c.kind, ColKind::Link { .. }))
+        .map(|c| c.field)
+}
+
+fn encode(cx: &Ctx<'_>, out: &mut Outcome) {
+    if cx.encode == Encode::Blocks {
+        return;
+    }
+    out.bytes = out
+        .outs
+        .iter()
+        .enumerate()
+        .map(|(oi, b)| {
+            let mut buf = Vec::new();
+            if let (Some(s), Some(c)) = (cx.specs.get(oi), cx.codes.get(oi)) {
+                match cx.encode {
+                    Encode::Csv => super::output::encode_csv(s, c, b, &mut buf),
+                    Encode::Jsonl => super::output::encode_jsonl(s, c, b, &mut buf),
+                    Encode::Blocks => {}
+                }
+            }
+            buf
+        })
+        .collect();
+}
+
+/// Whether `ty` reads as an optional.
+pub fn is_opt(ty: &Ty) -> bool {
+    matches!(ty, Ty::Opt(_))
+}

@@ -1,0 +1,359 @@
+//! An input file of any format, read in raw blocks on the reader thread
+//! and parsed into [`Rows`] on any thread.
+
+use super::block::{RowSink, Rows, Shape};
+use super::csv::{CsvInput, RawBlock};
+use super::jsonl::{JsonlInput, Keys, Seen};
+use super::{InputFile, RunError};
+use arrow_array::RecordBatch;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use std::path::Path;
+use weft_check::Program;
+use weft_check::ty::Ty;
+use weft_data::schema::{ColKind, InputSchema};
+use weft_data::{FileError, Format, file_name};
+
+/// Rows per Parquet batch.
+const PARQUET_ROWS: usize = 32 * 1024;
+
+/// A block of input as read, not yet parsed.
+pub enum Raw {
+    Bytes(RawBlock),
+    /// A record batch and the line of its first row.
+    Batch(RecordBatch, u64),
+}
+
+enum Kind {
+    Csv(CsvInput),
+    Jsonl(JsonlInput),
+    Parquet {
+        reader: ParquetRecordBatchReader,
+        rows: u64,
+        /// Bytes per row, for progress.
+        row_bytes: u64,
+        sha: Option<std::thread::JoinHandle<Result<String, FileError>>>,
+    },
+}
+
+/// How blocks of an input are parsed (shared by the parsing threads).
+pub struct Parser<'a> {
+    pub name: String,
+    pub shape: Shape<'a>,
+    format: ParseAs,
+}
+
+enum ParseAs {
+    Csv { header_len: usize },
+    Jsonl(Keys),
+    Parquet,
+}
+
+impl Parser<'_> {
+    /// Parse a raw block (on any thread).
+    pub fn parse(&self, raw: &Raw) -> Result<(Rows, Seen), RunError> {
+        let mut seen = Seen::default();
+        let rows = match (&self.format, raw) {
+            (ParseAs::Csv { header_len }, Raw::Bytes(b)) => {
+                let mut sink = RowSink::new(&self.shape, b.bytes.len() / 64);
+                super::csv::parse_block(&self.name, *header_len, b, &mut sink)?;
+                sink.finish()
+            }
+            (ParseAs::Jsonl(keys), Raw::Bytes(b)) => {
+                let mut sink = RowSink::new(&self.shape, b.bytes.len() / 128);
+                super::jsonl::parse_block(&self.name, keys, b, &mut sink, &mut seen)?;
+                sink.finish()
+            }
+            (ParseAs::Parquet, Raw::Batch(batch, first)) => {
+                let mut sink = RowSink::new(&self.shape, batch.num_rows());
+                super::parquet::parse_batch(batch, *first, &mut sink);
+                sink.finish()
+            }
+            _ => Rows::new(self.shape.schema, 0),
+        };
+        Ok((rows, seen))
+    }
+
+}
+
+/// An input being read.
+pub struct Input<'a> {
+    pub parser: Parser<'a>,
+    name: String,
+    kind: Kind,
+    /// The file's size in bytes.
+    pub size: u64,
+    /// Columns and unknown keys seen (JSON Lines).
+    seen: Seen,
+}
+
+/// Refuse what cannot be read as a file of records.
+fn check_file(path: &Path, name: &str) -> Result<u64, FileError> {
+    let meta = std::fs::metadata(path).map_err(|e| FileError::new(name, format!("cannot open: {e}")))?;
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        return Err(FileError::new(name, "is a directory, not a file of records"));
+    }
+    if !ft.is_file() {
+        return Err(FileError::new(
+            name,
+            "is not a regular file (a device, a FIFO or a socket): give a file of records",
+        ));
+    }
+    Ok(meta.len())
+}
+
+fn header_check(
+    schema: &InputSchema,
+    header: &[String],
+    name: &str,
+    warnings: &mut Vec<String>,
+) -> Result<(), RunError> {
+    let missing: Vec<String> = schema
+        .columns
+        .iter()
+        .filter(|c| !header.contains(&c.name))
+        .map(|c| c.name.clone())
+        .collect();
+    if !missing.is_empty() {
+        return Err(RunError::MissingColumns {
+            file: name.to_string(),
+            columns: missing,
+        });
+    }
+    for h in header {
+        if !schema.columns.iter().any(|c| c.name == *h) {
+            warnings.push(format!(
+                "{name}: the column `{h}` is not used by the policy and is ignored"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn sha256_file(path: &Path) -> Result<String, FileError> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let name = file_name(path);
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| FileError::new(&name, format!("cannot open: {e}")))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| FileError::new(&name, format!("cannot read: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(super::hex(&h.finalize()))
+}
+
+impl<'a> Input<'a> {
+    pub fn open(
+        prog: &'a Program,
+        schema: &'a InputSchema,
+        file: &InputFile,
+        warnings: &mut Vec<String>,
+    ) -> Result<Input<'a>, RunError> {
+        let name = file_name(&file.path);
+        let size = check_file(&file.path, &name)?;
+        match file.format {
+            Format::Csv => {
+                let (csv, header) = CsvInput::open(&file.path)?;
+                header_check(schema, &header, &name, warnings)?;
+                Ok(Input {
+                    parser: Parser {
+                        name: name.clone(),
+                        shape: Shape::new(prog, schema, &header),
+                        format: ParseAs::Csv {
+                            header_len: csv.header_len(),
+                        },
+                    },
+                    name,
+                    kind: Kind::Csv(csv),
+                    size,
+                    seen: Seen::default(),
+                })
+            }
+            Format::Jsonl => {
+                let mut j = JsonlInput::open(&file.path)?;
+                let first = j.first_keys()?;
+                let keys = Keys::new(schema, &first);
+                Ok(Input {
+                    parser: Parser {
+                        name: name.clone(),
+                        shape: Shape::with_orders(prog, schema, &keys.order),
+                        format: ParseAs::Jsonl(keys),
+                    },
+                    name,
+                    kind: Kind::Jsonl(j),
+                    size,
+                    seen: Seen::default(),
+                })
+            }
+            Format::Parquet => {
+                if size == 0 {
+                    return Err(FileError::new(
+                        &name,
+                        "the file is empty (0 bytes): it is not a Parquet file",
+                    )
+                    .into());
+                }
+                let f = std::fs::File::open(&file.path)
+                    .map_err(|e| FileError::new(&name, format!("cannot open: {e}")))?;
+                let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| {
+                    FileError::new(
+                        &name,
+                        format!("this is not a Parquet file, or it is damaged ({e})"),
+                    )
+                })?;
+                let fields: Vec<(String, arrow_schema::DataType)> = builder
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| (f.name().clone(), f.data_type().clone()))
+                    .collect();
+                let header: Vec<String> = fields.iter().map(|f| f.0.clone()).collect();
+                for (i, h) in header.iter().enumerate() {
+                    if header[..i].contains(h) {
+                        return Err(FileError::new(
+                            &name,
+                            format!("the file names the column `{h}` twice"),
+                        )
+                        .into());
+                    }
+                }
+                header_check(schema, &header, &name, warnings)?;
+                super::parquet::check_types(schema, &fields, &name)?;
+                let rows = builder.metadata().file_metadata().num_rows().max(1) as u64;
+                let reader = builder
+                    .with_batch_size(PARQUET_ROWS)
+                    .build()
+                    .map_err(|e| FileError::new(&name, format!("cannot read: {e}")))?;
+                let path = file.path.clone();
+                let sha = std::thread::Builder::new()
+                    .name("weft-sha".into())
+                    .spawn(move || sha256_file(&path))
+                    .ok();
+                Ok(Input {
+                    parser: Parser {
+                        name: name.clone(),
+                        shape: Shape::new(prog, schema, &header),
+                        format: ParseAs::Parquet,
+                    },
+                    name,
+                    kind: Kind::Parquet {
+                        reader,
+                        rows: 0,
+                        row_bytes: (size / rows).max(1),
+                        sha,
+                    },
+                    size,
+                    seen: Seen::default(),
+                })
+            }
+        }
+    }
+
+    /// The next raw block, and its size in bytes of the file (for progress).
+    pub fn read(&mut self) -> Result<Option<(Raw, u64)>, RunError> {
+        match &mut self.kind {
+            Kind::Csv(c) => Ok(c.next_block()?.map(|b| {
+                let n = b.bytes.len() as u64;
+                (Raw::Bytes(b), n)
+            })),
+            Kind::Jsonl(j) => Ok(j.next_block()?.map(|b| {
+                let n = b.bytes.len() as u64;
+                (Raw::Bytes(b), n)
+            })),
+            Kind::Parquet {
+                reader,
+                rows,
+                row_bytes,
+                ..
+            } => match reader.next() {
+                None => Ok(None),
+                Some(Err(e)) => Err(FileError::new(
+                    &self.name,
+                    format!("cannot read after row {rows}: {e}"),
+                )
+                .into()),
+                Some(Ok(b)) => {
+                    let first = *rows + 2;
+                    *rows += b.num_rows() as u64;
+                    let n = b.num_rows() as u64 * *row_bytes;
+                    Ok(Some((Raw::Batch(b, first), n)))
+                }
+            },
+        }
+    }
+
+    /// Note what a parsed block saw (JSON Lines keys).
+    pub fn saw(&mut self, seen: Seen) {
+        if self.seen.columns.len() < seen.columns.len() {
+            self.seen.columns.resize(seen.columns.len(), false);
+        }
+        for (a, b) in self.seen.columns.iter_mut().zip(&seen.columns) {
+            *a |= *b;
+        }
+        for u in seen.unknown {
+            if !self.seen.unknown.contains(&u) {
+                self.seen.unknown.push(u);
+            }
+        }
+    }
+
+    /// The file has been read: JSON Lines columns no line gave are
+    /// refused here (when the policy needs them), unknown keys warned of.
+    pub fn finish(&mut self, warnings: &mut Vec<String>) -> Result<(), RunError> {
+        if let Kind::Jsonl(..) = self.kind {
+            let schema = self.parser.shape.schema;
+            let missing: Vec<String> = schema
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(ci, c)| {
+                    !self.seen.columns.get(*ci).copied().unwrap_or(false)
+                        && !matches!(&c.kind, ColKind::Value(Ty::Opt(_)))
+                })
+                .map(|(_, c)| c.name.clone())
+                .collect();
+            if !missing.is_empty() {
+                return Err(RunError::MissingColumns {
+                    file: self.name.clone(),
+                    columns: missing,
+                });
+            }
+            for u in &self.seen.unknown {
+                warnings.push(format!(
+                    "{}: the column `{u}` is not used by the policy and is ignored",
+                    self.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The file's SHA-256 (once read to its end).
+    pub fn sha256(&mut self) -> Result<String, RunError> {
+        match &mut self.kind {
+            Kind::Csv(c) => Ok(c.sha256()),
+            Kind::Jsonl(j) => Ok(j.sha256()),
+            Kind::Parquet { sha, .. } => match sha.take() {
+                Some(h) => match h.join() {
+                    Ok(r) => Ok(r?),
+                    Err(_) => Err(RunError::Scratch("the file hash failed".into())),
+                },
+                None => Err(RunError::Scratch("the file hash failed".into())),
+            },
+        }
+    }
+
+    /// The header position of schema column `ci`.
+    pub fn order_of(&self, ci: Option<usize>) -> usize {
+        ci.and_then(|c| self.parser.shape.in_file.get(c).copied().flatten())
+            .unwrap_or(0)
+    }
+}
