@@ -12,8 +12,9 @@
 #   scripts/bench-run.sh --persons-size 2000 --runs 2   # a quick smoke test
 #
 # Options:
-#   --persons-size 1m|10m|N  population: 1m = 370,000 households (~1.02M
-#                            persons), 10m = 3,700,000, N = N households
+#   --persons-size 1m|10m|N  population: 1m = 408,500 households (about
+#                            1.00M persons: `weft synth` draws 2.45 persons
+#                            a household), 10m = 4,085,000, N = N households
 #                            (default 1m; 10m with --memory-only)
 #   --runs K                 runs per configuration (default 5; 1 with
 #                            --memory-only)
@@ -77,8 +78,8 @@ else
   size="${size:-1m}"; runs="${runs:-5}"; formats="${formats:-csv,parquet,jsonl}"
 fi
 case "$size" in
-  1m|1M) households=370000 ;;
-  10m|10M) households=3700000 ;;
+  1m|1M) households=408500 ;;
+  10m|10M) households=4085000 ;;
   *[!0-9]*|"") echo "error: --persons-size is 1m, 10m or a number of households" >&2; exit 2 ;;
   *) households="$size" ;;
 esac

@@ -52,7 +52,8 @@ def parse_args():
 
 
 def measure(cmd, log_prefix):
-    """Run cmd once; return (wall seconds, peak RSS bytes, stdout, stderr)."""
+    """Run cmd once; return (wall s, CPU s (user + system), peak RSS bytes,
+    stdout, stderr)."""
     out_path, err_path = log_prefix + ".out", log_prefix + ".err"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         t0 = time.perf_counter()
@@ -65,7 +66,7 @@ def measure(cmd, log_prefix):
     if p.returncode != 0:
         sys.stderr.write(stderr[-4000:])
         sys.exit(f"error: exit code {p.returncode} from {' '.join(cmd)} (logs: {log_prefix}.*)")
-    return wall, ru.ru_maxrss * 1024, stdout, stderr
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024, stdout, stderr
 
 
 def summary_json(stderr):
@@ -116,18 +117,19 @@ class Config:
         self.key, self.label, self.fmt, self.cmd = key, label, fmt, cmd
         self.out_dir, self.stages_of = out_dir, stages
         self.target, self.rss_target = target, rss_target
-        self.walls, self.rss, self.stages = [], [], None
+        self.walls, self.cpus, self.rss, self.stages = [], [], [], None
         self.last_stderr = ""
 
     def run(self, logs, i):
         shutil.rmtree(self.out_dir, ignore_errors=True)
-        wall, rss, stdout, stderr = measure(self.cmd, os.path.join(logs, f"{self.key}-{i}"))
+        wall, cpu, rss, stdout, stderr = measure(self.cmd, os.path.join(logs, f"{self.key}-{i}"))
         if not self.walls or wall < min(self.walls):
             self.stages = self.stages_of(stdout, stderr)
         self.walls.append(wall)
+        self.cpus.append(cpu)
         self.rss.append(rss)
         self.last_stderr = stderr
-        return wall, rss
+        return wall, cpu, rss
 
     def result(self, base):
         best = min(self.walls)
@@ -138,6 +140,8 @@ class Config:
             "best_s": round(best, 4),
             "min_s": round(min(self.walls), 4),
             "max_s": round(max(self.walls), 4),
+            "cpu_s": [round(c, 3) for c in self.cpus],
+            "cpu_s_of_best": round(self.cpus[self.walls.index(best)], 3),
             "peak_rss_mb": round(max(self.rss) / MB, 1),
             "stages_of_best": self.stages,
         }
@@ -265,9 +269,9 @@ def main():
     checks = {}
     for i in range(1, a.runs + 1):
         for c in configs:
-            wall, rss = c.run(logs, i)
-            print(f"   run {i}/{a.runs}  {c.label:<24} {wall:8.3f} s  {rss / MB:8.1f} MB",
-                  file=sys.stderr)
+            wall, cpu, rss = c.run(logs, i)
+            print(f"   run {i}/{a.runs}  {c.label:<24} {wall:8.3f} s  (CPU {cpu:7.3f} s)"
+                  f"  {rss / MB:8.1f} MB", file=sys.stderr)
         if i == 1:
             # Same results whatever the format, and the same files as the
             # yardstick's (the spec's output, cell for cell).
@@ -292,9 +296,9 @@ def main():
                             os.path.join(csv, "households.csv"), AS_OF, out, "--timings"],
                            out, openfisca_stages)
         for i in range(1, a.openfisca_runs + 1):
-            wall, rss = openfisca.run(logs, i)
-            print(f"   run {i}/{a.openfisca_runs}  {openfisca.label:<24} {wall:8.3f} s  "
-                  f"{rss / MB:8.1f} MB", file=sys.stderr)
+            wall, cpu, rss = openfisca.run(logs, i)
+            print(f"   run {i}/{a.openfisca_runs}  {openfisca.label:<24} {wall:8.3f} s  (CPU {cpu:7.3f} s)"
+                  f"  {rss / MB:8.1f} MB", file=sys.stderr)
         checks["openfisca_equals_yardstick"] = same_outputs(out, yard.out_dir)
         k = "openfisca_equals_yardstick"
         print(f"   check: {check_label(k)}: {yes(checks[k])}", file=sys.stderr)
@@ -312,14 +316,15 @@ def main():
     print()
     print(("weft run peak RSS" if a.memory_only else "weft run vs the yardstick") + f": {title},"
           f" best of {a.runs}" + ("" if a.memory_only else " interleaved"))
-    head = f"{'configuration':<24} {'best s':>7} {'range s':>15}"
+    head = f"{'configuration':<24} {'best s':>7} {'range s':>15} {'CPU s':>7}"
     if not a.memory_only:
         head += f" {'× yardstick CSV':>15} {'target':>7} {'met':>4}"
     head += f" {'peak RSS MB':>12} {'target':>7} {'met':>4}"
     print(head)
     print("-" * len(head))
     for r in results + ([of_result] if of_result else []):
-        line = f"{r['configuration']:<24} {r['best_s']:>7.3f} {r['min_s']:>7.3f}–{r['max_s']:<7.3f}"
+        line = (f"{r['configuration']:<24} {r['best_s']:>7.3f} {r['min_s']:>7.3f}–{r['max_s']:<7.3f}"
+                f" {r['cpu_s_of_best']:>7.3f}")
         if not a.memory_only:
             line += f" {r['ratio_to_yardstick_csv']:>14.2f}×"
             if "target_ratio" in r:
@@ -340,7 +345,8 @@ def main():
     for k, v in checks.items():
         print(f"check: {check_label(k)}: {yes(v)}")
     print(f"load average (1 min): {load_start:.2f} at start, {load_end:.2f} at end, "
-          f"{os.cpu_count()} cores; RSS in MB of 10^6 bytes")
+          f"{os.cpu_count()} cores; CPU s: user + system time of the best run; "
+          "RSS in MB of 10^6 bytes")
 
     report = {
         "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
