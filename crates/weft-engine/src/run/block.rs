@@ -47,7 +47,7 @@ pub struct Texts {
 impl Texts {
     pub fn with_capacity(rows: usize) -> Texts {
         Texts {
-            buf: String::with_capacity(rows * 10),
+            buf: String::with_capacity(rows * 12),
             ends: Vec::with_capacity(rows),
         }
     }
@@ -94,6 +94,34 @@ impl Texts {
         }
     }
 
+    /// Keep the rows whose `keep` is true, in place.
+    pub fn retain(&mut self, keep: &[bool]) {
+        let mut w = 0usize;
+        let mut ends = Vec::new();
+        std::mem::swap(&mut ends, &mut self.ends);
+        let mut kept = 0usize;
+        let mut start = 0usize;
+        let mut bytes = std::mem::take(&mut self.buf).into_bytes();
+        for i in 0..ends.len() {
+            let end = ends[i];
+            if keep.get(i).copied().unwrap_or(true) {
+                let len = end - start;
+                if w != start {
+                    bytes.copy_within(start..end, w);
+                }
+                w += len;
+                ends[kept] = w;
+                kept += 1;
+            }
+            start = end;
+        }
+        ends.truncate(kept);
+        bytes.truncate(w);
+        // Whole strings were moved, so the bytes are still UTF-8.
+        self.buf = String::from_utf8(bytes).unwrap_or_default();
+        self.ends = ends;
+    }
+
     /// Every text as its own `String` (for an engine that reads text fields).
     pub fn to_strings(&self) -> Vec<String> {
         (0..self.len()).map(|i| self.get(i).to_string()).collect()
@@ -124,6 +152,25 @@ impl Values {
         match self {
             Values::I64(v) | Values::Opt(v, _) => v.len(),
             Values::Text(t) => t.len(),
+        }
+    }
+
+    fn retain(&mut self, keep: &[bool]) {
+        fn r<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
+            let mut i = 0;
+            v.retain(|_| {
+                let k = keep.get(i).copied().unwrap_or(true);
+                i += 1;
+                k
+            });
+        }
+        match self {
+            Values::I64(v) => r(v, keep),
+            Values::Opt(v, p) => {
+                r(v, keep);
+                r(p, keep);
+            }
+            Values::Text(t) => t.retain(keep),
         }
     }
 
@@ -263,6 +310,40 @@ impl Rows {
             }
             self.errors.push((r - range.start + base, e.clone()));
         }
+    }
+
+    /// Keep the rows whose `keep` is true, in place (errors renumbered).
+    pub fn retain(&mut self, keep: &[bool]) {
+        fn r<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
+            let mut i = 0;
+            v.retain(|_| {
+                let k = keep.get(i).copied().unwrap_or(true);
+                i += 1;
+                k
+            });
+        }
+        r(&mut self.seq, keep);
+        r(&mut self.lines, keep);
+        r(&mut self.key, keep);
+        r(&mut self.link, keep);
+        for c in &mut self.cols {
+            c.retain(keep);
+        }
+        // New row numbers: kept rows before each row.
+        let mut before = Vec::with_capacity(keep.len());
+        let mut n = 0usize;
+        for k in keep {
+            before.push(n);
+            if *k {
+                n += 1;
+            }
+        }
+        let errors = std::mem::take(&mut self.errors);
+        self.errors = errors
+            .into_iter()
+            .filter(|(i, _)| keep.get(*i).copied().unwrap_or(true))
+            .map(|(i, e)| (before.get(i).copied().unwrap_or(i), e))
+            .collect();
     }
 
     /// The error of row `i`.

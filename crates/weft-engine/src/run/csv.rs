@@ -39,7 +39,7 @@ use weft_data::csvio::NOT_UTF8;
 use weft_data::{CellKind, FileError, file_name};
 
 /// Bytes read at a time.
-pub const BLOCK: usize = 4 << 20;
+pub const BLOCK: usize = 1 << 20;
 /// The longest record accepted.
 pub const MAX_RECORD: usize = 64 << 20;
 
@@ -142,22 +142,14 @@ impl CsvInput {
             return Ok(());
         }
         let start = self.carry.len();
-        self.carry.resize(start + BLOCK, 0);
-        let mut got = 0;
-        while got < BLOCK {
-            match self.file.read(&mut self.carry[start + got..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => got += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(FileError::new(&self.name, format!("cannot read: {e}")));
-                }
-            }
+        self.carry.reserve(BLOCK);
+        let got = (&mut self.file)
+            .take(BLOCK as u64)
+            .read_to_end(&mut self.carry)
+            .map_err(|e| FileError::new(&self.name, format!("cannot read: {e}")))?;
+        if got < BLOCK {
+            self.eof = true;
         }
-        self.carry.truncate(start + got);
         self.sha.update(&self.carry[start..]);
         Ok(())
     }

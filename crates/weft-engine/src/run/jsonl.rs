@@ -66,20 +66,14 @@ impl JsonlInput {
     fn fill(&mut self) -> Result<(), FileError> {
         let block = super::csv::BLOCK;
         let start = self.carry.len();
-        self.carry.resize(start + block, 0);
-        let mut got = 0;
-        while got < block {
-            match self.file.read(&mut self.carry[start + got..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => got += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(FileError::new(&self.name, format!("cannot read: {e}"))),
-            }
+        self.carry.reserve(block);
+        let got = (&mut self.file)
+            .take(block as u64)
+            .read_to_end(&mut self.carry)
+            .map_err(|e| FileError::new(&self.name, format!("cannot read: {e}")))?;
+        if got < block {
+            self.eof = true;
         }
-        self.carry.truncate(start + got);
         self.sha.update(&self.carry[start..]);
         if !self.started {
             self.started = true;

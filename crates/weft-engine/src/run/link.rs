@@ -140,8 +140,9 @@ pub struct Linker<'k> {
     /// Groups read so far.
     groups_read: u64,
     pub groups_done: bool,
-    /// The current group (global index), if any.
+    /// The current group (global index), if any, and its key hash.
     cur: Option<u64>,
+    cur_key: Option<u128>,
     /// Groups before this index have been staged.
     staged_upto: u64,
     staged: Staged,
@@ -164,6 +165,7 @@ impl<'k> Linker<'k> {
             groups_read: 0,
             groups_done: false,
             cur: None,
+            cur_key: None,
             staged_upto: 0,
             staged: Staged {
                 offsets: vec![0],
@@ -308,6 +310,7 @@ impl<'k> Linker<'k> {
         self.cur = None;
         self.stage_through(g);
         self.cur = Some(g);
+        self.cur_key = self.key_of(g);
         self.stage_through(g + 1);
     }
 
@@ -333,7 +336,7 @@ impl<'k> Linker<'k> {
                 i += 1;
                 continue;
             }
-            if self.cur.and_then(|c| self.key_of(c)) == Some(link) {
+            if self.cur.is_some() && self.cur_key == Some(link) {
                 run.get_or_insert(i);
                 i += 1;
                 continue;
@@ -406,6 +409,7 @@ impl<'k> Linker<'k> {
             }
         }
         self.cur = None;
+        self.cur_key = None;
         self.stage_through(self.groups_read);
     }
 

@@ -176,7 +176,7 @@ pub struct Outcome {
 fn table(
     cx: &Ctx<'_>,
     schema: &InputSchema,
-    rows: &Rows,
+    rows: &mut Rows,
     links: Option<&[i64]>,
     members: Option<&[usize]>,
 ) -> Table {
@@ -185,11 +185,13 @@ fn table(
         return Table::default();
     };
     let mut cols: Vec<Column> = rec.fields.iter().map(|_| Column::Absent).collect();
+    let n = rows.len();
     for (ci, c) in schema.columns.iter().enumerate() {
-        let col = match (&c.kind, rows.cols.get(ci)) {
+        let col = match (&c.kind, rows.cols.get_mut(ci)) {
             (ColKind::Link { .. }, _) => Column::I64(links.map(|l| l.to_vec()).unwrap_or_default()),
-            (_, Some(Values::I64(v))) => Column::I64(v.clone()),
-            (_, Some(Values::Opt(v, p))) => Column::Opt(v.clone(), p.clone()),
+            // Values move to the chunk (and back, see `give_back`).
+            (_, Some(Values::I64(v))) => Column::I64(std::mem::take(v)),
+            (_, Some(Values::Opt(v, p))) => Column::Opt(std::mem::take(v), std::mem::take(p)),
             (_, Some(Values::Text(t))) => {
                 if cx.text_used.contains(&(schema.record, c.field)) {
                     Column::Text(t.to_strings())
@@ -208,14 +210,37 @@ fn table(
             *slot = Column::Members(off.iter().map(|x| *x as i64).collect());
         }
     }
-    Table {
-        rows: rows.len(),
-        cols,
+    Table { rows: n, cols }
+}
+
+/// Move the value columns of `chunk` back into `st` (taken by [`to_chunk`]).
+fn give_back(cx: &Ctx<'_>, st: &mut Staged, mut chunk: Chunk) {
+    let mut back = |schema: &InputSchema, rows: &mut Rows| {
+        let Some(t) = chunk.tables.get_mut(schema.record as usize) else {
+            return;
+        };
+        for (ci, c) in schema.columns.iter().enumerate() {
+            let Some(col) = t.cols.get_mut(c.field as usize) else {
+                continue;
+            };
+            match (rows.cols.get_mut(ci), col) {
+                (Some(Values::I64(v)), Column::I64(x)) => *v = std::mem::take(x),
+                (Some(Values::Opt(v, p)), Column::Opt(x, q)) => {
+                    *v = std::mem::take(x);
+                    *p = std::mem::take(q);
+                }
+                _ => {}
+            }
+        }
+    };
+    back(cx.gs, &mut st.groups);
+    if let Some(ms) = cx.ms {
+        back(ms, &mut st.members);
     }
 }
 
-/// The engines' chunk of a staged chunk.
-pub fn to_chunk(cx: &Ctx<'_>, st: &Staged) -> Chunk {
+/// The engines' chunk of a staged chunk (its value columns move into it).
+pub fn to_chunk(cx: &Ctx<'_>, st: &mut Staged) -> Chunk {
     let prog = &cx.ir.hir;
     let mut chunk = Chunk {
         tables: prog.records.iter().map(|_| Table::default()).collect(),
@@ -223,7 +248,7 @@ pub fn to_chunk(cx: &Ctx<'_>, st: &Staged) -> Chunk {
     let gtable = table(
         cx,
         cx.gs,
-        &st.groups,
+        &mut st.groups,
         None,
         cx.ms.map(|_| st.offsets.as_slice()),
     );
@@ -232,7 +257,7 @@ pub fn to_chunk(cx: &Ctx<'_>, st: &Staged) -> Chunk {
         for g in 0..st.group_count() {
             owner.extend(std::iter::repeat_n(g as i64, st.members_of(g).len()));
         }
-        let mtable = table(cx, ms, &st.members, Some(&owner), None);
+        let mtable = table(cx, ms, &mut st.members, Some(&owner), None);
         if let Some(t) = chunk.tables.get_mut(ms.record as usize) {
             *t = mtable;
         }
@@ -244,7 +269,14 @@ pub fn to_chunk(cx: &Ctx<'_>, st: &Staged) -> Chunk {
 }
 
 /// A check's message with `{column}` replaced by the row's value there.
-fn interpolate(cx: &Ctx<'_>, schema: &InputSchema, rows: &Rows, i: usize, message: &str) -> String {
+fn interpolate(
+    cx: &Ctx<'_>,
+    schema: &InputSchema,
+    rows: &Rows,
+    chunk: &Chunk,
+    i: usize,
+    message: &str,
+) -> String {
     if !message.contains('{') {
         return message.to_string();
     }
@@ -254,9 +286,17 @@ fn interpolate(cx: &Ctx<'_>, schema: &InputSchema, rows: &Rows, i: usize, messag
         if !out.contains(&pat) {
             continue;
         }
+        let value = match chunk.col(schema.record, c.field) {
+            Some(Column::I64(v)) => v.get(i).copied(),
+            Some(Column::Opt(v, p)) => match p.get(i) {
+                Some(true) => v.get(i).copied(),
+                _ => None,
+            },
+            _ => None,
+        };
         let text = match (rows.cols.get(ci), &c.kind) {
             (Some(Values::Text(t)), _) => t.get(i).to_string(),
-            (Some(v), ColKind::Value(ty)) => match v.value(i) {
+            (_, ColKind::Value(ty)) => match value {
                 Some(x) => weft_ir::value::csv_value(&cx.ir.hir, ty, x),
                 None => String::new(),
             },
@@ -307,7 +347,7 @@ fn run_checks(cx: &Ctx<'_>, st: &mut Staged, chunk: &Chunk) {
                 continue;
             };
             let failed = match it.eval_inst(*inst, i) {
-                Ok(v) => (v == 0).then(|| interpolate(cx, schema, rows, i, &def.message)),
+                Ok(v) => (v == 0).then(|| interpolate(cx, schema, rows, chunk, i, &def.message)),
                 Err(e) => Some(format!("cannot be checked: {}", e.detail)),
             };
             if let Some(message) = failed {
@@ -345,15 +385,11 @@ fn run_checks(cx: &Ctx<'_>, st: &mut Staged, chunk: &Chunk) {
     st.excluded = excluded;
 }
 
-/// Apply the rejection rules: the groups kept (a new staged chunk) and the
-/// error rows of the others.
-fn reject(cx: &Ctx<'_>, st: &Staged, out: &mut Outcome) -> Staged {
-    let mut keep = Staged {
-        groups: st.groups.empty_like(st.group_count()),
-        members: st.members.empty_like(st.members.len()),
-        offsets: vec![0],
-        excluded: Vec::new(),
-    };
+/// Apply the rejection rules: keep (in place) the groups to evaluate and
+/// write the error rows of the others.
+fn reject(cx: &Ctx<'_>, st: &mut Staged, out: &mut Outcome) {
+    let mut keep_g = vec![true; st.group_count()];
+    let mut keep_m = vec![true; st.members.len()];
     let excluded = |m: usize| -> Option<&RowError> {
         st.excluded
             .binary_search_by_key(&m, |(r, _)| *r)
@@ -373,6 +409,7 @@ fn reject(cx: &Ctx<'_>, st: &Staged, out: &mut Outcome) -> Staged {
                         x.column.clone(),
                         x.message.clone(),
                     ));
+                    keep_m[m] = false;
                     continue;
                 }
             }
@@ -394,53 +431,50 @@ fn reject(cx: &Ctx<'_>, st: &Staged, out: &mut Outcome) -> Staged {
                 })
             }),
         };
-        match reason {
-            Some((quoted, column, message)) => {
-                out.group_errors.push(error_row(&st.groups, g, column, message));
-                for &m in &members {
-                    let (column, message) = match st.members.error(m) {
-                        Some(e) => (e.column.clone(), e.message.clone()),
-                        None => (
-                            String::new(),
-                            format!("{} {gid} rejected: {quoted}", cx.gword),
-                        ),
-                    };
-                    out.member_errors.push(error_row(&st.members, m, column, message));
-                }
-            }
-            None => {
-                keep.groups.extend_from(&st.groups, g..g + 1);
-                // Runs of consecutive members.
-                let mut k = 0;
-                while k < members.len() {
-                    let start = members[k];
-                    let mut end = start + 1;
-                    k += 1;
-                    while k < members.len() && members[k] == end {
-                        end += 1;
-                        k += 1;
-                    }
-                    keep.members.extend_from(&st.members, start..end);
-                }
-                keep.offsets.push(keep.members.len());
+        if let Some((quoted, column, message)) = reason {
+            out.group_errors.push(error_row(&st.groups, g, column, message));
+            keep_g[g] = false;
+            for &m in &members {
+                let (column, message) = match st.members.error(m) {
+                    Some(e) => (e.column.clone(), e.message.clone()),
+                    None => (
+                        String::new(),
+                        format!("{} {gid} rejected: {quoted}", cx.gword),
+                    ),
+                };
+                out.member_errors.push(error_row(&st.members, m, column, message));
+                keep_m[m] = false;
             }
         }
     }
-    keep
+    // New offsets: the kept members of each kept group.
+    let mut offsets = vec![0usize];
+    let mut n = 0usize;
+    for g in 0..st.group_count() {
+        if !keep_g[g] {
+            continue;
+        }
+        n += st.members_of(g).filter(|m| keep_m[*m]).count();
+        offsets.push(n);
+    }
+    st.groups.retain(&keep_g);
+    st.members.retain(&keep_m);
+    st.offsets = offsets;
+    st.excluded.clear();
 }
 
 /// Checks and rejections: the groups to evaluate, and the chunk the
 /// checks ran on when it holds exactly those.
 pub fn validate(cx: &Ctx<'_>, mut st: Staged, out: &mut Outcome) -> (Staged, Option<Chunk>) {
-    let chunk = to_chunk(cx, &st);
+    let chunk = to_chunk(cx, &mut st);
     run_checks(cx, &mut st, &chunk);
     let clean = st.groups.errors.is_empty() && st.members.errors.is_empty() && st.excluded.is_empty();
     if clean {
         return (st, Some(chunk));
     }
-    drop(chunk);
-    let keep = reject(cx, &st, out);
-    (keep, None)
+    give_back(cx, &mut st, chunk);
+    reject(cx, &mut st, out);
+    (st, None)
 }
 
 /// The text at the end of `path` from row `row` of the output's record.
@@ -468,7 +502,7 @@ pub fn process(cx: &Ctx<'_>, st: Staged) -> Outcome {
         ..Outcome::default()
     };
     let t = Stopwatch::start();
-    let (st, chunk) = validate(cx, st, &mut out);
+    let (mut st, chunk) = validate(cx, st, &mut out);
     out.check_cpu = t.elapsed();
     let n_out = cx.ir.outputs.len();
     out.outs = (0..n_out).map(|_| OutBlock::default()).collect();
@@ -477,7 +511,10 @@ pub fn process(cx: &Ctx<'_>, st: Staged) -> Outcome {
         encode(cx, &mut out);
         return out;
     }
-    let chunk = chunk.unwrap_or_else(|| to_chunk(cx, &st));
+    let chunk = match chunk {
+        Some(c) => c,
+        None => to_chunk(cx, &mut st),
+    };
     let t = Stopwatch::start();
     let res = cx.eval.eval_chunk(&chunk);
     out.eval_cpu = t.elapsed();

@@ -54,12 +54,12 @@ impl Parser<'_> {
         let mut seen = Seen::default();
         let rows = match (&self.format, raw) {
             (ParseAs::Csv { header_len }, Raw::Bytes(b)) => {
-                let mut sink = RowSink::new(&self.shape, b.bytes.len() / 64);
+                let mut sink = RowSink::new(&self.shape, lines_in(&b.bytes));
                 super::csv::parse_block(&self.name, *header_len, b, &mut sink)?;
                 sink.finish()
             }
             (ParseAs::Jsonl(keys), Raw::Bytes(b)) => {
-                let mut sink = RowSink::new(&self.shape, b.bytes.len() / 128);
+                let mut sink = RowSink::new(&self.shape, lines_in(&b.bytes));
                 super::jsonl::parse_block(&self.name, keys, b, &mut sink, &mut seen)?;
                 sink.finish()
             }
@@ -84,6 +84,11 @@ pub struct Input<'a> {
     pub size: u64,
     /// Columns and unknown keys seen (JSON Lines).
     seen: Seen,
+}
+
+/// How many lines a block holds (the rows to make room for).
+fn lines_in(b: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', b).count() + 1
 }
 
 /// Refuse what cannot be read as a file of records.
