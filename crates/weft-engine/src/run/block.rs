@@ -371,10 +371,109 @@ impl Rows {
     }
 }
 
+/// A fast path for the common spelling of a value type. It accepts only
+/// text that [`parse_text`] accepts, with the same value; anything else
+/// (spaces, signs, errors) goes through [`parse_text`].
+#[derive(Debug, Clone)]
+pub enum Fast {
+    None,
+    Money,
+    Int,
+    Bool,
+    Date,
+    /// The codes allowed, with their variant index.
+    Enum(Vec<(Vec<u8>, i64)>),
+}
+
+fn digits(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 18 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i64::from(c - b'0');
+    }
+    Some(v)
+}
+
+impl Fast {
+    fn of(prog: &Program, ty: &Ty) -> Fast {
+        let ty = match ty {
+            Ty::Opt(t) => &**t,
+            t => t,
+        };
+        match ty {
+            Ty::Money(_) => Fast::Money,
+            Ty::Int | Ty::Dur(_) => Fast::Int,
+            Ty::Bool => Fast::Bool,
+            Ty::Date => Fast::Date,
+            Ty::Enum(e, set) => match prog.enums.get(*e as usize) {
+                Some(en) => Fast::Enum(
+                    en.variants
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| set & (1u64 << i) != 0)
+                        .map(|(i, v)| (v.code.as_bytes().to_vec(), i as i64))
+                        .collect(),
+                ),
+                None => Fast::None,
+            },
+            _ => Fast::None,
+        }
+    }
+
+    #[inline]
+    fn parse(&self, b: &[u8]) -> Option<i64> {
+        match self {
+            Fast::None => None,
+            Fast::Int => digits(b),
+            Fast::Bool => match b {
+                b"true" => Some(1),
+                b"false" => Some(0),
+                _ => None,
+            },
+            Fast::Money => {
+                let (int, frac) = match memchr::memchr(b'.', b) {
+                    Some(p) => (&b[..p], Some(&b[p + 1..])),
+                    None => (b, None),
+                };
+                if int.len() > 13 {
+                    return None;
+                }
+                let mut v = digits(int)? * 100;
+                match frac {
+                    None => {}
+                    Some([d]) if d.is_ascii_digit() => v += i64::from(d - b'0') * 10,
+                    Some([d, e]) if d.is_ascii_digit() && e.is_ascii_digit() => {
+                        v += i64::from(d - b'0') * 10 + i64::from(e - b'0')
+                    }
+                    Some(_) => return None,
+                }
+                (v <= 100_000_000_000_000).then_some(v)
+            }
+            Fast::Date => {
+                if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+                    return None;
+                }
+                let y = digits(&b[0..4])?;
+                let m = digits(&b[5..7])?;
+                let d = digits(&b[8..10])?;
+                weft_syntax::num::make_date(y as i32, m as u32, d as u32).map(i64::from)
+            }
+            Fast::Enum(codes) => codes.iter().find(|(c, _)| c.as_slice() == b).map(|(_, i)| *i),
+        }
+    }
+}
+
 /// What a reader needs to turn cells into typed rows, for one input.
 pub struct Shape<'a> {
     pub prog: &'a Program,
     pub schema: &'a InputSchema,
+    /// Per schema column: its fast path.
+    pub fast: Vec<Fast>,
     /// The schema column of each file column (`None`: not used).
     pub by_file: Vec<Option<usize>>,
     /// The file column of each schema column (`None`: not in the file).
@@ -399,6 +498,7 @@ impl<'a> Shape<'a> {
         Shape {
             prog,
             schema,
+            fast: fasts(prog, schema),
             by_file,
             in_file,
             link: schema
@@ -416,6 +516,7 @@ impl<'a> Shape<'a> {
         Shape {
             prog,
             schema,
+            fast: fasts(prog, schema),
             by_file: Vec::new(),
             in_file: (0..schema.columns.len())
                 .map(|ci| Some(orders.get(ci).copied().unwrap_or(ci)))
@@ -425,6 +526,27 @@ impl<'a> Shape<'a> {
                 .iter()
                 .position(|c| matches!(c.kind, ColKind::Link { .. })),
         }
+    }
+}
+
+fn fasts(prog: &Program, schema: &InputSchema) -> Vec<Fast> {
+    schema
+        .columns
+        .iter()
+        .map(|c| match &c.kind {
+            ColKind::Value(ty) => Fast::of(prog, ty),
+            _ => Fast::None,
+        })
+        .collect()
+}
+
+/// `s` without surrounding whitespace (quickly when there is none).
+#[inline]
+fn trimmed(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if *f > b' ' && *f < 0x80 && *l > b' ' && *l < 0x80 => s,
+        _ => s.trim(),
     }
 }
 
@@ -492,7 +614,7 @@ impl<'s, 'a> RowSink<'s, 'a> {
         }
         match &c.kind {
             ColKind::Text | ColKind::Link { .. } => {
-                let t = text.trim();
+                let t = trimmed(text);
                 let is_key = Some(ci) == self.shape.schema.key;
                 let is_link = matches!(c.kind, ColKind::Link { .. });
                 if let Some(Values::Text(col)) = self.rows.cols.get_mut(ci) {
@@ -521,6 +643,14 @@ impl<'s, 'a> RowSink<'s, 'a> {
                 }
             }
             ColKind::Value(ty) => {
+                if matches!(kind, CellKind::Text | CellKind::Number) {
+                    if let Some(v) = self.shape.fast.get(ci).and_then(|f| f.parse(text.as_bytes())) {
+                        if self.in_range(ci, v) {
+                            self.push_value(ci, Some(v));
+                            return;
+                        }
+                    }
+                }
                 let v = match parse_text(self.shape.prog, ty, kind, text) {
                     Ok(Some(v)) => {
                         if let Some((lo, hi)) = c.range {
