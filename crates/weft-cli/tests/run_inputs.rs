@@ -440,3 +440,193 @@ fn an_evaluation_error_rejects_the_household() {
         &[],
     ));
 }
+
+/// Each household's `members` output and the number of its person rows
+/// evaluated: a household is never evaluated short of a member.
+fn no_household_short(out: &str) {
+    let section = |name: &str| -> Vec<Vec<String>> {
+        out.split(&format!("--- {name}\n"))
+            .nth(1)
+            .map(|s| s.split("--- ").next().unwrap_or(""))
+            .unwrap_or("")
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(|c| c.to_string()).collect())
+            .collect()
+    };
+    let persons = section("persons.csv");
+    for h in section("households.csv") {
+        let n = persons.iter().filter(|p| p.get(1) == h.first()).count();
+        assert_eq!(h.get(1).cloned(), Some(n.to_string()), "{h:?} in\n{out}");
+    }
+}
+
+/// Spec §5.3 for damaged files: a damage that hides which household a row
+/// belongs to refuses the file (exit 1, the line named, nothing written);
+/// otherwise the row is rejected with its household. In no case is a
+/// household evaluated with fewer members than the file gives it.
+#[test]
+fn broken_csv_files_are_refused_or_rejected_whole() {
+    let h = format!(
+        "{H}A,jilin,urban,0,false,false\nB,jilin,urban,0,false,false\nC,jilin,urban,0,false,false\n"
+    );
+    let good = [
+        person("A1", "A", "1950-01-01"),
+        person("A2", "A", "2000-01-01"),
+        person("B1", "B", "1960-01-01"),
+        person("C1", "C", "1970-01-01"),
+    ];
+    let with = |i: usize, row: &str| -> String {
+        let mut rows = good.to_vec();
+        rows[i] = row.to_string();
+        format!("{P}{}", rows.concat())
+    };
+    let cases: Vec<(&str, String)> = vec![
+        // A quote that is never closed would swallow the rest of the file.
+        (
+            "stray quote",
+            with(1, &person("A2", "A", "2000-01-01").replace("none,full", "\"none,full")),
+        ),
+        // Closed later: two lines become one record with too many fields.
+        (
+            "quote closed on a later line",
+            with(1, &person("A2", "A", "2000-01-01").replace("none,full", "\"none,full"))
+                .replacen("B1,B,1960-01-01,0,none", "B1,B,1960-01-01,0,\"none", 1),
+        ),
+        (
+            "a line end inside quotes",
+            with(0, &person("\"A\n1\"", "A", "1950-01-01")),
+        ),
+        (
+            "a field missing",
+            with(2, &person("B1", "B", "1960-01-01").replacen(",none,full", ",full", 1)),
+        ),
+        (
+            "a field too many",
+            with(2, &person("B1", "B", "1960-01-01").replace(",false\n", ",false,x\n")),
+        ),
+        ("a column named twice", format!("{}", P.replace("boarding", "in_institution")) + &good.concat()),
+    ];
+    let mut all = String::new();
+    for (name, p) in &cases {
+        let got = run_text(h.as_bytes(), p.as_bytes(), "csv", "2019-08");
+        assert!(got.starts_with("exit: Some(1)"), "{name}: {got}");
+        assert!(!got.contains("--- "), "{name}: nothing is written: {got}");
+        all.push_str(&format!("## {name}\n{got}"));
+    }
+    // An empty extra field (a trailing comma) is harmless.
+    let got = run_text(
+        h.as_bytes(),
+        with(2, &person("B1", "B", "1960-01-01").replace(",false\n", ",false,\n")).as_bytes(),
+        "csv",
+        "2019-08",
+    );
+    assert!(got.starts_with("exit: Some(0)"), "{got}");
+    no_household_short(&got);
+    all.push_str(&format!("## a trailing comma\n{got}"));
+    insta::assert_snapshot!(all);
+}
+
+/// `line` is the physical line, whatever the line ends and blank lines
+/// before the row.
+#[test]
+fn lines_are_physical_lines() {
+    let h = format!(
+        "{H}A,jilin,urban,0,false,false\r\n\r\n\r\nB,jilin,urban,x,false,false\r\n",
+    )
+    .replace("registered_poor\n", "registered_poor\r\n");
+    let p = format!(
+        "{P}\n{}\n\n \n{}",
+        person("\"A,1\"", "A", "1950-01-01").trim_end(),
+        person("A2", "A", "1950-13-01")
+    )
+    .replace("\n", "\r\n");
+    let got = run_text(h.as_bytes(), p.as_bytes(), "csv", "2019-08");
+    // B is on line 5 of households.csv; A2 on line 6 of persons.csv (the
+    // header, a blank line, A,1, a blank line, a line of a space).
+    assert!(got.contains("households.csv,5,B,financial_assets"), "{got}");
+    assert!(got.contains("persons.csv,6,A2,birth_date"), "{got}");
+    assert!(got.contains("persons.csv,3,\"A,1\",,household A rejected"), "{got}");
+}
+
+#[test]
+fn broken_json_lines_files_are_refused() {
+    let h = "{\"household_id\":\"A\",\"region\":\"jilin\",\"residence\":\"urban\",\"financial_assets\":\"0\",\"owns_vehicle\":false,\"registered_poor\":false}\n";
+    let p1 = "{\"person_id\":\"A1\",\"household_id\":\"A\",\"birth_date\":\"1950-01-01\",\"disability_grade\":0,\"disability_kind\":\"none\",\"self_care\":\"full\",\"serious_illness\":false,\"monthly_income\":\"0\",\"rigid_expense\":\"0\",\"capable_supporter\":true,\"father_status\":\"present\",\"mother_status\":\"present\",\"in_institution\":false,\"education_stage\":\"none\",\"boarding\":false,\"hospital_level\":\"none\",\"medical_expense\":\"0\",\"employment_type\":\"none\",\"employment_start\":null,\"unemployed_months_before\":0,\"dibao_at_employment\":false}\n";
+    let p2 = p1.replace("A1", "A2");
+    let mut all = String::new();
+    for (name, p) in [
+        ("not JSON", format!("{p1}{{\"person_id\":\"A2\",\"household_id\":\"A\",\n")),
+        ("a key twice", format!("{p1}{}", p2.replace("{\"person_id\":\"A2\"", "{\"person_id\":\"A2\",\"person_id\":\"A3\""))),
+        ("not an object", format!("{p1}[1,2]\n")),
+    ] {
+        let got = run_text(h.as_bytes(), p.as_bytes(), "jsonl", "2019-08");
+        assert!(got.starts_with("exit: Some(1)"), "{name}: {got}");
+        assert!(!got.contains("--- "), "{name}: {got}");
+        all.push_str(&format!("## {name}\n{got}"));
+    }
+    // Well-formed: both persons are evaluated with their household.
+    let got = run_text(h.as_bytes(), format!("{p1}\r\n{p2}").as_bytes(), "jsonl", "2019-08");
+    assert!(got.starts_with("exit: Some(0)"), "{got}");
+    no_household_short(&got);
+    insta::assert_snapshot!(all);
+}
+
+#[test]
+fn parquet_columns_of_the_wrong_type_or_named_twice_are_refused() {
+    use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |name: &str, cols: Vec<(&str, ArrayRef)>| -> PathBuf {
+        let fields: Vec<arrow_schema::Field> = cols
+            .iter()
+            .map(|(n, a)| arrow_schema::Field::new(*n, a.data_type().clone(), true))
+            .collect();
+        let schema = Arc::new(arrow_schema::Schema::new(fields));
+        let batch =
+            RecordBatch::try_new(schema.clone(), cols.into_iter().map(|c| c.1).collect()).unwrap();
+        let path = tmp.path().join(name);
+        let f = std::fs::File::create(&path).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(f, schema, None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        path
+    };
+    let s = |v: &str| -> ArrayRef { Arc::new(StringArray::from(vec![v])) };
+    let households = |assets: ArrayRef, dup: bool| -> Vec<(&'static str, ArrayRef)> {
+        let mut v = vec![
+            ("household_id", s("A")),
+            ("region", s("jilin")),
+            ("residence", s("urban")),
+            ("financial_assets", assets),
+            ("owns_vehicle", s("false")),
+            ("registered_poor", s("false")),
+        ];
+        if dup {
+            v.push(("household_id", s("B")));
+        }
+        v
+    };
+    let p = tmp.path().join("persons.csv");
+    std::fs::write(&p, format!("{P}{}", person("A1", "A", "1950-01-01"))).unwrap();
+    let mut all = String::new();
+    for (name, cols) in [
+        ("float money", households(Arc::new(Float64Array::from(vec![1.5])), false)),
+        ("a column twice", households(s("0"), true)),
+    ] {
+        let h = write(&format!("{}.parquet", name.replace(' ', "_")), cols);
+        let dir = tmp.path().join(name.replace(' ', "_"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let got = run_files(
+            &root().join("policies/jilin"),
+            &[("households", &h), ("persons", &p)],
+            "2019-08",
+            "csv",
+            &dir,
+            &[],
+        );
+        assert!(got.starts_with("exit: Some(1)"), "{name}: {got}");
+        all.push_str(&format!("## {name}\n{got}"));
+    }
+    insta::assert_snapshot!(all);
+}

@@ -11,9 +11,9 @@
 //!   byte-order mark at the start is skipped; a blank line (empty, or only
 //!   spaces and tabs) is skipped;
 //! - a field that starts with `"` is quoted: `""` inside stands for one
-//!   `"`, and it may hold commas and line ends; text after the closing quote
-//!   up to the next comma is kept as it is; a `"` inside an unquoted field
-//!   is an ordinary character;
+//!   `"`, and it may hold commas; text after the closing quote up to the
+//!   next comma is kept as it is; a `"` inside an unquoted field is an
+//!   ordinary character;
 //! - `line` is the physical line where a record starts (the header being
 //!   line 1 when it is the first line), whatever the line ends and however
 //!   many blank lines or quoted line ends come before.
@@ -21,7 +21,9 @@
 //! What refuses the file as a whole (nothing is written, the line is
 //! named), because which household the damaged rows belong to cannot be
 //! known and a household must never be evaluated short of a member:
-//! - a quote that is never closed (it would swallow the rest of the file);
+//! - a quote that is not closed on its line (it would join the lines after
+//!   it into one field: no column of a record holds text over several
+//!   lines, so a line end inside quotes is always such a mistake);
 //! - a record of more than [`MAX_RECORD`] bytes;
 //! - a record with fewer fields than the header, or with more where an
 //!   extra field is not empty (a stray quote or comma shifts the columns);
@@ -174,7 +176,7 @@ impl CsvInput {
                         return Err(FileError::new(
                             &self.name,
                             format!(
-                                "line {line}: a quote opens a field here and is never closed (a stray `\"`?)"
+                                "line {line}: a quote opens a field here and is never closed (a stray `\"`?); which household the lines after it belong to cannot be known, so the file is refused"
                             ),
                         ));
                     }
@@ -320,8 +322,8 @@ fn is_blank(line: &[u8]) -> bool {
 
 /// Parse one record starting at `pos` (the slow path, for records with
 /// quotes): its fields, the offset after its line end, and the line ends
-/// it holds (1 + those inside quotes; 0 at the end of the text without a
-/// line end). `Err(offset)`: a quote opened at `offset` is not closed.
+/// it holds (1; 0 at the end of the text without a line end).
+/// `Err(offset)`: a quote opened at `offset` is not closed on its line.
 fn record(text: &str, mut pos: usize) -> Result<(Vec<Cow<'_, str>>, usize, u64), usize> {
     let b = text.as_bytes();
     let mut fields = Vec::new();
@@ -338,7 +340,11 @@ fn record(text: &str, mut pos: usize) -> Result<(Vec<Cow<'_, str>>, usize, u64),
                     return Err(open);
                 };
                 let seg = &text[i..q];
-                lines += count_lines(seg.as_bytes());
+                if memchr(b'\n', seg.as_bytes()).is_some() {
+                    // No column holds text over several lines: this is a
+                    // quote left open, joining lines.
+                    return Err(open);
+                }
                 s.push_str(seg);
                 if b.get(q + 1) == Some(&b'"') {
                     s.push('"');
@@ -447,7 +453,9 @@ pub fn parse_block(
                 let l = raw.first_line + count_lines(&b[..open]);
                 FileError::new(
                     name,
-                    format!("line {l}: a quote opens a field here and is never closed (a stray `\"`?)"),
+                    format!(
+                        "line {l}: a quote opens a field here and is not closed on the same line (a stray `\"`?); which household the lines after it belong to cannot be known, so the file is refused"
+                    ),
                 )
             })?;
             line += spanned.max(1);
@@ -503,7 +511,7 @@ mod tests {
     #[test]
     fn split_points_respect_quotes() {
         assert!(matches!(split_point(b"a,b\nc,d\ne"), Split::At(8)));
-        assert!(matches!(split_point(b"a,\"b\nc\",d\ne"), Split::At(11)));
+        assert!(matches!(split_point(b"a,\"b\nc\",d\ne"), Split::At(10)));
         assert!(matches!(split_point(b"a,\"b\nc,d\ne"), Split::None));
         assert_eq!(open_quote(b"a,\"b\nc"), Some(2));
         assert_eq!(open_quote(b"a,\"b\"\nc"), None);
@@ -511,11 +519,12 @@ mod tests {
 
     #[test]
     fn quoted_records() {
-        let t = "a,\"b,\"\"c\"\"\nd\",e\r\nx";
+        let t = "a,\"b,\"\"c\"\"d\",e\r\nx";
         let (f, next, lines) = record(t, 0).unwrap_or_default();
-        assert_eq!(f, vec!["a", "b,\"c\"\nd", "e"]);
+        assert_eq!(f, vec!["a", "b,\"c\"d", "e"]);
         assert_eq!(&t[next..], "x");
-        assert_eq!(lines, 2);
+        assert_eq!(lines, 1);
+        assert_eq!(record("a,\"b\nc\",d", 0).err(), Some(2));
         assert_eq!(record("\"ab", 0).err(), Some(0));
         let (f, _, _) = record("\"ab\"cd,e", 0).unwrap_or_default();
         assert_eq!(f, vec!["abcd", "e"]);

@@ -191,6 +191,9 @@ fn not_object(name: &str, line: u64, why: &str) -> FileError {
 pub struct Keys {
     /// Schema column by key.
     pub column: HashMap<String, usize>,
+    /// The first line's keys and their schema columns: most lines give the
+    /// same keys in the same order, so the k-th key is checked first.
+    pub first: Vec<(String, Option<usize>)>,
     /// The order of each schema column (its place among the columns).
     pub order: Vec<usize>,
 }
@@ -216,7 +219,24 @@ impl Keys {
                 *o = first.len() + ci;
             }
         }
-        Keys { column, order }
+        let first = first
+            .iter()
+            .map(|k| (k.clone(), column.get(k).copied()))
+            .collect();
+        Keys {
+            column,
+            first,
+            order,
+        }
+    }
+
+    /// The schema column of the `k`-th key of a line.
+    #[inline]
+    fn lookup(&self, k: usize, key: &str) -> Option<usize> {
+        match self.first.get(k) {
+            Some((name, c)) if name == key => *c,
+            _ => self.column.get(key).copied(),
+        }
     }
 }
 
@@ -258,8 +278,12 @@ pub fn parse_block(
         }
         sink.begin(this, 0);
         let mut dup: Option<String> = None;
-        scan_object(l, |k, kind, v| match keys.column.get(k) {
-            Some(&ci) => {
+        let mut pos = 0usize;
+        scan_object(l, |k, kind, v| match {
+            pos += 1;
+            keys.lookup(pos - 1, k)
+        } {
+            Some(ci) => {
                 if given.get(ci).copied().unwrap_or(false) {
                     dup.get_or_insert_with(|| k.to_string());
                     return;
@@ -370,16 +394,20 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 fn string(line: &str, i: usize) -> Result<(Cow<'_, str>, usize), String> {
     let b = line.as_bytes();
     let start = i + 1;
-    let mut j = start;
     // Fast path: no escapes.
-    loop {
-        match b.get(j) {
-            None => return Err("a string is not closed".into()),
-            Some(b'"') => return Ok((Cow::Borrowed(&line[start..j]), j + 1)),
-            Some(b'\\') => break,
-            Some(c) if *c < 0x20 => return Err("a control character in a string".into()),
-            Some(_) => j += 1,
+    let Some(q) = memchr::memchr2(b'"', b'\\', &b[start..]).map(|k| start + k) else {
+        return Err("a string is not closed".into());
+    };
+    let mut j = q;
+    if b[q] == b'"' {
+        let s = &line[start..q];
+        if s.bytes().any(|c| c < 0x20) {
+            return Err("a control character in a string".into());
         }
+        return Ok((Cow::Borrowed(s), q + 1));
+    }
+    if b[start..q].iter().any(|c| *c < 0x20) {
+        return Err("a control character in a string".into());
     }
     let mut s = String::from(&line[start..j]);
     loop {

@@ -1031,6 +1031,22 @@ fn read_unordered(
         Some(m) => read_everything(m, &mut mseq)?,
         None => Vec::new(),
     };
+    // Every row is here: duplicates are found before anything is staged.
+    let dups_of = |blocks: &[Rows]| {
+        let mut all: Vec<u128> = blocks.iter().flat_map(|b| b.key.iter().copied()).collect();
+        all.par_sort_unstable();
+        let mut d = std::collections::HashSet::new();
+        for w in all.windows(2) {
+            if w[0] == w[1] {
+                d.insert(w[0]);
+            }
+        }
+        d
+    };
+    let mut known = known.clone();
+    known.dup_groups.extend(dups_of(&groups));
+    known.dup_members.extend(dups_of(&members));
+    let known = &known;
     for g in groups.iter_mut() {
         link::mark_dups(g, &known.dup_groups, &w.gkey, w.gkey_order);
     }
