@@ -327,7 +327,7 @@ fn is_blank(line: &[u8]) -> bool {
 fn record(text: &str, mut pos: usize) -> Result<(Vec<Cow<'_, str>>, usize, u64), usize> {
     let b = text.as_bytes();
     let mut fields = Vec::new();
-    let mut lines = 0u64;
+    let lines = 0u64;
     loop {
         // One field.
         let field: Cow<'_, str>;

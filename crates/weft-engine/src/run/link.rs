@@ -35,6 +35,7 @@ use super::RunError;
 use super::block::{Rows, hash_id};
 use crate::rows::RowError;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::io::Write;
 use std::path::Path;
 
@@ -71,6 +72,58 @@ impl Staged {
     }
 }
 
+/// A chunk as the linker cuts it: ranges of parsed blocks, gathered into a
+/// [`Staged`] chunk on the evaluating threads ([`Pending::gather`]), so the
+/// reader thread copies no row.
+#[derive(Debug, Clone, Default)]
+pub struct Pending {
+    groups: Vec<(Arc<Rows>, std::ops::Range<usize>)>,
+    members: Vec<(Arc<Rows>, std::ops::Range<usize>)>,
+    n_groups: usize,
+    n_members: usize,
+    offsets: Vec<usize>,
+}
+
+impl Pending {
+    fn new() -> Pending {
+        Pending {
+            offsets: vec![0],
+            ..Pending::default()
+        }
+    }
+
+    fn push(parts: &mut Vec<(Arc<Rows>, std::ops::Range<usize>)>, rows: &Arc<Rows>, r: std::ops::Range<usize>) {
+        // Extend the last range when it continues it.
+        if let Some((last, lr)) = parts.last_mut() {
+            if Arc::ptr_eq(last, rows) && lr.end == r.start {
+                lr.end = r.end;
+                return;
+            }
+        }
+        parts.push((rows.clone(), r));
+    }
+
+    /// The rows of every part, gathered.
+    pub fn gather(self) -> Staged {
+        let collect = |parts: &[(Arc<Rows>, std::ops::Range<usize>)], n: usize| -> Rows {
+            let mut out = match parts.first() {
+                Some((r, _)) => r.empty_like(n),
+                None => Rows::default(),
+            };
+            for (r, range) in parts {
+                out.extend_from(r, range.clone());
+            }
+            out
+        };
+        Staged {
+            groups: collect(&self.groups, self.n_groups),
+            members: collect(&self.members, self.n_members),
+            offsets: self.offsets,
+            excluded: Vec::new(),
+        }
+    }
+}
+
 /// A member set aside: its link named no group read ahead.
 #[derive(Debug, Clone)]
 pub struct Unresolved {
@@ -97,7 +150,7 @@ pub struct Words {
 }
 
 struct GroupBlock {
-    rows: Rows,
+    rows: Arc<Rows>,
     /// Group index (in file order) of row 0.
     base: u64,
     /// Row by key hash (built when first needed; the first row wins).
@@ -145,9 +198,9 @@ pub struct Linker<'k> {
     cur_key: Option<u128>,
     /// Groups before this index have been staged.
     staged_upto: u64,
-    staged: Staged,
+    staged: Pending,
     staged_weight: usize,
-    pub ready: Vec<Staged>,
+    pub ready: Vec<Pending>,
     pub unknown: Vec<ErrorRow>,
     pub unresolved: Vec<Unresolved>,
     /// The member file has ended.
@@ -167,10 +220,7 @@ impl<'k> Linker<'k> {
             cur: None,
             cur_key: None,
             staged_upto: 0,
-            staged: Staged {
-                offsets: vec![0],
-                ..Staged::default()
-            },
+            staged: Pending::new(),
             staged_weight: 0,
             ready: Vec::new(),
             unknown: Vec::new(),
@@ -195,7 +245,7 @@ impl<'k> Linker<'k> {
         );
         let n = rows.len() as u64;
         self.blocks.push_back(GroupBlock {
-            rows,
+            rows: Arc::new(rows),
             base: self.groups_read,
             map: None,
         });
@@ -245,12 +295,13 @@ impl<'k> Linker<'k> {
             let end = end.min(g + room);
             let n = (end - g) as usize;
             if let Some(b) = self.blocks.get(bi) {
-                self.staged.groups.extend_from(&b.rows, r..r + n);
+                Pending::push(&mut self.staged.groups, &b.rows, r..r + n);
+                self.staged.n_groups += n;
             }
             let _ = base;
             // Groups staged here other than the current one have no
             // members (the current one's members follow).
-            let m = self.staged.members.len();
+            let m = self.staged.n_members;
             for _ in 0..n {
                 self.staged.offsets.push(m);
             }
@@ -265,16 +316,10 @@ impl<'k> Linker<'k> {
 
     /// Close the staged chunk.
     fn cut(&mut self) {
-        if self.staged.groups.is_empty() {
+        if self.staged.n_groups == 0 {
             return;
         }
-        let next = Staged {
-            groups: self.staged.groups.empty_like(self.chunk_rows / 2),
-            members: self.staged.members.empty_like(self.chunk_rows),
-            offsets: vec![0],
-            excluded: Vec::new(),
-        };
-        let done = std::mem::replace(&mut self.staged, next);
+        let done = std::mem::replace(&mut self.staged, Pending::new());
         self.ready.push(done);
         self.staged_weight = 0;
     }
@@ -297,11 +342,13 @@ impl<'k> Linker<'k> {
     fn move_to(&mut self, g: u64) {
         if let Some(c) = self.cur {
             // Close the current group: it was staged with its members.
-            let m = self.staged.members.len();
+            let m = self.staged.n_members;
             if let Some(last) = self.staged.offsets.last_mut() {
                 *last = m;
             }
-            self.staged_weight += self.staged.members_of(self.staged.offsets.len().saturating_sub(2)).len().saturating_sub(1);
+            let k = self.staged.offsets.len();
+            let start = if k >= 2 { self.staged.offsets[k - 2] } else { 0 };
+            self.staged_weight += (m - start).saturating_sub(1);
             let _ = c;
             if self.staged_weight >= self.chunk_rows {
                 self.cut();
@@ -315,15 +362,18 @@ impl<'k> Linker<'k> {
     }
 
     /// Join a block of member rows (seqs set), from row `from`.
-    pub fn feed(&mut self, rows: &mut Rows, from: usize) -> Fed {
-        if from == 0 {
-            mark_dups(
-                rows,
-                &self.known.dup_members,
-                &self.words.mkey,
-                self.words.mkey_order,
-            );
-        }
+    /// Mark a block of member rows whose ids are known duplicates (before
+    /// [`Linker::feed`]).
+    pub fn mark_members(&self, rows: &mut Rows) {
+        mark_dups(
+            rows,
+            &self.known.dup_members,
+            &self.words.mkey,
+            self.words.mkey_order,
+        );
+    }
+
+    pub fn feed(&mut self, rows: &Arc<Rows>, from: usize) -> Fed {
         let mut run: Option<usize> = None;
         let mut i = from;
         let n = rows.len();
@@ -376,11 +426,14 @@ impl<'k> Linker<'k> {
         self.unresolved.push(Unresolved { link, error: e });
     }
 
-    fn flush_run(&mut self, rows: &Rows, run: &mut Option<usize>, end: usize) {
+    fn flush_run(&mut self, rows: &Arc<Rows>, run: &mut Option<usize>, end: usize) {
         if let Some(start) = run.take() {
-            self.staged.members.extend_from(rows, start..end);
+            if end > start {
+                Pending::push(&mut self.staged.members, rows, start..end);
+                self.staged.n_members += end - start;
+            }
             if let Some(last) = self.staged.offsets.last_mut() {
-                *last = self.staged.members.len();
+                *last = self.staged.n_members;
             }
         }
     }
@@ -403,7 +456,7 @@ impl<'k> Linker<'k> {
     pub fn finish_members(&mut self) {
         self.members_done = true;
         if self.cur.is_some() {
-            let m = self.staged.members.len();
+            let m = self.staged.n_members;
             if let Some(last) = self.staged.offsets.last_mut() {
                 *last = m;
             }
@@ -420,7 +473,7 @@ impl<'k> Linker<'k> {
     }
 
     /// Take the chunks completed so far.
-    pub fn take_ready(&mut self) -> Vec<Staged> {
+    pub fn take_ready(&mut self) -> Vec<Pending> {
         std::mem::take(&mut self.ready)
     }
 }

@@ -725,8 +725,15 @@ impl Sink {
 /// One batch as read: chunks of groups with their members, and the
 /// members rejected while joining (no such group, or a duplicate one).
 struct ReadBatch {
-    chunks: Vec<Staged>,
+    chunks: Vec<ToEval>,
     unknown: Vec<ErrorRow>,
+}
+
+/// A chunk as the reader sends it.
+enum ToEval {
+    /// Ranges of parsed blocks, gathered on the evaluating thread.
+    Pending(link::Pending),
+    Staged(Staged),
 }
 
 /// One batch evaluated: per chunk, an outcome per side.
@@ -741,7 +748,11 @@ fn eval_batch(cxs: &[Ctx<'_>], b: ReadBatch) -> EvalBatch {
     let per_chunk: Vec<Vec<Outcome>> = b
         .chunks
         .into_par_iter()
-        .map(|st| {
+        .map(|c| {
+            let st = match c {
+                ToEval::Pending(p) => p.gather(),
+                ToEval::Staged(s) => s,
+            };
             let mut v = Vec::with_capacity(cxs.len());
             for (i, c) in cxs.iter().enumerate() {
                 if i + 1 == cxs.len() {
@@ -837,8 +848,8 @@ fn read_all(
     if mdone {
         linker.finish_members();
     }
-    let mut batch: Vec<Staged> = Vec::new();
-    let send = |batch: &mut Vec<Staged>, linker: &mut Linker<'_>, waited: &mut Duration, force: bool| -> bool {
+    let mut batch: Vec<ToEval> = Vec::new();
+    let send = |batch: &mut Vec<ToEval>, linker: &mut Linker<'_>, waited: &mut Duration, force: bool| -> bool {
         if batch.len() >= setup.batch_chunks || (force && (!batch.is_empty() || !linker.unknown.is_empty())) {
             let b = ReadBatch {
                 chunks: std::mem::take(batch),
@@ -920,9 +931,11 @@ fn read_all(
             number(&mut rows, &mut mseq);
             index.push_members(&rows.key)?;
             m.saw(seen);
+            linker.mark_members(&mut rows);
+            let rows = std::sync::Arc::new(rows);
             let mut from = 0;
             loop {
-                match linker.feed(&mut rows, from) {
+                match linker.feed(&rows, from) {
                     Fed::Done => break,
                     Fed::OutOfOrder => {
                         return Ok(None);
@@ -956,13 +969,13 @@ fn read_all(
             mdone = true;
             linker.finish_members();
         }
-        batch.extend(linker.take_ready());
+        batch.extend(linker.take_ready().into_iter().map(ToEval::Pending));
         if !send(&mut batch, &mut linker, &mut waited, false) {
             return Ok(None);
         }
     }
     linker.finish();
-    batch.extend(linker.take_ready());
+    batch.extend(linker.take_ready().into_iter().map(ToEval::Pending));
     if !send(&mut batch, &mut linker, &mut waited, true) {
         return Ok(None);
     }
@@ -1128,7 +1141,11 @@ fn read_unordered(
     let mut first = true;
     let mut it = chunks.into_iter().peekable();
     while it.peek().is_some() || first {
-        let part: Vec<Staged> = it.by_ref().take(setup.batch_chunks).collect();
+        let part: Vec<ToEval> = it
+            .by_ref()
+            .take(setup.batch_chunks)
+            .map(ToEval::Staged)
+            .collect();
         let b = ReadBatch {
             chunks: part,
             unknown: if first { std::mem::take(&mut unknown) } else { Vec::new() },
