@@ -6,14 +6,19 @@
 //! no I/O.
 
 pub mod asserts;
+pub mod commit;
 mod cpu;
 pub mod diff;
 pub mod engines;
 pub mod explain;
+pub mod inputs;
 pub mod load;
+pub mod lock;
 pub mod manifest;
 pub mod rows;
 pub mod run;
+pub mod scratch;
 pub mod summary;
 pub mod synth;
+pub mod testhook;
 pub mod testing;

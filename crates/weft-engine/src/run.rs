@@ -285,7 +285,7 @@ impl Spill {
         let mut paths = Vec::with_capacity(parts);
         for p in 0..parts {
             let path = dir.join(format!("{kind}-{p}"));
-            let f = std::fs::File::create(&path).map_err(scratch)?;
+            let f = crate::scratch::file(&path).map_err(scratch)?;
             files.push(std::io::BufWriter::with_capacity(1 << 14, f));
             paths.push(path);
         }
@@ -488,10 +488,7 @@ fn index_files(
     let parts = parts
         .map(|p| p.clamp(1, 256))
         .unwrap_or_else(|| partitions(&paths));
-    let dir = tempfile::Builder::new()
-        .prefix("weft-index")
-        .tempdir()
-        .map_err(scratch)?;
+    let dir = crate::scratch::dir("weft-index").map_err(scratch)?;
 
     // Groups: (hash, seq) by partition.
     let (mut rdr, map) = open_checked(g, warnings)?;
@@ -539,7 +536,7 @@ fn index_files(
         let mut lspill = Spill::new(dir.path(), "links", parts)?;
         let order_path = dir.path().join("order");
         let mut order =
-            std::io::BufWriter::new(std::fs::File::create(&order_path).map_err(scratch)?);
+            std::io::BufWriter::new(crate::scratch::file(&order_path).map_err(scratch)?);
         let mut n = 0u64;
         while rdr.next_row(&mut row)? {
             no_float_money(m, &map, &row)?;
@@ -585,7 +582,7 @@ fn index_files(
         }
         let Some(lp) = lpaths.get(p) else { continue };
         let out_path = dir.path().join(format!("joined-{p}"));
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&out_path).map_err(scratch)?);
+        let mut out = std::io::BufWriter::new(crate::scratch::file(&out_path).map_err(scratch)?);
         for e in read_spill::<24>(lp)? {
             let (h, seq) = (u128_at(&e[..16]), u64_at(&e[16..]));
             let g = if seq & NO_LINK != 0 {
@@ -1135,28 +1132,11 @@ impl OrderedSink {
     }
 }
 
-fn temp_dir_for(out: &Path) -> Result<PathBuf, RunError> {
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent)
-        .map_err(|e| RunError::Output(format!("{}: {e}", parent.display())))?;
-    let base = out
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "out".into());
-    let dir = tempfile::Builder::new()
-        .prefix(&format!(".{base}.weft-tmp-"))
-        .tempdir_in(&parent)
-        .map_err(|e| {
-            RunError::Output(format!(
-                "cannot create a temporary directory in {}: {e}",
-                parent.display()
-            ))
-        })?;
-    // Keep it until we rename its files; it is removed at the end.
-    Ok(dir.keep())
+/// The staging directory of a run that writes (see [`crate::commit`]).
+fn temp_dir_for(commit: Option<&crate::commit::Commit>) -> PathBuf {
+    commit
+        .map(|c| c.staging().to_path_buf())
+        .unwrap_or_default()
 }
 
 /// One batch of the second pass, as read: chunks of groups with their
@@ -1578,18 +1558,16 @@ pub fn run_sides(
             ));
         }
     }
-    // Refuse a non-empty output directory unless forced.
-    if opts.write && opts.out_dir.exists() {
-        let non_empty = std::fs::read_dir(&opts.out_dir)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true);
-        if non_empty && !opts.force {
-            return Err(RunError::Usage(format!(
-                "the output directory {} is not empty; use --force to replace its results",
-                opts.out_dir.display()
-            )));
-        }
-    }
+    // Lock the output directory, refuse a non-empty one unless forced,
+    // make a staging directory (commit.rs).
+    let commit = match opts.write {
+        true => Some(crate::commit::Commit::begin(
+            &opts.out_dir,
+            opts.force,
+            ir.outputs.iter().map(|o| o.name.as_str()),
+        )?),
+        false => None,
+    };
     let gside = Side {
         schema: gs,
         file: gfile,
@@ -1683,15 +1661,10 @@ pub fn run_sides(
     let mut summaries: Vec<Summary> = sides.iter().map(|s| Summary::new(s.ir)).collect();
 
     // Output files in a temporary directory.
-    let tmp = if opts.write {
-        temp_dir_for(&opts.out_dir)?
-    } else {
-        PathBuf::new()
-    };
-    let cleanup = |e: RunError| -> RunError {
-        let _ = std::fs::remove_dir_all(&tmp);
-        e
-    };
+    let tmp = temp_dir_for(commit.as_ref());
+    // The staging directory is removed when `commit` is dropped; an
+    // output that cannot be written is named as such.
+    let cleanup = |e: RunError| -> RunError { crate::commit::output_error(e, &opts.out_dir) };
     let ext = opts.out_format.extension();
     let mut sinks: Vec<OrderedSink> = Vec::new();
     for o in ir.outputs.iter().filter(|_| opts.write) {
@@ -1995,29 +1968,9 @@ pub fn run_sides(
         &out_rows,
     );
     let mtext = serde_json::to_string_pretty(&manifest).unwrap_or_default();
-    std::fs::write(tmp.join("manifest.json"), mtext + "\n")
-        .map_err(|e| cleanup(RunError::Output(e.to_string())))?;
-    std::fs::create_dir_all(&opts.out_dir)
-        .map_err(|e| cleanup(RunError::Output(format!("{}: {e}", opts.out_dir.display()))))?;
-    // An old manifest first: while files are replaced the directory is not
-    // a complete run.
-    let old = opts.out_dir.join("manifest.json");
-    if old.exists() {
-        std::fs::remove_file(&old).map_err(|e| cleanup(RunError::Output(e.to_string())))?;
+    if let Some(c) = commit {
+        c.finish(&(mtext + "\n"))?;
     }
-    for (name, _) in &out_rows {
-        std::fs::rename(tmp.join(name), opts.out_dir.join(name)).map_err(|e| {
-            cleanup(RunError::Output(format!(
-                "cannot move {name} into place: {e}"
-            )))
-        })?;
-    }
-    std::fs::rename(tmp.join("manifest.json"), &old).map_err(|e| {
-        cleanup(RunError::Output(format!(
-            "cannot move manifest.json into place: {e}"
-        )))
-    })?;
-    let _ = std::fs::remove_dir_all(&tmp);
     write_time += t.elapsed();
 
     report.timings.write = write_time;

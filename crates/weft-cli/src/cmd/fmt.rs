@@ -146,12 +146,13 @@ fn fmt_stdin(check: bool) -> i32 {
         }
     };
     let mut stdout = std::io::stdout().lock();
-    if stdout
+    match stdout
         .write_all(result.as_bytes())
         .and_then(|_| stdout.flush())
-        .is_err()
     {
-        return 1;
+        // A reader that went away (`| head`) is not a failure.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return 1,
+        _ => {}
     }
     code
 }
