@@ -332,6 +332,7 @@ impl Commit {
         if !exists {
             let r = {
                 let _g = scratch::critical();
+                testhook::pause("rename");
                 std::fs::rename(staging.path(), &t.out)
             };
             r.map_err(io_err(format!(

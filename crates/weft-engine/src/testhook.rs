@@ -15,8 +15,9 @@
 //! (each scratch directory and file created, [`crate::scratch`]),
 //! `locked` (the output directory's lock taken), `manifest` (failure
 //! only: writing `manifest.json`), `staged` (the new result complete and
-//! synced, nothing replaced yet), then for a swap `exchange` (failure
-//! only) and `swapped` (the new result in place, the old one not yet
+//! synced, nothing replaced yet), then `rename` (just before the rename of
+//! a first result: `--out` did not exist), for a swap `exchange` (just
+//! before it; failure too) and `swapped` (the new result in place, the old one not yet
 //! removed); for the two-rename fallback `old-moved` (the old result moved
 //! aside, the new one not yet in place); for a replacement in place
 //! `manifest-removed`, `moved` (new files in place, old ones not yet
