@@ -914,3 +914,33 @@ fn a_closed_pipe_ends_every_printing_command_quietly() {
     let _ = std::fs::remove_dir_all(sb.out());
     sb.assert_clean();
 }
+
+/// `--out` a symbolic link to another filesystem: the result is made and
+/// replaced where the link points (staged there, locked there), and the
+/// link stays a link.
+#[cfg(unix)]
+#[test]
+fn a_link_to_another_filesystem_is_followed() {
+    let sb = Sandbox::new();
+    let vol = sb.dir.path().join("vol");
+    let Some(_m) = Mount::tmpfs(&vol, "16m") else {
+        return;
+    };
+    std::os::unix::fs::symlink(vol.join("res"), sb.out()).unwrap();
+    ok(sb.run("2018-08", "csv", &[]).output().unwrap());
+    ok(sb.run("2019-08", "parquet", &["--force"]).output().unwrap());
+    assert!(
+        std::fs::symlink_metadata(sb.out())
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(result(&sb), ("2019-08".into(), "parquet".into()));
+    let on_vol: Vec<String> = std::fs::read_dir(&vol)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(on_vol, ["res"]);
+    sb.assert_clean();
+}

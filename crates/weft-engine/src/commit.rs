@@ -116,18 +116,39 @@ pub(crate) struct Target {
 
 impl Target {
     pub(crate) fn resolve(out: &Path) -> io::Result<Target> {
+        let mut t = Self::resolve_in(out, 0)?;
+        t.given = out.to_path_buf();
+        Ok(t)
+    }
+
+    /// `out` resolved; `links` symbolic links followed so far.
+    fn resolve_in(out: &Path, links: u32) -> io::Result<Target> {
         let given = if out.as_os_str().is_empty() {
             Path::new(".")
         } else {
             out
         };
         let real = match std::fs::symlink_metadata(given) {
-            Ok(_) => std::fs::canonicalize(given).map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("it is a symbolic link to a missing directory ({e})"),
-                )
-            })?,
+            Ok(m) => match std::fs::canonicalize(given) {
+                Ok(p) => p,
+                // A link to a directory that does not exist yet: made
+                // where the link points.
+                Err(e) if m.file_type().is_symlink() && e.kind() == io::ErrorKind::NotFound => {
+                    if links >= 32 {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            "too many symbolic links",
+                        ));
+                    }
+                    let to = std::fs::read_link(given)?;
+                    let to = match given.parent() {
+                        Some(p) if to.is_relative() => p.join(to),
+                        _ => to,
+                    };
+                    return Self::resolve_in(&to, links + 1);
+                }
+                Err(e) => return Err(e),
+            },
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 let name = given.file_name().ok_or_else(|| {
                     io::Error::new(io::ErrorKind::InvalidInput, "it names no directory")

@@ -1,9 +1,10 @@
 //! Batch evaluation: a population through an engine, with error rows,
 //! summaries and a manifest; and the runner of a policy's tests.
 //!
-//! This crate owns the files of a run (reading inputs, writing outputs to
-//! temporary names and renaming them into place); the engines it drives do
-//! no I/O.
+//! This crate owns the files of a run (reading inputs; writing outputs to
+//! an owner-only staging directory and swapping it into place whole,
+//! under a lock: `commit`, `lock`, `scratch`); the engines it drives do no
+//! I/O.
 
 pub mod asserts;
 pub mod commit;
