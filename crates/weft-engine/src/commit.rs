@@ -86,9 +86,14 @@ pub enum CommitError {
     },
     #[error(transparent)]
     Lock(crate::lock::LockError),
-    /// `what` reads after "cannot write the output: ".
-    #[error("{what}: {source}")]
-    Io { what: String, source: io::Error },
+    /// `what` reads after "cannot write the output: ", `then` after the
+    /// system's error (what became of `--out`).
+    #[error("{what}: {source}{then}")]
+    Io {
+        what: String,
+        source: io::Error,
+        then: String,
+    },
 }
 
 impl From<CommitError> for RunError {
@@ -202,8 +207,17 @@ pub struct Commit {
 }
 
 fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> CommitError {
-    let what = what.into();
-    move |source| CommitError::Io { what, source }
+    io_then(what, "")
+}
+
+/// An I/O error, and what became of `--out` (`"; nothing in out was
+/// changed"`).
+fn io_then(
+    what: impl Into<String>,
+    then: impl Into<String>,
+) -> impl FnOnce(io::Error) -> CommitError {
+    let (what, then) = (what.into(), then.into());
+    move |source| CommitError::Io { what, source, then }
 }
 
 impl Commit {
@@ -251,13 +265,10 @@ impl Commit {
                     None
                 }
                 Err(e) => {
-                    return Err(CommitError::Io {
-                        what: format!(
-                            "cannot make a staging directory in {}",
-                            target.parent.display()
-                        ),
-                        source: e,
-                    });
+                    return Err(io_err(format!(
+                        "cannot make a staging directory in {}",
+                        target.parent.display()
+                    ))(e));
                 }
             }
         };
@@ -309,16 +320,14 @@ impl Commit {
             return Err(CommitError::Io {
                 what: "internal error".into(),
                 source: io::Error::other("the result was already committed"),
+                then: String::new(),
             });
         };
         let out = self.target.given.clone();
         let unchanged = |e: io::Error, file: &str| CommitError::Io {
-            what: format!(
-                "{file} for {}: {e}; nothing in {} was changed",
-                out.display(),
-                out.display()
-            ),
+            what: format!("{file} for {}", out.display()),
             source: e,
+            then: format!("; nothing in {} was changed", out.display()),
         };
         write_synced(
             &staging.path().join(MANIFEST),
@@ -391,23 +400,20 @@ impl Commit {
                         )))?;
                 for f in new {
                     copy_synced(&staging.path().join(f), &inside.path().join(f)).map_err(
-                        io_err(format!(
-                            "cannot copy {f} to {}; nothing in it was changed",
-                            t.given.display()
-                        )),
+                        io_then(
+                            format!("cannot copy {f} to {}", t.given.display()),
+                            "; nothing in it was changed",
+                        ),
                     )?;
                 }
                 let _ = sync_dir(inside.path());
                 drop(staging);
                 self.replace_in_place(inside, new)
             }
-            Err(e) => Err(CommitError::Io {
-                what: format!(
-                    "cannot swap the new result into {}; nothing in it was changed",
-                    t.given.display()
-                ),
-                source: e,
-            }),
+            Err(e) => Err(io_then(
+                format!("cannot swap the new result into {}", t.given.display()),
+                "; nothing in it was changed",
+            )(e)),
         }
     }
 
@@ -426,19 +432,22 @@ impl Commit {
         ));
         {
             let _g = scratch::critical();
-            std::fs::rename(&t.out, &aside).map_err(io_err(format!(
-                "cannot move the earlier result in {} aside; nothing in it was changed",
-                t.given.display()
-            )))?;
+            std::fs::rename(&t.out, &aside).map_err(io_then(
+                format!(
+                    "cannot move the earlier result in {} aside",
+                    t.given.display()
+                ),
+                "; nothing in it was changed",
+            ))?;
             let _ = sync_dir(&t.parent);
             testhook::pause("old-moved");
             if let Err(e) = std::fs::rename(staging.path(), &t.out) {
                 let _ = std::fs::rename(&aside, &t.out);
                 let _ = sync_dir(&t.parent);
-                return Err(CommitError::Io {
-                    what: format!("cannot move the new result into {}", t.given.display()),
-                    source: e,
-                });
+                return Err(io_then(
+                    format!("cannot move the new result into {}", t.given.display()),
+                    "; the earlier result was put back",
+                )(e));
             }
             scratch::register(&aside);
         }
@@ -463,21 +472,24 @@ impl Commit {
             earlier_result(&self.target, &self.stems, self.force)?;
         }
         let incomplete = |what: String| {
-            io_err(format!(
-                "{what}; {} is left without {MANIFEST} (an incomplete result): run again to replace it",
-                shown.display()
-            ))
+            io_then(
+                what,
+                format!(
+                    "; {} is left without {MANIFEST} (an incomplete result): run again with --force to replace it",
+                    shown.display()
+                ),
+            )
         };
         let _g = scratch::critical();
         match std::fs::remove_file(out.join(MANIFEST)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                return Err(CommitError::Io {
-                    what: format!(
-                        "cannot remove the earlier {MANIFEST} from {}; nothing in it was changed",
+                return Err(io_then(
+                    format!(
+                        "cannot remove the earlier {MANIFEST} from {}",
                         shown.display()
                     ),
-                    source: e,
-                });
+                    "; nothing in it was changed",
+                )(e));
             }
             _ => {}
         }
