@@ -3,10 +3,18 @@
 //! Exit codes: 0 success; 1 the policy or the run failed as a whole
 //! (diagnostics, a failing test, a missing column, an unsupported month);
 //! 2 the command line was wrong; 3 a run stopped by `--fail-fast` or
-//! `--max-errors` (nothing written).
+//! `--max-errors` (nothing written). Stopped by SIGINT, SIGTERM or SIGHUP,
+//! it removes its temporary files and exits 130, 143 or 129.
+//!
+//! `println!`, `print!`, `eprintln!` and `eprint!` in this crate are
+//! `out.rs`'s, not std's (declared first, they shadow the prelude's in
+//! every module below): a closed stdout or stderr (`weft … | head -1`)
+//! ends nothing and panics nothing; the command finishes with its usual
+//! exit code. (std's macros panic with "failed printing to stdout".)
 
-mod cmd;
+#[macro_use]
 mod out;
+mod cmd;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -117,6 +125,9 @@ enum Command {
 }
 
 fn main() {
+    if let Err(e) = weft_engine::scratch::install_signal_handlers() {
+        eprintln!("warning: signals will not remove temporary files: {e}");
+    }
     let args = cmd::run::rewrite_input_flags(std::env::args_os().collect());
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,

@@ -67,6 +67,21 @@ pub fn diff(a: &DiffArgs) -> i32 {
         eprintln!("error: say what changes after: --as-of-after, --params-after or --policy-after");
         return 2;
     }
+    if let Some(h) = a.html.as_ref().filter(|h| h.is_dir()) {
+        eprintln!(
+            "error: --html {} is a directory; give the report's file name (e.g. {})",
+            h.display(),
+            h.join("diff.html").display()
+        );
+        return 2;
+    }
+    let specs = match super::input_specs(&a.input) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if let Err(c) = super::init_threads(None) {
+        return c;
+    }
     let before = match super::load(&a.policy) {
         Ok(l) => l,
         Err(c) => return c,
@@ -160,12 +175,7 @@ pub fn diff(a: &DiffArgs) -> i32 {
         (&ib, &ia)
     };
     let mut inputs = Vec::new();
-    for spec in &a.input {
-        let Some((name, path)) = spec.split_once('=') else {
-            eprintln!("error: `--input {spec}` should be NAME=FILE");
-            return 2;
-        };
-        let path = PathBuf::from(path);
+    for (name, path) in specs {
         let Some(format) = Format::from_path(&path) else {
             eprintln!(
                 "error: cannot tell the format of {} from its extension",
@@ -174,7 +184,7 @@ pub fn diff(a: &DiffArgs) -> i32 {
             return 2;
         };
         inputs.push(InputFile {
-            input: name.to_string(),
+            input: name,
             path,
             format,
         });
@@ -284,8 +294,8 @@ pub fn diff(a: &DiffArgs) -> i32 {
     }
     if let Some(h) = &a.html {
         let page = super::diff_html::page(&report);
-        let tmp = h.with_extension("html.tmp");
-        if let Err(e) = std::fs::write(&tmp, page).and_then(|_| std::fs::rename(&tmp, h)) {
+        // Whole or not at all: a temporary file beside it, renamed.
+        if let Err(e) = weft_engine::commit::write_file(h, page.as_bytes()) {
             eprintln!("error: cannot write {}: {e}", h.display());
             return 1;
         }

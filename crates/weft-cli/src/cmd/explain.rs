@@ -75,6 +75,9 @@ pub fn explain(a: &ExplainArgs) -> i32 {
         eprintln!("error: unknown format `{}`; use text or json", a.format);
         return 2;
     }
+    if let Err(c) = super::input_specs(&a.input) {
+        return c;
+    }
     let loaded = match super::load(&a.policy) {
         Ok(l) => l,
         Err(c) => return c,

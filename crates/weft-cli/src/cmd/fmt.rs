@@ -146,12 +146,13 @@ fn fmt_stdin(check: bool) -> i32 {
         }
     };
     let mut stdout = std::io::stdout().lock();
-    if stdout
+    match stdout
         .write_all(result.as_bytes())
         .and_then(|_| stdout.flush())
-        .is_err()
     {
-        return 1;
+        // A reader that went away (`| head`) is not a failure.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return 1,
+        _ => {}
     }
     code
 }
@@ -213,28 +214,9 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// Write through a temporary file in the same directory, then rename it
-/// over the original, so a reader never sees half a file.
+/// over the original (keeping its mode), so a reader never sees half a
+/// file; the temporary file is removed on an error or a signal
+/// (`weft_engine::commit::write_file`).
 fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.fmt-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    weft_engine::commit::write_file(path, text.as_bytes())
 }

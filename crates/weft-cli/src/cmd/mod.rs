@@ -86,6 +86,79 @@ fn print_warnings(diags: &[Diagnostic], sources: &SourceMap) {
     }
 }
 
+/// `NAME=FILE` arguments → `(name, file)`: each input named once, each
+/// file a regular file (`weft_engine::inputs::check_input`). `Err(exit
+/// code)` after a message.
+pub fn input_specs(specs: &[String]) -> Result<Vec<(String, std::path::PathBuf)>, i32> {
+    let mut out: Vec<(String, std::path::PathBuf)> = Vec::new();
+    for spec in specs {
+        let Some((name, path)) = spec.split_once('=') else {
+            eprintln!("error: `--input {spec}` should be NAME=FILE");
+            return Err(2);
+        };
+        let path = std::path::PathBuf::from(path);
+        if let Some((_, first)) = out.iter().find(|(n, _)| n == name) {
+            eprintln!(
+                "error: the input `{name}` is given twice ({} and {}); give each input once (`--{name} FILE` and `--input {name}=FILE` are the same)",
+                first.display(),
+                path.display()
+            );
+            return Err(2);
+        }
+        if let Err(e) = weft_engine::inputs::check_input(&path) {
+            eprintln!("error: {e}");
+            return Err(1);
+        }
+        out.push((name.to_string(), path));
+    }
+    Ok(out)
+}
+
+/// The most evaluation threads `--threads` accepts: four per core. More
+/// buy nothing (evaluation is CPU-bound) and cost memory (a batch holds
+/// two chunks per thread).
+pub fn max_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .saturating_mul(4)
+}
+
+/// Start rayon's global pool: `threads` evaluation threads (every core
+/// when `None`). A number out of range is a usage error (2); threads the
+/// system will not create are an error (1), not a panic later.
+pub fn init_threads(threads: Option<usize>) -> Result<(), i32> {
+    let max = max_threads();
+    match threads {
+        Some(0) => {
+            eprintln!("error: --threads must be at least 1");
+            return Err(2);
+        }
+        Some(t) if t > max => {
+            eprintln!(
+                "error: --threads {t} is more than {max} (four per core on this machine); more threads than that only take memory"
+            );
+            return Err(2);
+        }
+        _ => {}
+    }
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build_global()
+    {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            eprintln!(
+                "error: cannot start {} evaluation threads: {e}; try fewer with --threads",
+                threads
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "the".into())
+            );
+            Err(1)
+        }
+    }
+}
+
 /// `YYYY-MM` → the first day of that month.
 pub fn parse_month(s: &str) -> Result<i32, i32> {
     match weft_syntax::num::parse_month(s) {

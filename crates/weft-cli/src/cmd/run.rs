@@ -32,17 +32,22 @@ pub struct RunArgs {
     /// Input format, if the file extensions do not say.
     #[arg(long = "input-format")]
     pub input_format: Option<String>,
-    /// Replace the results in a non-empty output directory.
+    /// Replace the result in a non-empty output directory, all or nothing
+    /// (the directory must hold only a Weft result's files).
     #[arg(long)]
     pub force: bool,
+    /// When another run is writing to the same output directory, wait for
+    /// it (default: fail at once, naming it).
+    #[arg(long = "wait-lock")]
+    pub wait_lock: bool,
     /// Stop, writing nothing, once more than N rows are rejected.
     #[arg(long = "max-errors", value_name = "N")]
     pub max_errors: Option<u64>,
     /// Stop, writing nothing, at the first rejected row.
     #[arg(long = "fail-fast")]
     pub fail_fast: bool,
-    /// Evaluation threads (default: every core); reading and writing run on
-    /// a thread each besides.
+    /// Evaluation threads (default: every core; at most four per core);
+    /// reading and writing run on a thread each besides.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Partitions of the first pass's on-disk id index (default: one per
@@ -154,13 +159,12 @@ pub fn run(a: &RunArgs) -> i32 {
         },
         None => None,
     };
+    let specs = match super::input_specs(&a.input) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
     let mut inputs = Vec::new();
-    for spec in &a.input {
-        let Some((name, path)) = spec.split_once('=') else {
-            eprintln!("error: `--input {spec}` should be NAME=FILE");
-            return 2;
-        };
-        let path = PathBuf::from(path);
+    for (name, path) in specs {
         let format = match input_format.or_else(|| Format::from_path(&path)) {
             Some(f) => f,
             None => {
@@ -172,20 +176,35 @@ pub fn run(a: &RunArgs) -> i32 {
             }
         };
         inputs.push(InputFile {
-            input: name.to_string(),
+            input: name,
             path,
             format,
         });
     }
-    if let Some(t) = a.threads {
-        if rayon::ThreadPoolBuilder::new()
-            .num_threads(t.max(1))
-            .build_global()
-            .is_err()
-        {
-            eprintln!("warning: could not set the number of threads");
-        }
+    if let Err(c) = super::init_threads(a.threads) {
+        return c;
     }
+    // One run at a time per output directory: locked now, before the long
+    // preparations, and held (the run itself reuses it) to the end.
+    let out_name = a.out.display().to_string();
+    let mut waiting = |pid: Option<u32>| {
+        eprintln!(
+            "waiting for the weft run ({}) that is writing to {out_name}",
+            pid.map(|p| format!("pid {p}"))
+                .unwrap_or_else(|| "pid unknown".into())
+        );
+    };
+    let _lock = match weft_engine::lock::OutputLock::acquire(&a.out, a.wait_lock, &mut waiting) {
+        Ok(l) => l,
+        Err(e @ weft_engine::lock::LockError::Busy { .. }) => {
+            eprintln!("error: {e}; wait for it with --wait-lock, or choose another --out");
+            return 1;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
     let loaded = match super::load(&a.policy) {
         Ok(l) => l,
         Err(c) => return c,

@@ -352,18 +352,16 @@ pub fn run_sides(
             ));
         }
     }
-    // Refuse a non-empty output directory unless forced.
-    if opts.write && opts.out_dir.exists() {
-        let non_empty = std::fs::read_dir(&opts.out_dir)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true);
-        if non_empty && !opts.force {
-            return Err(RunError::Usage(format!(
-                "the output directory {} is not empty; use --force to replace its results",
-                opts.out_dir.display()
-            )));
-        }
-    }
+    // Lock the output directory, refuse a non-empty one unless forced,
+    // make a staging directory (`crate::commit`).
+    let commit = match opts.write {
+        true => Some(crate::commit::Commit::begin(
+            &opts.out_dir,
+            opts.force,
+            ir.outputs.iter().map(|o| o.name.as_str()),
+        )?),
+        false => None,
+    };
     let by = match &opts.by {
         None => None,
         Some(name) => {
@@ -415,18 +413,13 @@ pub fn run_sides(
         ..RunReport::default()
     };
 
-    // Output files in a temporary directory.
-    let tmp = if opts.write {
-        temp_dir_for(&opts.out_dir)?
-    } else {
-        PathBuf::new()
-    };
-    let cleanup = |e: RunError| -> RunError {
-        if opts.write {
-            let _ = std::fs::remove_dir_all(&tmp);
-        }
-        e
-    };
+    // Output files in the staging directory, removed when `commit` is
+    // dropped; an output that cannot be written is named as such.
+    let tmp = commit
+        .as_ref()
+        .map(|c| c.staging().to_path_buf())
+        .unwrap_or_default();
+    let cleanup = |e: RunError| -> RunError { crate::commit::output_error(e, &opts.out_dir) };
     let mut known = Known::default();
     let mut unordered = false;
     let fin = loop {
@@ -544,55 +537,11 @@ pub fn run_sides(
         &out_rows,
     );
     let mtext = serde_json::to_string_pretty(&manifest).unwrap_or_default();
-    std::fs::write(tmp.join("manifest.json"), mtext + "\n")
-        .map_err(|e| cleanup(RunError::Output(e.to_string())))?;
-    std::fs::create_dir_all(&opts.out_dir)
-        .map_err(|e| cleanup(RunError::Output(format!("{}: {e}", opts.out_dir.display()))))?;
-    // An old manifest first: while files are replaced the directory is not
-    // a complete run.
-    let old = opts.out_dir.join("manifest.json");
-    if old.exists() {
-        std::fs::remove_file(&old).map_err(|e| cleanup(RunError::Output(e.to_string())))?;
+    if let Some(c) = commit {
+        c.finish(&(mtext + "\n"))?;
     }
-    for (name, _) in &out_rows {
-        std::fs::rename(tmp.join(name), opts.out_dir.join(name)).map_err(|e| {
-            cleanup(RunError::Output(format!(
-                "cannot move {name} into place: {e}"
-            )))
-        })?;
-    }
-    std::fs::rename(tmp.join("manifest.json"), &old).map_err(|e| {
-        cleanup(RunError::Output(format!(
-            "cannot move manifest.json into place: {e}"
-        )))
-    })?;
-    let _ = std::fs::remove_dir_all(&tmp);
     report.timings.write += t.elapsed();
     Ok(report)
-}
-
-fn temp_dir_for(out: &Path) -> Result<PathBuf, RunError> {
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent)
-        .map_err(|e| RunError::Output(format!("{}: {e}", parent.display())))?;
-    let base = out
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "out".into());
-    let dir = tempfile::Builder::new()
-        .prefix(&format!(".{base}.weft-tmp-"))
-        .tempdir_in(&parent)
-        .map_err(|e| {
-            RunError::Output(format!(
-                "cannot create a temporary directory in {}: {e}",
-                parent.display()
-            ))
-        })?;
-    // Keep it until we rename its files; it is removed at the end.
-    Ok(dir.keep())
 }
 
 /// An output file being written.
