@@ -485,13 +485,19 @@ fn broken_csv_files_are_refused_or_rejected_whole() {
         // A quote that is never closed would swallow the rest of the file.
         (
             "stray quote",
-            with(1, &person("A2", "A", "2000-01-01").replace("none,full", "\"none,full")),
+            with(
+                1,
+                &person("A2", "A", "2000-01-01").replace("none,full", "\"none,full"),
+            ),
         ),
         // Closed later: two lines become one record with too many fields.
         (
             "quote closed on a later line",
-            with(1, &person("A2", "A", "2000-01-01").replace("none,full", "\"none,full"))
-                .replacen("B1,B,1960-01-01,0,none", "B1,B,1960-01-01,0,\"none", 1),
+            with(
+                1,
+                &person("A2", "A", "2000-01-01").replace("none,full", "\"none,full"),
+            )
+            .replacen("B1,B,1960-01-01,0,none", "B1,B,1960-01-01,0,\"none", 1),
         ),
         (
             "a line end inside quotes",
@@ -499,13 +505,22 @@ fn broken_csv_files_are_refused_or_rejected_whole() {
         ),
         (
             "a field missing",
-            with(2, &person("B1", "B", "1960-01-01").replacen(",none,full", ",full", 1)),
+            with(
+                2,
+                &person("B1", "B", "1960-01-01").replacen(",none,full", ",full", 1),
+            ),
         ),
         (
             "a field too many",
-            with(2, &person("B1", "B", "1960-01-01").replace(",false\n", ",false,x\n")),
+            with(
+                2,
+                &person("B1", "B", "1960-01-01").replace(",false\n", ",false,x\n"),
+            ),
         ),
-        ("a column named twice", format!("{}", P.replace("boarding", "in_institution")) + &good.concat()),
+        (
+            "a column named twice",
+            format!("{}", P.replace("boarding", "in_institution")) + &good.concat(),
+        ),
     ];
     let mut all = String::new();
     for (name, p) in &cases {
@@ -517,7 +532,11 @@ fn broken_csv_files_are_refused_or_rejected_whole() {
     // An empty extra field (a trailing comma) is harmless.
     let got = run_text(
         h.as_bytes(),
-        with(2, &person("B1", "B", "1960-01-01").replace(",false\n", ",false,\n")).as_bytes(),
+        with(
+            2,
+            &person("B1", "B", "1960-01-01").replace(",false\n", ",false,\n"),
+        )
+        .as_bytes(),
         "csv",
         "2019-08",
     );
@@ -531,10 +550,8 @@ fn broken_csv_files_are_refused_or_rejected_whole() {
 /// before the row.
 #[test]
 fn lines_are_physical_lines() {
-    let h = format!(
-        "{H}A,jilin,urban,0,false,false\r\n\r\n\r\nB,jilin,urban,x,false,false\r\n",
-    )
-    .replace("registered_poor\n", "registered_poor\r\n");
+    let h = format!("{H}A,jilin,urban,0,false,false\r\n\r\n\r\nB,jilin,urban,x,false,false\r\n",)
+        .replace("registered_poor\n", "registered_poor\r\n");
     let p = format!(
         "{P}\n{}\n\n \n{}",
         person("\"A,1\"", "A", "1950-01-01").trim_end(),
@@ -546,7 +563,10 @@ fn lines_are_physical_lines() {
     // header, a blank line, A,1, a blank line, a line of a space).
     assert!(got.contains("households.csv,5,B,financial_assets"), "{got}");
     assert!(got.contains("persons.csv,6,A2,birth_date"), "{got}");
-    assert!(got.contains("persons.csv,3,\"A,1\",,household A rejected"), "{got}");
+    assert!(
+        got.contains("persons.csv,3,\"A,1\",,household A rejected"),
+        "{got}"
+    );
 }
 
 #[test]
@@ -556,8 +576,20 @@ fn broken_json_lines_files_are_refused() {
     let p2 = p1.replace("A1", "A2");
     let mut all = String::new();
     for (name, p) in [
-        ("not JSON", format!("{p1}{{\"person_id\":\"A2\",\"household_id\":\"A\",\n")),
-        ("a key twice", format!("{p1}{}", p2.replace("{\"person_id\":\"A2\"", "{\"person_id\":\"A2\",\"person_id\":\"A3\""))),
+        (
+            "not JSON",
+            format!("{p1}{{\"person_id\":\"A2\",\"household_id\":\"A\",\n"),
+        ),
+        (
+            "a key twice",
+            format!(
+                "{p1}{}",
+                p2.replace(
+                    "{\"person_id\":\"A2\"",
+                    "{\"person_id\":\"A2\",\"person_id\":\"A3\""
+                )
+            ),
+        ),
         ("not an object", format!("{p1}[1,2]\n")),
     ] {
         let got = run_text(h.as_bytes(), p.as_bytes(), "jsonl", "2019-08");
@@ -566,7 +598,12 @@ fn broken_json_lines_files_are_refused() {
         all.push_str(&format!("## {name}\n{got}"));
     }
     // Well-formed: both persons are evaluated with their household.
-    let got = run_text(h.as_bytes(), format!("{p1}\r\n{p2}").as_bytes(), "jsonl", "2019-08");
+    let got = run_text(
+        h.as_bytes(),
+        format!("{p1}\r\n{p2}").as_bytes(),
+        "jsonl",
+        "2019-08",
+    );
     assert!(got.starts_with("exit: Some(0)"), "{got}");
     no_household_short(&got);
     insta::assert_snapshot!(all);
@@ -611,7 +648,10 @@ fn parquet_columns_of_the_wrong_type_or_named_twice_are_refused() {
     std::fs::write(&p, format!("{P}{}", person("A1", "A", "1950-01-01"))).unwrap();
     let mut all = String::new();
     for (name, cols) in [
-        ("float money", households(Arc::new(Float64Array::from(vec![1.5])), false)),
+        (
+            "float money",
+            households(Arc::new(Float64Array::from(vec![1.5])), false),
+        ),
         ("a column twice", households(s("0"), true)),
     ] {
         let h = write(&format!("{}.parquet", name.replace(' ', "_")), cols);

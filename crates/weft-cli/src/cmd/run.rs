@@ -288,9 +288,9 @@ pub fn run(a: &RunArgs) -> i32 {
     };
     let bar = if !a.quiet && std::io::stderr().is_terminal() {
         let b = ProgressBar::new(0);
-        if let Ok(style) =
-            ProgressStyle::with_template("{spinner} {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
-        {
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+        ) {
             b.set_style(style);
         }
         Some(b)

@@ -463,7 +463,10 @@ impl Fast {
                 let d = digits(&b[8..10])?;
                 weft_syntax::num::make_date(y as i32, m as u32, d as u32).map(i64::from)
             }
-            Fast::Enum(codes) => codes.iter().find(|(c, _)| c.as_slice() == b).map(|(_, i)| *i),
+            Fast::Enum(codes) => codes
+                .iter()
+                .find(|(c, _)| c.as_slice() == b)
+                .map(|(_, i)| *i),
         }
     }
 }
@@ -577,7 +580,12 @@ impl<'s, 'a> RowSink<'s, 'a> {
     }
 
     fn note(&mut self, e: RowError) {
-        if self.error.as_ref().map(|x| e.order < x.order).unwrap_or(true) {
+        if self
+            .error
+            .as_ref()
+            .map(|x| e.order < x.order)
+            .unwrap_or(true)
+        {
             self.error = Some(e);
         }
     }
@@ -644,7 +652,12 @@ impl<'s, 'a> RowSink<'s, 'a> {
             }
             ColKind::Value(ty) => {
                 if matches!(kind, CellKind::Text | CellKind::Number) {
-                    if let Some(v) = self.shape.fast.get(ci).and_then(|f| f.parse(text.as_bytes())) {
+                    if let Some(v) = self
+                        .shape
+                        .fast
+                        .get(ci)
+                        .and_then(|f| f.parse(text.as_bytes()))
+                    {
                         if self.in_range(ci, v) {
                             self.push_value(ci, Some(v));
                             return;
@@ -661,10 +674,7 @@ impl<'s, 'a> RowSink<'s, 'a> {
                                 let hi_s = hi.map(|x| x.to_string()).unwrap_or_default();
                                 self.note(RowError {
                                     column: c.name.clone(),
-                                    message: format!(
-                                        "{} is outside {lo_s}..={hi_s}",
-                                        text.trim()
-                                    ),
+                                    message: format!("{} is outside {lo_s}..={hi_s}", text.trim()),
                                     order,
                                 });
                             }
@@ -699,7 +709,9 @@ impl<'s, 'a> RowSink<'s, 'a> {
     /// Whether `v` is within schema column `ci`'s declared range.
     pub fn in_range(&self, ci: usize, v: i64) -> bool {
         match self.shape.schema.columns.get(ci).and_then(|c| c.range) {
-            Some((lo, hi)) => lo.map(|l| v >= l).unwrap_or(true) && hi.map(|h| v <= h).unwrap_or(true),
+            Some((lo, hi)) => {
+                lo.map(|l| v >= l).unwrap_or(true) && hi.map(|h| v <= h).unwrap_or(true)
+            }
             None => true,
         }
     }
@@ -772,7 +784,12 @@ impl<'s, 'a> RowSink<'s, 'a> {
 
     /// The rows built.
     pub fn finish(self) -> Rows {
-        debug_assert!(self.rows.cols.iter().all(|c| c.len() == self.rows.lines.len()));
+        debug_assert!(
+            self.rows
+                .cols
+                .iter()
+                .all(|c| c.len() == self.rows.lines.len())
+        );
         self.rows
     }
 }

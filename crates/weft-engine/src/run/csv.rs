@@ -69,8 +69,8 @@ impl CsvInput {
     /// Open a file and read its header.
     pub fn open(path: &Path) -> Result<(CsvInput, Vec<String>), FileError> {
         let name = file_name(path);
-        let file =
-            std::fs::File::open(path).map_err(|e| FileError::new(&name, format!("cannot open: {e}")))?;
+        let file = std::fs::File::open(path)
+            .map_err(|e| FileError::new(&name, format!("cannot open: {e}")))?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         if len == 0 {
             return Err(FileError::new(
@@ -194,7 +194,10 @@ impl CsvInput {
                         };
                         return Err(FileError::new(
                             &self.name,
-                            format!("line {line}: {why} {} MiB (a stray `\"`?)", MAX_RECORD >> 20),
+                            format!(
+                                "line {line}: {why} {} MiB (a stray `\"`?)",
+                                MAX_RECORD >> 20
+                            ),
                         ));
                     }
                     self.fill()?;

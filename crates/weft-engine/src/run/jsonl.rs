@@ -258,8 +258,8 @@ pub fn parse_block(
     seen: &mut Seen,
 ) -> Result<(), FileError> {
     let text = std::str::from_utf8(&raw.bytes).map_err(|e| {
-        let line = raw.first_line
-            + memchr_iter(b'\n', &raw.bytes[..e.valid_up_to()]).count() as u64;
+        let line =
+            raw.first_line + memchr_iter(b'\n', &raw.bytes[..e.valid_up_to()]).count() as u64;
         FileError::new(name, format!("line {line}: {NOT_UTF8}"))
     })?;
     if seen.columns.len() < keys.order.len() {
@@ -279,32 +279,38 @@ pub fn parse_block(
         sink.begin(this, 0);
         let mut dup: Option<String> = None;
         let mut pos = 0usize;
-        scan_object(l, |k, kind, v| match {
-            pos += 1;
-            keys.lookup(pos - 1, k)
-        } {
-            Some(ci) => {
-                if given.get(ci).copied().unwrap_or(false) {
-                    dup.get_or_insert_with(|| k.to_string());
-                    return;
+        scan_object(l, |k, kind, v| {
+            match {
+                pos += 1;
+                keys.lookup(pos - 1, k)
+            } {
+                Some(ci) => {
+                    if given.get(ci).copied().unwrap_or(false) {
+                        dup.get_or_insert_with(|| k.to_string());
+                        return;
+                    }
+                    if let Some(g) = given.get_mut(ci) {
+                        *g = true;
+                    }
+                    if let Some(s) = seen.columns.get_mut(ci) {
+                        *s = true;
+                    }
+                    sink.cell(ci, keys.order.get(ci).copied().unwrap_or(ci), kind, v);
                 }
-                if let Some(g) = given.get_mut(ci) {
-                    *g = true;
-                }
-                if let Some(s) = seen.columns.get_mut(ci) {
-                    *s = true;
-                }
-                sink.cell(ci, keys.order.get(ci).copied().unwrap_or(ci), kind, v);
-            }
-            None => {
-                if !seen.unknown.iter().any(|u| u == k) {
-                    seen.unknown.push(k.to_string());
+                None => {
+                    if !seen.unknown.iter().any(|u| u == k) {
+                        seen.unknown.push(k.to_string());
+                    }
                 }
             }
         })
         .map_err(|why| not_object(name, this, &why))?;
         if let Some(k) = dup {
-            return Err(not_object(name, this, &format!("the key `{k}` is given twice")));
+            return Err(not_object(
+                name,
+                this,
+                &format!("the key `{k}` is given twice"),
+            ));
         }
         sink.end();
     }
@@ -555,10 +561,15 @@ mod tests {
 
     #[test]
     fn values_keep_their_text() {
-        let v = scan(r#" {"a": "x\"y\u00e9", "b":1234.50, "c":1e3,"d":true,"e":null,"f":[1,{"g":"]"}]} "#)
-            .unwrap_or_default();
+        let v = scan(
+            r#" {"a": "x\"y\u00e9", "b":1234.50, "c":1e3,"d":true,"e":null,"f":[1,{"g":"]"}]} "#,
+        )
+        .unwrap_or_default();
         let texts: Vec<&str> = v.iter().map(|x| x.2.as_str()).collect();
-        assert_eq!(texts, vec!["x\"yé", "1234.50", "1e3", "true", "", r#"[1,{"g":"]"}]"#]);
+        assert_eq!(
+            texts,
+            vec!["x\"yé", "1234.50", "1e3", "true", "", r#"[1,{"g":"]"}]"#]
+        );
         assert_eq!(v[1].1, CellKind::Number);
         assert_eq!(v[5].1, CellKind::Nested);
     }

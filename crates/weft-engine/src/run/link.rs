@@ -35,9 +35,9 @@ use super::RunError;
 use super::block::{Rows, hash_id};
 use crate::rows::RowError;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Arc;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Hashes kept in memory before the index spills.
 pub const IN_MEMORY: usize = 1 << 21;
@@ -92,7 +92,11 @@ impl Pending {
         }
     }
 
-    fn push(parts: &mut Vec<(Arc<Rows>, std::ops::Range<usize>)>, rows: &Arc<Rows>, r: std::ops::Range<usize>) {
+    fn push(
+        parts: &mut Vec<(Arc<Rows>, std::ops::Range<usize>)>,
+        rows: &Arc<Rows>,
+        r: std::ops::Range<usize>,
+    ) {
         // Extend the last range when it continues it.
         if let Some((last, lr)) = parts.last_mut() {
             if Arc::ptr_eq(last, rows) && lr.end == r.start {
@@ -256,7 +260,6 @@ impl<'k> Linker<'k> {
         }
     }
 
-
     /// The block and row of group `g`.
     fn locate(&self, g: u64) -> Option<(usize, usize)> {
         let first = self.blocks.front()?.base;
@@ -347,7 +350,11 @@ impl<'k> Linker<'k> {
                 *last = m;
             }
             let k = self.staged.offsets.len();
-            let start = if k >= 2 { self.staged.offsets[k - 2] } else { 0 };
+            let start = if k >= 2 {
+                self.staged.offsets[k - 2]
+            } else {
+                0
+            };
             self.staged_weight += (m - start).saturating_sub(1);
             let _ = c;
             if self.staged_weight >= self.chunk_rows {
@@ -528,7 +535,6 @@ pub fn unknown_member(w: &Words, rows: &Rows, i: usize, dup: bool) -> ErrorRow {
     }
 }
 
-
 /// The hashes of every id, for duplicates and set-aside links.
 pub struct IdIndex {
     groups: Vec<u128>,
@@ -596,11 +602,12 @@ impl IdIndex {
         }
         if self.spill.is_none() {
             let dir = crate::scratch::dir("weft-index").map_err(scratch)?;
-            let open = |kind: &str, p: usize| -> Result<std::io::BufWriter<std::fs::File>, RunError> {
-                let f = crate::scratch::file(&dir.path().join(format!("{kind}-{p}")))
-                    .map_err(scratch)?;
-                Ok(std::io::BufWriter::with_capacity(1 << 14, f))
-            };
+            let open =
+                |kind: &str, p: usize| -> Result<std::io::BufWriter<std::fs::File>, RunError> {
+                    let f = crate::scratch::file(&dir.path().join(format!("{kind}-{p}")))
+                        .map_err(scratch)?;
+                    Ok(std::io::BufWriter::with_capacity(1 << 14, f))
+                };
             let mut groups = Vec::with_capacity(self.parts);
             let mut members = Vec::with_capacity(self.parts);
             for p in 0..self.parts {
@@ -741,4 +748,3 @@ pub fn mark_dups(rows: &mut Rows, dups: &HashSet<u128>, column: &str, order: usi
 pub fn id_hash(s: &str) -> u128 {
     hash_id(s)
 }
-

@@ -258,7 +258,10 @@ pub fn run_in_memory(
     rest.extend(errors);
     rest.sort_by_key(|e| e.1);
     all.extend(rest);
-    Ok(MemoryResult { outputs, errors: all })
+    Ok(MemoryResult {
+        outputs,
+        errors: all,
+    })
 }
 
 /// Run the record checks on prepared groups and apply the rejection rules:

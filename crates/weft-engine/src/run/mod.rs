@@ -424,11 +424,21 @@ pub fn run_sides(
     let mut unordered = false;
     let fin = loop {
         report.passes += 1;
-        let a = attempt(&setup, &known, unordered, &tmp, progress, observer.as_deref_mut())
-            .map_err(cleanup)?;
+        let a = attempt(
+            &setup,
+            &known,
+            unordered,
+            &tmp,
+            progress,
+            observer.as_deref_mut(),
+        )
+        .map_err(cleanup)?;
         match a {
             Attempt::Done(f) => break f,
-            Attempt::Again { found, unordered: u } => {
+            Attempt::Again {
+                found,
+                unordered: u,
+            } => {
                 if u && !unordered {
                     unordered = true;
                     report.streamed = false;
@@ -547,7 +557,10 @@ pub fn run_sides(
 /// An output file being written.
 enum SinkKind {
     Bytes(std::io::BufWriter<std::fs::File>),
-    Parquet(Box<::parquet::arrow::ArrowWriter<std::fs::File>>, arrow_schema::SchemaRef),
+    Parquet(
+        Box<::parquet::arrow::ArrowWriter<std::fs::File>>,
+        arrow_schema::SchemaRef,
+    ),
     /// Rows that come in another order than the input's (member outputs
     /// of an ungrouped member file): kept, sorted at the end.
     Reorder(OutBlock, Format, PathBuf),
@@ -569,7 +582,12 @@ fn io_err(name: &str, e: impl std::fmt::Display) -> FileError {
 }
 
 impl Sink {
-    fn create(path: &Path, format: Format, specs: &[OutSpec], reorder: bool) -> Result<Sink, FileError> {
+    fn create(
+        path: &Path,
+        format: Format,
+        specs: &[OutSpec],
+        reorder: bool,
+    ) -> Result<Sink, FileError> {
         let name = file_name(path);
         if reorder {
             return Ok(Sink {
@@ -578,11 +596,13 @@ impl Sink {
                 rows: 0,
             });
         }
-        let f = std::fs::File::create(path).map_err(|e| FileError::new(&name, format!("cannot create: {e}")))?;
+        let f = std::fs::File::create(path)
+            .map_err(|e| FileError::new(&name, format!("cannot create: {e}")))?;
         let kind = match format {
             Format::Csv => {
                 let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-                w.write_all(&output::csv_header(specs)).map_err(|e| io_err(&name, e))?;
+                w.write_all(&output::csv_header(specs))
+                    .map_err(|e| io_err(&name, e))?;
                 SinkKind::Bytes(w)
             }
             Format::Jsonl => SinkKind::Bytes(std::io::BufWriter::with_capacity(1 << 20, f)),
@@ -597,7 +617,11 @@ impl Sink {
                 SinkKind::Parquet(Box::new(w), schema)
             }
         };
-        Ok(Sink { name, kind, rows: 0 })
+        Ok(Sink {
+            name,
+            kind,
+            rows: 0,
+        })
     }
 
     fn none() -> Sink {
@@ -609,7 +633,12 @@ impl Sink {
     }
 
     /// Write one chunk's rows of this output.
-    fn write(&mut self, specs: &[OutSpec], block: &OutBlock, bytes: Option<&[u8]>) -> Result<(), FileError> {
+    fn write(
+        &mut self,
+        specs: &[OutSpec],
+        block: &OutBlock,
+        bytes: Option<&[u8]>,
+    ) -> Result<(), FileError> {
         self.rows += block.len() as u64;
         match &mut self.kind {
             SinkKind::Bytes(w) => {
@@ -623,7 +652,8 @@ impl Sink {
                 if block.is_empty() {
                     return Ok(());
                 }
-                let batch = output::to_batch(specs, schema, block).map_err(|e| io_err(&self.name, e))?;
+                let batch =
+                    output::to_batch(specs, schema, block).map_err(|e| io_err(&self.name, e))?;
                 w.write(&batch).map_err(|e| io_err(&self.name, e))
             }
             SinkKind::Reorder(all, _, _) => {
@@ -747,12 +777,18 @@ fn words(setup: &Setup<'_>, gin: &Input<'_>, min: Option<&Input<'_>>) -> Words {
             .position(|c| matches!(c.kind, ColKind::Link { .. }))
     });
     Words {
-        gword: setup.ctxs.first().map(|c| c.gword.clone()).unwrap_or_default(),
+        gword: setup
+            .ctxs
+            .first()
+            .map(|c| c.gword.clone())
+            .unwrap_or_default(),
         gkey: name(gs, gs.key),
         mkey: setup.ms.map(|m| name(m, m.key)).unwrap_or_default(),
         link_name: setup.ms.map(|m| name(m, link)).unwrap_or_default(),
         gkey_order: gin.order_of(gs.key),
-        mkey_order: min.map(|m| m.order_of(setup.ms.and_then(|s| s.key))).unwrap_or(0),
+        mkey_order: min
+            .map(|m| m.order_of(setup.ms.and_then(|s| s.key)))
+            .unwrap_or(0),
         link_order: min.map(|m| m.order_of(link)).unwrap_or(0),
     }
 }
@@ -798,8 +834,14 @@ fn read_all(
         linker.finish_members();
     }
     let mut batch: Vec<ToEval> = Vec::new();
-    let send = |batch: &mut Vec<ToEval>, linker: &mut Linker<'_>, waited: &mut Duration, force: bool| -> bool {
-        if batch.len() >= setup.batch_chunks || (force && (!batch.is_empty() || !linker.unknown.is_empty())) {
+    let send = |batch: &mut Vec<ToEval>,
+                linker: &mut Linker<'_>,
+                waited: &mut Duration,
+                force: bool|
+     -> bool {
+        if batch.len() >= setup.batch_chunks
+            || (force && (!batch.is_empty() || !linker.unknown.is_empty()))
+        {
             let b = ReadBatch {
                 chunks: std::mem::take(batch),
                 unknown: std::mem::take(&mut linker.unknown),
@@ -1097,7 +1139,11 @@ fn read_unordered(
             .collect();
         let b = ReadBatch {
             chunks: part,
-            unknown: if first { std::mem::take(&mut unknown) } else { Vec::new() },
+            unknown: if first {
+                std::mem::take(&mut unknown)
+            } else {
+                Vec::new()
+            },
         };
         first = false;
         if tx.send(b).is_err() {
@@ -1156,7 +1202,12 @@ fn attempt<'o>(
         let is_member = setup.ms.map(|m| m.record == o.record).unwrap_or(false);
         let path = tmp.join(format!("{}.{ext}", o.name));
         let spec = cx0.specs.get(oi).map(|v| v.as_slice()).unwrap_or(&[]);
-        sinks.push(Sink::create(&path, opts.out_format, spec, unordered && is_member)?);
+        sinks.push(Sink::create(
+            &path,
+            opts.out_format,
+            spec,
+            unordered && is_member,
+        )?);
     }
     let mut gerrs: Vec<ErrorRow> = Vec::new();
     let mut merrs: Vec<ErrorRow> = Vec::new();
@@ -1272,8 +1323,16 @@ fn attempt<'o>(
             unordered: true,
         });
     };
-    let new_dups = end.found.dup_groups.iter().any(|h| !known.dup_groups.contains(h))
-        || end.found.dup_members.iter().any(|h| !known.dup_members.contains(h));
+    let new_dups = end
+        .found
+        .dup_groups
+        .iter()
+        .any(|h| !known.dup_groups.contains(h))
+        || end
+            .found
+            .dup_members
+            .iter()
+            .any(|h| !known.dup_members.contains(h));
     let misplaced = end.out_of_order || end.found.resolved.iter().any(|r| *r);
     if (misplaced && !unordered) || new_dups {
         return Ok(Attempt::Again {

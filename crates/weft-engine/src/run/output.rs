@@ -354,7 +354,9 @@ pub fn encode_csv(specs: &[OutSpec], codes: &Codes, block: &OutBlock, out: &mut 
                         OutKind::Bool => {
                             out.extend_from_slice(if x != 0 { b"true" } else { b"false" })
                         }
-                        OutKind::Decimal => out.extend_from_slice(num::format_decimal(x).as_bytes()),
+                        OutKind::Decimal => {
+                            out.extend_from_slice(num::format_decimal(x).as_bytes())
+                        }
                         OutKind::Date => push_date(out, x),
                         OutKind::Enum(_) => match usize::try_from(x)
                             .ok()
@@ -454,7 +456,11 @@ pub fn to_batch(
                         s.name
                     ));
                 }
-                let scale = if matches!(s.kind, OutKind::Money) { 2 } else { 6 };
+                let scale = if matches!(s.kind, OutKind::Money) {
+                    2
+                } else {
+                    6
+                };
                 Arc::new(
                     Decimal128Array::from_iter_values(v.iter().map(|x| i128::from(*x)))
                         .with_precision_and_scale(18, scale)

@@ -328,7 +328,12 @@ fn error_row(rows: &Rows, i: usize, column: String, message: String) -> ErrorRow
 fn run_checks(cx: &Ctx<'_>, st: &mut Staged, chunk: &Chunk) {
     let prog = &cx.ir.hir;
     let mut it = Interp::new(cx.ir, cx.bound, chunk);
-    let check = |it: &mut Interp<'_>, schema: &InputSchema, rows: &mut Rows, i: usize, excluded: &mut Vec<(usize, RowError)>, member: bool| {
+    let check = |it: &mut Interp<'_>,
+                 schema: &InputSchema,
+                 rows: &mut Rows,
+                 i: usize,
+                 excluded: &mut Vec<(usize, RowError)>,
+                 member: bool| {
         if rows.error(i).is_some() {
             return;
         }
@@ -432,7 +437,8 @@ fn reject(cx: &Ctx<'_>, st: &mut Staged, out: &mut Outcome) {
             }),
         };
         if let Some((quoted, column, message)) = reason {
-            out.group_errors.push(error_row(&st.groups, g, column, message));
+            out.group_errors
+                .push(error_row(&st.groups, g, column, message));
             keep_g[g] = false;
             for &m in &members {
                 let (column, message) = match st.members.error(m) {
@@ -442,7 +448,8 @@ fn reject(cx: &Ctx<'_>, st: &mut Staged, out: &mut Outcome) {
                         format!("{} {gid} rejected: {quoted}", cx.gword),
                     ),
                 };
-                out.member_errors.push(error_row(&st.members, m, column, message));
+                out.member_errors
+                    .push(error_row(&st.members, m, column, message));
                 keep_m[m] = false;
             }
         }
@@ -468,7 +475,8 @@ fn reject(cx: &Ctx<'_>, st: &mut Staged, out: &mut Outcome) {
 pub fn validate(cx: &Ctx<'_>, mut st: Staged, out: &mut Outcome) -> (Staged, Option<Chunk>) {
     let chunk = to_chunk(cx, &mut st);
     run_checks(cx, &mut st, &chunk);
-    let clean = st.groups.errors.is_empty() && st.members.errors.is_empty() && st.excluded.is_empty();
+    let clean =
+        st.groups.errors.is_empty() && st.members.errors.is_empty() && st.excluded.is_empty();
     if clean {
         return (st, Some(chunk));
     }
@@ -478,13 +486,23 @@ pub fn validate(cx: &Ctx<'_>, mut st: Staged, out: &mut Outcome) -> (Staged, Opt
 }
 
 /// The text at the end of `path` from row `row` of the output's record.
-fn text_at<'s>(cx: &Ctx<'_>, st: &'s Staged, chunk: &Chunk, row: usize, path: &[(u32, u32)]) -> Option<&'s str> {
+fn text_at<'s>(
+    cx: &Ctx<'_>,
+    st: &'s Staged,
+    chunk: &Chunk,
+    row: usize,
+    path: &[(u32, u32)],
+) -> Option<&'s str> {
     let mut row = row;
     for (i, (r, f)) in path.iter().enumerate() {
         if i + 1 == path.len() {
             let schema = cx.schema_of(*r)?;
             let ci = schema.columns.iter().position(|c| c.field == *f)?;
-            let rows = if *r == cx.gs.record { &st.groups } else { &st.members };
+            let rows = if *r == cx.gs.record {
+                &st.groups
+            } else {
+                &st.members
+            };
             return Some(rows.cols.get(ci)?.text(row));
         }
         match chunk.col(*r, *f) {
@@ -530,7 +548,9 @@ pub fn process(cx: &Ctx<'_>, st: Staged) -> Outcome {
             let col = format!("rule:{name}");
             let msg = e.detail.clone();
             let failing = match (inst.and_then(|i| i.entity), e.row, cx.ms) {
-                (Some(rec), Some(r), Some(ms)) if rec == ms.record && mrange.contains(&r) => Some(r),
+                (Some(rec), Some(r), Some(ms)) if rec == ms.record && mrange.contains(&r) => {
+                    Some(r)
+                }
                 _ => None,
             };
             let quoted = match failing {
@@ -558,7 +578,8 @@ pub fn process(cx: &Ctx<'_>, st: Staged) -> Outcome {
                         format!("{} {gid} rejected: {quoted}", cx.gword),
                     )
                 };
-                out.member_errors.push(error_row(&st.members, m, column, message));
+                out.member_errors
+                    .push(error_row(&st.members, m, column, message));
             }
             continue;
         }

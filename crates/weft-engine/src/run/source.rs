@@ -72,7 +72,6 @@ impl Parser<'_> {
         };
         Ok((rows, seen))
     }
-
 }
 
 /// An input being read.
@@ -93,10 +92,14 @@ fn lines_in(b: &[u8]) -> usize {
 
 /// Refuse what cannot be read as a file of records.
 fn check_file(path: &Path, name: &str) -> Result<u64, FileError> {
-    let meta = std::fs::metadata(path).map_err(|e| FileError::new(name, format!("cannot open: {e}")))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| FileError::new(name, format!("cannot open: {e}")))?;
     let ft = meta.file_type();
     if ft.is_dir() {
-        return Err(FileError::new(name, "is a directory, not a file of records"));
+        return Err(FileError::new(
+            name,
+            "is a directory, not a file of records",
+        ));
     }
     if !ft.is_file() {
         return Err(FileError::new(
