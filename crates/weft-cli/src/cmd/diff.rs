@@ -269,7 +269,8 @@ pub fn diff(a: &DiffArgs) -> i32 {
     if let Err(e) = result {
         eprintln!("error: {e}");
         return match e {
-            weft_engine::run::RunError::Usage(_) => 2,
+            weft_engine::run::RunError::Usage(_)
+            | weft_engine::run::RunError::MissingInput { .. } => 2,
             _ => 1,
         };
     }

@@ -307,9 +307,12 @@ pub fn run(a: &RunArgs) -> i32 {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
+            if let RunError::MissingInput { input } = &e {
+                eprintln!("help: give it with `--{input} FILE`");
+            }
             return match e {
                 RunError::Stopped { .. } => 3,
-                RunError::Usage(_) => 2,
+                RunError::Usage(_) | RunError::MissingInput { .. } => 2,
                 _ => 1,
             };
         }

@@ -157,6 +157,9 @@ pub struct RunReport {
 pub enum RunError {
     #[error("{0}")]
     Usage(String),
+    /// An input the policy reads was not given.
+    #[error("the policy reads the input `{input}`, which was not given")]
+    MissingInput { input: String },
     #[error("{0}")]
     File(#[from] FileError),
     #[error("{file}: missing column(s) {}", columns.join(", "))]
@@ -325,11 +328,8 @@ pub fn run_sides(
         opts.inputs
             .iter()
             .find(|f| f.input == s.input)
-            .ok_or_else(|| {
-                RunError::Usage(format!(
-                    "the policy reads `{}`: give it with `--{} FILE`",
-                    s.input, s.input
-                ))
+            .ok_or_else(|| RunError::MissingInput {
+                input: s.input.clone(),
             })
     };
     let gfile = find(gs)?;
