@@ -519,7 +519,7 @@ fn broken_csv_files_are_refused_or_rejected_whole() {
         ),
         (
             "a column named twice",
-            format!("{}", P.replace("boarding", "in_institution")) + &good.concat(),
+            P.replace("boarding", "in_institution") + &good.concat(),
         ),
     ];
     let mut all = String::new();

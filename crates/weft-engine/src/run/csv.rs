@@ -300,9 +300,7 @@ fn first_record(text: &str, eof: bool) -> Option<(Vec<String>, usize, u64)> {
             }
         }
         if is_blank(&b[pos..line_end]) {
-            if nl.is_none() {
-                return None;
-            }
+            nl?;
             pos = line_end + 1;
             lines += 1;
             continue;

@@ -265,25 +265,19 @@ pub fn parse_block(
     if seen.columns.len() < keys.order.len() {
         seen.columns.resize(keys.order.len(), false);
     }
-    let mut line = raw.first_line;
     let mut given: Vec<bool> = vec![false; keys.order.len()];
-    for l in text.split('\n') {
-        let this = line;
-        line += 1;
+    for (this, l) in (raw.first_line..).zip(text.split('\n')) {
         if is_blank(l.as_bytes()) {
             continue;
         }
-        for g in &mut given {
-            *g = false;
-        }
+        given.fill(false);
         sink.begin(this, 0);
         let mut dup: Option<String> = None;
         let mut pos = 0usize;
         scan_object(l, |k, kind, v| {
-            match {
-                pos += 1;
-                keys.lookup(pos - 1, k)
-            } {
+            let column = keys.lookup(pos, k);
+            pos += 1;
+            match column {
                 Some(ci) => {
                     if given.get(ci).copied().unwrap_or(false) {
                         dup.get_or_insert_with(|| k.to_string());

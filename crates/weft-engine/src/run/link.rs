@@ -40,7 +40,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Hashes kept in memory before the index spills.
-pub const IN_MEMORY: usize = 1 << 21;
+pub const IN_MEMORY: usize = 1 << 20;
 
 /// What a run knows before it starts (from an earlier attempt).
 #[derive(Debug, Clone, Default)]

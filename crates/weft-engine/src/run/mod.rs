@@ -608,10 +608,22 @@ impl Sink {
             Format::Jsonl => SinkKind::Bytes(std::io::BufWriter::with_capacity(1 << 20, f)),
             Format::Parquet => {
                 let schema = output::arrow_schema(specs);
-                let props = ::parquet::file::properties::WriterProperties::builder()
+                // Dictionaries only for enum codes: ids are unique and
+                // numbers gain little, while building a dictionary is most
+                // of a writer's work.
+                let mut props = ::parquet::file::properties::WriterProperties::builder()
                     .set_compression(::parquet::basic::Compression::SNAPPY)
                     .set_max_row_group_row_count(Some(ROW_GROUP))
-                    .build();
+                    .set_dictionary_enabled(false);
+                for s in specs {
+                    if matches!(s.kind, output::OutKind::Enum(_)) {
+                        props = props.set_column_dictionary_enabled(
+                            ::parquet::schema::types::ColumnPath::from(s.name.as_str()),
+                            true,
+                        );
+                    }
+                }
+                let props = props.build();
                 let w = ::parquet::arrow::ArrowWriter::try_new(f, schema.clone(), Some(props))
                     .map_err(|e| io_err(&name, e))?;
                 SinkKind::Parquet(Box::new(w), schema)
@@ -712,7 +724,7 @@ struct ReadBatch {
 enum ToEval {
     /// Ranges of parsed blocks, gathered on the evaluating thread.
     Pending(link::Pending),
-    Staged(Staged),
+    Staged(Box<Staged>),
 }
 
 /// One batch evaluated: per chunk, an outcome per side.
@@ -730,7 +742,7 @@ fn eval_batch(cxs: &[Ctx<'_>], b: ReadBatch) -> EvalBatch {
         .map(|c| {
             let st = match c {
                 ToEval::Pending(p) => p.gather(),
-                ToEval::Staged(s) => s,
+                ToEval::Staged(s) => *s,
             };
             let mut v = Vec::with_capacity(cxs.len());
             for (i, c) in cxs.iter().enumerate() {
@@ -1135,7 +1147,7 @@ fn read_unordered(
         let part: Vec<ToEval> = it
             .by_ref()
             .take(setup.batch_chunks)
-            .map(ToEval::Staged)
+            .map(|s| ToEval::Staged(Box::new(s)))
             .collect();
         let b = ReadBatch {
             chunks: part,
@@ -1247,8 +1259,7 @@ fn attempt<'o>(
             merrs.extend(b.unknown);
             let t = Instant::now();
             if let Some(obs) = observer.as_deref_mut() {
-                for si in 0..cxs.len() {
-                    let cx = &cxs[si];
+                for (si, cx) in cxs.iter().enumerate() {
                     let mut rows: Vec<(usize, u64, Vec<OutCell>, Option<i64>)> = Vec::new();
                     let mut rej: Vec<(bool, u64)> = Vec::new();
                     for v in &b.per_chunk {

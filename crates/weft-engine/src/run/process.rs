@@ -402,7 +402,7 @@ fn reject(cx: &Ctx<'_>, st: &mut Staged, out: &mut Outcome) {
             .and_then(|k| st.excluded.get(k))
             .map(|(_, e)| e)
     };
-    for g in 0..st.group_count() {
+    for (g, keep) in keep_g.iter_mut().enumerate() {
         // Excluded members go to errors alone (unless they have an error).
         let mut members = Vec::new();
         for m in st.members_of(g) {
@@ -439,7 +439,7 @@ fn reject(cx: &Ctx<'_>, st: &mut Staged, out: &mut Outcome) {
         if let Some((quoted, column, message)) = reason {
             out.group_errors
                 .push(error_row(&st.groups, g, column, message));
-            keep_g[g] = false;
+            *keep = false;
             for &m in &members {
                 let (column, message) = match st.members.error(m) {
                     Some(e) => (e.column.clone(), e.message.clone()),
@@ -457,8 +457,8 @@ fn reject(cx: &Ctx<'_>, st: &mut Staged, out: &mut Outcome) {
     // New offsets: the kept members of each kept group.
     let mut offsets = vec![0usize];
     let mut n = 0usize;
-    for g in 0..st.group_count() {
-        if !keep_g[g] {
+    for (g, keep) in keep_g.iter().enumerate() {
+        if !keep {
             continue;
         }
         n += st.members_of(g).filter(|m| keep_m[*m]).count();

@@ -14,7 +14,7 @@ use weft_data::schema::{ColKind, InputSchema};
 use weft_data::{FileError, Format, file_name};
 
 /// Rows per Parquet batch.
-const PARQUET_ROWS: usize = 32 * 1024;
+const PARQUET_ROWS: usize = 8 * 1024;
 
 /// A block of input as read, not yet parsed.
 pub enum Raw {
