@@ -85,6 +85,9 @@ impl Sandbox {
             .args([
                 "--as-of", month, "--format", format, "--quiet", "--engine", "interp",
             ])
+            // The id index spills to $TMPDIR (as it does past 2^20 ids), so
+            // the scratch files' steps are met.
+            .args(["--index-partitions", "2"])
             .args(extra)
             .arg("--out")
             .arg(out)
