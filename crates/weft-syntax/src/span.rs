@@ -1,9 +1,10 @@
 //! Source files and byte spans into them.
 //!
 //! A [`Span`] is a file id plus a byte range; line and column numbers are
-//! only computed when a diagnostic is rendered.
+//! only computed when a diagnostic is rendered, from a line index built
+//! the first time a file needs one.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -50,6 +51,55 @@ impl Span {
 pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
+    /// Built on first use: a file without diagnostics never needs it.
+    lines: OnceLock<Arc<Lines>>,
+}
+
+/// Where the lines of a text start, so that the line of a position is a
+/// binary search rather than a scan from the start of the file (which made
+/// placing N diagnostics in one file O(N × file length)).
+#[derive(Debug, Default)]
+pub(crate) struct Lines {
+    /// Offset of each line's first byte: 0, then one past each `\n`.
+    starts: Vec<usize>,
+    /// Offsets of each `\r` not followed by `\n`. miette counts these as
+    /// line ends too; they are rare, so they are kept apart.
+    lone_cr: Vec<usize>,
+}
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let bytes = text.as_bytes();
+        let mut lines = Lines {
+            starts: vec![0],
+            lone_cr: Vec::new(),
+        };
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'\n' => lines.starts.push(i + 1),
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => lines.lone_cr.push(i),
+                _ => {}
+            }
+        }
+        lines
+    }
+
+    /// The 0-based index of the line (ended by `\n`) holding `offset`.
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
+        self.starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
+    }
+
+    /// The start of the line `n` lines above the line holding `offset`
+    /// (the first line if there are fewer), and how many line ends,
+    /// counted as miette counts them (`\r\n`, `\n` or a lone `\r`), come
+    /// before it.
+    pub(crate) fn start_above(&self, offset: usize, n: usize) -> (usize, usize) {
+        let line = self.line_of(offset).saturating_sub(n);
+        let start = self.starts.get(line).copied().unwrap_or(0);
+        (start, line + self.lone_cr.partition_point(|&p| p < start))
+    }
 }
 
 /// Every file of a policy, by [`FileId`].
@@ -68,6 +118,7 @@ impl SourceMap {
         self.files.push(SourceFile {
             name: name.into(),
             text: text.into(),
+            lines: OnceLock::new(),
         });
         id
     }
@@ -91,19 +142,30 @@ impl SourceMap {
             .unwrap_or("")
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// The line index of a file, built on first use.
+    pub(crate) fn lines(&self, file: FileId) -> Arc<Lines> {
+        match self.get(file) {
+            Some(f) => f
+                .lines
+                .get_or_init(|| Arc::new(Lines::new(&f.text)))
+                .clone(),
+            None => Arc::new(Lines::default()),
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset; (1, 1)
+    /// inside a character.
     pub fn line_col(&self, file: FileId, offset: u32) -> (usize, usize) {
         let text = self.text(file);
         let offset = (offset as usize).min(text.len());
-        let before = text.get(..offset).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let col = before
-            .rsplit('\n')
-            .next()
-            .map(|l| l.chars().count())
-            .unwrap_or(0)
-            + 1;
-        (line, col)
+        if !text.is_char_boundary(offset) {
+            return (1, 1);
+        }
+        let lines = self.lines(file);
+        let line = lines.line_of(offset);
+        let start = lines.starts.get(line).copied().unwrap_or(0);
+        let col = text.get(start..offset).unwrap_or("").chars().count() + 1;
+        (line + 1, col)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
