@@ -91,7 +91,7 @@ impl Diagnostic {
             Some((id, f)) => (f.name.clone(), f.text.clone(), sources.lines(id)),
             None => (String::new(), Arc::from(""), Arc::default()),
         };
-        let help = match (&self.help, self.notes.is_empty()) {
+        let mut help = match (&self.help, self.notes.is_empty()) {
             (h, true) => h.clone(),
             (h, false) => {
                 let mut s = h.clone().unwrap_or_default();
@@ -104,7 +104,7 @@ impl Diagnostic {
                 Some(s)
             }
         };
-        let labels = self
+        let mut labels: Vec<miette::LabeledSpan> = self
             .labels
             .iter()
             .filter(|l| Some(l.span.file) == self.span().map(|s| s.file))
@@ -114,6 +114,26 @@ impl Diagnostic {
                 miette::LabeledSpan::new(Some(l.text.clone()), start, len)
             })
             .collect();
+        let too_long = labels.iter().any(|l| {
+            let end = l.offset() + l.len();
+            lines.longest(l.offset(), end, SNIPPET_CONTEXT, text.len()) > MAX_SHOWN_LINE
+        });
+        if too_long {
+            // No snippet: each place as `file:line:col: label`.
+            let mut places: Vec<String> = labels
+                .iter()
+                .map(|l| {
+                    let (line, col) = sources.line_col(
+                        self.span().map(|s| s.file).unwrap_or_default(),
+                        u32::try_from(l.offset()).unwrap_or(u32::MAX),
+                    );
+                    format!("{name}:{line}:{col}: {}", l.label().unwrap_or(""))
+                })
+                .collect();
+            places.extend(help);
+            help = Some(places.join("\n"));
+            labels.clear();
+        }
         Report {
             code: self.code,
             level: self.level,
@@ -135,6 +155,17 @@ impl Diagnostic {
         }
     }
 }
+
+/// Lines of context miette shows above and below a label (its default).
+const SNIPPET_CONTEXT: usize = 1;
+
+/// Longest line shown in a snippet, in bytes. miette panics when it
+/// underlines beyond column 65,535 of a line (and a byte can be four
+/// columns wide: a tab), and a long line shown again for each of its
+/// diagnostics would make the output quadratic; a diagnostic with a label
+/// on or next to a longer line gives its places as `file:line:col`
+/// instead.
+const MAX_SHOWN_LINE: usize = 16_000;
 
 /// A diagnostic with its source text, ready for miette.
 #[derive(Debug)]
@@ -332,7 +363,9 @@ mod tests {
     #[test]
     fn line_col_counts_lines_and_characters() {
         let mut sources = SourceMap::new();
-        let text = "ab\n长x\n\ny";
+        // Lines longer than the blocks of characters counted ahead.
+        let text = format!("ab\n长x\n\ny{}\n{}z", "长a".repeat(700), "b".repeat(2100));
+        let text = text.as_str();
         let id = sources.add("f.weft", text);
         let want = |offset: usize| {
             let before = text.get(..offset).unwrap_or("");

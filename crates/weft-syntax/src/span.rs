@@ -65,6 +65,18 @@ pub(crate) struct Lines {
     /// Offsets of each `\r` not followed by `\n`. miette counts these as
     /// line ends too; they are rare, so they are kept apart.
     lone_cr: Vec<usize>,
+    /// The number of characters before each multiple of [`CHAR_BLOCK`]
+    /// bytes, so that a column is counted from the nearest of these rather
+    /// than from the start of a line, however long.
+    chars_before_block: Vec<usize>,
+}
+
+/// Bytes between two entries of `Lines::chars_before_block`.
+const CHAR_BLOCK: usize = 1024;
+
+/// Whether a byte starts a character (is not a UTF-8 continuation byte).
+fn starts_char(b: u8) -> bool {
+    b & 0xC0 != 0x80
 }
 
 impl Lines {
@@ -73,8 +85,14 @@ impl Lines {
         let mut lines = Lines {
             starts: vec![0],
             lone_cr: Vec::new(),
+            chars_before_block: Vec::with_capacity(bytes.len() / CHAR_BLOCK + 1),
         };
+        let mut chars = 0;
         for (i, &b) in bytes.iter().enumerate() {
+            if i % CHAR_BLOCK == 0 {
+                lines.chars_before_block.push(chars);
+            }
+            chars += usize::from(starts_char(b));
             match b {
                 b'\n' => lines.starts.push(i + 1),
                 b'\r' if bytes.get(i + 1) != Some(&b'\n') => lines.lone_cr.push(i),
@@ -84,11 +102,42 @@ impl Lines {
         lines
     }
 
+    /// The number of characters of `text` (the text indexed) before byte
+    /// `offset`, a character boundary.
+    fn chars_before(&self, text: &str, offset: usize) -> usize {
+        let block = offset / CHAR_BLOCK;
+        let from = block * CHAR_BLOCK;
+        let before = self.chars_before_block.get(block).copied().unwrap_or(0);
+        let rest = text.as_bytes().get(from..offset).unwrap_or_default();
+        before + rest.iter().filter(|&&b| starts_char(b)).count()
+    }
+
     /// The 0-based index of the line (ended by `\n`) holding `offset`.
     pub(crate) fn line_of(&self, offset: usize) -> usize {
         self.starts
             .partition_point(|&s| s <= offset)
             .saturating_sub(1)
+    }
+
+    /// The length in bytes of the longest line from `n` lines above the
+    /// line holding `start` to `n` lines below the one holding `end`, in a
+    /// text of `len` bytes.
+    pub(crate) fn longest(&self, start: usize, end: usize, n: usize, len: usize) -> usize {
+        let first = self.line_of(start).saturating_sub(n);
+        let last = self.line_of(end).saturating_add(n);
+        (first..=last)
+            .map_while(|i| {
+                let from = *self.starts.get(i)?;
+                Some(
+                    self.starts
+                        .get(i + 1)
+                        .copied()
+                        .unwrap_or(len)
+                        .saturating_sub(from),
+                )
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// The start of the line `n` lines above the line holding `offset`
@@ -164,7 +213,10 @@ impl SourceMap {
         let lines = self.lines(file);
         let line = lines.line_of(offset);
         let start = lines.starts.get(line).copied().unwrap_or(0);
-        let col = text.get(start..offset).unwrap_or("").chars().count() + 1;
+        let col = lines
+            .chars_before(text, offset)
+            .saturating_sub(lines.chars_before(text, start))
+            + 1;
         (line + 1, col)
     }
 

@@ -265,6 +265,29 @@ fn very_long_lines() {
 }
 
 #[test]
+fn diagnostics_on_very_long_lines_render() {
+    // An unknown name 68,000 columns into a line, where miette cannot
+    // underline; and one at the start of a long line, which would be
+    // shown again for each diagnostic.
+    let sum = "1 + ".repeat(17_000);
+    let text = format!("rule a: Int = {sum}q\nrule b: Int = r + {sum}1\n\n\nrule c: Int = q\n");
+    let (sources, _, diags) = compile_sources(&one(&text));
+    assert_eq!(diags.len(), 3, "{diags:?}");
+    let rendered = weft_syntax::diag::render_plain(&diags, &sources);
+    assert!(
+        rendered.contains("main.weft:1:68015: unknown name"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("main.weft:2:15: unknown name"),
+        "{rendered}"
+    );
+    // A short line two lines from them is still shown with its neighbours.
+    assert!(rendered.contains("[main.weft:5:15]"), "{rendered}");
+    assert!(rendered.len() < 5_000, "{rendered}");
+}
+
+#[test]
 fn deep_if_else_chains() {
     let n = 15_000;
     let mut text = String::from("rule a: Int =");
@@ -449,31 +472,45 @@ fn finishes_within(text: String, code: &'static str, deadline: Duration) -> bool
     receive.recv_timeout(deadline).is_ok()
 }
 
+/// Fails if checking `make(4 * items)` (which gives `4 * items`
+/// diagnostics of `code`) takes more than ten times as long as checking
+/// `make(items)`. Linear work takes four times as long on four times the
+/// items, quadratic work sixteen times; ten allows for a busy machine.
+fn assert_linear(what: &str, code: &'static str, make: impl Fn(usize) -> String, items: usize) {
+    let small = make(items);
+    let mut base = Duration::MAX;
+    for _ in 0..2 {
+        let start = Instant::now();
+        assert_eq!(check_and_render(&small, code), items, "{what}");
+        base = base.min(start.elapsed());
+    }
+    let deadline = base * 10 + Duration::from_millis(50);
+    let large = make(4 * items);
+    let finished = (0..2).any(|_| finishes_within(large.clone(), code, deadline));
+    assert!(
+        finished,
+        "{what}: {} lines took {base:?}, four times as many more than {deadline:?}",
+        small.lines().count()
+    );
+}
+
 #[test]
 fn broken_files_check_in_linear_time() {
-    // Linear work takes four times as long on a file four times as long,
-    // quadratic work sixteen times; ten allows for a busy machine. Each
-    // diagnostic was once rendered by reading the file from its start, and
-    // each unknown name compared with every declared name.
-    const ITEMS: usize = 500;
+    // Each diagnostic was once rendered by reading the file from its
+    // start, and each unknown name compared with every declared name.
     for b in BROKEN {
-        let small = broken_file(b, ITEMS);
-        let mut base = Duration::MAX;
-        for _ in 0..2 {
-            let start = Instant::now();
-            assert_eq!(check_and_render(&small, b.code), ITEMS, "{}", b.what);
-            base = base.min(start.elapsed());
-        }
-        let deadline = base * 10 + Duration::from_millis(50);
-        let large = broken_file(b, 4 * ITEMS);
-        let finished = (0..2).any(|_| finishes_within(large.clone(), b.code, deadline));
-        assert!(
-            finished,
-            "{}: {} lines took {base:?}, four times as many more than {deadline:?}",
-            b.what,
-            ITEMS * ITEM_LINES
-        );
+        assert_linear(b.what, b.code, |n| broken_file(b, n), 500);
     }
+    // And a line with many diagnostics was shown once for each of them.
+    assert_linear(
+        "items on one line",
+        "E0203",
+        |n| {
+            let items: Vec<String> = (0..n).map(|i| format!("rule a{i}: Int = q{i}")).collect();
+            items.join(" ")
+        },
+        300,
+    );
 }
 
 #[test]
