@@ -4,6 +4,12 @@
 //! citations, decision tables, exceptions, a marginal scale, cascades,
 //! assertions and tests, spread over several modules.
 //!
+//! Then broken policies of 120,000 lines, checked and their diagnostics
+//! rendered as `weft check` does: the same policy with the rules of 222
+//! modules in one file and three rules in four broken (a bracket not
+//! closed, a text without its closing quote, a misspelt name), and a file
+//! whose every line is an item with a bracket not closed.
+//!
 //! `cargo bench -p weft-check --bench parse_check`
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -85,7 +91,10 @@ fn params(n: usize) -> (String, String) {
     (weft, toml)
 }
 
-fn module(m: usize, rules: usize, nparams: usize) -> String {
+/// A module of `rules` benefit rules and the tables, exceptions, scale,
+/// cascade and test around them; with `broken`, three benefit rules in four
+/// have a mistake.
+fn module(m: usize, rules: usize, nparams: usize, broken: bool) -> String {
     let mut s = format!("// Module {m}.\n\nimport records\nimport params\n\n");
     for r in 0..rules {
         let p = (m * rules + r) % nparams;
@@ -94,12 +103,18 @@ fn module(m: usize, rules: usize, nparams: usize) -> String {
         } else {
             format!("benefit_{m}_{}(p)", r - 1)
         };
+        let (close, quote, ratio) = match r % 4 {
+            1 if broken => ("", "\"", "ratio"),
+            2 if broken => (")", "", "ratio"),
+            3 if broken => (")", "\"", "ratoi"),
+            _ => (")", "\"", "ratio"),
+        };
         let _ = write!(
             s,
             "/// Benefit {r} of module {m}: the gap to the standard, with an\n/// increment for those who cannot care for themselves.\n\
-             rule benefit_{m}_{r}(p: Person): Money per month\n  source \"{m}.{r}\"\n  \
+             rule benefit_{m}_{r}(p: Person): Money per month\n  source \"{m}.{r}{quote}\n  \
              = if p.monthly_income < standard_{p}[p.household.region]\n    \
-             then (standard_{p}[p.household.region] - p.monthly_income) * ratio_{p} + {prev}\n    \
+             then (standard_{p}[p.household.region] - p.monthly_income{close} * {ratio}_{p} + {prev}\n    \
              else max({prev}, ¥0 per month)\n\n"
         );
         if r % 5 == 0 {
@@ -135,33 +150,76 @@ fn module(m: usize, rules: usize, nparams: usize) -> String {
     s
 }
 
-/// A policy of about 5,000 lines.
-pub fn generate() -> PackSources {
-    let nparams = 30;
-    let (pw, pt) = params(nparams);
-    let mut pack = PackSources {
+const NPARAMS: usize = 30;
+
+/// Records and parameters, without rules.
+fn base() -> PackSources {
+    let (pw, pt) = params(NPARAMS);
+    PackSources {
         modules: vec![
             ("records.weft".into(), records()),
             ("params.weft".into(), pw),
         ],
         params: vec![("params/values.toml".into(), pt)],
         ..PackSources::default()
-    };
+    }
+}
+
+/// A policy of about 5,000 lines.
+pub fn generate() -> PackSources {
+    let mut pack = base();
     for m in 0..8 {
         pack.modules
-            .push((format!("rules/m{m}.weft"), module(m, 40, nparams)));
+            .push((format!("rules/m{m}.weft"), module(m, 40, NPARAMS, false)));
     }
     pack
 }
 
-fn bench(c: &mut Criterion) {
-    let pack = generate();
-    let lines: usize = pack
-        .modules
+/// The policy of [`generate`] with the rules of 222 modules (about 540
+/// lines each) in one file, three benefit rules in four broken.
+fn broken_policy() -> PackSources {
+    let mut pack = base();
+    let mut rules = String::new();
+    for m in 0..222 {
+        let text = module(m, 40, NPARAMS, true);
+        if m == 0 {
+            rules.push_str(&text);
+        } else {
+            rules.push_str(&text.replacen("import records\nimport params\n", "", 1));
+        }
+    }
+    pack.modules.push(("rules.weft".into(), rules));
+    pack
+}
+
+/// One file of `lines` items, each with a bracket never closed.
+fn unclosed(lines: usize) -> PackSources {
+    let text: String = (0..lines)
+        .map(|i| format!("rule r{i}(p: Person): Money = (p.income + {i}\n"))
+        .collect();
+    PackSources {
+        modules: vec![("main.weft".into(), text)],
+        ..PackSources::default()
+    }
+}
+
+fn line_count(pack: &PackSources) -> usize {
+    pack.modules
         .iter()
         .chain(&pack.params)
         .map(|(_, t)| t.lines().count())
-        .sum();
+        .sum()
+}
+
+/// What `weft check` does: check, then render every diagnostic.
+fn check_and_render(pack: &PackSources) -> String {
+    let (sources, _, diags) = compile_sources(pack);
+    weft_syntax::diag::render_plain(&diags, &sources)
+}
+
+fn bench(c: &mut Criterion) {
+    let pack = generate();
+    let lines = line_count(&pack);
     let (_, _, diags) = compile_sources(&pack);
     let errors: Vec<&str> = diags
         .iter()
@@ -181,6 +239,19 @@ fn bench(c: &mut Criterion) {
     g.bench_function(format!("{lines}_lines"), |b| {
         b.iter(|| compile_sources(&pack))
     });
+    g.finish();
+
+    let mut g = c.benchmark_group("parse_check_broken");
+    g.sample_size(10);
+    for (name, pack) in [("policy", broken_policy()), ("unclosed", unclosed(120_000))] {
+        let lines = line_count(&pack);
+        let (_, _, diags) = compile_sources(&pack);
+        let errors = diags.iter().filter(|d| d.is_error()).count();
+        eprintln!("broken {name}: {lines} lines, {errors} errors");
+        g.bench_function(format!("{name}_{lines}_lines"), |b| {
+            b.iter(|| check_and_render(&pack))
+        });
+    }
     g.finish();
 }
 

@@ -27,6 +27,7 @@ mod names;
 pub mod pack;
 pub mod params;
 mod resolve;
+mod suggest;
 pub mod tables;
 pub mod ty;
 mod typeck;
@@ -73,37 +74,4 @@ pub fn check(
 /// Sort diagnostics by file, then position, keeping the order of equal ones.
 pub fn sort_diagnostics(diags: &mut [Diagnostic]) {
     diags.sort_by_key(|d| d.span().map(|s| (s.file, s.start)).unwrap_or_default());
-}
-
-/// Edit distance, for "did you mean" suggestions.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
-/// The closest candidates to `name` (at most three).
-pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let limit = (name.chars().count() / 3).max(1);
-    let mut scored: Vec<(usize, &str)> = candidates
-        .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, c)| *d <= limit && *c != name)
-        .collect();
-    scored.sort();
-    scored.dedup_by(|a, b| a.1 == b.1);
-    scored
-        .into_iter()
-        .take(3)
-        .map(|(_, c)| c.to_string())
-        .collect()
 }

@@ -30,7 +30,7 @@
 use crate::hir::*;
 use crate::resolve::{Checker, item};
 use crate::ty::Ty;
-use crate::{ModuleSource, ParamSource, suggest};
+use crate::{ModuleSource, ParamSource};
 use std::collections::{HashMap, HashSet};
 use weft_syntax::ast::{self, Item};
 use weft_syntax::num;
@@ -98,13 +98,18 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
             _ => {}
         }
     }
-    let mut replaced: Vec<ParamId> = Vec::new();
+    let mut replaced: HashSet<ParamId> = HashSet::new();
+    // Parameters by name, the first of a name if it is declared twice.
+    let mut by_name: HashMap<String, ParamId> = HashMap::new();
+    for (i, p) in c.prog.params.iter().enumerate() {
+        by_name.entry(p.name.clone()).or_insert(i as ParamId);
+    }
     for f in files {
         let name = c.sources.name(f.file).to_string();
         if name.ends_with(".csv") {
-            read_csv(c, f, &mut raws);
+            read_csv(c, f, &by_name, &mut raws);
         } else {
-            read_toml(c, f, &mut raws, &mut replaced);
+            read_toml(c, f, &by_name, &mut raws, &mut replaced);
         }
     }
     // Merge: pack versions first, then overlays in the order given.
@@ -375,7 +380,9 @@ fn fill_inline(
             ),
             None => {
                 let codes: Vec<String> = en.variants.iter().map(|x| x.code.clone()).collect();
-                let sugg = suggest(&k.name, codes.iter().map(|x| x.as_str()));
+                let sugg = c
+                    .suggestions
+                    .closest(&k.name, || codes.iter().map(|x| x.as_str()));
                 let mut d =
                     Diagnostic::error("E0607", format!("`{}` is not a {}", k.name, en.name))
                         .with_label(k.span, "unknown key");
@@ -400,8 +407,9 @@ fn span_of(file: FileId, r: Option<std::ops::Range<usize>>) -> Span {
 fn read_toml(
     c: &mut Checker<'_>,
     f: &ParamSource,
+    by_name: &HashMap<String, ParamId>,
     raws: &mut Vec<Raw>,
-    replaced: &mut Vec<ParamId>,
+    replaced: &mut HashSet<ParamId>,
 ) {
     let file = f.file;
     let text = c.sources.text(file).to_string();
@@ -422,9 +430,11 @@ fn read_toml(
     let root = doc.as_table();
     for (name, itm) in root.iter() {
         let key_span = span_of(file, root.get_key_value(name).and_then(|(k, _)| k.span()));
-        let Some(pid) = c.prog.param_by_name(name) else {
-            let names: Vec<String> = c.prog.params.iter().map(|p| p.name.clone()).collect();
-            let sugg = suggest(name, names.iter().map(|x| x.as_str()));
+        let Some(&pid) = by_name.get(name) else {
+            let params = &c.prog.params;
+            let sugg = c
+                .suggestions
+                .closest(name, || params.iter().map(|p| p.name.as_str()));
             let mut d = Diagnostic::error(
                 "E0601",
                 format!("there is no parameter `{name}` in this policy"),
@@ -455,7 +465,7 @@ fn read_toml(
                 "replace" => {
                     if v.as_bool() == Some(true) {
                         if f.overlay {
-                            replaced.push(pid);
+                            replaced.insert(pid);
                         } else {
                             c.err(
                                 Diagnostic::warning("W0612", "`replace = true` only means something in a file given for a run")
@@ -635,7 +645,9 @@ fn toml_keys(
         let kspan = span_of(file, tbl.get_key_value(k).and_then(|(kk, _)| kk.span()));
         let Some(i) = en.variants.iter().position(|x| x.code == k) else {
             let codes: Vec<String> = en.variants.iter().map(|x| x.code.clone()).collect();
-            let sugg = suggest(k, codes.iter().map(|x| x.as_str()));
+            let sugg = c
+                .suggestions
+                .closest(k, || codes.iter().map(|x| x.as_str()));
             let mut d = Diagnostic::error("E0607", format!("`{k}` is not a code of `{}`", en.name))
                 .with_label(kspan, "unknown key");
             d = match sugg.first() {
@@ -817,7 +829,12 @@ pub fn scalar_text(c: &mut Checker<'_>, raw: &str, ty: &Ty, span: Span) -> Optio
 
 // ------------------------------------------------------------------ CSV
 
-fn read_csv(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>) {
+fn read_csv(
+    c: &mut Checker<'_>,
+    f: &ParamSource,
+    by_name: &HashMap<String, ParamId>,
+    raws: &mut Vec<Raw>,
+) {
     let file = f.file;
     let name_full = c.sources.name(file).to_string();
     let stem = name_full
@@ -828,9 +845,11 @@ fn read_csv(c: &mut Checker<'_>, f: &ParamSource, raws: &mut Vec<Raw>) {
         .to_string();
     let text = c.sources.text(file).to_string();
     let whole = Span::new(file, 0, text.len().min(1));
-    let Some(pid) = c.prog.param_by_name(&stem) else {
-        let names: Vec<String> = c.prog.params.iter().map(|p| p.name.clone()).collect();
-        let sugg = suggest(&stem, names.iter().map(|x| x.as_str()));
+    let Some(&pid) = by_name.get(&stem) else {
+        let params = &c.prog.params;
+        let sugg = c
+            .suggestions
+            .closest(&stem, || params.iter().map(|p| p.name.as_str()));
         let mut d = Diagnostic::error(
             "E0601",
             format!("there is no parameter `{stem}` for the file `{name_full}`"),

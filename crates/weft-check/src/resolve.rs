@@ -4,8 +4,9 @@
 
 use crate::hir::*;
 use crate::names::{Def, DefKind, Lookup, Names};
+use crate::suggest::Suggestions;
 use crate::ty::{DurUnit, Per, Ty, full_set};
-use crate::{ModuleSource, ParamSource, suggest};
+use crate::{ModuleSource, ParamSource};
 use std::collections::{HashMap, HashSet};
 use weft_syntax::ast::{self, Item};
 use weft_syntax::{Diagnostic, SourceMap, Span};
@@ -69,6 +70,8 @@ pub struct Checker<'s> {
     pub scale_params: HashMap<RuleId, Vec<LocalId>>,
     /// Rules declared as cascades.
     pub cascade_rules: HashSet<RuleId>,
+    /// "Did you mean", within the budget of this check.
+    pub suggestions: Suggestions,
 }
 
 impl<'s> Checker<'s> {
@@ -86,6 +89,7 @@ impl<'s> Checker<'s> {
             defaults: HashMap::new(),
             scale_params: HashMap::new(),
             cascade_rules: HashSet::new(),
+            suggestions: Suggestions::new(sources.iter().map(|(_, f)| f.text.len()).sum()),
         }
     }
 
@@ -150,10 +154,9 @@ impl<'s> Checker<'s> {
 
     pub fn collect(&mut self, modules: &[ModuleSource]) {
         for (mi, m) in modules.iter().enumerate() {
-            if self.names.modules.contains_key(&m.name) {
+            if !self.names.add_module(&m.name, mi as u32) {
                 continue;
             }
-            self.names.modules.insert(m.name.clone(), mi as u32);
             self.prog.modules.push(ModuleInfo {
                 name: m.name.clone(),
                 file: m.file,
@@ -257,14 +260,23 @@ impl<'s> Checker<'s> {
                 }
             }
         }
-        // Scopes from imports.
+        // Scopes from imports. Each module's own names are listed once, so
+        // that an import costs the size of its module, not of the policy.
         self.names.visible = vec![HashSet::new(); modules.len()];
+        let mut own_of: Vec<Vec<String>> = vec![Vec::new(); modules.len()];
+        for (n, d) in &self.names.defs {
+            if let Some(own) = own_of.get_mut(d.module as usize) {
+                own.push(n.clone());
+            }
+        }
+        let mut imported_whole = HashSet::new();
         for (mi, m) in modules.iter().enumerate() {
             for item in &m.ast.items {
                 let Item::Import(imp) = item else { continue };
-                let Some(&target) = self.names.modules.get(&imp.module.name) else {
-                    let known: Vec<&str> = self.names.modules.keys().map(|s| s.as_str()).collect();
-                    let sugg = suggest(&imp.module.name, known.iter().copied());
+                let Some(target) = self.names.module(&imp.module.name) else {
+                    let sugg = self
+                        .suggestions
+                        .closest(&imp.module.name, || self.names.module_names());
                     let mut d = Diagnostic::error(
                         "E0205",
                         format!("there is no module `{}` in this policy", imp.module.name),
@@ -279,27 +291,31 @@ impl<'s> Checker<'s> {
                     self.err(d);
                     continue;
                 };
-                let own: Vec<String> = self
-                    .names
-                    .defs
-                    .iter()
-                    .filter(|(_, d)| d.module == target)
-                    .map(|(n, _)| n.clone())
-                    .collect();
+                let own = own_of
+                    .get(target as usize)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
                 match &imp.names {
                     None => {
-                        if let Some(v) = self.names.visible.get_mut(mi) {
-                            v.extend(own);
+                        // A module imported twice adds nothing the second time.
+                        if imported_whole.insert((mi, target))
+                            && let Some(v) = self.names.visible.get_mut(mi)
+                        {
+                            v.extend(own.iter().cloned());
                         }
                     }
                     Some(list) => {
                         for n in list {
-                            if own.contains(&n.name) {
+                            let in_target = self
+                                .names
+                                .defs
+                                .get(&n.name)
+                                .is_some_and(|d| d.module == target);
+                            if in_target {
                                 if let Some(v) = self.names.visible.get_mut(mi) {
                                     v.insert(n.name.clone());
                                 }
                             } else {
-                                let sugg = suggest(&n.name, own.iter().map(|s| s.as_str()));
                                 let mut d = Diagnostic::error(
                                     "E0204",
                                     format!(
@@ -319,7 +335,11 @@ impl<'s> Checker<'s> {
                                         "`{}` is declared in module `{m}`",
                                         n.name
                                     ));
-                                } else if let Some(s) = sugg.first() {
+                                } else if let Some(s) = self
+                                    .suggestions
+                                    .closest(&n.name, || own.iter().map(|s| s.as_str()))
+                                    .first()
+                                {
                                     d = d.with_help(format!("did you mean `{s}`?"));
                                 }
                                 self.err(d);
@@ -457,8 +477,9 @@ impl<'s> Checker<'s> {
                 self.err(d);
             }
             _ => {
-                let visible = self.names.visible_names(module);
-                let sugg = suggest(&name.name, visible.into_iter());
+                let sugg = self
+                    .suggestions
+                    .closest(&name.name, || self.names.visible_names(module));
                 let mut d =
                     Diagnostic::error("E0203", format!("there is no {what} named `{}`", name.name))
                         .with_label(name.span, "unknown name");
@@ -466,9 +487,9 @@ impl<'s> Checker<'s> {
                     d = d.with_help(format!("did you mean `{s}`?"));
                 } else {
                     // A close name in a module not imported here.
-                    let mut all: Vec<&str> = self.names.defs.keys().map(|k| k.as_str()).collect();
-                    all.sort();
-                    let far = suggest(&name.name, all.into_iter());
+                    let far = self
+                        .suggestions
+                        .closest(&name.name, || self.names.defs.keys().map(|k| k.as_str()));
                     if let Some(s) = far.first()
                         && let Lookup::NotImported(_, m) = self.names.lookup(module, s)
                     {
@@ -541,13 +562,14 @@ impl<'s> Checker<'s> {
                         Ty::Error
                     }
                     _ => {
-                        let mut cands: Vec<&str> = TYPE_NAMES.to_vec();
-                        let vis = self.names.visible_names(module);
-                        cands.extend(vis.iter().copied());
-                        let sugg = suggest(&n.name, cands.into_iter());
                         if let Lookup::NotImported(..) = self.names.lookup(module, &n.name) {
                             self.unknown_name(module, n, "type");
                         } else {
+                            let sugg = self.suggestions.closest(&n.name, || {
+                                let mut cands: Vec<&str> = TYPE_NAMES.to_vec();
+                                cands.extend(self.names.visible_names(module));
+                                cands
+                            });
                             let mut d = Diagnostic::error(
                                 "E0203",
                                 format!("there is no type named `{}`", n.name),
@@ -949,7 +971,9 @@ impl<'s> Checker<'s> {
         let ename = e.name.clone();
         let names: Vec<String> = e.variants.iter().map(|v| v.name.clone()).collect();
         for x in bad {
-            let sugg = suggest(&x.name, names.iter().map(|s| s.as_str()));
+            let sugg = self
+                .suggestions
+                .closest(&x.name, || names.iter().map(|s| s.as_str()));
             let mut d = Diagnostic::error(
                 "E0303",
                 format!("`{}` is not a variant of `{ename}`", x.name),
@@ -1013,7 +1037,9 @@ impl<'s> Checker<'s> {
                         let ename = en.name.clone();
                         let names: Vec<String> =
                             en.variants.iter().map(|v| v.name.clone()).collect();
-                        let sugg = suggest(&w.name, names.iter().map(|s| s.as_str()));
+                        let sugg = self
+                            .suggestions
+                            .closest(&w.name, || names.iter().map(|s| s.as_str()));
                         let mut d = Diagnostic::error(
                             "E0303",
                             format!("`{}` is not a variant of `{ename}`", w.name),

@@ -8,11 +8,11 @@
 //! `match` arms, so that a table keyed by a subset of an enum can be indexed
 //! only where the key is known to be in the subset.
 
+use crate::ModuleSource;
 use crate::hir::*;
 use crate::names::{Def, DefKind, Lookup};
 use crate::resolve::{Checker, ItemRef, dur_unit, item, per_of};
 use crate::ty::{DurUnit, Per, Ty, full_set};
-use crate::{ModuleSource, suggest};
 use std::collections::HashMap;
 use weft_syntax::ast::{self, AggKind, BinOp, CmpOp, ExprKind as A, Item};
 use weft_syntax::num::{FEN, MICRO};
@@ -741,7 +741,9 @@ fn exceptions(c: &mut Checker<'_>, modules: &[ModuleSource]) {
                         .with_label(o.span, "its own label"),
                 ),
                 None => {
-                    let sugg = suggest(&o.name, labels.iter().map(|s| s.as_str()));
+                    let sugg = c
+                        .suggestions
+                        .closest(&o.name, || labels.iter().map(|s| s.as_str()));
                     let mut d = Diagnostic::error(
                         "E0506",
                         format!("no exception of this rule is labelled `{}`", o.name),
@@ -819,12 +821,10 @@ fn record_checks(c: &mut Checker<'_>, modules: &[ModuleSource], ri: usize) {
         let column = match c.prog.records[ri].field(&ch.column.name) {
             Some((f, fd)) if matches!(fd.kind, FieldKind::Column | FieldKind::Link { .. }) => f,
             _ => {
-                let names: Vec<String> = c.prog.records[ri]
-                    .fields
-                    .iter()
-                    .map(|f| f.name.clone())
-                    .collect();
-                let sugg = suggest(&ch.column.name, names.iter().map(|s| s.as_str()));
+                let fields = &c.prog.records[ri].fields;
+                let sugg = c
+                    .suggestions
+                    .closest(&ch.column.name, || fields.iter().map(|f| f.name.as_str()));
                 let mut d = Diagnostic::error(
                     "E0203",
                     format!("`{}` has no column `{}`", r.name.name, ch.column.name),
@@ -940,8 +940,9 @@ fn defaults(c: &mut Checker<'_>, d: &ast::DefaultsDecl, module: u32) {
 
 fn unknown_field(c: &mut Checker<'_>, rid: u32, name: &ast::Ident) {
     let rec = &c.prog.records[rid as usize];
-    let names: Vec<String> = rec.fields.iter().map(|f| f.name.clone()).collect();
-    let sugg = suggest(&name.name, names.iter().map(|s| s.as_str()));
+    let sugg = c
+        .suggestions
+        .closest(&name.name, || rec.fields.iter().map(|f| f.name.as_str()));
     let mut d = Diagnostic::error(
         "E0304",
         format!("`{}` has no field `{}`", rec.name, name.name),
@@ -1321,20 +1322,14 @@ fn output(c: &mut Checker<'_>, modules: &[ModuleSource], oi: usize, at: ItemRef)
                                 format!("`{}` is neither a field of `{rn}` nor a rule", name.name),
                             )
                             .with_label(name.span, "unknown column");
-                            let mut cands: Vec<String> = c.prog.records[rid as usize]
-                                .fields
-                                .iter()
-                                .map(|f| f.name.clone())
-                                .collect();
-                            cands.extend(
-                                c.names
-                                    .visible_names(s.module)
-                                    .iter()
-                                    .map(|x| x.to_string()),
-                            );
-                            if let Some(sg) =
-                                suggest(&name.name, cands.iter().map(|x| x.as_str())).first()
-                            {
+                            let fields = &c.prog.records[rid as usize].fields;
+                            let sugg = c.suggestions.closest(&name.name, || {
+                                let mut cands: Vec<&str> =
+                                    fields.iter().map(|f| f.name.as_str()).collect();
+                                cands.extend(c.names.visible_names(s.module));
+                                cands
+                            });
+                            if let Some(sg) = sugg.first() {
                                 d = d.with_help(format!("did you mean `{sg}`?"));
                             } else {
                                 d = d.with_help(format!(
@@ -1426,7 +1421,9 @@ fn programme(c: &mut Checker<'_>, p: &ast::ProgrammeDecl, module: u32) {
                 );
             }
             None => {
-                let sugg = suggest(&a.name, cols.iter().map(|(n, _)| n.as_str()));
+                let sugg = c
+                    .suggestions
+                    .closest(&a.name, || cols.iter().map(|(n, _)| n.as_str()));
                 let mut d = Diagnostic::error(
                     "E0811",
                     format!("the output `{}` has no column `{}`", p.output.name, a.name),
@@ -2231,30 +2228,28 @@ fn name(
                 return v;
             }
             // Suggest locals too.
-            let mut cands: Vec<String> = s.locals.iter().map(|(n, _)| n.clone()).collect();
-            cands.extend(
-                c.names
-                    .visible_names(s.module)
-                    .iter()
-                    .map(|x| x.to_string()),
-            );
-            if let Some((rid, _)) = s.fields_of {
-                cands.extend(
-                    c.prog.records[rid as usize]
-                        .fields
-                        .iter()
-                        .map(|f| f.name.clone()),
-                );
-            }
-            if let Some(Ty::Enum(e, _)) = expect {
-                cands.extend(
-                    c.prog.enums[*e as usize]
-                        .variants
-                        .iter()
-                        .map(|v| v.name.clone()),
-                );
-            }
-            let sugg = suggest(&id.name, cands.iter().map(|x| x.as_str()));
+            let (names, prog) = (&c.names, &c.prog);
+            let sugg = c.suggestions.closest(&id.name, || {
+                let mut cands: Vec<&str> = s.locals.iter().map(|(n, _)| n.as_str()).collect();
+                cands.extend(names.visible_names(s.module));
+                if let Some((rid, _)) = s.fields_of {
+                    cands.extend(
+                        prog.records[rid as usize]
+                            .fields
+                            .iter()
+                            .map(|f| f.name.as_str()),
+                    );
+                }
+                if let Some(Ty::Enum(e, _)) = expect {
+                    cands.extend(
+                        prog.enums[*e as usize]
+                            .variants
+                            .iter()
+                            .map(|v| v.name.as_str()),
+                    );
+                }
+                cands
+            });
             let mut d =
                 Diagnostic::error("E0203", format!("there is no value named `{}`", id.name))
                     .with_label(span, "unknown name");
@@ -2290,7 +2285,9 @@ fn field(
             None => {
                 let names: Vec<String> = ed.variants.iter().map(|v| v.name.clone()).collect();
                 let ename = ed.name.clone();
-                let sugg = suggest(&f.name, names.iter().map(|x| x.as_str()));
+                let sugg = c
+                    .suggestions
+                    .closest(&f.name, || names.iter().map(|x| x.as_str()));
                 let mut d = Diagnostic::error(
                     "E0303",
                     format!("`{}` is not a variant of `{ename}`", f.name),
@@ -2362,7 +2359,9 @@ fn field(
                 None => {
                     let mut all = steps.clone();
                     all.push(rem);
-                    let sugg = suggest(&f.name, all.iter().map(|x| x.as_str()));
+                    let sugg = c
+                        .suggestions
+                        .closest(&f.name, || all.iter().map(|x| x.as_str()));
                     let cname = c.prog.rules[cid as usize].name.clone();
                     let mut d = Diagnostic::error(
                         "E0341",
@@ -3516,7 +3515,9 @@ fn match_expr(
                         None => {
                             let names: Vec<String> =
                                 en.variants.iter().map(|v| v.name.clone()).collect();
-                            let sugg = suggest(&p.name, names.iter().map(|x| x.as_str()));
+                            let sugg = c
+                                .suggestions
+                                .closest(&p.name, || names.iter().map(|x| x.as_str()));
                             let mut d = Diagnostic::error(
                                 "E0303",
                                 format!("`{}` is not a variant of `{}`", p.name, en.name),

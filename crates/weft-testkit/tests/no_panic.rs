@@ -8,10 +8,14 @@
 //! work. What a compiled program is then used for (lowering, the
 //! interpreter) runs on a thread with the 8 MB stack of a CLI main thread,
 //! and the program is dropped there too.
+//!
+//! Nor does any broken file take more than linear time to check and to
+//! report, however many errors it has.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use weft_check::pack::{PackSources, compile_sources};
 use weft_syntax::Diagnostic;
 use weft_testkit::Rng;
@@ -261,6 +265,29 @@ fn very_long_lines() {
 }
 
 #[test]
+fn diagnostics_on_very_long_lines_render() {
+    // An unknown name 68,000 columns into a line, where miette cannot
+    // underline; and one at the start of a long line, which would be
+    // shown again for each diagnostic.
+    let sum = "1 + ".repeat(17_000);
+    let text = format!("rule a: Int = {sum}q\nrule b: Int = r + {sum}1\n\n\nrule c: Int = q\n");
+    let (sources, _, diags) = compile_sources(&one(&text));
+    assert_eq!(diags.len(), 3, "{diags:?}");
+    let rendered = weft_syntax::diag::render_plain(&diags, &sources);
+    assert!(
+        rendered.contains("main.weft:1:68015: unknown name"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("main.weft:2:15: unknown name"),
+        "{rendered}"
+    );
+    // A short line two lines from them is still shown with its neighbours.
+    assert!(rendered.contains("[main.weft:5:15]"), "{rendered}");
+    assert!(rendered.len() < 5_000, "{rendered}");
+}
+
+#[test]
 fn deep_if_else_chains() {
     let n = 15_000;
     let mut text = String::from("rule a: Int =");
@@ -365,4 +392,147 @@ fn deep_asts_are_dropped_safely() {
         weft_syntax::parse_module(weft_syntax::FileId(0), &format!("rule a: Int = {sum}\n"));
     assert!(diags.is_empty());
     drop(module);
+}
+
+/// One way of breaking an item, and the one diagnostic it gets.
+struct Broken {
+    what: &'static str,
+    code: &'static str,
+    /// The first line of the `i`th item.
+    first_line: fn(usize) -> String,
+}
+
+const BROKEN: &[Broken] = &[
+    Broken {
+        what: "an unclosed `(`",
+        code: "E0107",
+        first_line: |i| format!("rule r{i}: Int = (1 + {i}"),
+    },
+    Broken {
+        what: "an unclosed `[`",
+        code: "E0107",
+        first_line: |i| format!("rule r{i}: Int = r0[{i}"),
+    },
+    Broken {
+        what: "an unclosed `{`",
+        code: "E0107",
+        first_line: |i| format!("rule r{i}: Int = match x {{"),
+    },
+    Broken {
+        what: "text without its closing quote",
+        code: "E0105",
+        first_line: |i| format!("rule r{i}: Int = \"{i}"),
+    },
+    Broken {
+        what: "a stray `}`",
+        code: "E0101",
+        first_line: |i| format!("rule r{i}: Int = {i} }}"),
+    },
+    Broken {
+        what: "a name that is not declared",
+        code: "E0203",
+        first_line: |i| format!("rule r{i}: Int = q{i}"),
+    },
+];
+
+/// Lines of each item of [`broken_file`].
+const ITEM_LINES: usize = 10;
+
+/// A file of `items` items broken as `b` says, each of [`ITEM_LINES`] lines.
+fn broken_file(b: &Broken, items: usize) -> String {
+    let mut text = String::new();
+    for i in 0..items {
+        text.push_str(&(b.first_line)(i));
+        text.push('\n');
+        for j in 1..ITEM_LINES {
+            text.push_str(&format!("  + {j}\n"));
+        }
+    }
+    text
+}
+
+/// What `weft check` does with a file: parse, check, and render every
+/// diagnostic with its line. Returns how many diagnostics have `code`.
+fn check_and_render(text: &str, code: &str) -> usize {
+    let (sources, _, diags) = compile_sources(&one(text));
+    let rendered = weft_syntax::diag::render_plain(&diags, &sources);
+    let located: usize = diags.iter().map(|d| d.location(&sources).len()).sum();
+    assert!(rendered.len() > diags.len() && located >= diags.len());
+    diags.iter().filter(|d| d.code == code).count()
+}
+
+/// Whether checking `text` takes less than `deadline`; if not, the check
+/// is left running on its thread rather than waited for.
+fn finishes_within(text: String, code: &'static str, deadline: Duration) -> bool {
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        check_and_render(&text, code);
+        let _ = send.send(());
+    });
+    receive.recv_timeout(deadline).is_ok()
+}
+
+/// Fails if checking `make(4 * items)` (which gives `4 * items`
+/// diagnostics of `code`) takes more than ten times as long as checking
+/// `make(items)`. Linear work takes four times as long on four times the
+/// items, quadratic work sixteen times; ten allows for a busy machine.
+fn assert_linear(what: &str, code: &'static str, make: impl Fn(usize) -> String, items: usize) {
+    let small = make(items);
+    let mut base = Duration::MAX;
+    for _ in 0..2 {
+        let start = Instant::now();
+        assert_eq!(check_and_render(&small, code), items, "{what}");
+        base = base.min(start.elapsed());
+    }
+    let deadline = base * 10 + Duration::from_millis(50);
+    let large = make(4 * items);
+    let finished = (0..2).any(|_| finishes_within(large.clone(), code, deadline));
+    assert!(
+        finished,
+        "{what}: {} lines took {base:?}, four times as many more than {deadline:?}",
+        small.lines().count()
+    );
+}
+
+#[test]
+fn broken_files_check_in_linear_time() {
+    // Each diagnostic was once rendered by reading the file from its
+    // start, and each unknown name compared with every declared name.
+    for b in BROKEN {
+        assert_linear(b.what, b.code, |n| broken_file(b, n), 500);
+    }
+    // And a line with many diagnostics was shown once for each of them.
+    assert_linear(
+        "items on one line",
+        "E0203",
+        |n| {
+            let items: Vec<String> = (0..n).map(|i| format!("rule a{i}: Int = q{i}")).collect();
+            items.join(" ")
+        },
+        300,
+    );
+}
+
+#[test]
+fn broken_files_of_a_hundred_thousand_lines() {
+    // One diagnostic for each broken item, however many there are.
+    const ITEMS: usize = 10_000;
+    for b in BROKEN {
+        let text = broken_file(b, ITEMS);
+        assert!(text.lines().count() >= 100_000);
+        let (sources, _, diags) = compile_sources(&one(&text));
+        assert_eq!(diags.len(), ITEMS, "{}", b.what);
+        assert!(diags.iter().all(|d| d.code == b.code), "{}", b.what);
+        // The last ones, a hundred thousand lines into the file.
+        let last = &diags[diags.len() - 100..];
+        let rendered = weft_syntax::diag::render_plain(last, &sources);
+        assert!(
+            rendered.contains(&format!(
+                "main.weft:{}:",
+                ITEMS * ITEM_LINES - ITEM_LINES + 1
+            )),
+            "{}",
+            b.what
+        );
+    }
 }
