@@ -503,6 +503,30 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
 
 // -------------------------------------------------------------- helpers
 
+/// An argument of a call (an `arg`, or what one holds): `name: value` or
+/// `value`.
+fn visit_arg(ctx: &mut Ctx, a: Pair<'_, Rule>) -> R<Arg> {
+    let aat = a.as_span().start();
+    let inner = match a.as_rule() {
+        Rule::arg => next(&mut a.kids(), aat)?,
+        _ => a,
+    };
+    if inner.as_rule() == Rule::named_arg {
+        let mut ni = inner.kids();
+        let n = ident(ctx, &next(&mut ni, aat)?);
+        let v = visit_expr(ctx, next(&mut ni, aat)?)?;
+        Ok(Arg {
+            name: Some(n),
+            value: v,
+        })
+    } else {
+        Ok(Arg {
+            name: None,
+            value: visit_expr(ctx, inner)?,
+        })
+    }
+}
+
 fn nfc(s: &str) -> String {
     s.nfc().collect()
 }
@@ -1827,25 +1851,7 @@ fn visit_expr(ctx: &mut Ctx, p: Pair<'_, Rule>) -> R<Expr> {
         Rule::call => {
             let mut it = p.kids();
             let f = ident(ctx, &next(&mut it, at)?);
-            let mut args = Vec::new();
-            for a in it {
-                let aat = a.as_span().start();
-                let inner = next(&mut a.kids(), aat)?;
-                if inner.as_rule() == Rule::named_arg {
-                    let mut ni = inner.kids();
-                    let n = ident(ctx, &next(&mut ni, aat)?);
-                    let v = visit_expr(ctx, next(&mut ni, aat)?)?;
-                    args.push(Arg {
-                        name: Some(n),
-                        value: v,
-                    });
-                } else {
-                    args.push(Arg {
-                        name: None,
-                        value: visit_expr(ctx, inner)?,
-                    });
-                }
-            }
+            let args = it.map(|a| visit_arg(ctx, a)).collect::<R<Vec<Arg>>>()?;
             Ok(Expr {
                 kind: ExprKind::Call(f, args),
                 span,
@@ -1862,34 +1868,41 @@ fn visit_expr(ctx: &mut Ctx, p: Pair<'_, Rule>) -> R<Expr> {
                 "min" => AggKind::Min,
                 _ => AggKind::Max,
             };
-            let body = next(&mut it, at)?;
-            let (b, var, over, filter) = match body.as_rule() {
-                Rule::agg_comprehension => {
-                    let mut bi = body.kids();
-                    let e = visit_expr(ctx, next(&mut bi, at)?)?;
-                    let v = ident(ctx, &next(&mut bi, at)?);
-                    let o = visit_expr(ctx, next(&mut bi, at)?)?;
-                    let w = match bi.next() {
-                        Some(w) => Some(bx(visit_expr(ctx, next(&mut w.kids(), at)?)?)),
-                        None => None,
-                    };
-                    (Some(bx(e)), v, o, w)
+            let (first, second) = (it.next(), it.next());
+            let (body, tail) = match (first, second) {
+                // `count(x in xs where …)`
+                (Some(c), _) if c.as_rule() == Rule::agg_count => (None, c),
+                // `sum(x.a for x in xs where …)`
+                (Some(e), Some(t))
+                    if e.as_rule() == Rule::expr && t.as_rule() == Rule::agg_comprehension =>
+                {
+                    (Some(bx(visit_expr(ctx, e)?)), t)
                 }
-                _ => {
-                    let mut bi = body.kids();
-                    let v = ident(ctx, &next(&mut bi, at)?);
-                    let o = visit_expr(ctx, next(&mut bi, at)?)?;
-                    let w = match bi.next() {
-                        Some(w) => Some(bx(visit_expr(ctx, next(&mut w.kids(), at)?)?)),
-                        None => None,
-                    };
-                    (None, v, o, w)
+                // `min(a, b)`: a call of a function named like an aggregate.
+                (first, second) => {
+                    let args = first
+                        .into_iter()
+                        .chain(second)
+                        .chain(it)
+                        .map(|a| visit_arg(ctx, a))
+                        .collect::<R<Vec<Arg>>>()?;
+                    return Ok(Expr {
+                        kind: ExprKind::Call(ident(ctx, &f), args),
+                        span,
+                    });
                 }
+            };
+            let mut bi = tail.kids();
+            let var = ident(ctx, &next(&mut bi, at)?);
+            let over = visit_expr(ctx, next(&mut bi, at)?)?;
+            let filter = match bi.next() {
+                Some(w) => Some(bx(visit_expr(ctx, next(&mut w.kids(), at)?)?)),
+                None => None,
             };
             Ok(Expr {
                 kind: ExprKind::Agg {
                     kind,
-                    body: b,
+                    body,
                     var,
                     over: bx(over),
                     filter,

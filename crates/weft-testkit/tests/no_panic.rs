@@ -221,6 +221,49 @@ fn nesting_at_the_cap_still_checks() {
 }
 
 #[test]
+fn nested_calls_and_aggregates_at_the_cap() {
+    // `min(min(…), …)` was parsed as an aggregate, then again as a call, at
+    // every level: 2^depth. Nested to the cap, valid and broken.
+    let depth = weft_syntax::scan::MAX_DEPTH;
+    let texts = [
+        format!(
+            "rule a: Int = {}1{}\n",
+            "min(".repeat(depth),
+            ", 2)".repeat(depth)
+        ),
+        format!(
+            "rule a: Int = {}1{}\n",
+            "sum(".repeat(depth),
+            ")".repeat(depth)
+        ),
+        format!(
+            "rule a: Int = {}x for x in y){}\n",
+            "sum(".repeat(depth),
+            " for y in z)".repeat(depth - 1)
+        ),
+        // The innermost aggregate has one `for` too many.
+        format!(
+            "rule a: Int = {}x for x in y{})\n",
+            "sum(".repeat(depth),
+            " for y in z)".repeat(depth - 1)
+        ),
+        format!(
+            "rule a: Int = {}1 +{}\n",
+            "max(".repeat(depth),
+            ", 2)".repeat(depth)
+        ),
+    ];
+    for text in texts {
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = send.send(compile(one(&text)));
+        });
+        let diags = receive.recv_timeout(Duration::from_secs(20));
+        assert!(diags.is_ok(), "parsing nested calls took more than 20 s");
+    }
+}
+
+#[test]
 fn a_five_megabyte_file() {
     let mut text = String::new();
     let mut i = 0;
