@@ -2,7 +2,7 @@
 //! rows into evaluation chunks.
 
 use weft_check::Program;
-use weft_data::cell::{Row, parse_value};
+use weft_data::cell::Row;
 use weft_data::schema::{ColKind, InputSchema};
 use weft_ir::data::{Chunk, Column, Table};
 
@@ -81,111 +81,43 @@ pub fn header_map(
     }
 }
 
-/// Parse a row's cells. Errors are ordered by the column's position in
-/// the file's header.
-pub fn parse_row(
+/// Parse rows held in memory (the `i`-th row is `seq` `i`), with the
+/// readers' own parsing ([`crate::run::block::RowSink`]). Errors are
+/// ordered by the column's position in the header.
+pub fn parse_rows(
     prog: &Program,
     schema: &InputSchema,
     map: &[usize],
-    row: &Row,
-    seq: u64,
-) -> Parsed {
-    let mut vals = Vec::with_capacity(schema.columns.len());
-    let mut error: Option<RowError> = None;
-    let mut id = String::new();
-    let note = |e: RowError, error: &mut Option<RowError>| {
-        if error.as_ref().map(|x| e.order < x.order).unwrap_or(true) {
-            *error = Some(e);
+    rows: &[Row],
+) -> Vec<Parsed> {
+    use crate::run::block::{RowSink, Shape, Values};
+    let shape = Shape::from_map(prog, schema, map);
+    let mut sink = RowSink::new(&shape, rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        sink.begin(row.line, i as u64);
+        for (at, cell) in row.cells.iter().enumerate() {
+            sink.cell_at(at, cell.kind, &cell.text);
         }
-    };
-    for (ci, c) in schema.columns.iter().enumerate() {
-        let at = map.get(ci).copied().unwrap_or(usize::MAX);
-        let cell = row.cells.get(at);
-        let text = cell.map(|c| c.text.trim()).unwrap_or("");
-        match &c.kind {
-            ColKind::Text | ColKind::Link { .. } => {
-                if Some(ci) == schema.key {
-                    id = text.to_string();
-                }
-                if cell
-                    .map(|c| c.kind == weft_data::CellKind::Nested)
-                    .unwrap_or(false)
-                {
-                    note(
-                        RowError {
-                            column: c.name.clone(),
-                            message: format!(
-                                "{} is not a single value",
-                                text.chars().take(40).collect::<String>()
-                            ),
-                            order: at,
-                        },
-                        &mut error,
-                    );
-                }
-                if text.is_empty()
-                    && (Some(ci) == schema.key || matches!(c.kind, ColKind::Link { .. }))
-                {
-                    note(
-                        RowError {
-                            column: c.name.clone(),
-                            message: "an empty id".into(),
-                            order: at,
-                        },
-                        &mut error,
-                    );
-                }
-                vals.push(Val::Text(text.to_string()));
-            }
-            ColKind::Value(ty) => {
-                let Some(cell) = cell else {
-                    vals.push(Val::Absent);
-                    continue;
-                };
-                match parse_value(prog, ty, cell) {
-                    Ok(Some(v)) => {
-                        if let Some((lo, hi)) = c.range {
-                            let below = lo.map(|l| v < l).unwrap_or(false);
-                            let above = hi.map(|h| v > h).unwrap_or(false);
-                            if below || above {
-                                let lo_s = lo.map(|x| x.to_string()).unwrap_or_default();
-                                let hi_s = hi.map(|x| x.to_string()).unwrap_or_default();
-                                note(
-                                    RowError {
-                                        column: c.name.clone(),
-                                        message: format!("{text} is outside {lo_s}..={hi_s}"),
-                                        order: at,
-                                    },
-                                    &mut error,
-                                );
-                            }
-                        }
-                        vals.push(Val::I64(v));
-                    }
-                    Ok(None) => vals.push(Val::Absent),
-                    Err(m) => {
-                        note(
-                            RowError {
-                                column: c.name.clone(),
-                                message: m,
-                                order: at,
-                            },
-                            &mut error,
-                        );
-                        vals.push(Val::Absent);
-                    }
-                }
-            }
-        }
+        sink.end();
     }
-    Parsed {
-        seq,
-        line: row.line,
-        id,
-        vals,
-        error,
-        excluded: None,
-    }
+    let typed = sink.finish();
+    (0..typed.len())
+        .map(|i| Parsed {
+            seq: typed.seq.get(i).copied().unwrap_or(0),
+            line: typed.lines.get(i).copied().unwrap_or(0),
+            id: crate::run::link::key_text(&typed, i),
+            vals: typed
+                .cols
+                .iter()
+                .map(|c| match c {
+                    Values::Text(t) => Val::Text(t.get(i).to_string()),
+                    v => v.value(i).map(Val::I64).unwrap_or(Val::Absent),
+                })
+                .collect(),
+            error: typed.error(i).cloned(),
+            excluded: None,
+        })
+        .collect()
 }
 
 /// A group: its own row and its members' rows (either may be absent in a

@@ -513,6 +513,32 @@ impl<'a> Shape<'a> {
 }
 
 impl<'a> Shape<'a> {
+    /// The shape of rows whose schema column `ci` is at `map[ci]`
+    /// (`usize::MAX`: not given).
+    pub fn from_map(prog: &'a Program, schema: &'a InputSchema, map: &[usize]) -> Shape<'a> {
+        let in_file: Vec<Option<usize>> = (0..schema.columns.len())
+            .map(|ci| map.get(ci).copied().filter(|at| *at != usize::MAX))
+            .collect();
+        let width = in_file.iter().flatten().max().map(|m| m + 1).unwrap_or(0);
+        let mut by_file = vec![None; width];
+        for (ci, at) in in_file.iter().enumerate() {
+            if let Some(slot) = at.and_then(|at| by_file.get_mut(at)) {
+                *slot = Some(ci);
+            }
+        }
+        Shape {
+            prog,
+            schema,
+            fast: fasts(prog, schema),
+            by_file,
+            in_file,
+            link: schema
+                .columns
+                .iter()
+                .position(|c| matches!(c.kind, ColKind::Link { .. })),
+        }
+    }
+
     /// The shape of an input whose columns are found by name in each row
     /// (JSON Lines): every schema column is "in the file", at `orders`.
     pub fn with_orders(prog: &'a Program, schema: &'a InputSchema, orders: &[usize]) -> Shape<'a> {

@@ -620,15 +620,23 @@ impl IdIndex {
                 members,
             });
         }
+        if let Some(mut s) = self.spill.take() {
+            let r = self.spill_held(&mut s);
+            self.spill = Some(s);
+            r?;
+        }
+        Ok(())
+    }
+
+    /// Move the hashes held in memory to the partitions.
+    fn spill_held(&mut self, s: &mut Spill) -> Result<(), RunError> {
         let parts = self.parts;
-        if let Some(s) = self.spill.as_mut() {
-            for h in self.groups.drain(..) {
-                if let Some(f) = s.groups.get_mut(partition_of(h, parts)) {
-                    f.write_all(&h.to_le_bytes()).map_err(scratch)?;
-                }
-            }
-            for h in self.members.drain(..) {
-                if let Some(f) = s.members.get_mut(partition_of(h, parts)) {
+        for (hashes, files) in [
+            (&mut self.groups, &mut s.groups),
+            (&mut self.members, &mut s.members),
+        ] {
+            for h in hashes.drain(..) {
+                if let Some(f) = files.get_mut(partition_of(h, parts)) {
                     f.write_all(&h.to_le_bytes()).map_err(scratch)?;
                 }
             }
@@ -656,16 +664,7 @@ impl IdIndex {
             Some(mut s) => {
                 // What is still in memory goes to the partitions too.
                 let parts = self.parts;
-                for h in self.groups.drain(..) {
-                    if let Some(f) = s.groups.get_mut(partition_of(h, parts)) {
-                        f.write_all(&h.to_le_bytes()).map_err(scratch)?;
-                    }
-                }
-                for h in self.members.drain(..) {
-                    if let Some(f) = s.members.get_mut(partition_of(h, parts)) {
-                        f.write_all(&h.to_le_bytes()).map_err(scratch)?;
-                    }
-                }
+                self.spill_held(&mut s)?;
                 for f in s.groups.iter_mut().chain(s.members.iter_mut()) {
                     f.flush().map_err(scratch)?;
                 }

@@ -6,7 +6,7 @@ use super::block::{Rows, Texts, Values};
 use super::link::Staged;
 use super::process::{Ctx, Encode, process, validate};
 use super::{ChunkEval, InterpEval, RunError, plan_for};
-use crate::rows::{Group, Parsed, RowError, Val, header_map, parse_row};
+use crate::rows::{Group, Parsed, RowError, Val, header_map, parse_rows};
 use std::collections::HashMap;
 use weft_data::schema::{ColKind, InputSchema};
 use weft_data::{OutCell, Row};
@@ -64,8 +64,7 @@ pub fn prepare_in_memory(
     let mut seen: HashMap<String, usize> = HashMap::new();
     // The first row of each group id, for linking members.
     let mut first: HashMap<String, usize> = HashMap::new();
-    for (i, r) in group.1.iter().enumerate() {
-        let p = parse_row(prog, gs, &gmap, r, i as u64);
+    for (i, p) in parse_rows(prog, gs, &gmap, group.1).into_iter().enumerate() {
         *seen.entry(p.id.clone()).or_insert(0) += 1;
         first.entry(p.id.clone()).or_insert(i);
         groups.push(Group {
@@ -106,11 +105,7 @@ pub fn prepare_in_memory(
             .iter()
             .position(|c| matches!(c.kind, ColKind::Link { .. }));
         let mut mseen: HashMap<String, usize> = HashMap::new();
-        let parsed: Vec<Parsed> = mrows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| parse_row(prog, ms, &mmap, r, i as u64))
-            .collect();
+        let parsed: Vec<Parsed> = parse_rows(prog, ms, &mmap, mrows);
         for p in &parsed {
             *mseen.entry(p.id.clone()).or_insert(0) += 1;
         }
