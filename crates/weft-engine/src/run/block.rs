@@ -14,27 +14,20 @@
 //! checks of [`super::link`].
 
 use crate::rows::RowError;
-use std::hash::{BuildHasher, Hasher};
 use weft_check::Program;
 use weft_check::ty::Ty;
 use weft_data::CellKind;
 use weft_data::cell::parse_text;
 use weft_data::schema::{ColKind, InputSchema};
 
-/// A 128-bit hash of an id (two independent 64-bit SipHashes with fixed
-/// keys, so a run is reproducible). Ids are compared by hash; at 10^7 ids
-/// the chance of any collision is below 10^-24.
+/// A 128-bit hash of an id (XXH3-128 with its fixed default seed, so a
+/// run is reproducible). Ids are compared by hash; at 10^7 ids the chance
+/// of any collision is below 10^-24. (Like any fixed-key hash it is not
+/// proof against ids crafted to collide; a collision makes two ids one,
+/// and so a duplicate: their households are rejected, never merged.)
+#[inline]
 pub fn hash_id(s: &str) -> u128 {
-    let mut a =
-        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
-            .build_hasher();
-    a.write(s.as_bytes());
-    let mut b =
-        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
-            .build_hasher();
-    b.write_u8(0x5a);
-    b.write(s.as_bytes());
-    ((a.finish() as u128) << 64) | b.finish() as u128
+    twox_hash::XxHash3_128::oneshot(s.as_bytes())
 }
 
 /// Texts stored end to end in one buffer.

@@ -31,6 +31,7 @@
 //! - bytes that are not UTF-8.
 
 use super::block::RowSink;
+use super::marks::Marks;
 use crate::rows::RowError;
 use memchr::{memchr, memchr_iter, memchr2_iter, memrchr};
 use sha2::{Digest, Sha256};
@@ -405,6 +406,10 @@ fn kind_of(s: &str) -> CellKind {
 }
 
 /// Parse a block into `sink`.
+///
+/// Records are cut at the marks ([`Marks`]: `,`, `\n`, `"`) found in one
+/// walk over the block; a record holding a `"` anywhere is parsed again
+/// from its start by [`record`], which knows quoting.
 pub fn parse_block(
     name: &str,
     header_len: usize,
@@ -419,62 +424,93 @@ pub fn parse_block(
         }
     };
     let b = text.as_bytes();
-    let mut pos = 0;
+    let mut marks = Marks::new(b, 0);
+    // The current record's fields so far (offsets into `text`).
+    let mut fields: Vec<(usize, usize)> = Vec::with_capacity(header_len + 1);
     let mut line = raw.first_line;
-    while pos < b.len() {
-        let nl = memchr(b'\n', &b[pos..]).map(|i| pos + i).unwrap_or(b.len());
-        let content = &b[pos..nl];
-        if memchr(b'"', content).is_none() {
-            let rec_line = line;
-            line += 1;
-            let next = nl + 1;
-            let s = &text[pos..nl];
-            let s = s.strip_suffix('\r').unwrap_or(s);
-            pos = next;
-            if is_blank(s.as_bytes()) {
-                continue;
+    let mut start = 0;
+    let mut field = 0;
+    while start < b.len() {
+        let (at, mark) = match marks.next() {
+            Some(at) => (at, b.get(at).copied().unwrap_or(b'\n')),
+            None => (b.len(), b'\n'),
+        };
+        match mark {
+            b',' => {
+                fields.push((field, at));
+                field = at + 1;
             }
-            sink.begin(rec_line, 0);
-            let mut n = 0;
-            for f in s.split(',') {
-                if n < header_len {
-                    sink.cell_at(n, kind_of(f), f);
-                } else if !f.trim().is_empty() {
-                    return Err(too_many(name, rec_line, header_len));
-                }
-                n += 1;
-            }
-            if n < header_len {
-                return Err(too_few(name, rec_line, n, header_len));
-            }
-            sink.end();
-        } else {
-            let rec_line = line;
-            let (fields, next, spanned) = record(text, pos).map_err(|open| {
-                let l = raw.first_line + count_lines(&b[..open]);
-                FileError::new(
+            b'"' => {
+                let rec_line = line;
+                let (quoted, next, spanned) = record(text, start).map_err(|open| {
+                    let l = raw.first_line + count_lines(&b[..open]);
+                    FileError::new(
+                        name,
+                        format!(
+                            "line {l}: a quote opens a field here and is not closed on the same line (a stray `\"`?); which household the lines after it belong to cannot be known, so the file is refused"
+                        ),
+                    )
+                })?;
+                line += spanned.max(1);
+                start = next.max(start + 1);
+                field = start;
+                fields.clear();
+                marks.seek(start);
+                emit(
                     name,
-                    format!(
-                        "line {l}: a quote opens a field here and is not closed on the same line (a stray `\"`?); which household the lines after it belong to cannot be known, so the file is refused"
-                    ),
-                )
-            })?;
-            line += spanned.max(1);
-            pos = next.max(pos + 1);
-            sink.begin(rec_line, 0);
-            for (n, f) in fields.iter().enumerate() {
-                if n < header_len {
-                    sink.cell_at(n, kind_of(f), f);
-                } else if !f.trim().is_empty() {
-                    return Err(too_many(name, rec_line, header_len));
+                    header_len,
+                    rec_line,
+                    quoted.iter().map(|f| &**f),
+                    sink,
+                )?;
+            }
+            _ => {
+                let rec_line = line;
+                line += 1;
+                let end = if at > field && b.get(at - 1) == Some(&b'\r') {
+                    at - 1
+                } else {
+                    at
+                };
+                fields.push((field, end));
+                start = at + 1;
+                field = start;
+                if fields.len() == 1 && is_blank(&b[fields[0].0..end]) {
+                    fields.clear();
+                    continue;
                 }
+                let cells = fields.iter().map(|&(a, e)| text.get(a..e).unwrap_or(""));
+                emit(name, header_len, rec_line, cells, sink)?;
+                fields.clear();
             }
-            if fields.len() < header_len {
-                return Err(too_few(name, rec_line, fields.len(), header_len));
-            }
-            sink.end();
         }
     }
+    Ok(())
+}
+
+/// One record's fields into `sink`.
+#[inline]
+fn emit<'t>(
+    name: &str,
+    header_len: usize,
+    line: u64,
+    fields: impl Iterator<Item = &'t str>,
+    sink: &mut RowSink<'_, '_>,
+) -> Result<(), FileError> {
+    sink.begin(line, 0);
+    let mut n = 0;
+    for f in fields {
+        if n < header_len {
+            sink.cell_at(n, kind_of(f), f);
+        } else if !f.trim().is_empty() {
+            return Err(too_many(name, line, header_len));
+        }
+        n += 1;
+    }
+    if n < header_len {
+        return Err(too_few(name, line, n, header_len));
+    }
+    sink.end();
     Ok(())
 }
 

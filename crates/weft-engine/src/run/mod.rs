@@ -29,6 +29,7 @@ pub mod block;
 pub mod csv;
 pub mod jsonl;
 pub mod link;
+mod marks;
 mod memory;
 pub mod output;
 pub mod parquet;
