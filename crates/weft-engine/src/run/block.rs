@@ -374,8 +374,19 @@ pub enum Fast {
     Int,
     Bool,
     Date,
-    /// The codes allowed, with their variant index.
-    Enum(Vec<(Vec<u8>, i64)>),
+    /// The codes allowed, with their variant index: codes of up to 8
+    /// bytes packed in a `u64` ([`pack`]) with their length, compared as
+    /// integers; longer ones as bytes.
+    Enum(Vec<(usize, u64, Vec<u8>, i64)>),
+}
+
+/// Up to 8 bytes as one integer (zero-padded).
+#[inline]
+fn pack(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = b.len().min(8);
+    w[..n].copy_from_slice(&b[..n]);
+    u64::from_le_bytes(w)
 }
 
 fn digits(b: &[u8]) -> Option<i64> {
@@ -409,7 +420,10 @@ impl Fast {
                         .iter()
                         .enumerate()
                         .filter(|(i, _)| set & (1u64 << i) != 0)
-                        .map(|(i, v)| (v.code.as_bytes().to_vec(), i as i64))
+                        .map(|(i, v)| {
+                            let c = v.code.as_bytes();
+                            (c.len(), pack(c), c.to_vec(), i as i64)
+                        })
                         .collect(),
                 ),
                 None => Fast::None,
@@ -429,21 +443,27 @@ impl Fast {
                 _ => None,
             },
             Fast::Money => {
-                let (int, frac) = match memchr::memchr(b'.', b) {
-                    Some(p) => (&b[..p], Some(&b[p + 1..])),
-                    None => (b, None),
-                };
-                if int.len() > 13 {
+                // Digits, then optionally `.` and one or two digits.
+                let mut v: i64 = 0;
+                let mut k = 0;
+                while let Some(c) = b.get(k).filter(|c| c.is_ascii_digit()) {
+                    if k == 13 {
+                        return None;
+                    }
+                    v = v * 10 + i64::from(c - b'0');
+                    k += 1;
+                }
+                if k == 0 {
                     return None;
                 }
-                let mut v = digits(int)? * 100;
-                match frac {
-                    None => {}
-                    Some([d]) if d.is_ascii_digit() => v += i64::from(d - b'0') * 10,
-                    Some([d, e]) if d.is_ascii_digit() && e.is_ascii_digit() => {
+                v *= 100;
+                match &b[k..] {
+                    [] => {}
+                    [b'.', d] if d.is_ascii_digit() => v += i64::from(d - b'0') * 10,
+                    [b'.', d, e] if d.is_ascii_digit() && e.is_ascii_digit() => {
                         v += i64::from(d - b'0') * 10 + i64::from(e - b'0')
                     }
-                    Some(_) => return None,
+                    _ => return None,
                 }
                 (v <= 100_000_000_000_000).then_some(v)
             }
@@ -456,10 +476,15 @@ impl Fast {
                 let d = digits(&b[8..10])?;
                 weft_syntax::num::make_date(y as i32, m as u32, d as u32).map(i64::from)
             }
-            Fast::Enum(codes) => codes
-                .iter()
-                .find(|(c, _)| c.as_slice() == b)
-                .map(|(_, i)| *i),
+            Fast::Enum(codes) => {
+                let (n, w) = (b.len(), pack(b));
+                codes
+                    .iter()
+                    .find(|(len, packed, code, _)| {
+                        *len == n && *packed == w && (n <= 8 || code.as_slice() == b)
+                    })
+                    .map(|(.., i)| *i)
+            }
         }
     }
 }
@@ -470,6 +495,8 @@ pub struct Shape<'a> {
     pub schema: &'a InputSchema,
     /// Per schema column: its fast path.
     pub fast: Vec<Fast>,
+    /// Per schema column: its declared range (`i64::MIN`/`MAX` when open).
+    pub bounds: Vec<(i64, i64)>,
     /// The schema column of each file column (`None`: not used).
     pub by_file: Vec<Option<usize>>,
     /// The file column of each schema column (`None`: not in the file).
@@ -495,6 +522,7 @@ impl<'a> Shape<'a> {
             prog,
             schema,
             fast: fasts(prog, schema),
+            bounds: bounds(schema),
             by_file,
             in_file,
             link: schema
@@ -523,6 +551,7 @@ impl<'a> Shape<'a> {
             prog,
             schema,
             fast: fasts(prog, schema),
+            bounds: bounds(schema),
             by_file,
             in_file,
             link: schema
@@ -539,6 +568,7 @@ impl<'a> Shape<'a> {
             prog,
             schema,
             fast: fasts(prog, schema),
+            bounds: bounds(schema),
             by_file: Vec::new(),
             in_file: (0..schema.columns.len())
                 .map(|ci| Some(orders.get(ci).copied().unwrap_or(ci)))
@@ -549,6 +579,17 @@ impl<'a> Shape<'a> {
                 .position(|c| matches!(c.kind, ColKind::Link { .. })),
         }
     }
+}
+
+fn bounds(schema: &InputSchema) -> Vec<(i64, i64)> {
+    schema
+        .columns
+        .iter()
+        .map(|c| match c.range {
+            Some((lo, hi)) => (lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX)),
+            None => (i64::MIN, i64::MAX),
+        })
+        .collect()
 }
 
 fn fasts(prog: &Program, schema: &InputSchema) -> Vec<Fast> {
@@ -726,11 +767,10 @@ impl<'s, 'a> RowSink<'s, 'a> {
     }
 
     /// Whether `v` is within schema column `ci`'s declared range.
+    #[inline]
     pub fn in_range(&self, ci: usize, v: i64) -> bool {
-        match self.shape.schema.columns.get(ci).and_then(|c| c.range) {
-            Some((lo, hi)) => {
-                lo.map(|l| v >= l).unwrap_or(true) && hi.map(|h| v <= h).unwrap_or(true)
-            }
+        match self.shape.bounds.get(ci) {
+            Some(&(lo, hi)) => lo <= v && v <= hi,
             None => true,
         }
     }

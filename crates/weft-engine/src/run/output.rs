@@ -215,16 +215,34 @@ pub fn push_csv_text(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// The two digits of each number below 100.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+#[inline]
 fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    if v < 10 {
+        out.push(b'0' + v as u8);
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut i = buf.len();
-    loop {
+    while v >= 100 {
+        let k = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[k..k + 2]);
+    }
+    if v >= 10 {
+        let k = v as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[k..k + 2]);
+    } else {
         i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        buf[i] = b'0' + v as u8;
     }
     out.extend_from_slice(&buf[i..]);
 }
@@ -236,14 +254,20 @@ fn push_i64(out: &mut Vec<u8>, v: i64) {
     push_u64(out, v.unsigned_abs());
 }
 
+#[inline]
 fn push_money(out: &mut Vec<u8>, fen: i64) {
+    if fen == 0 {
+        out.extend_from_slice(b"0.00");
+        return;
+    }
     if fen < 0 {
         out.push(b'-');
     }
     let a = fen.unsigned_abs();
     push_u64(out, a / 100);
-    let c = (a % 100) as u8;
-    out.extend_from_slice(&[b'.', b'0' + c / 10, b'0' + c % 10]);
+    let k = (a % 100) as usize * 2;
+    out.push(b'.');
+    out.extend_from_slice(&PAIRS[k..k + 2]);
 }
 
 fn push_date(out: &mut Vec<u8>, v: i64) {
@@ -337,34 +361,54 @@ pub fn csv_header(specs: &[OutSpec]) -> Vec<u8> {
 /// Append `block`'s rows as CSV.
 pub fn encode_csv(specs: &[OutSpec], codes: &Codes, block: &OutBlock, out: &mut Vec<u8>) {
     debug_assert!(block.check());
+    /// How a column is written, decided once per block.
+    enum Col<'b> {
+        Text(&'b Texts),
+        Money(&'b [i64]),
+        Int(&'b [i64]),
+        Bool(&'b [i64]),
+        Decimal(&'b [i64]),
+        Date(&'b [i64]),
+        Enum(&'b [i64], &'b [Vec<u8>]),
+    }
+    let cols: Vec<Col<'_>> = specs
+        .iter()
+        .zip(&block.cols)
+        .enumerate()
+        .map(|(ci, (s, c))| match c {
+            OutVals::Text(t) => Col::Text(t),
+            OutVals::I64(v) => match &s.kind {
+                OutKind::Money => Col::Money(v),
+                OutKind::Int | OutKind::Text => Col::Int(v),
+                OutKind::Bool => Col::Bool(v),
+                OutKind::Decimal => Col::Decimal(v),
+                OutKind::Date => Col::Date(v),
+                OutKind::Enum(_) => Col::Enum(v, codes.csv.get(ci).map_or(&[], |t| t)),
+            },
+        })
+        .collect();
+    let at = |v: &[i64], i: usize| v.get(i).copied().unwrap_or(0);
     out.reserve(block.len() * specs.len() * 6);
     for i in 0..block.len() {
         let start = out.len();
-        for (ci, (s, c)) in specs.iter().zip(&block.cols).enumerate() {
+        for (ci, c) in cols.iter().enumerate() {
             if ci > 0 {
                 out.push(b',');
             }
-            match c {
-                OutVals::Text(t) => push_csv_text(out, t.get(i)),
-                OutVals::I64(v) => {
-                    let x = v.get(i).copied().unwrap_or(0);
-                    match &s.kind {
-                        OutKind::Money => push_money(out, x),
-                        OutKind::Int | OutKind::Text => push_i64(out, x),
-                        OutKind::Bool => {
-                            out.extend_from_slice(if x != 0 { b"true" } else { b"false" })
-                        }
-                        OutKind::Decimal => {
-                            out.extend_from_slice(num::format_decimal(x).as_bytes())
-                        }
-                        OutKind::Date => push_date(out, x),
-                        OutKind::Enum(_) => match usize::try_from(x)
-                            .ok()
-                            .and_then(|k| codes.csv.get(ci).and_then(|t| t.get(k)))
-                        {
-                            Some(code) => out.extend_from_slice(code),
-                            None => push_i64(out, x),
-                        },
+            match *c {
+                Col::Text(t) => push_csv_text(out, t.get(i)),
+                Col::Money(v) => push_money(out, at(v, i)),
+                Col::Int(v) => push_i64(out, at(v, i)),
+                Col::Bool(v) => {
+                    out.extend_from_slice(if at(v, i) != 0 { b"true" } else { b"false" })
+                }
+                Col::Decimal(v) => out.extend_from_slice(num::format_decimal(at(v, i)).as_bytes()),
+                Col::Date(v) => push_date(out, at(v, i)),
+                Col::Enum(v, codes) => {
+                    let x = at(v, i);
+                    match usize::try_from(x).ok().and_then(|k| codes.get(k)) {
+                        Some(code) => out.extend_from_slice(code),
+                        None => push_i64(out, x),
                     }
                 }
             }
@@ -510,4 +554,54 @@ pub fn arrow_schema(specs: &[OutSpec]) -> arrow_schema::SchemaRef {
             })
             .collect::<Vec<_>>(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Numbers at every digit count and around every power of ten.
+    fn samples() -> Vec<i64> {
+        let mut v = vec![
+            0,
+            1,
+            -1,
+            9,
+            10,
+            11,
+            99,
+            100,
+            101,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ];
+        let mut p: i64 = 1;
+        for _ in 0..18 {
+            p *= 10;
+            v.extend([p - 1, p, p + 1, -p, -p - 1, p / 3, p + p / 7]);
+        }
+        v
+    }
+
+    #[test]
+    fn integers_are_written_as_rust_writes_them() {
+        for x in samples() {
+            let mut out = Vec::new();
+            push_i64(&mut out, x);
+            assert_eq!(String::from_utf8(out).unwrap(), x.to_string());
+        }
+    }
+
+    #[test]
+    fn money_is_written_with_two_decimals() {
+        for x in samples() {
+            let mut out = Vec::new();
+            push_money(&mut out, x);
+            let a = x.unsigned_abs();
+            let sign = if x < 0 { "-" } else { "" };
+            let want = format!("{sign}{}.{:02}", a / 100, a % 100);
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+    }
 }
