@@ -400,7 +400,14 @@ impl<'k> Linker<'k> {
             }
             // Another group: ahead, behind, or none read.
             self.flush_run(rows, &mut run, i);
-            match self.find(link) {
+            // Usually the next group: no lookup (nor table) needed.
+            let next = self.cur.map(|c| c + 1).unwrap_or(self.staged_upto);
+            let found = if self.key_of(next) == Some(link) {
+                Some(next)
+            } else {
+                self.find(link)
+            };
+            match found {
                 Some(g) if self.cur.map(|c| g > c).unwrap_or(g >= self.staged_upto) => {
                     self.move_to(g);
                     run = Some(i);
