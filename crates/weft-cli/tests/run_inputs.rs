@@ -670,3 +670,113 @@ fn parquet_columns_of_the_wrong_type_or_named_twice_are_refused() {
     }
     insta::assert_snapshot!(all);
 }
+
+/// A Parquet file of many small row groups (decoded on the parsing threads,
+/// one group per task) with text value columns (read as dictionaries) gives
+/// what the same rows in CSV give: values, errors and their lines.
+#[test]
+fn parquet_row_groups_and_dictionaries_agree_with_csv() {
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = root().join("policies/jilin");
+    let st = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("synth")
+        .arg(&policy)
+        .args(["--households", "400", "--seed", "5", "--as-of", "2019-08"])
+        .args(["--sample", "0", "--format", "csv", "--out"])
+        .arg(tmp.path().join("pop"))
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    // Damage a few rows in later groups: a bad date, an unknown code, an
+    // amount out of range — each must give its error row at its line.
+    let damage = |name: &str, text: String| -> String {
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        if name == "persons" {
+            for (at, col, bad) in [(301, 2, "2019-13-01"), (555, 5, "bogus"), (700, 7, "-3")] {
+                let mut f: Vec<String> = lines[at].split(',').map(String::from).collect();
+                f[col] = bad.into();
+                lines[at] = f.join(",");
+            }
+        } else {
+            let mut f: Vec<String> = lines[250].split(',').map(String::from).collect();
+            f[1] = "atlantis".into();
+            lines[250] = f.join(",");
+        }
+        lines.join("\n") + "\n"
+    };
+    let mut paths = Vec::new();
+    for name in ["households", "persons"] {
+        let csv_path = tmp.path().join("pop").join(format!("{name}.csv"));
+        let text = damage(name, std::fs::read_to_string(&csv_path).unwrap());
+        assert!(!text.contains('"'), "the test splits on commas");
+        std::fs::write(&csv_path, &text).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+        let cols: Vec<ArrayRef> = (0..header.len())
+            .map(|c| {
+                let v: Vec<Option<&str>> = rows
+                    .iter()
+                    .map(|r| Some(r[c]).filter(|s| !s.is_empty()))
+                    .collect();
+                Arc::new(StringArray::from(v)) as ArrayRef
+            })
+            .collect();
+        let fields: Vec<arrow_schema::Field> = header
+            .iter()
+            .map(|h| arrow_schema::Field::new(*h, arrow_schema::DataType::Utf8, true))
+            .collect();
+        let schema = Arc::new(arrow_schema::Schema::new(fields));
+        let batch = RecordBatch::try_new(schema.clone(), cols).unwrap();
+        let pq_path = tmp.path().join(format!("{name}.parquet"));
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(37))
+            .build();
+        let f = std::fs::File::create(&pq_path).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(f, schema, Some(props)).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        paths.push((csv_path, pq_path));
+    }
+    let run = |i: usize, threads: &str| {
+        let dir = tmp.path().join(format!("run-{i}-{threads}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pick = |p: &(PathBuf, PathBuf)| if i == 0 { p.0.clone() } else { p.1.clone() };
+        let (h, p) = (pick(&paths[0]), pick(&paths[1]));
+        run_files(
+            &policy,
+            &[("households", &h), ("persons", &p)],
+            "2019-08",
+            "csv",
+            &dir,
+            &["--threads", threads],
+        )
+        .replace(".parquet", ".csv")
+    };
+    let from_csv = run(0, "1");
+    assert!(from_csv.starts_with("exit: Some(0)"), "{from_csv}");
+    for (what, want_line) in [
+        ("2019-13-01", ",302,"),
+        ("bogus", ",556,"),
+        ("atlantis", ",251,"),
+    ] {
+        assert!(
+            from_csv
+                .lines()
+                .any(|l| l.contains(want_line) && l.contains(what)),
+            "no error row for {what} at {want_line}:\n{from_csv}"
+        );
+    }
+    assert_eq!(from_csv, run(1, "1"), "Parquet (1 thread) differs from CSV");
+    assert_eq!(
+        from_csv,
+        run(1, "2"),
+        "Parquet (2 threads) differs from CSV"
+    );
+}

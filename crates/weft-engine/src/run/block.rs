@@ -383,10 +383,10 @@ pub enum Fast {
 /// Up to 8 bytes as one integer (zero-padded).
 #[inline]
 fn pack(b: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
-    let n = b.len().min(8);
-    w[..n].copy_from_slice(&b[..n]);
-    u64::from_le_bytes(w)
+    b.iter()
+        .take(8)
+        .enumerate()
+        .fold(0, |w, (i, &c)| w | u64::from(c) << (8 * i))
 }
 
 fn digits(b: &[u8]) -> Option<i64> {
@@ -773,6 +773,17 @@ impl<'s, 'a> RowSink<'s, 'a> {
             Some(&(lo, hi)) => lo <= v && v <= hi,
             None => true,
         }
+    }
+
+    /// The value of `text` in schema column `ci` when the fast path reads
+    /// it and it is within the declared range (`None`: the full parsing
+    /// of [`RowSink::cell`] must decide, and give the message).
+    pub fn fast_value(&self, ci: usize, text: &str) -> Option<i64> {
+        self.shape
+            .fast
+            .get(ci)?
+            .parse(text.as_bytes())
+            .filter(|v| self.in_range(ci, *v))
     }
 
     /// A valid value already in the engines' encoding (a typed Arrow cell).

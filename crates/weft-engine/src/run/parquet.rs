@@ -105,6 +105,9 @@ enum Conv<'a> {
     Money(&'a arrow_array::PrimitiveArray<Decimal128Type>, i128),
     Date(&'a arrow_array::PrimitiveArray<Date32Type>),
     Str(Strs<'a>),
+    /// A dictionary of text values: each distinct text read once (its
+    /// value, when the fast path reads it), and the keys.
+    DictValues(Strs<'a>, Vec<Option<i64>>),
     /// Through the exact text of the value.
     Text,
 }
@@ -118,6 +121,15 @@ enum Strs<'a> {
 }
 
 impl Strs<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Strs::Small(a) => a.len(),
+            Strs::Large(a) => a.len(),
+            Strs::View(a) => a.len(),
+            Strs::Dict(keys, _) => keys.len(),
+        }
+    }
+
     fn get(&self, i: usize) -> Option<&str> {
         match self {
             Strs::Small(a) => (!a.is_null(i)).then(|| a.value(i)),
@@ -243,7 +255,19 @@ pub fn parse_batch(batch: &RecordBatch, first_line: u64, sink: &mut RowSink<'_, 
             .filter_map(|(ci, c)| {
                 let at = sink.file_column(ci)?;
                 let a = batch.columns().get(at)?;
-                Some((ci, at, conv(&c.kind, a.as_ref())))
+                let c = match conv(&c.kind, a.as_ref()) {
+                    Conv::Str(s @ Strs::Dict(..)) if matches!(c.kind, ColKind::Value(_)) => {
+                        let values: Vec<Option<i64>> = match &s {
+                            Strs::Dict(_, v) => (0..v.len())
+                                .map(|k| v.get(k).and_then(|t| sink.fast_value(ci, t)))
+                                .collect(),
+                            _ => Vec::new(),
+                        };
+                        Conv::DictValues(s, values)
+                    }
+                    c => c,
+                };
+                Some((ci, at, c))
             })
             .collect()
     };
@@ -281,6 +305,22 @@ pub fn parse_batch(batch: &RecordBatch, first_line: u64, sink: &mut RowSink<'_, 
                     }
                 }
                 Conv::Date(a) => Some((!a.is_null(i)).then(|| i64::from(a.value(i)))),
+                Conv::DictValues(s, values) => {
+                    let known = match s {
+                        Strs::Dict(keys, _) => keys
+                            .get(i)
+                            .copied()
+                            .flatten()
+                            .and_then(|k| values.get(k).copied().flatten()),
+                        _ => None,
+                    };
+                    match (known, s.get(i)) {
+                        (Some(v), _) => sink.typed(ci, v),
+                        (None, Some(t)) => sink.cell(ci, at, CellKind::Text, t),
+                        (None, None) => sink.cell(ci, at, CellKind::Null, ""),
+                    }
+                    continue;
+                }
                 Conv::Str(s) => {
                     match s.get(i) {
                         Some(t) => sink.cell(ci, at, CellKind::Text, t),

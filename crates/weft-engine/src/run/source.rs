@@ -6,8 +6,12 @@ use super::csv::{CsvInput, RawBlock};
 use super::jsonl::{JsonlInput, Keys, Seen};
 use super::{InputFile, RunError};
 use arrow_array::RecordBatch;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
-use std::path::Path;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use weft_check::Program;
 use weft_check::ty::Ty;
 use weft_data::schema::{ColKind, InputSchema};
@@ -15,12 +19,24 @@ use weft_data::{FileError, Format, file_name};
 
 /// Rows per Parquet batch.
 const PARQUET_ROWS: usize = 8 * 1024;
+/// Row groups of at most this many rows are decoded on the parsing threads,
+/// one per task; a file with larger ones is decoded on the reader thread in
+/// batches of [`PARQUET_ROWS`] (so memory stays bounded either way).
+const GROUP_ROWS: u64 = 64 * 1024;
 
 /// A block of input as read, not yet parsed.
 pub enum Raw {
     Bytes(RawBlock),
     /// A record batch and the line of its first row.
     Batch(RecordBatch, u64),
+    /// A Parquet row group, to decode where it is parsed.
+    Group(Arc<GroupSource>, usize, u64),
+}
+
+/// What a parsing thread needs to decode one row group of a Parquet file.
+pub struct GroupSource {
+    path: PathBuf,
+    meta: ArrowReaderMetadata,
 }
 
 enum Kind {
@@ -30,6 +46,15 @@ enum Kind {
         reader: ParquetRecordBatchReader,
         rows: u64,
         /// Bytes per row, for progress.
+        row_bytes: u64,
+        sha: Option<std::thread::JoinHandle<Result<String, FileError>>>,
+    },
+    /// Parquet, one row group at a time, decoded by the parsing threads.
+    ParquetGroups {
+        source: Arc<GroupSource>,
+        /// The first row and row count of each row group.
+        groups: Vec<(u64, u64)>,
+        next: usize,
         row_bytes: u64,
         sha: Option<std::thread::JoinHandle<Result<String, FileError>>>,
     },
@@ -68,10 +93,88 @@ impl Parser<'_> {
                 super::parquet::parse_batch(batch, *first, &mut sink);
                 sink.finish()
             }
+            (ParseAs::Parquet, Raw::Group(source, group, first)) => {
+                self.parse_group(source, *group, *first)?
+            }
             _ => Rows::new(self.shape.schema, 0),
         };
         Ok((rows, seen))
     }
+}
+
+impl Parser<'_> {
+    /// Decode and parse one Parquet row group.
+    fn parse_group(
+        &self,
+        source: &GroupSource,
+        group: usize,
+        first: u64,
+    ) -> Result<Rows, RunError> {
+        let damaged = |e: &dyn std::fmt::Display| {
+            RunError::from(FileError::new(
+                &self.name,
+                format!("cannot read the rows from line {first} on: {e}"),
+            ))
+        };
+        let f = std::fs::File::open(&source.path).map_err(|e| damaged(&e))?;
+        let rows = source
+            .meta
+            .metadata()
+            .row_groups()
+            .get(group)
+            .map(|g| g.num_rows().max(0) as usize)
+            .unwrap_or(0);
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(f, source.meta.clone())
+            .with_row_groups(vec![group])
+            .with_batch_size(rows.max(1))
+            .build()
+            .map_err(|e| damaged(&e))?;
+        let mut sink = RowSink::new(&self.shape, rows);
+        let mut line = first;
+        for batch in reader {
+            let batch = batch.map_err(|e| damaged(&e))?;
+            super::parquet::parse_batch(&batch, line, &mut sink);
+            line += batch.num_rows() as u64;
+        }
+        Ok(sink.finish())
+    }
+}
+
+/// The Arrow schema to read a Parquet file with: text columns that hold
+/// values (enum codes, dates or amounts written as text) are read as
+/// dictionaries, so each distinct text is parsed once per batch and no
+/// string is made per row. `None`: nothing to change.
+fn dictionary_hint(
+    schema: &InputSchema,
+    file: &arrow_schema::Schema,
+) -> Option<arrow_schema::SchemaRef> {
+    use arrow_schema::{DataType, Field};
+    let mut changed = false;
+    let fields: Vec<Field> = file
+        .fields()
+        .iter()
+        .map(|f| {
+            let value = schema
+                .columns
+                .iter()
+                .any(|c| c.name == *f.name() && matches!(c.kind, ColKind::Value(_)));
+            if value && matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
+                changed = true;
+                f.as_ref().clone().with_data_type(DataType::Dictionary(
+                    Box::new(DataType::Int32),
+                    Box::new(f.data_type().clone()),
+                ))
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    changed.then(|| {
+        Arc::new(arrow_schema::Schema::new_with_metadata(
+            fields,
+            file.metadata().clone(),
+        ))
+    })
 }
 
 /// An input being read.
@@ -211,13 +314,15 @@ impl<'a> Input<'a> {
                 }
                 let f = std::fs::File::open(&file.path)
                     .map_err(|e| FileError::new(&name, format!("cannot open: {e}")))?;
-                let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| {
+                let damaged = |e: parquet::errors::ParquetError| {
                     FileError::new(
                         &name,
                         format!("this is not a Parquet file, or it is damaged ({e})"),
                     )
-                })?;
-                let fields: Vec<(String, arrow_schema::DataType)> = builder
+                };
+                let meta =
+                    ArrowReaderMetadata::load(&f, ArrowReaderOptions::new()).map_err(damaged)?;
+                let fields: Vec<(String, arrow_schema::DataType)> = meta
                     .schema()
                     .fields()
                     .iter()
@@ -235,16 +340,53 @@ impl<'a> Input<'a> {
                 }
                 header_check(schema, &header, &name, warnings)?;
                 super::parquet::check_types(schema, &fields, &name)?;
-                let rows = builder.metadata().file_metadata().num_rows().max(1) as u64;
-                let reader = builder
-                    .with_batch_size(PARQUET_ROWS)
-                    .build()
-                    .map_err(|e| FileError::new(&name, format!("cannot read: {e}")))?;
+                // Read value text as dictionaries when the reader can (it
+                // cannot, say, for a column already stored as one).
+                let meta = match dictionary_hint(schema, meta.schema()) {
+                    Some(hint) => ArrowReaderMetadata::try_new(
+                        meta.metadata().clone(),
+                        ArrowReaderOptions::new().with_schema(hint),
+                    )
+                    .unwrap_or(meta),
+                    None => meta,
+                };
+                let rows = meta.metadata().file_metadata().num_rows().max(1) as u64;
+                let row_bytes = (size / rows).max(1);
                 let path = file.path.clone();
                 let sha = std::thread::Builder::new()
                     .name("weft-sha".into())
                     .spawn(move || sha256_file(&path))
                     .ok();
+                let mut groups = Vec::new();
+                let mut at = 2u64;
+                for g in meta.metadata().row_groups() {
+                    let n = g.num_rows().max(0) as u64;
+                    groups.push((at, n));
+                    at += n;
+                }
+                let kind = if groups.len() > 1 && groups.iter().all(|g| g.1 <= GROUP_ROWS) {
+                    Kind::ParquetGroups {
+                        source: Arc::new(GroupSource {
+                            path: file.path.clone(),
+                            meta,
+                        }),
+                        groups,
+                        next: 0,
+                        row_bytes,
+                        sha,
+                    }
+                } else {
+                    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(f, meta)
+                        .with_batch_size(PARQUET_ROWS)
+                        .build()
+                        .map_err(|e| FileError::new(&name, format!("cannot read: {e}")))?;
+                    Kind::Parquet {
+                        reader,
+                        rows: 0,
+                        row_bytes,
+                        sha,
+                    }
+                };
                 Ok(Input {
                     parser: Parser {
                         name: name.clone(),
@@ -252,12 +394,7 @@ impl<'a> Input<'a> {
                         format: ParseAs::Parquet,
                     },
                     name,
-                    kind: Kind::Parquet {
-                        reader,
-                        rows: 0,
-                        row_bytes: (size / rows).max(1),
-                        sha,
-                    },
+                    kind,
                     size,
                     seen: Seen::default(),
                 })
@@ -293,6 +430,22 @@ impl<'a> Input<'a> {
                     *rows += b.num_rows() as u64;
                     let n = b.num_rows() as u64 * *row_bytes;
                     Ok(Some((Raw::Batch(b, first), n)))
+                }
+            },
+            Kind::ParquetGroups {
+                source,
+                groups,
+                next,
+                row_bytes,
+                ..
+            } => match groups.get(*next) {
+                None => Ok(None),
+                Some(&(first, n)) => {
+                    *next += 1;
+                    Ok(Some((
+                        Raw::Group(source.clone(), *next - 1, first),
+                        n * *row_bytes,
+                    )))
                 }
             },
         }
@@ -349,7 +502,7 @@ impl<'a> Input<'a> {
         match &mut self.kind {
             Kind::Csv(c) => Ok(c.sha256()),
             Kind::Jsonl(j) => Ok(j.sha256()),
-            Kind::Parquet { sha, .. } => match sha.take() {
+            Kind::Parquet { sha, .. } | Kind::ParquetGroups { sha, .. } => match sha.take() {
                 Some(h) => match h.join() {
                     Ok(r) => Ok(r?),
                     Err(_) => Err(RunError::Scratch("the file hash failed".into())),
