@@ -46,6 +46,7 @@ struct Collector<'a, 's> {
 impl Collector<'_, '_> {
     fn collect(&mut self, modules: &[ModuleSource]) {
         for (mi, m) in modules.iter().enumerate() {
+            self.cx.model.module(ModuleId::new(mi).raw(), m.file);
             if !self.cx.names.add_module(&m.name, ModuleId::new(mi)) {
                 continue;
             }
@@ -188,6 +189,9 @@ impl Collector<'_, '_> {
                     self.cx.err(d);
                     continue;
                 };
+                self.cx
+                    .model
+                    .refer_to(imp.module.span, Target::Module(target.raw()));
                 let own = own_of
                     .get(target.index())
                     .map(Vec::as_slice)

@@ -41,10 +41,15 @@ pub enum Target {
     Rule(RuleId),
     /// An output, by its position in [`Program::outputs`].
     Output(u32),
+    /// A column of an output, by their positions.
+    Column(u32, u32),
     /// A programme, by its position in [`Program::programmes`].
     Programme(u32),
     /// An assertion, by its position in [`Program::asserts`].
     Assert(u32),
+    /// A module (its file), by its position in the list of modules given
+    /// to [`crate::check`].
+    Module(u32),
     /// A local: a rule's parameter, a `let`, a binding of `match`, of a
     /// comprehension or of an output.
     Local(LocalId),
@@ -58,8 +63,6 @@ impl Target {
             DefKind::Param(p) => Target::Param(p),
             DefKind::Rule(r) => Target::Rule(r),
             DefKind::Output(o) => Target::Output(o),
-            DefKind::Programme(p) => Target::Programme(p),
-            DefKind::Assert(a) => Target::Assert(a),
         }
     }
 
@@ -68,20 +71,26 @@ impl Target {
     pub fn is_item(self) -> bool {
         !matches!(
             self,
-            Target::Variant(..) | Target::Field(..) | Target::Local(_)
+            Target::Variant(..)
+                | Target::Field(..)
+                | Target::Column(..)
+                | Target::Module(_)
+                | Target::Local(_)
         )
     }
 }
 
 /// What the phases note for the model, in the order they find it.
 #[derive(Debug, Default)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     refs: Vec<(Span, Target)>,
     locals: Vec<(LocalId, Span)>,
     types: Vec<(Span, Ty)>,
     /// Declarations and the whole text each covers; a target may have
     /// several (a rule and its exceptions).
     extents: Vec<(Target, Span)>,
+    /// The start of each module's file.
+    modules: Vec<(u32, Span)>,
 }
 
 impl Recorder {
@@ -93,6 +102,11 @@ impl Recorder {
     /// A name that stands for a field, a variant or a local.
     pub fn refer_to(&mut self, span: Span, target: Target) {
         self.refs.push((span, target));
+    }
+
+    /// A module and its file.
+    pub fn module(&mut self, m: u32, file: weft_syntax::FileId) {
+        self.modules.push((m, Span::new(file, 0, 0)));
     }
 
     /// The name that declares a local.
@@ -168,12 +182,13 @@ fn covers(s: &Span, file: FileId, offset: usize) -> bool {
 
 impl SemanticModel {
     /// Join what was recorded with the typed program.
-    pub fn build(rec: Recorder, prog: &Program) -> SemanticModel {
+    pub(crate) fn build(rec: Recorder, prog: &Program) -> SemanticModel {
         let Recorder {
             mut refs,
             locals,
             mut types,
             extents,
+            modules,
         } = rec;
         refs.sort_by_key(|(s, _)| key(s));
         refs.dedup();
@@ -181,6 +196,7 @@ impl SemanticModel {
         let mut defs: HashMap<Target, Span> = locals
             .into_iter()
             .map(|(l, s)| (Target::Local(l), s))
+            .chain(modules.into_iter().map(|(m, s)| (Target::Module(m), s)))
             .collect();
         let mut items = Vec::new();
         let mut item = |target: Target,
@@ -231,6 +247,9 @@ impl SemanticModel {
         for (i, o) in prog.outputs.iter().enumerate() {
             let t = Target::Output(i as u32);
             item(t, "output", &o.name, o.span, &o.doc, &None);
+            for (c, cd) in o.columns.iter().enumerate() {
+                defs.insert(Target::Column(i as u32, c as u32), cd.span);
+            }
         }
         for (i, p) in prog.programmes.iter().enumerate() {
             let t = Target::Programme(i as u32);
@@ -315,6 +334,12 @@ impl SemanticModel {
     /// The name that declares a target.
     pub fn definition(&self, target: Target) -> Option<Span> {
         self.defs.get(&target).copied()
+    }
+
+    /// Every name occurrence and what it stands for, by position (for
+    /// semantic highlighting).
+    pub fn occurrences(&self) -> impl Iterator<Item = (Span, Target)> + '_ {
+        self.refs.iter().copied()
     }
 
     /// Every place a target is named, in order (not its declaration).
@@ -440,6 +465,16 @@ impl SemanticModel {
                     od.map(|o| o.name.as_str()).unwrap_or_default()
                 )
             }
+            Target::Column(o, c) => {
+                let od = prog.outputs.get(o as usize);
+                let cd = od.and_then(|od| od.columns.get(c as usize));
+                match (od, cd) {
+                    (Some(od), Some(cd)) => {
+                        format!("column `{}` of `{}`: {}", cd.name, od.name, ty(&cd.expr.ty))
+                    }
+                    _ => "a column".to_string(),
+                }
+            }
             Target::Programme(p) => {
                 let pd = prog.programmes.get(p as usize);
                 format!(
@@ -452,6 +487,14 @@ impl SemanticModel {
                 format!(
                     "assertion `{}`",
                     ad.map(|a| a.name.as_str()).unwrap_or_default()
+                )
+            }
+            Target::Module(_) => {
+                let file = self.definition(target).map(|s| s.file);
+                let md = prog.modules.iter().find(|m| Some(m.file) == file);
+                format!(
+                    "module `{}`",
+                    md.map(|m| m.name.as_str()).unwrap_or_default()
                 )
             }
             Target::Local(l) => match prog.locals.get(l as usize) {

@@ -16,8 +16,6 @@ pub enum DefKind {
     Param(u32),
     Rule(u32),
     Output(u32),
-    Programme(u32),
-    Assert(u32),
 }
 
 impl DefKind {
@@ -64,8 +62,6 @@ impl DefKind {
             DefKind::Param(_) => "a parameter",
             DefKind::Rule(_) => "a rule",
             DefKind::Output(_) => "an output",
-            DefKind::Programme(_) => "a programme",
-            DefKind::Assert(_) => "an assertion",
         }
     }
 }

@@ -6,6 +6,7 @@
 use crate::builtins;
 use crate::ctx::{Ctx, Resolved, WrongKind};
 use crate::ids::ModuleId;
+use crate::model::Target;
 use crate::names::DefKind;
 use crate::ty::{DurUnit, Per, Ty, full_set};
 use weft_syntax::Diagnostic;
@@ -110,11 +111,18 @@ impl Ctx<'_> {
         let e = self.prog.enums.get(eid as usize)?;
         let mut set = full_set(e.variants.len());
         let mut bad = Vec::new();
+        let mut variants = Vec::new();
         for x in &ks.except {
             match e.variants.iter().position(|v| v.name == x.name) {
-                Some(i) => set &= !(1u64 << i),
+                Some(i) => {
+                    set &= !(1u64 << i);
+                    variants.push((x.span, i as u32));
+                }
                 None => bad.push(x.clone()),
             }
+        }
+        for (span, i) in variants {
+            self.model.refer_to(span, Target::Variant(eid, i));
         }
         let ename = e.name.clone();
         let names: Vec<String> = e.variants.iter().map(|v| v.name.clone()).collect();
@@ -180,7 +188,10 @@ impl Ctx<'_> {
             Ty::Enum(e, _) => {
                 let en = self.prog.enums.get(*e as usize)?;
                 match en.variants.iter().position(|v| v.name == w.name) {
-                    Some(i) => Some(i as i64),
+                    Some(i) => {
+                        self.model.refer_to(w.span, Target::Variant(*e, i as u32));
+                        Some(i as i64)
+                    }
                     None => {
                         let ename = en.name.clone();
                         let names: Vec<String> =

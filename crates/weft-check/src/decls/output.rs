@@ -8,6 +8,7 @@ use crate::ctx::{ItemRef, item};
 use crate::expr::{Scope, bx, expr};
 use crate::hir::*;
 use crate::ids::ModuleId;
+use crate::model::Target;
 use crate::names::{DefKind, Lookup};
 use crate::ty::Ty;
 use weft_syntax::Diagnostic;
@@ -182,8 +183,13 @@ pub fn programme(c: &mut Body<'_, '_>, p: &ast::ProgrammeDecl, module: ModuleId)
         .map(|c| (c.name.clone(), c.expr.ty.clone()))
         .collect();
     let mut amounts = Vec::new();
+    let column = |i: usize| Target::Column(oid as u32, i as u32);
     for a in &p.amounts {
-        match cols.iter().position(|(n, _)| *n == a.name) {
+        let found = cols.iter().position(|(n, _)| *n == a.name);
+        if let Some(i) = found {
+            c.cx.model.refer_to(a.span, column(i));
+        }
+        match found {
             Some(i) if matches!(cols[i].1, Ty::Money(_)) => amounts.push(i),
             Some(i) => {
                 let shown = c.cx.prog.show(&cols[i].1);
@@ -215,7 +221,10 @@ pub fn programme(c: &mut Body<'_, '_>, p: &ast::ProgrammeDecl, module: ModuleId)
         None => None,
         Some(e) => match &e.kind {
             A::Name(n) => match cols.iter().position(|(c, _)| *c == n.name) {
-                Some(i) if cols[i].1 == Ty::Bool => Some(i),
+                Some(i) if cols[i].1 == Ty::Bool => {
+                    c.cx.model.refer_to(n.span, column(i));
+                    Some(i)
+                }
                 _ => {
                     c.cx.err(
                         Diagnostic::error("E0812", format!("`{}` is not a true/false column of `{}`", n.name, p.output.name))
@@ -237,6 +246,8 @@ pub fn programme(c: &mut Body<'_, '_>, p: &ast::ProgrammeDecl, module: ModuleId)
             }
         },
     };
+    let id = c.cx.prog.programmes.len() as u32;
+    c.cx.model.extent(Target::Programme(id), p.span);
     c.cx.prog.programmes.push(ProgrammeDef {
         name: p.name.name.clone(),
         display: p.display.clone(),

@@ -9,6 +9,7 @@ use crate::expr::name::unknown_field;
 use crate::expr::{Scope, expr};
 use crate::hir::*;
 use crate::ids::ModuleId;
+use crate::model::Target;
 use crate::names::DefKind;
 use crate::ty::Ty;
 use std::collections::HashMap;
@@ -47,6 +48,8 @@ pub fn assertion(c: &mut Body<'_, '_>, a: &ast::AssertDecl, module: ModuleId) {
         );
     }
     let cond = check_against(c, &mut s, &a.cond, &Ty::Bool, "the assertion");
+    let id = c.cx.prog.asserts.len() as u32;
+    c.cx.model.extent(Target::Assert(id), a.span);
     c.cx.prog.asserts.push(AssertDef {
         name: a.name.name.clone(),
         param: pid,

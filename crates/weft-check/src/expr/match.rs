@@ -7,6 +7,7 @@ use crate::expr::coerce::coerce;
 use crate::expr::narrow::{place, with_facts};
 use crate::expr::{Scope, bx, expr};
 use crate::hir::*;
+use crate::model::Target;
 use crate::ty::Ty;
 use weft_syntax::ast::{self};
 use weft_syntax::{Diagnostic, Span};
@@ -81,6 +82,7 @@ pub fn match_expr(
                     };
                     match en.variants.iter().position(|v| v.name == pname) {
                         Some(i) => {
+                            c.cx.model.refer_to(p.span, Target::Variant(e, i as u32));
                             if set & (1u64 << i) == 0 {
                                 c.cx.err(
                                     Diagnostic::error(
