@@ -87,38 +87,12 @@ impl Collector<'_, '_> {
                         self.define(&r.name, DefKind::Record(id), module);
                     }
                     Item::Param(p) => {
-                        let id = self.cx.prog.params.len() as u32;
-                        self.cx.prog.params.push(ParamDef {
-                            name: p.name.name.clone(),
-                            keys: Vec::new(),
-                            ty: Ty::Error,
-                            series: false,
-                            source: p.source.clone(),
-                            doc: p.doc.clone(),
-                            versions: Vec::new(),
-                            module: module.raw(),
-                            span: p.name.span,
-                        });
-                        self.out.params.push(at);
-                        self.cx.model.extent(Target::Param(id), p.span);
-                        self.define(&p.name, DefKind::Param(id), module);
+                        let src = (&p.doc, &p.source);
+                        self.push_param(&p.name, false, src, module, at, p.span);
                     }
                     Item::Series(p) => {
-                        let id = self.cx.prog.params.len() as u32;
-                        self.cx.prog.params.push(ParamDef {
-                            name: p.name.name.clone(),
-                            keys: Vec::new(),
-                            ty: Ty::Error,
-                            series: true,
-                            source: p.source.clone(),
-                            doc: p.doc.clone(),
-                            versions: Vec::new(),
-                            module: module.raw(),
-                            span: p.name.span,
-                        });
-                        self.out.params.push(at);
-                        self.cx.model.extent(Target::Param(id), p.span);
-                        self.define(&p.name, DefKind::Param(id), module);
+                        let src = (&p.doc, &p.source);
+                        self.push_param(&p.name, true, src, module, at, p.span);
                     }
                     Item::Rule(r) => {
                         self.push_rule(&r.name, module, &r.doc, &r.source, at, r.span);
@@ -306,6 +280,33 @@ impl Collector<'_, '_> {
         } else {
             seen.insert(name.name.clone(), name.span);
         }
+    }
+
+    /// A parameter or a series; `text` is its doc comment and citation.
+    fn push_param(
+        &mut self,
+        name: &ast::Ident,
+        series: bool,
+        text: (&Option<String>, &Option<String>),
+        module: ModuleId,
+        at: ItemRef,
+        extent: Span,
+    ) {
+        let id = self.cx.prog.params.len() as u32;
+        self.cx.prog.params.push(ParamDef {
+            name: name.name.clone(),
+            keys: Vec::new(),
+            ty: Ty::Error,
+            series,
+            source: text.1.clone(),
+            doc: text.0.clone(),
+            versions: Vec::new(),
+            module: module.raw(),
+            span: name.span,
+        });
+        self.out.params.push(at);
+        self.cx.model.extent(Target::Param(id), extent);
+        self.define(name, DefKind::Param(id), module);
     }
 
     fn push_rule(

@@ -409,10 +409,6 @@ impl SemanticModel {
                     None => format!("a variant of `{name}`"),
                 }
             }
-            Target::Record(r) => {
-                let name = prog.records.get(r as usize).map(|r| r.name.as_str());
-                format!("record `{}`", name.unwrap_or_default())
-            }
             Target::Field(r, f) => {
                 let rec = prog.records.get(r as usize);
                 let fd = rec.and_then(|x| x.fields.get(f as usize));
@@ -458,13 +454,6 @@ impl SemanticModel {
                 }
                 None => "a rule".to_string(),
             },
-            Target::Output(o) => {
-                let od = prog.outputs.get(o as usize);
-                format!(
-                    "output `{}`",
-                    od.map(|o| o.name.as_str()).unwrap_or_default()
-                )
-            }
             Target::Column(o, c) => {
                 let od = prog.outputs.get(o as usize);
                 let cd = od.and_then(|od| od.columns.get(c as usize));
@@ -475,19 +464,11 @@ impl SemanticModel {
                     _ => "a column".to_string(),
                 }
             }
-            Target::Programme(p) => {
-                let pd = prog.programmes.get(p as usize);
-                format!(
-                    "programme `{}`",
-                    pd.map(|p| p.name.as_str()).unwrap_or_default()
-                )
-            }
-            Target::Assert(a) => {
-                let ad = prog.asserts.get(a as usize);
-                format!(
-                    "assertion `{}`",
-                    ad.map(|a| a.name.as_str()).unwrap_or_default()
-                )
+            Target::Record(_) | Target::Output(_) | Target::Programme(_) | Target::Assert(_) => {
+                match self.item(target) {
+                    Some(it) => format!("{} `{}`", it.kind, it.name),
+                    None => "a declaration".to_string(),
+                }
             }
             Target::Module(_) => {
                 let file = self.definition(target).map(|s| s.file);

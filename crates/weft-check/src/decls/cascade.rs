@@ -2,7 +2,7 @@
 //! remains.
 
 use crate::body::Body;
-use crate::decls::rule_scope;
+use crate::expr::Scope;
 use crate::expr::coerce::check_against;
 use crate::hir::*;
 use crate::ids::ModuleId;
@@ -31,7 +31,7 @@ pub fn cascade(
         }
         return None;
     };
-    let mut s = rule_scope(c, rid, module);
+    let mut s = Scope::of_rule(c, rid, module);
     let amount = check_against(c, &mut s, &cd.amount, ret, "the amount the cascade divides");
     let remains = c.cx.new_local("remains", Ty::Money(*per));
     s.remains = Some(remains);

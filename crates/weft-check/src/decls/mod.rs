@@ -100,24 +100,6 @@ fn declarations(c: &mut Body<'_, '_>, modules: &[ModuleSource]) {
     }
 }
 
-pub fn rule_scope(c: &Body<'_, '_>, rid: RuleId, module: ModuleId) -> Scope {
-    let mut s = Scope {
-        module,
-        rule: Some(rid),
-        ..Scope::default()
-    };
-    if let Some(Some((l, _))) = c.cx.prog.rules.get(rid as usize).map(|r| r.param) {
-        let name =
-            c.cx.prog
-                .locals
-                .get(l as usize)
-                .map(|x| x.name.clone())
-                .unwrap_or_default();
-        s.locals.push((name, l));
-    }
-    s
-}
-
 pub fn rule_body(c: &mut Body<'_, '_>, modules: &[ModuleSource], rid: RuleId, at: ItemRef) {
     let module = ModuleId::new(at.module);
     let ret =
@@ -128,7 +110,7 @@ pub fn rule_body(c: &mut Body<'_, '_>, modules: &[ModuleSource], rid: RuleId, at
             .unwrap_or(Ty::Error);
     let kind = match item(modules, at) {
         Some(Item::Rule(r)) => {
-            let mut s = rule_scope(c, rid, module);
+            let mut s = Scope::of_rule(c, rid, module);
             let body = check_against(c, &mut s, &r.body, &ret, "the rule's value");
             let mut versions = vec![(i32::MIN, body)];
             let mut last = i32::MIN;

@@ -2,7 +2,6 @@
 //! them, and the row values.
 
 use crate::body::Body;
-use crate::decls::rule_scope;
 use crate::expr::coerce::check_against;
 use crate::expr::{Scope, bx, expr};
 use crate::hir::*;
@@ -18,7 +17,7 @@ pub fn table(
     module: ModuleId,
     ret: &Ty,
 ) -> TableDef {
-    let mut s = rule_scope(c, rid, module);
+    let mut s = Scope::of_rule(c, rid, module);
     let mut given = Vec::new();
     for g in &t.given {
         let e = expr(c, &mut s, g, None);

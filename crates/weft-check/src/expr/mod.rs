@@ -24,10 +24,8 @@ use crate::expr::r#match::match_expr;
 use crate::expr::name::{field, index, name};
 use crate::expr::narrow::{facts, with_facts};
 use crate::hir::*;
-use crate::ids::ModuleId;
 use crate::ty::{Per, Ty};
 use crate::types::{dur_unit, per_of};
-use std::collections::HashMap;
 use weft_syntax::ast::{self, CmpOp, ExprKind as A};
 use weft_syntax::{Diagnostic, Span};
 
@@ -38,44 +36,9 @@ pub mod coerce;
 pub mod r#match;
 pub mod name;
 pub mod narrow;
+mod scope;
 
-/// What names mean where an expression is checked.
-#[derive(Default)]
-pub struct Scope {
-    pub module: ModuleId,
-    pub locals: Vec<(String, LocalId)>,
-    pub remains: Option<LocalId>,
-    /// In a record check: bare names are fields of this record.
-    pub fields_of: Option<(u32, LocalId)>,
-    /// In a test: record ids.
-    pub test: Option<HashMap<String, (usize, u32)>>,
-    /// The rule being checked, for the dependency graph.
-    pub rule: Option<RuleId>,
-    /// Whether record values may appear (not in assertions).
-    pub no_records: bool,
-    /// Narrowed enum places: key → allowed variants.
-    pub narrow: Vec<(String, u64)>,
-}
-
-impl Scope {
-    fn local(&self, name: &str) -> Option<LocalId> {
-        self.locals
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, l)| *l)
-    }
-
-    fn narrowed(&self, key: &str) -> Option<u64> {
-        let mut out: Option<u64> = None;
-        for (k, s) in &self.narrow {
-            if k == key {
-                out = Some(out.map(|o| o & s).unwrap_or(*s));
-            }
-        }
-        out
-    }
-}
+pub use scope::Scope;
 
 pub fn bx(e: Expr) -> Box<Expr> {
     Box::new(e)
