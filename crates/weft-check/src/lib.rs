@@ -77,8 +77,8 @@ pub fn check(
     modules: Vec<ModuleSource>,
     params: &[ParamSource],
 ) -> (Program, Vec<Diagnostic>) {
-    let checked = check_model(sources, modules, params);
-    (checked.program, checked.diagnostics)
+    let (program, diags, _) = run(sources, modules, params);
+    (program, diags)
 }
 
 /// A checked policy: the typed program, its diagnostics and its semantic
@@ -98,6 +98,21 @@ pub fn check_model(
     modules: Vec<ModuleSource>,
     params: &[ParamSource],
 ) -> Checked {
+    let (program, diagnostics, recorded) = run(sources, modules, params);
+    let model = SemanticModel::build(recorded, &program);
+    Checked {
+        program,
+        diagnostics,
+        model,
+    }
+}
+
+/// The phases, in order.
+fn run(
+    sources: &SourceMap,
+    modules: Vec<ModuleSource>,
+    params: &[ParamSource],
+) -> (Program, Vec<Diagnostic>, model::Recorder) {
     let mut cx = ctx::Ctx::new(sources);
     let items = collect::collect(&mut cx, &modules);
     let sigs = signatures::signatures(&mut cx, &items, &modules);
@@ -111,12 +126,7 @@ pub fn check_model(
         ..
     } = cx;
     sort_diagnostics(&mut diags);
-    let model = SemanticModel::build(model, &prog);
-    Checked {
-        program: prog,
-        diagnostics: diags,
-        model,
-    }
+    (prog, diags, model)
 }
 
 /// Sort diagnostics by file, then position, keeping the order of equal ones.

@@ -24,8 +24,7 @@
 
 use crate::hir::{FieldId, LocalId, ParamId, Program, RuleId};
 use crate::names::DefKind;
-use crate::ty::Ty;
-use crate::ty::{EnumId, RecordId};
+use crate::ty::{EnumId, RecordId, Ty};
 use std::collections::{BTreeSet, HashMap};
 use weft_syntax::{FileId, Span};
 
@@ -146,7 +145,7 @@ pub struct ItemInfo {
     pub doc: Option<String>,
     /// The citation (`source "…"`).
     pub source: Option<String>,
-    /// The items it uses, in order.
+    /// The items it uses (each once, by kind, then in declaration order).
     pub uses: Vec<Target>,
 }
 

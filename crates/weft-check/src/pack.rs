@@ -34,13 +34,19 @@ pub struct Compiled {
 /// Parse and check a pack. Runs on a thread with a large stack, so that
 /// deeply nested (but within the pre-scan's limits) input cannot overflow.
 pub fn compile_sources(src: &PackSources) -> (SourceMap, crate::Program, Vec<Diagnostic>) {
-    let c = compile_pack(src);
+    let c = compile(src, false);
     (c.sources, c.program, c.diagnostics)
 }
 
 /// [`compile_sources`], keeping the semantic model (for a language server
 /// or `weft doc`).
 pub fn compile_pack(src: &PackSources) -> Compiled {
+    compile(src, true)
+}
+
+/// Parse and check, building the semantic model if asked (an empty one
+/// otherwise).
+fn compile(src: &PackSources, keep_model: bool) -> Compiled {
     let src = src.clone();
     let run = move || {
         let mut sources = SourceMap::new();
@@ -79,14 +85,20 @@ pub fn compile_pack(src: &PackSources) -> Compiled {
                 overlay: true,
             });
         }
-        let checked = crate::check_model(&sources, modules, &params);
-        diags.extend(checked.diagnostics);
+        let (program, d, model) = if keep_model {
+            let c = crate::check_model(&sources, modules, &params);
+            (c.program, c.diagnostics, c.model)
+        } else {
+            let (p, d) = crate::check(&sources, modules, &params);
+            (p, d, SemanticModel::default())
+        };
+        diags.extend(d);
         crate::sort_diagnostics(&mut diags);
         Compiled {
             sources,
-            program: checked.program,
+            program,
             diagnostics: diags,
-            model: checked.model,
+            model,
         }
     };
     match std::thread::Builder::new()

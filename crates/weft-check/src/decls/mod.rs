@@ -10,8 +10,7 @@
 use crate::ModuleSource;
 use crate::body::Body;
 use crate::collect::Collected;
-use crate::ctx::Ctx;
-use crate::ctx::{ItemRef, item};
+use crate::ctx::{Ctx, ItemRef, item};
 use crate::decls::cascade::cascade;
 use crate::decls::exception::exceptions;
 use crate::decls::output::{output, programme};

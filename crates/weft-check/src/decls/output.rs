@@ -3,8 +3,7 @@
 
 use crate::ModuleSource;
 use crate::body::Body;
-use crate::ctx::WrongKind;
-use crate::ctx::{ItemRef, item};
+use crate::ctx::{ItemRef, WrongKind, item};
 use crate::expr::{Scope, bx, expr};
 use crate::hir::*;
 use crate::ids::ModuleId;

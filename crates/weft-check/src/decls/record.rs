@@ -3,8 +3,7 @@
 
 use crate::ModuleSource;
 use crate::body::Body;
-use crate::ctx::WrongKind;
-use crate::ctx::item;
+use crate::ctx::{WrongKind, item};
 use crate::expr::Scope;
 use crate::expr::coerce::check_against;
 use crate::expr::name::unknown_field;
