@@ -4,51 +4,56 @@
 //! `rule:<name>` is never ambiguous); a module sees its own declarations and
 //! the ones it imports.
 
+use crate::hir::{ParamId, RuleId};
 use crate::ids::ModuleId;
+use crate::ty::{EnumId, RecordId};
+
+/// An output, by its position in the program's outputs.
+pub type OutputId = u32;
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use weft_syntax::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DefKind {
-    Enum(u32),
-    Record(u32),
-    Param(u32),
-    Rule(u32),
-    Output(u32),
+    Enum(EnumId),
+    Record(RecordId),
+    Param(ParamId),
+    Rule(RuleId),
+    Output(OutputId),
 }
 
 impl DefKind {
     /// The enum it declares, if it is one (for [`crate::ctx::Ctx::find`]).
-    pub fn enum_id(self) -> Option<u32> {
+    pub fn enum_id(self) -> Option<EnumId> {
         match self {
             DefKind::Enum(e) => Some(e),
             _ => None,
         }
     }
 
-    pub fn record(self) -> Option<u32> {
+    pub fn record(self) -> Option<RecordId> {
         match self {
             DefKind::Record(r) => Some(r),
             _ => None,
         }
     }
 
-    pub fn param(self) -> Option<u32> {
+    pub fn param(self) -> Option<ParamId> {
         match self {
             DefKind::Param(p) => Some(p),
             _ => None,
         }
     }
 
-    pub fn rule(self) -> Option<u32> {
+    pub fn rule(self) -> Option<RuleId> {
         match self {
             DefKind::Rule(r) => Some(r),
             _ => None,
         }
     }
 
-    pub fn output(self) -> Option<u32> {
+    pub fn output(self) -> Option<OutputId> {
         match self {
             DefKind::Output(o) => Some(o),
             _ => None,

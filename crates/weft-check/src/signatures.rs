@@ -271,9 +271,9 @@ impl Signer<'_, '_> {
                 if let Some(p) = params.first() {
                     let t = self.cx.resolve_type(&p.ty, module);
                     match t {
-                        Ty::Record(rid) => {
-                            let l = self.cx.bind_local(&p.name, Ty::Record(rid));
-                            param = Some((l, rid));
+                        Ty::Record(rec_id) => {
+                            let l = self.cx.bind_local(&p.name, Ty::Record(rec_id));
+                            param = Some((l, rec_id));
                         }
                         Ty::Error => {}
                         other => {
@@ -344,11 +344,11 @@ impl Signer<'_, '_> {
                 DefKind::record,
                 WrongKind::Unknown,
             );
-            let binder = found.map(|rid| self.cx.bind_local(&o.binder, Ty::Record(rid)));
+            let binder = found.map(|rec_id| self.cx.bind_local(&o.binder, Ty::Record(rec_id)));
             if let Some(od) = self.cx.prog.outputs.get_mut(oi) {
                 match (found, binder) {
-                    (Some(rid), Some(l)) => {
-                        od.record = rid;
+                    (Some(rec_id), Some(l)) => {
+                        od.record = rec_id;
                         od.binder = l;
                     }
                     _ => od.record = u32::MAX,

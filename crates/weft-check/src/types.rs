@@ -8,7 +8,7 @@ use crate::ctx::{Ctx, Resolved, WrongKind};
 use crate::ids::ModuleId;
 use crate::model::Target;
 use crate::names::DefKind;
-use crate::ty::{DurUnit, Per, Ty, full_set};
+use crate::ty::{DurUnit, EnumId, Per, Ty, VariantSet, full_set};
 use weft_syntax::Diagnostic;
 use weft_syntax::ast;
 
@@ -95,7 +95,7 @@ impl Ctx<'_> {
     }
 
     /// `Enum except a, b` → (enum, set).
-    pub fn key_set(&mut self, ks: &ast::KeySet, module: ModuleId) -> Option<(u32, u64)> {
+    pub fn key_set(&mut self, ks: &ast::KeySet, module: ModuleId) -> Option<(EnumId, VariantSet)> {
         let wrong = |k: DefKind| {
             Diagnostic::error("E0316", format!("`{}` is not an enum", ks.enum_name.name))
                 .with_label(ks.enum_name.span, format!("this is {}", k.describe()))

@@ -23,7 +23,7 @@ pub fn output(c: &mut Body<'_, '_>, modules: &[ModuleSource], oi: usize, at: Ite
     if od.record == u32::MAX {
         return;
     }
-    let (rid, binder) = (od.record, od.binder);
+    let (rec_id, binder) = (od.record, od.binder);
     let mut s = Scope {
         module: ModuleId::new(at.module),
         ..Scope::default()
@@ -45,13 +45,17 @@ pub fn output(c: &mut Body<'_, '_>, modules: &[ModuleSource], oi: usize, at: Ite
             Some(e) => expr(c, &mut s, e, None),
             None => {
                 // A field of the record, or a rule applied to it.
-                let field = c.cx.prog.records[rid as usize]
+                let field = c.cx.prog.records[rec_id as usize]
                     .field(&name.name)
                     .map(|(i, f)| (i, f.clone()));
                 match field {
                     Some((fid, fd)) => {
-                        let rec = Expr::new(ExprKind::Local(binder), Ty::Record(rid), name.span);
-                        Expr::new(ExprKind::Field(bx(rec), rid, fid), fd.ty.clone(), name.span)
+                        let rec = Expr::new(ExprKind::Local(binder), Ty::Record(rec_id), name.span);
+                        Expr::new(
+                            ExprKind::Field(bx(rec), rec_id, fid),
+                            fd.ty.clone(),
+                            name.span,
+                        )
                     }
                     None => {
                         let call = ast::Expr {
@@ -91,13 +95,13 @@ pub fn output(c: &mut Body<'_, '_>, modules: &[ModuleSource], oi: usize, at: Ite
                                 None,
                             )
                         } else {
-                            let rn = c.cx.prog.records[rid as usize].name.clone();
+                            let rn = c.cx.prog.records[rec_id as usize].name.clone();
                             let mut d = Diagnostic::error(
                                 "E0809",
                                 format!("`{}` is neither a field of `{rn}` nor a rule", name.name),
                             )
                             .with_label(name.span, "unknown column");
-                            let fields = &c.cx.prog.records[rid as usize].fields;
+                            let fields = &c.cx.prog.records[rec_id as usize].fields;
                             let sugg = c.cx.suggestions.closest(&name.name, || {
                                 let mut cands: Vec<&str> =
                                     fields.iter().map(|f| f.name.as_str()).collect();

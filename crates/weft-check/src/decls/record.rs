@@ -102,7 +102,7 @@ pub fn const_eval(e: &Expr) -> Option<TestValue> {
 }
 
 pub fn defaults(c: &mut Body<'_, '_>, d: &ast::DefaultsDecl, module: ModuleId) {
-    let Some(rid) = c.cx.find(
+    let Some(rec_id) = c.cx.find(
         module,
         &d.record,
         "record",
@@ -116,13 +116,13 @@ pub fn defaults(c: &mut Body<'_, '_>, d: &ast::DefaultsDecl, module: ModuleId) {
         no_records: true,
         ..Scope::default()
     };
-    let mut map = c.defaults.remove(&rid).unwrap_or_default();
+    let mut map = c.defaults.remove(&rec_id).unwrap_or_default();
     for (name, e) in &d.fields {
-        let Some((fid, fd)) = c.cx.prog.records[rid as usize]
+        let Some((fid, fd)) = c.cx.prog.records[rec_id as usize]
             .field(&name.name)
             .map(|(i, f)| (i, f.clone()))
         else {
-            unknown_field(c, rid, name);
+            unknown_field(c, rec_id, name);
             continue;
         };
         if !matches!(fd.kind, FieldKind::Column) {
@@ -144,5 +144,5 @@ pub fn defaults(c: &mut Body<'_, '_>, d: &ast::DefaultsDecl, module: ModuleId) {
             map.insert(fid, v);
         }
     }
-    c.defaults.insert(rid, map);
+    c.defaults.insert(rec_id, map);
 }

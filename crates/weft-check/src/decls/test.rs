@@ -11,7 +11,7 @@ use crate::hir::*;
 use crate::ids::ModuleId;
 use crate::model::Target;
 use crate::names::DefKind;
-use crate::ty::Ty;
+use crate::ty::{RecordId, Ty};
 use std::collections::HashMap;
 use weft_syntax::Diagnostic;
 use weft_syntax::ast::{self, ExprKind as A};
@@ -64,10 +64,10 @@ pub fn assertion(c: &mut Body<'_, '_>, a: &ast::AssertDecl, module: ModuleId) {
 }
 
 pub fn test(c: &mut Body<'_, '_>, t: &ast::TestDecl, module: ModuleId) {
-    let mut ids: HashMap<String, (usize, u32)> = HashMap::new();
+    let mut ids: HashMap<String, (usize, RecordId)> = HashMap::new();
     let mut rec_types = Vec::new();
     for (i, r) in t.records.iter().enumerate() {
-        let Some(rid) = c.cx.find(
+        let Some(rec_id) = c.cx.find(
             module,
             &r.record,
             "record",
@@ -86,8 +86,8 @@ pub fn test(c: &mut Body<'_, '_>, t: &ast::TestDecl, module: ModuleId) {
                 .with_label(r.id.span, "repeated name"),
             );
         }
-        ids.insert(r.id.name.clone(), (i, rid));
-        rec_types.push(Some(rid));
+        ids.insert(r.id.name.clone(), (i, rec_id));
+        rec_types.push(Some(rec_id));
     }
     let mut s = Scope {
         module,
@@ -95,17 +95,17 @@ pub fn test(c: &mut Body<'_, '_>, t: &ast::TestDecl, module: ModuleId) {
         ..Scope::default()
     };
     let mut records = Vec::new();
-    for (r, rid) in t.records.iter().zip(&rec_types) {
-        let Some(rid) = *rid else { continue };
-        let fields = c.cx.prog.records[rid as usize].fields.clone();
-        let key = c.cx.prog.records[rid as usize].key;
+    for (r, rec_id) in t.records.iter().zip(&rec_types) {
+        let Some(rec_id) = *rec_id else { continue };
+        let fields = c.cx.prog.records[rec_id as usize].fields.clone();
+        let key = c.cx.prog.records[rec_id as usize].key;
         let mut values: Vec<Option<TestValue>> = vec![None; fields.len()];
         for (name, e) in &r.fields {
-            let Some((fid, fd)) = c.cx.prog.records[rid as usize]
+            let Some((fid, fd)) = c.cx.prog.records[rec_id as usize]
                 .field(&name.name)
                 .map(|(i, f)| (i, f.clone()))
             else {
-                unknown_field(c, rid, name);
+                unknown_field(c, rec_id, name);
                 continue;
             };
             if values[fid as usize].is_some() {
@@ -199,7 +199,7 @@ pub fn test(c: &mut Body<'_, '_>, t: &ast::TestDecl, module: ModuleId) {
             }
         }
         // Fill in keys, defaults and absent optionals; report the rest.
-        let defaults = c.defaults.get(&rid).cloned().unwrap_or_default();
+        let defaults = c.defaults.get(&rec_id).cloned().unwrap_or_default();
         let mut missing = Vec::new();
         let mut out = Vec::new();
         for (fi, fd) in fields.iter().enumerate() {
@@ -224,7 +224,7 @@ pub fn test(c: &mut Body<'_, '_>, t: &ast::TestDecl, module: ModuleId) {
             out.push(v);
         }
         if !missing.is_empty() {
-            let rn = c.cx.prog.records[rid as usize].name.clone();
+            let rn = c.cx.prog.records[rec_id as usize].name.clone();
             c.cx.err(
                 Diagnostic::error(
                     "E0806",
@@ -245,7 +245,7 @@ pub fn test(c: &mut Body<'_, '_>, t: &ast::TestDecl, module: ModuleId) {
             );
         }
         records.push(TestRecordDef {
-            record: rid,
+            record: rec_id,
             id: r.id.name.clone(),
             values: out,
             span: r.span,

@@ -21,7 +21,7 @@ pub fn agg(
     span: Span,
 ) -> Expr {
     let ov = expr(c, s, over, None);
-    let rid = match ov.ty {
+    let rec_id = match ov.ty {
         Ty::List(r) => r,
         Ty::Error => return Expr::error(span),
         _ => {
@@ -37,7 +37,7 @@ pub fn agg(
             return Expr::error(span);
         }
     };
-    let l = c.cx.bind_local(var, Ty::Record(rid));
+    let l = c.cx.bind_local(var, Ty::Record(rec_id));
     s.locals.push((var.name.clone(), l));
     let fv = filter.map(|f| check_against(c, s, f, &Ty::Bool, "the filter"));
     let bv = body.map(|b| expr(c, s, b, None));

@@ -63,8 +63,8 @@ fn by_kind(c: &mut Body<'_, '_>, s: &mut Scope, e: &ast::Expr, expect: Option<&T
                 && s.test.as_ref().is_some_and(|m| m.contains_key(t)) =>
         {
             match (s.test.as_ref().and_then(|m| m.get(t)), expect) {
-                (Some((idx, rid)), Some(Ty::Record(want))) if rid == want => {
-                    Expr::new(ExprKind::TestRecord(*idx), Ty::Record(*rid), span)
+                (Some((idx, rec_id)), Some(Ty::Record(want))) if rec_id == want => {
+                    Expr::new(ExprKind::TestRecord(*idx), Ty::Record(*rec_id), span)
                 }
                 _ => lit(&ast::LitKind::Text(t.clone()), span),
             }

@@ -11,7 +11,7 @@ use crate::expr::{Scope, bx, expr};
 use crate::hir::*;
 use crate::model::Target;
 use crate::names::DefKind;
-use crate::ty::{Ty, full_set};
+use crate::ty::{RecordId, Ty, full_set};
 use weft_syntax::ast::{self, ExprKind as A};
 use weft_syntax::{Diagnostic, Span};
 
@@ -107,11 +107,11 @@ pub fn name(
         c.cx.model.refer_to(span, Target::Local(l));
         return Expr::new(ExprKind::Local(l), ty, span);
     }
-    if let Some((rid, self_l)) = s.fields_of
+    if let Some((rec_id, self_l)) = s.fields_of
         && let Some((fid, fd)) =
             c.cx.prog
                 .records
-                .get(rid as usize)
+                .get(rec_id as usize)
                 .and_then(|r| r.field(&id.name))
     {
         let ty = field_ty(fd);
@@ -119,14 +119,14 @@ pub fn name(
             Some((k, _)) => narrow_ty(s, &k, ty),
             None => ty,
         };
-        c.cx.model.refer_to(span, Target::Field(rid, fid));
-        let rec = Expr::new(ExprKind::Local(self_l), Ty::Record(rid), span);
-        return Expr::new(ExprKind::Field(bx(rec), rid, fid), ty, span);
+        c.cx.model.refer_to(span, Target::Field(rec_id, fid));
+        let rec = Expr::new(ExprKind::Local(self_l), Ty::Record(rec_id), span);
+        return Expr::new(ExprKind::Field(bx(rec), rec_id, fid), ty, span);
     }
     if let Some(test) = &s.test
-        && let Some((idx, rid)) = test.get(&id.name)
+        && let Some((idx, rec_id)) = test.get(&id.name)
     {
-        return Expr::new(ExprKind::TestRecord(*idx), Ty::Record(*rid), span);
+        return Expr::new(ExprKind::TestRecord(*idx), Ty::Record(*rec_id), span);
     }
     // An expected enum's variant wins over a global of the same name.
     if let Some(Ty::Enum(e, _)) = expect
@@ -241,9 +241,9 @@ pub fn name(
             let sugg = c.cx.suggestions.closest(&id.name, || {
                 let mut cands: Vec<&str> = s.locals.iter().map(|(n, _)| n.as_str()).collect();
                 cands.extend(names.visible_names(s.module));
-                if let Some((rid, _)) = s.fields_of {
+                if let Some((rec_id, _)) = s.fields_of {
                     cands.extend(
-                        prog.records[rid as usize]
+                        prog.records[rec_id as usize]
                             .fields
                             .iter()
                             .map(|f| f.name.as_str()),
@@ -312,7 +312,7 @@ pub fn field(
     }
     let b = expr(c, s, base, None);
     match b.ty.clone() {
-        Ty::Record(rid) => {
+        Ty::Record(rec_id) => {
             if s.no_records {
                 c.cx.err(
                     Diagnostic::error("E0340", "records have no meaning here")
@@ -323,19 +323,19 @@ pub fn field(
             let Some((fid, fd)) =
                 c.cx.prog
                     .records
-                    .get(rid as usize)
+                    .get(rec_id as usize)
                     .and_then(|r| r.field(&f.name))
             else {
-                unknown_field(c, rid, f);
+                unknown_field(c, rec_id, f);
                 return Expr::error(span);
             };
             let ty = field_ty(fd);
-            c.cx.model.refer_to(f.span, Target::Field(rid, fid));
+            c.cx.model.refer_to(f.span, Target::Field(rec_id, fid));
             let ty = match place(c, s, whole) {
                 Some((k, _)) => narrow_ty(s, &k, ty),
                 None => ty,
             };
-            Expr::new(ExprKind::Field(bx(b), rid, fid), ty, span)
+            Expr::new(ExprKind::Field(bx(b), rec_id, fid), ty, span)
         }
         Ty::Cascade(cid) => {
             let (steps, rem): (Vec<String>, String) =
@@ -492,8 +492,8 @@ pub fn index(
     Expr::new(ExprKind::Param(pid, keys), ty, span)
 }
 
-pub fn unknown_field(c: &mut Body<'_, '_>, rid: u32, name: &ast::Ident) {
-    let rec = &c.cx.prog.records[rid as usize];
+pub fn unknown_field(c: &mut Body<'_, '_>, rec_id: RecordId, name: &ast::Ident) {
+    let rec = &c.cx.prog.records[rec_id as usize];
     let sugg =
         c.cx.suggestions
             .closest(&name.name, || rec.fields.iter().map(|f| f.name.as_str()));

@@ -16,14 +16,14 @@ pub fn place(c: &Body<'_, '_>, s: &Scope, e: &ast::Expr) -> Option<(String, Ty)>
                 let ty = c.cx.prog.locals.get(l as usize)?.ty.clone();
                 return Some((format!("#{l}"), ty));
             }
-            let (rid, l) = s.fields_of?;
-            let (_, fd) = c.cx.prog.records.get(rid as usize)?.field(&id.name)?;
+            let (rec_id, l) = s.fields_of?;
+            let (_, fd) = c.cx.prog.records.get(rec_id as usize)?.field(&id.name)?;
             Some((format!("#{l}.{}", id.name), field_ty(fd)))
         }
         A::Field(base, f) => {
             let (k, t) = place(c, s, base)?;
-            let Ty::Record(rid) = t else { return None };
-            let (_, fd) = c.cx.prog.records.get(rid as usize)?.field(&f.name)?;
+            let Ty::Record(rec_id) = t else { return None };
+            let (_, fd) = c.cx.prog.records.get(rec_id as usize)?.field(&f.name)?;
             Some((format!("{k}.{}", f.name), field_ty(fd)))
         }
         _ => None,

@@ -5,6 +5,7 @@
 use crate::body::Body;
 use crate::hir::{LocalId, RuleId};
 use crate::ids::ModuleId;
+use crate::ty::RecordId;
 use std::collections::HashMap;
 
 /// What names mean where an expression is checked.
@@ -14,9 +15,9 @@ pub struct Scope {
     pub locals: Vec<(String, LocalId)>,
     pub remains: Option<LocalId>,
     /// In a record check: bare names are fields of this record.
-    pub fields_of: Option<(u32, LocalId)>,
-    /// In a test: record ids.
-    pub test: Option<HashMap<String, (usize, u32)>>,
+    pub fields_of: Option<(RecordId, LocalId)>,
+    /// In a test: each test record's name → its position and record.
+    pub test: Option<HashMap<String, (usize, RecordId)>>,
     /// The rule being checked, for the dependency graph.
     pub rule: Option<RuleId>,
     /// Whether record values may appear (not in assertions).
