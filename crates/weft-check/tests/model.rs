@@ -384,3 +384,40 @@ fn every_occurrence_has_a_definition_of_the_same_name() {
     }
     assert!(n > 1000, "{n}");
 }
+
+/// Half-typed text (a module cut short anywhere) still gives a model that
+/// answers every query without panicking, and names before the cut still
+/// resolve.
+#[test]
+fn half_typed_text_still_answers() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/jilin");
+    let mut src = PackSources::default();
+    read_dir(&dir, "", &mut src);
+    let i = src
+        .modules
+        .iter()
+        .position(|(n, _)| n == "dibao.weft")
+        .unwrap();
+    let full = src.modules[i].1.clone();
+    let use_at = full.find("< dibao_standard(h)").unwrap() + 3;
+    for cut in (0..full.len()).step_by(full.len() / 9) {
+        let cut = (0..=cut).rev().find(|&c| full.is_char_boundary(c)).unwrap();
+        let mut half = src.clone();
+        half.modules[i].1 = full[..cut].to_string();
+        let c = compile_pack(&half);
+        let f = file(&c.sources, "dibao.weft");
+        for off in (0..=cut + 1).step_by(3) {
+            let _ = c.model.hover(&c.program, f, off);
+            let _ = c.model.definition_at(f, off);
+            let _ = c.model.type_at(f, off);
+        }
+        if cut > use_at + "dibao_standard(h)".len() + 10 {
+            let d = c.model.definition_at(f, use_at);
+            assert_eq!(
+                d.map(|d| c.sources.name(d.span.file).to_string()),
+                Some("common.weft".to_string()),
+                "cut at {cut}"
+            );
+        }
+    }
+}
