@@ -284,4 +284,17 @@ mod tests {
             Some(Fun::Extreme(Builtin::Max))
         );
     }
+
+    #[test]
+    fn error_kinds_in_index_order() {
+        use crate::hir::ErrKind;
+        for (i, k) in ErrKind::ALL.iter().enumerate() {
+            assert_eq!(usize::from(k.index()), i);
+            assert_eq!(ErrKind::from_index(k.index()), Some(*k));
+        }
+        assert_eq!(ErrKind::from_index(ErrKind::ALL.len() as u8), None);
+        let names: Vec<_> = error_kind_names().collect();
+        assert_eq!(names.first(), Some(&"overflow"));
+        assert_eq!(names.last(), Some(&"no_value"));
+    }
 }
