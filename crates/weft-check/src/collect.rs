@@ -62,10 +62,7 @@ impl Collector<'_, '_> {
         for (mi, m) in modules.iter().enumerate() {
             let module = ModuleId::new(mi);
             for (ii, item) in m.ast.items.iter().enumerate() {
-                let at = ItemRef {
-                    module: mi,
-                    item: ii,
-                };
+                let at = ItemRef { module, item: ii };
                 match item {
                     Item::Enum(e) => self.collect_enum(e, module),
                     Item::Record(r) => {

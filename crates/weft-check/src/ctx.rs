@@ -24,13 +24,13 @@ use weft_syntax::{Diagnostic, SourceMap, Span};
 /// Where a declaration is in the parsed modules.
 #[derive(Clone, Copy)]
 pub struct ItemRef {
-    pub module: usize,
+    pub module: ModuleId,
     pub item: usize,
 }
 
 /// The declaration at an [`ItemRef`].
 pub fn item(modules: &[crate::ModuleSource], at: ItemRef) -> Option<&Item> {
-    modules.get(at.module)?.ast.items.get(at.item)
+    modules.get(at.module.index())?.ast.items.get(at.item)
 }
 
 pub struct Ctx<'s> {

@@ -57,7 +57,12 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
         let at = items.params[pi];
         let origin = c
             .sources
-            .name(modules.get(at.module).map(|m| m.file).unwrap_or_default())
+            .name(
+                modules
+                    .get(at.module.index())
+                    .map(|m| m.file)
+                    .unwrap_or_default(),
+            )
             .to_string();
         match item(modules, at) {
             Some(Item::Param(p)) => {

@@ -5,7 +5,6 @@ use crate::ModuleSource;
 use crate::collect::Collected;
 use crate::ctx::{Ctx, WrongKind, item};
 use crate::hir::*;
-use crate::ids::ModuleId;
 use crate::names::DefKind;
 use crate::ty::Ty;
 use std::collections::HashMap;
@@ -44,7 +43,7 @@ impl Signer<'_, '_> {
             let Some(Item::Record(r)) = item(modules, at) else {
                 continue;
             };
-            let module = ModuleId::new(at.module);
+            let module = at.module;
             let mut fields: Vec<FieldDef> = Vec::new();
             let mut key = None;
             for f in &r.fields {
@@ -196,7 +195,7 @@ impl Signer<'_, '_> {
         // Parameters.
         for pi in 0..self.items.params.len() {
             let at = self.items.params[pi];
-            let module = ModuleId::new(at.module);
+            let module = at.module;
             match item(modules, at) {
                 Some(Item::Param(p)) => {
                     let mut keys = Vec::new();
@@ -235,7 +234,7 @@ impl Signer<'_, '_> {
         // Rule signatures.
         for ri in 0..self.items.rules.len() {
             let at = self.items.rules[ri];
-            let module = ModuleId::new(at.module);
+            let module = at.module;
             let (params, ret, is_scale, name_span): (&[ast::Param], &ast::TypeExpr, bool, Span) =
                 match item(modules, at) {
                     Some(Item::Rule(r)) => (&r.params, &r.ret, false, r.name.span),
@@ -336,7 +335,7 @@ impl Signer<'_, '_> {
             let Some(Item::Output(o)) = item(modules, at) else {
                 continue;
             };
-            let module = ModuleId::new(at.module);
+            let module = at.module;
             let found = self.cx.find(
                 module,
                 &o.record,

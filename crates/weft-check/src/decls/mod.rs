@@ -100,7 +100,7 @@ fn declarations(c: &mut Body<'_, '_>, modules: &[ModuleSource]) {
 }
 
 pub fn rule_body(c: &mut Body<'_, '_>, modules: &[ModuleSource], rid: RuleId, at: ItemRef) {
-    let module = ModuleId::new(at.module);
+    let module = at.module;
     let ret =
         c.cx.prog
             .rules

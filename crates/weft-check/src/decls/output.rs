@@ -25,7 +25,7 @@ pub fn output(c: &mut Body<'_, '_>, modules: &[ModuleSource], oi: usize, at: Ite
     }
     let (rec_id, binder) = (od.record, od.binder);
     let mut s = Scope {
-        module: ModuleId::new(at.module),
+        module: at.module,
         ..Scope::default()
     };
     s.locals.push((o.binder.name.clone(), binder));

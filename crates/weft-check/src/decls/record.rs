@@ -21,7 +21,7 @@ pub fn record_checks(c: &mut Body<'_, '_>, modules: &[ModuleSource], ri: usize) 
     };
     let self_local = c.cx.prog.records[ri].self_local;
     let mut s = Scope {
-        module: ModuleId::new(at.module),
+        module: at.module,
         fields_of: Some((ri as u32, self_local)),
         ..Scope::default()
     };
