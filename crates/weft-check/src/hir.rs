@@ -678,3 +678,58 @@ impl Program {
             .map(|i| i as RecordId)
     }
 }
+
+/// Why a record's evaluation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrKind {
+    Overflow,
+    DivisionByZero,
+    /// Two exceptions applied with no priority between them.
+    ExceptionConflict,
+    /// No row of a table applied (and it has no `otherwise`).
+    NoRow,
+    /// Two rows of a unique table applied.
+    AmbiguousRow,
+    /// `min`/`max` over no members.
+    Empty,
+    /// A date outside years 1–9999.
+    DateOutOfRange,
+    /// An amount below every band of a flat scale.
+    NoBand,
+}
+
+impl ErrKind {
+    /// Every kind, in the order of [`ErrKind::index`].
+    pub const ALL: [ErrKind; 8] = [
+        ErrKind::Overflow,
+        ErrKind::DivisionByZero,
+        ErrKind::ExceptionConflict,
+        ErrKind::NoRow,
+        ErrKind::AmbiguousRow,
+        ErrKind::Empty,
+        ErrKind::DateOutOfRange,
+        ErrKind::NoBand,
+    ];
+
+    /// The name used in `expect … fails with NAME` and error rows.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrKind::Overflow => "overflow",
+            ErrKind::DivisionByZero => "division_by_zero",
+            ErrKind::ExceptionConflict => "exception_conflict",
+            ErrKind::NoRow => "no_row",
+            ErrKind::AmbiguousRow => "ambiguous_row",
+            ErrKind::Empty => "empty",
+            ErrKind::DateOutOfRange => "date_out_of_range",
+            ErrKind::NoBand => "no_value",
+        }
+    }
+
+    pub fn index(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_index(i: u8) -> Option<ErrKind> {
+        ErrKind::ALL.get(usize::from(i)).copied()
+    }
+}

@@ -20,19 +20,36 @@
 //! 5. *analyses*: decision-table gaps and overlaps, exception conflicts and
 //!    dependency cycles, each reported with a concrete witness.
 //!
+//! Each phase is a module with one entry point, called from [`check_model`]
+//! in this order; what a phase hands to the next (where declarations are,
+//! the parameters of scales, the rules each rule uses) is its return value,
+//! and the only state they share is the context of `ctx.rs` (the program
+//! being built, names, diagnostics, the semantic model's recorder), which
+//! imports no phase. Expressions are checked by `expr/`, declarations by
+//! `decls/`; the built-in functions are one table (`builtins.rs`).
+//!
 //! This crate does no I/O and never panics on any input.
 
+mod analyses;
+mod body;
+pub mod builtins;
+mod collect;
+mod ctx;
+mod decls;
+mod expr;
 pub mod hir;
+mod ids;
+pub mod model;
 mod names;
 pub mod pack;
-pub mod params;
-mod resolve;
+mod params;
+mod signatures;
 mod suggest;
-pub mod tables;
 pub mod ty;
-mod typeck;
+mod types;
 
 pub use hir::Program;
+pub use model::SemanticModel;
 use weft_syntax::ast;
 use weft_syntax::{Diagnostic, FileId, SourceMap};
 
@@ -60,15 +77,56 @@ pub fn check(
     modules: Vec<ModuleSource>,
     params: &[ParamSource],
 ) -> (Program, Vec<Diagnostic>) {
-    let mut c = resolve::Checker::new(sources);
-    c.collect(&modules);
-    c.signatures(&modules);
-    c.param_values(&modules, params);
-    c.bodies(&modules);
-    c.analyses();
-    let (program, mut diags) = c.finish();
-    sort_diagnostics(&mut diags);
+    let (program, diags, _) = run(sources, modules, params);
     (program, diags)
+}
+
+/// A checked policy: the typed program, its diagnostics and its semantic
+/// model.
+pub struct Checked {
+    pub program: Program,
+    /// Sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+    pub model: SemanticModel,
+}
+
+/// Check a whole policy and keep its semantic model: what each name
+/// stands for, the type of each expression, each item's doc, citation and
+/// uses (see [`model`]).
+pub fn check_model(
+    sources: &SourceMap,
+    modules: Vec<ModuleSource>,
+    params: &[ParamSource],
+) -> Checked {
+    let (program, diagnostics, recorded) = run(sources, modules, params);
+    let model = SemanticModel::build(recorded, &program);
+    Checked {
+        program,
+        diagnostics,
+        model,
+    }
+}
+
+/// The phases, in order.
+fn run(
+    sources: &SourceMap,
+    modules: Vec<ModuleSource>,
+    params: &[ParamSource],
+) -> (Program, Vec<Diagnostic>, model::Recorder) {
+    let mut cx = ctx::Ctx::new(sources);
+    let items = collect::collect(&mut cx, &modules);
+    let sigs = signatures::signatures(&mut cx, &items, &modules);
+    params::load(&mut cx, &items, &modules, params);
+    let bodies = decls::bodies(&mut cx, &items, &sigs, &modules);
+    analyses::analyses(&mut cx, &bodies);
+    let ctx::Ctx {
+        prog,
+        mut diags,
+        model,
+        ..
+    } = cx;
+    sort_diagnostics(&mut diags);
+    (prog, diags, model)
 }
 
 /// Sort diagnostics by file, then position, keeping the order of equal ones.

@@ -4,22 +4,62 @@
 //! `rule:<name>` is never ambiguous); a module sees its own declarations and
 //! the ones it imports.
 
+use crate::hir::{ParamId, RuleId};
+use crate::ids::ModuleId;
+use crate::ty::{EnumId, RecordId};
+
+/// An output, by its position in the program's outputs.
+pub type OutputId = u32;
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use weft_syntax::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DefKind {
-    Enum(u32),
-    Record(u32),
-    Param(u32),
-    Rule(u32),
-    Output(u32),
-    Programme(u32),
-    Assert(u32),
+    Enum(EnumId),
+    Record(RecordId),
+    Param(ParamId),
+    Rule(RuleId),
+    Output(OutputId),
 }
 
 impl DefKind {
+    /// The enum it declares, if it is one (for [`crate::ctx::Ctx::find`]).
+    pub fn enum_id(self) -> Option<EnumId> {
+        match self {
+            DefKind::Enum(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub fn record(self) -> Option<RecordId> {
+        match self {
+            DefKind::Record(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn param(self) -> Option<ParamId> {
+        match self {
+            DefKind::Param(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn rule(self) -> Option<RuleId> {
+        match self {
+            DefKind::Rule(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn output(self) -> Option<OutputId> {
+        match self {
+            DefKind::Output(o) => Some(o),
+            _ => None,
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             DefKind::Enum(_) => "an enum",
@@ -27,8 +67,6 @@ impl DefKind {
             DefKind::Param(_) => "a parameter",
             DefKind::Rule(_) => "a rule",
             DefKind::Output(_) => "an output",
-            DefKind::Programme(_) => "a programme",
-            DefKind::Assert(_) => "an assertion",
         }
     }
 }
@@ -36,7 +74,7 @@ impl DefKind {
 #[derive(Debug, Clone)]
 pub struct Def {
     pub kind: DefKind,
-    pub module: u32,
+    pub module: ModuleId,
     pub span: Span,
 }
 
@@ -44,9 +82,9 @@ pub struct Def {
 pub struct Names {
     pub defs: HashMap<String, Def>,
     /// Module name → module index.
-    modules: HashMap<String, u32>,
+    modules: HashMap<String, ModuleId>,
     /// Module index → module name, for the modules in `modules`.
-    module_names: HashMap<u32, String>,
+    module_names: HashMap<ModuleId, String>,
     /// Per module: the names it imports.
     pub visible: Vec<HashSet<String>>,
     /// Per module: the names it may use (own and imported), in no
@@ -57,18 +95,18 @@ pub struct Names {
 pub enum Lookup<'a> {
     Found(&'a Def),
     /// Defined in another module that is not imported here.
-    NotImported(&'a Def, String),
+    NotImported(String),
     Unknown,
 }
 
 impl Names {
-    pub fn lookup(&self, module: u32, name: &str) -> Lookup<'_> {
+    pub fn lookup(&self, module: ModuleId, name: &str) -> Lookup<'_> {
         match self.defs.get(name) {
             Some(d) => {
                 let visible = d.module == module
                     || self
                         .visible
-                        .get(module as usize)
+                        .get(module.index())
                         .map(|v| v.contains(name))
                         .unwrap_or(false);
                 if visible {
@@ -79,7 +117,7 @@ impl Names {
                         .get(&d.module)
                         .cloned()
                         .unwrap_or_default();
-                    Lookup::NotImported(d, m)
+                    Lookup::NotImported(m)
                 }
             }
             None => Lookup::Unknown,
@@ -87,7 +125,7 @@ impl Names {
     }
 
     /// Add a module; false if one of that name is already there.
-    pub fn add_module(&mut self, name: &str, index: u32) -> bool {
+    pub fn add_module(&mut self, name: &str, index: ModuleId) -> bool {
         if self.modules.contains_key(name) {
             return false;
         }
@@ -97,7 +135,7 @@ impl Names {
     }
 
     /// The index of the module of that name.
-    pub fn module(&self, name: &str) -> Option<u32> {
+    pub fn module(&self, name: &str) -> Option<ModuleId> {
         self.modules.get(name).copied()
     }
 
@@ -109,7 +147,7 @@ impl Names {
     /// Names visible in a module, in no particular order, for suggestions.
     /// The first call builds every module's list, so that each call costs
     /// the length of its list, not the number of names in the policy.
-    pub fn visible_names(&self, module: u32) -> impl Iterator<Item = &str> {
+    pub fn visible_names(&self, module: ModuleId) -> impl Iterator<Item = &str> {
         let scopes = self.scopes.get_or_init(|| {
             let mut scopes: Vec<Vec<String>> = self
                 .visible
@@ -119,16 +157,16 @@ impl Names {
             for (n, d) in &self.defs {
                 let imported = self
                     .visible
-                    .get(d.module as usize)
+                    .get(d.module.index())
                     .is_some_and(|v| v.contains(n));
-                if !imported && let Some(s) = scopes.get_mut(d.module as usize) {
+                if !imported && let Some(s) = scopes.get_mut(d.module.index()) {
                     s.push(n.clone());
                 }
             }
             scopes
         });
         scopes
-            .get(module as usize)
+            .get(module.index())
             .into_iter()
             .flatten()
             .map(|s| s.as_str())

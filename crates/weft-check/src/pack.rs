@@ -1,7 +1,7 @@
 //! A policy pack held in memory, and compiling it: parse every module,
 //! then check the whole program. No I/O: the caller reads the files.
 
-use crate::{ModuleSource, ParamSource};
+use crate::{ModuleSource, ParamSource, SemanticModel};
 use weft_syntax::{Diagnostic, SourceMap, Span};
 
 /// The text of a policy pack, before parsing.
@@ -22,9 +22,31 @@ pub fn module_name(path: &str) -> String {
     path.trim_end_matches(".weft").replace('/', ".")
 }
 
+/// A pack parsed and checked, with its semantic model.
+pub struct Compiled {
+    pub sources: SourceMap,
+    pub program: crate::Program,
+    /// Sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+    pub model: SemanticModel,
+}
+
 /// Parse and check a pack. Runs on a thread with a large stack, so that
 /// deeply nested (but within the pre-scan's limits) input cannot overflow.
 pub fn compile_sources(src: &PackSources) -> (SourceMap, crate::Program, Vec<Diagnostic>) {
+    let c = compile(src, false);
+    (c.sources, c.program, c.diagnostics)
+}
+
+/// [`compile_sources`], keeping the semantic model (for a language server
+/// or `weft doc`).
+pub fn compile_pack(src: &PackSources) -> Compiled {
+    compile(src, true)
+}
+
+/// Parse and check, building the semantic model if asked (an empty one
+/// otherwise).
+fn compile(src: &PackSources, keep_model: bool) -> Compiled {
     let src = src.clone();
     let run = move || {
         let mut sources = SourceMap::new();
@@ -63,10 +85,21 @@ pub fn compile_sources(src: &PackSources) -> (SourceMap, crate::Program, Vec<Dia
                 overlay: true,
             });
         }
-        let (program, d) = crate::check(&sources, modules, &params);
+        let (program, d, model) = if keep_model {
+            let c = crate::check_model(&sources, modules, &params);
+            (c.program, c.diagnostics, c.model)
+        } else {
+            let (p, d) = crate::check(&sources, modules, &params);
+            (p, d, SemanticModel::default())
+        };
         diags.extend(d);
         crate::sort_diagnostics(&mut diags);
-        (sources, program, diags)
+        Compiled {
+            sources,
+            program,
+            diagnostics: diags,
+            model,
+        }
     };
     match std::thread::Builder::new()
         .name("weft-compile".into())
@@ -81,13 +114,14 @@ pub fn compile_sources(src: &PackSources) -> (SourceMap, crate::Program, Vec<Dia
     }
 }
 
-fn internal_failure() -> (SourceMap, crate::Program, Vec<Diagnostic>) {
-    (
-        SourceMap::new(),
-        crate::Program::default(),
-        vec![
+fn internal_failure() -> Compiled {
+    Compiled {
+        sources: SourceMap::new(),
+        program: crate::Program::default(),
+        diagnostics: vec![
             Diagnostic::error("E0002", "internal error: the compiler stopped unexpectedly")
                 .with_help("please report this with the policy that caused it"),
         ],
-    )
+        model: SemanticModel::default(),
+    }
 }

@@ -27,8 +27,9 @@
 //! for a run) add versions: one on an existing date replaces it, and
 //! `replace = true` in a parameter's table drops the pack's history first.
 
+use crate::collect::Collected;
+use crate::ctx::{Ctx, item};
 use crate::hir::*;
-use crate::resolve::{Checker, item};
 use crate::ty::Ty;
 use crate::{ModuleSource, ParamSource};
 use std::collections::{HashMap, HashSet};
@@ -49,14 +50,19 @@ struct Raw {
     bad: bool,
 }
 
-pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]) {
+pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files: &[ParamSource]) {
     let mut raws: Vec<Raw> = Vec::new();
     // Inline versions.
-    for pi in 0..c.param_items.len() {
-        let at = c.param_items[pi];
+    for pi in 0..items.params.len() {
+        let at = items.params[pi];
         let origin = c
             .sources
-            .name(modules.get(at.module).map(|m| m.file).unwrap_or_default())
+            .name(
+                modules
+                    .get(at.module.index())
+                    .map(|m| m.file)
+                    .unwrap_or_default(),
+            )
             .to_string();
         match item(modules, at) {
             Some(Item::Param(p)) => {
@@ -246,7 +252,7 @@ pub fn load(c: &mut Checker<'_>, modules: &[ModuleSource], files: &[ParamSource]
 }
 
 /// `changchun` or `changchun, urban`: the codes of a key combination.
-pub fn key_text(c: &Checker<'_>, pd: &ParamDef, slot: usize) -> String {
+pub fn key_text(c: &Ctx<'_>, pd: &ParamDef, slot: usize) -> String {
     pd.key_of(slot)
         .iter()
         .zip(&pd.keys)
@@ -263,7 +269,7 @@ pub fn key_text(c: &Checker<'_>, pd: &ParamDef, slot: usize) -> String {
 }
 
 fn fill_inline(
-    c: &mut Checker<'_>,
+    c: &mut Ctx<'_>,
     pd: &ParamDef,
     v: &ast::PValue,
     prefix: &mut Vec<u32>,
@@ -405,7 +411,7 @@ fn span_of(file: FileId, r: Option<std::ops::Range<usize>>) -> Span {
 }
 
 fn read_toml(
-    c: &mut Checker<'_>,
+    c: &mut Ctx<'_>,
     f: &ParamSource,
     by_name: &HashMap<String, ParamId>,
     raws: &mut Vec<Raw>,
@@ -623,7 +629,7 @@ fn value_text(text: &str, item: &toml_edit::Item) -> String {
 }
 
 fn toml_keys(
-    c: &mut Checker<'_>,
+    c: &mut Ctx<'_>,
     pd: &ParamDef,
     text: &str,
     file: FileId,
@@ -701,7 +707,7 @@ fn toml_keys(
 }
 
 fn toml_value(
-    c: &mut Checker<'_>,
+    c: &mut Ctx<'_>,
     pd: &ParamDef,
     text: &str,
     file: FileId,
@@ -779,7 +785,7 @@ fn toml_value(
 }
 
 /// Parse the exact text of a number, amount, date or boolean.
-pub fn scalar_text(c: &mut Checker<'_>, raw: &str, ty: &Ty, span: Span) -> Option<i64> {
+pub fn scalar_text(c: &mut Ctx<'_>, raw: &str, ty: &Ty, span: Span) -> Option<i64> {
     let s = raw.trim().trim_matches('"').replace('_', "");
     let got = match ty {
         Ty::Money(_) => {
@@ -830,7 +836,7 @@ pub fn scalar_text(c: &mut Checker<'_>, raw: &str, ty: &Ty, span: Span) -> Optio
 // ------------------------------------------------------------------ CSV
 
 fn read_csv(
-    c: &mut Checker<'_>,
+    c: &mut Ctx<'_>,
     f: &ParamSource,
     by_name: &HashMap<String, ParamId>,
     raws: &mut Vec<Raw>,

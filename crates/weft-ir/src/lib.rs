@@ -50,58 +50,9 @@ pub enum Ctx {
     Fixed(i32),
 }
 
-/// Why a record's evaluation failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrKind {
-    Overflow,
-    DivisionByZero,
-    /// Two exceptions applied with no priority between them.
-    ExceptionConflict,
-    /// No row of a table applied (and it has no `otherwise`).
-    NoRow,
-    /// Two rows of a unique table applied.
-    AmbiguousRow,
-    /// `min`/`max` over no members.
-    Empty,
-    /// A date outside years 1–9999.
-    DateOutOfRange,
-    /// An amount below every band of a flat scale.
-    NoBand,
-}
-
-impl ErrKind {
-    /// The name used in `expect … fails with NAME` and error rows.
-    pub fn code(self) -> &'static str {
-        match self {
-            ErrKind::Overflow => "overflow",
-            ErrKind::DivisionByZero => "division_by_zero",
-            ErrKind::ExceptionConflict => "exception_conflict",
-            ErrKind::NoRow => "no_row",
-            ErrKind::AmbiguousRow => "ambiguous_row",
-            ErrKind::Empty => "empty",
-            ErrKind::DateOutOfRange => "date_out_of_range",
-            ErrKind::NoBand => "no_value",
-        }
-    }
-
-    pub fn index(self) -> u8 {
-        self as u8
-    }
-
-    pub fn from_index(i: u8) -> Option<ErrKind> {
-        Some(match i {
-            0 => ErrKind::Overflow,
-            1 => ErrKind::DivisionByZero,
-            2 => ErrKind::ExceptionConflict,
-            3 => ErrKind::NoRow,
-            4 => ErrKind::AmbiguousRow,
-            5 => ErrKind::Empty,
-            6 => ErrKind::DateOutOfRange,
-            7 => ErrKind::NoBand,
-            _ => return None,
-        })
-    }
-}
+/// Why a record's evaluation failed: defined with the checker, which
+/// checks the names written in `expect … fails with NAME`.
+pub use weft_check::hir::ErrKind;
 
 /// A failure point: its kind and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq)]

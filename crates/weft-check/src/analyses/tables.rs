@@ -17,8 +17,8 @@
 //! (arithmetic on inputs, comparisons of two inputs) makes no claim: the
 //! table gets a warning and a run-time check instead.
 
+use crate::ctx::Ctx;
 use crate::hir::*;
-use crate::resolve::Checker;
 use crate::ty::Ty;
 use std::collections::HashMap;
 use weft_syntax::ast::{CmpOp, HitPolicy};
@@ -81,14 +81,14 @@ const MAX_BOXES: usize = 256;
 const BUDGET: usize = 200_000;
 
 struct Analyzer<'a, 'c> {
-    c: &'a Checker<'c>,
+    c: &'a Ctx<'c>,
     subjects: Vec<Subject>,
     /// Given locals of the table: local → its expression.
     given: HashMap<LocalId, &'a Expr>,
 }
 
 impl<'a, 'c> Analyzer<'a, 'c> {
-    fn new(c: &'a Checker<'c>) -> Self {
+    fn new(c: &'a Ctx<'c>) -> Self {
         Analyzer {
             c,
             subjects: Vec::new(),
@@ -483,7 +483,7 @@ fn walk(
     }
 }
 
-pub fn analyse(c: &mut Checker<'_>) {
+pub fn analyse(c: &mut Ctx<'_>) {
     let mut diags = Vec::new();
     for rule in &c.prog.rules {
         if let RuleKind::Table(t) = &rule.kind {
@@ -510,7 +510,7 @@ fn rows_label(rows: &[usize]) -> String {
     }
 }
 
-fn table(c: &Checker<'_>, rule: &RuleDef, t: &TableDef, diags: &mut Vec<Diagnostic>) {
+fn table(c: &Ctx<'_>, rule: &RuleDef, t: &TableDef, diags: &mut Vec<Diagnostic>) {
     let mut an = Analyzer::new(c);
     for (l, e) in &t.given {
         an.given.insert(*l, e);
@@ -681,7 +681,7 @@ fn dominates(rule: &RuleDef, a: usize, b: usize) -> bool {
     false
 }
 
-fn exceptions(c: &Checker<'_>, rule: &RuleDef, diags: &mut Vec<Diagnostic>) {
+fn exceptions(c: &Ctx<'_>, rule: &RuleDef, diags: &mut Vec<Diagnostic>) {
     let mut an = Analyzer::new(c);
     let dnfs: Vec<Option<Vec<BoxC>>> = rule
         .exceptions

@@ -1,0 +1,148 @@
+//! Dependency cycles among rules, each reported once and named by its
+//! rules in order.
+
+use crate::ctx::Ctx;
+use crate::hir::*;
+use std::collections::HashSet;
+use weft_syntax::{Diagnostic, Span};
+
+/// Report every dependency cycle among rules, naming it.
+pub fn cycles(cx: &mut Ctx<'_>, deps: &[Vec<(RuleId, Span)>]) {
+    let n = deps.len();
+    // Tarjan's strongly connected components, iteratively.
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0usize; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut next_index = 0usize;
+    let mut sccs: Vec<Vec<usize>> = Vec::new();
+    for root in 0..n {
+        if index[root] != usize::MAX {
+            continue;
+        }
+        let mut work: Vec<(usize, usize)> = vec![(root, 0)];
+        while let Some(&mut (v, ref mut ei)) = work.last_mut() {
+            if *ei == 0 && index[v] == usize::MAX {
+                index[v] = next_index;
+                low[v] = next_index;
+                next_index += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            let edges = &deps[v];
+            if *ei < edges.len() {
+                let w = edges[*ei].0 as usize;
+                *ei += 1;
+                if w >= n {
+                    continue;
+                }
+                if index[w] == usize::MAX {
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+            } else {
+                work.pop();
+                if let Some(&(parent, _)) = work.last() {
+                    low[parent] = low[parent].min(low[v]);
+                }
+                if low[v] == index[v] {
+                    let mut comp = Vec::new();
+                    while let Some(w) = stack.pop() {
+                        on_stack[w] = false;
+                        comp.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    let self_loop = deps[v].iter().any(|(t, _)| *t as usize == v);
+                    if comp.len() > 1 || self_loop {
+                        sccs.push(comp);
+                    }
+                }
+            }
+        }
+    }
+    for comp in sccs {
+        // Walk the cycle from its first-declared rule.
+        let members: HashSet<usize> = comp.iter().copied().collect();
+        let start = comp.iter().copied().min().unwrap_or(0);
+        let mut path = vec![start];
+        let mut spans = Vec::new();
+        let mut cur = start;
+        loop {
+            let next = deps[cur]
+                .iter()
+                .find(|(t, _)| {
+                    members.contains(&(*t as usize))
+                        && (*t as usize == start || !path.contains(&(*t as usize)))
+                })
+                .or_else(|| {
+                    deps[cur]
+                        .iter()
+                        .find(|(t, _)| members.contains(&(*t as usize)))
+                });
+            let Some(&(t, sp)) = next else { break };
+            spans.push((cur, sp));
+            let t = t as usize;
+            if t == start || path.len() > members.len() {
+                path.push(t);
+                break;
+            }
+            path.push(t);
+            cur = t;
+        }
+        let names: Vec<String> = path
+            .iter()
+            .map(|r| {
+                format!(
+                    "`{}`",
+                    cx.prog
+                        .rules
+                        .get(*r)
+                        .map(|r| r.name.as_str())
+                        .unwrap_or("?")
+                )
+            })
+            .collect();
+        let first_name = cx
+            .prog
+            .rules
+            .get(start)
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
+        let mut d = Diagnostic::error(
+            "E0501",
+            format!("`{first_name}` depends on itself: {}", names.join(" → ")),
+        );
+        if let Some(&(_, sp)) = spans.first() {
+            let to = path
+                .get(1)
+                .and_then(|r| cx.prog.rules.get(*r))
+                .map(|r| r.name.clone())
+                .unwrap_or_default();
+            d = d.with_label(sp, format!("`{first_name}` uses `{to}` here"));
+        }
+        for &(r, sp) in spans.iter().skip(1) {
+            let from = cx
+                .prog
+                .rules
+                .get(r)
+                .map(|r| r.name.clone())
+                .unwrap_or_default();
+            if sp.file == spans[0].1.file {
+                d = d.with_label(sp, format!("`{from}` continues the cycle here"));
+            } else {
+                let loc = cx.location(sp);
+                d = d.with_note(format!("{loc}: `{from}` continues the cycle"));
+            }
+        }
+        d = d.with_help("a rule may not depend on its own value; break the cycle by computing one of them without the other");
+        cx.err(d);
+        for r in comp {
+            if let Some(rd) = cx.prog.rules.get_mut(r) {
+                rd.kind = RuleKind::Broken;
+            }
+        }
+    }
+}
