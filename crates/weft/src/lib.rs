@@ -46,6 +46,8 @@
 
 mod values;
 
+pub mod python_support;
+
 pub use arrow_array::RecordBatch;
 pub use values::{Date, Decimal, Money, Value};
 
