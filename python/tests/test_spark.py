@@ -45,7 +45,11 @@ def test_split_households_and_damaged_rows_equal_weft_run(spark, synthetic, tmp_
     households = weft.spark.with_lines(read(spark, synthetic / "households.csv"), "line").repartition(3)
     from pyspark.sql import functions as F
 
-    scattered = persons.groupBy("household_id").agg(F.countDistinct(F.spark_partition_id()).alias("n"))
+    scattered = (
+        persons.withColumn("part", F.spark_partition_id())
+        .groupBy("household_id")
+        .agg(F.countDistinct("part").alias("n"))
+    )
     assert scattered.where("n > 1").count() > 0, "the test needs households split across partitions"
     partitions = 8
     res = weft.spark.run(spark, str(JILIN), persons, households, AS_OF, line_column="line", num_partitions=partitions)
