@@ -34,7 +34,13 @@ fn diag_tuples(d: &weft::Diagnostics) -> Vec<DiagTuple> {
 }
 
 /// A `weft.errors` exception: `kind` names its class.
-fn error(py: Python<'_>, kind: &str, message: String, diags: Vec<DiagTuple>, text: String) -> PyErr {
+fn error(
+    py: Python<'_>,
+    kind: &str,
+    message: String,
+    diags: Vec<DiagTuple>,
+    text: String,
+) -> PyErr {
     let made = py
         .import("weft.errors")
         .and_then(|m| m.getattr(kind))
@@ -64,6 +70,13 @@ fn to_py(py: Python<'_>, e: weft::Error) -> PyErr {
 fn input_error(py: Python<'_>, m: String) -> PyErr {
     error(py, "InputError", m, Vec::new(), String::new())
 }
+
+/// An input as Python sees it: `(input, record, [(column, kind, is_key)])`.
+type InputTuple = (String, String, Vec<(String, String, bool)>);
+/// An input as the evaluator takes it: `(name, IPC stream, lines)`.
+type InputView<'a> = (&'a str, &'a [u8], Option<&'a [u64]>);
+/// Outputs as `(name, IPC stream)`, and the errors' IPC stream.
+type Streams = (Vec<(String, Vec<u8>)>, Vec<u8>);
 
 /// A checked policy pack.
 #[pyclass(frozen, module = "weft._weft")]
@@ -124,7 +137,7 @@ impl Policy {
     }
 
     /// `(input, record, [(column, kind, is_key)])` per input.
-    fn inputs(&self) -> Vec<(String, String, Vec<(String, String, bool)>)> {
+    fn inputs(&self) -> Vec<InputTuple> {
         let types = support::input_column_types(&self.inner);
         self.inner
             .inputs()
@@ -216,12 +229,10 @@ struct Evaluator {
 
 fn read_ipc(name: &str, bytes: &[u8]) -> Result<RecordBatch, String> {
     let bad = |e: &dyn std::fmt::Display| format!("the input `{name}` is not an Arrow stream: {e}");
-    let reader =
-        arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None).map_err(|e| bad(&e))?;
-    let schema = reader.schema();
-    let batches = reader
-        .collect::<Result<Vec<_>, _>>()
+    let reader = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None)
         .map_err(|e| bad(&e))?;
+    let schema = reader.schema();
+    let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| bad(&e))?;
     arrow_select::concat::concat_batches(&schema, &batches).map_err(|e| bad(&e))
 }
 
@@ -255,11 +266,11 @@ impl Evaluator {
         py: Python<'py>,
         inputs: Vec<BatchInput<'py>>,
     ) -> PyResult<BatchOutput<'py>> {
-        let inputs: Vec<(&str, &[u8], Option<&[u64]>)> = inputs
+        let inputs: Vec<InputView<'_>> = inputs
             .iter()
             .map(|(n, b, l)| (n.as_str(), b.as_bytes(), l.as_deref()))
             .collect();
-        let done = py.detach(|| -> Result<(Vec<(String, Vec<u8>)>, Vec<u8>), EvalFailure> {
+        let done = py.detach(|| -> Result<Streams, EvalFailure> {
             let batches = inputs
                 .iter()
                 .map(|(n, b, _)| read_ipc(n, b))
@@ -270,7 +281,8 @@ impl Evaluator {
                 .zip(&batches)
                 .map(|((n, _, l), b)| (*n, b, *l))
                 .collect();
-            let res = support::evaluate_batch_lines(&self.inner, &args).map_err(EvalFailure::Weft)?;
+            let res =
+                support::evaluate_batch_lines(&self.inner, &args).map_err(EvalFailure::Weft)?;
             let outs = res
                 .outputs
                 .iter()

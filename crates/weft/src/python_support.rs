@@ -115,7 +115,7 @@ pub fn programmes(policy: &Policy) -> Vec<ProgrammeColumns> {
                 display: p.display.clone(),
                 output: out.name.clone(),
                 amounts,
-                recipients: p.recipients.and_then(|r| col(r)).map(|c| c.name.clone()),
+                recipients: p.recipients.and_then(col).map(|c| c.name.clone()),
             })
         })
         .collect()
