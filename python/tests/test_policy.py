@@ -256,3 +256,16 @@ def test_the_gil_is_released_while_evaluating(policy, synthetic):
     inside = [x for x in ticks if span["start"] < x < span["end"]]
     assert span["end"] - span["start"] > 0.05, "the evaluation is too short to tell"
     assert len(inside) >= 10, (len(inside), span)
+
+
+def test_import_weft_needs_only_pyarrow():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, weft, weft.spark\n"
+        "heavy = [m for m in ('pandas', 'polars', 'pyspark') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
