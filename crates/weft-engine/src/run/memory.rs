@@ -1,12 +1,19 @@
 //! Records held in memory (`weft eval`, `weft explain`, the embedding
 //! API): the same parsing, joining, checks, rejections and evaluation as a
 //! run over files, without files.
+//!
+//! Records come as rows of text cells ([`InMemory::Text`]: JSON, rows
+//! given in code) or as Arrow record batches ([`InMemory::Batch`]), whose
+//! arrays are converted column by column into typed rows by the Parquet
+//! reader's conversion ([`super::parquet::parse_batch`]), with no text
+//! round trip for typed values.
 
 use super::block::{Rows, Texts, Values};
 use super::link::Staged;
 use super::process::{Ctx, Encode, process, validate};
 use super::{ChunkEval, InterpEval, RunError, plan_for};
-use crate::rows::{Group, Parsed, RowError, Val, header_map, parse_rows};
+use crate::rows::{Group, Parsed, RowError, Val, header_map, parse_rows, parsed_of};
+use arrow_array::RecordBatch;
 use std::collections::HashMap;
 use weft_data::schema::{ColKind, InputSchema};
 use weft_data::{OutCell, Row};
@@ -44,6 +51,57 @@ fn schemas_of(ir: &Ir) -> Result<(Vec<InputSchema>, usize, Option<usize>), RunEr
     Ok((schemas, g, m))
 }
 
+/// Records of one input held in memory.
+#[derive(Clone, Copy)]
+pub enum InMemory<'a> {
+    /// A header and rows of text cells (`line` of each row is its
+    /// position, 1-based).
+    Text(&'a [String], &'a [Row]),
+    /// An Arrow record batch (row `i` is at line `i + 1`); columns the
+    /// input does not read are ignored.
+    Batch(&'a RecordBatch),
+}
+
+impl InMemory<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            InMemory::Text(_, rows) => rows.is_empty(),
+            InMemory::Batch(b) => b.num_rows() == 0,
+        }
+    }
+}
+
+/// Parse the records of one input.
+fn parse_input(ir: &Ir, schema: &InputSchema, records: InMemory<'_>) -> Result<Vec<Parsed>, RunError> {
+    let missing = |columns| RunError::MissingColumns {
+        file: schema.input.clone(),
+        columns,
+    };
+    match records {
+        InMemory::Text(header, rows) => {
+            let map = header_map(schema, header, true).map_err(missing)?;
+            Ok(parse_rows(&ir.hir, schema, &map, rows))
+        }
+        InMemory::Batch(batch) => {
+            let bschema = batch.schema();
+            let header: Vec<String> = bschema.fields().iter().map(|f| f.name().clone()).collect();
+            header_map(schema, &header, true).map_err(missing)?;
+            let fields: Vec<(String, arrow_schema::DataType)> = bschema
+                .fields()
+                .iter()
+                .map(|f| (f.name().clone(), f.data_type().clone()))
+                .collect();
+            super::parquet::check_types(schema, &fields, &schema.input)?;
+            let shape = super::block::Shape::new(&ir.hir, schema, &header);
+            let mut sink = super::block::RowSink::new(&shape, batch.num_rows());
+            super::parquet::parse_batch(batch, 1, &mut sink);
+            let mut typed = sink.finish();
+            typed.seq = (0..typed.len() as u64).collect();
+            Ok(parsed_of(&typed))
+        }
+    }
+}
+
 /// Parse and group rows held in memory (for `weft eval`, `weft explain`
 /// and the embedding API): the same parsing, duplicate and unknown-group
 /// rules as [`super::run`]. `line` of each row is its position (1-based).
@@ -52,19 +110,28 @@ pub fn prepare_in_memory(
     group: (&[String], &[Row]),
     members: Option<(&[String], &[Row])>,
 ) -> Result<Prepared, RunError> {
+    prepare_records(
+        ir,
+        InMemory::Text(group.0, group.1),
+        members.map(|(h, r)| InMemory::Text(h, r)),
+    )
+}
+
+/// [`prepare_in_memory`] for records as text rows or record batches.
+pub fn prepare_records(
+    ir: &Ir,
+    group: InMemory<'_>,
+    members: Option<InMemory<'_>>,
+) -> Result<Prepared, RunError> {
     let prog = &ir.hir;
     let (schemas, gi, mi) = schemas_of(ir)?;
     let gs = &schemas[gi];
     let ms = mi.and_then(|m| schemas.get(m));
-    let gmap = header_map(gs, group.0, true).map_err(|columns| RunError::MissingColumns {
-        file: gs.input.clone(),
-        columns,
-    })?;
     let mut groups: Vec<Group> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     // The first row of each group id, for linking members.
     let mut first: HashMap<String, usize> = HashMap::new();
-    for (i, p) in parse_rows(prog, gs, &gmap, group.1).into_iter().enumerate() {
+    for (i, p) in parse_input(ir, gs, group)?.into_iter().enumerate() {
         *seen.entry(p.id.clone()).or_insert(0) += 1;
         first.entry(p.id.clone()).or_insert(i);
         groups.push(Group {
@@ -95,17 +162,13 @@ pub fn prepare_in_memory(
         .map(|r| r.name.to_lowercase())
         .unwrap_or_default();
     // No member rows at all (a household without persons) need no header.
-    if let (Some(ms), Some((mh, mrows))) = (ms, members.filter(|(_, r)| !r.is_empty())) {
-        let mmap = header_map(ms, mh, true).map_err(|columns| RunError::MissingColumns {
-            file: ms.input.clone(),
-            columns,
-        })?;
+    if let (Some(ms), Some(mrecords)) = (ms, members.filter(|m| !m.is_empty())) {
         let link = ms
             .columns
             .iter()
             .position(|c| matches!(c.kind, ColKind::Link { .. }));
         let mut mseen: HashMap<String, usize> = HashMap::new();
-        let parsed: Vec<Parsed> = parse_rows(prog, ms, &mmap, mrows);
+        let parsed: Vec<Parsed> = parse_input(ir, ms, mrecords)?;
         for p in &parsed {
             *mseen.entry(p.id.clone()).or_insert(0) += 1;
         }
@@ -213,11 +276,28 @@ pub fn run_in_memory(
     group: (&[String], &[Row]),
     members: Option<(&[String], &[Row])>,
 ) -> Result<MemoryResult, RunError> {
+    run_records(
+        ir,
+        bound,
+        eval,
+        InMemory::Text(group.0, group.1),
+        members.map(|(h, r)| InMemory::Text(h, r)),
+    )
+}
+
+/// [`run_in_memory`] for records as text rows or record batches.
+pub fn run_records(
+    ir: &Ir,
+    bound: &Bound,
+    eval: &dyn ChunkEval,
+    group: InMemory<'_>,
+    members: Option<InMemory<'_>>,
+) -> Result<MemoryResult, RunError> {
     let plan = plan_for(ir)?;
     let (schemas, gi, mi) = schemas_of(ir)?;
     let gs = &schemas[gi];
     let ms = mi.and_then(|m| schemas.get(m));
-    let Prepared { groups, errors } = prepare_in_memory(ir, group, members)?;
+    let Prepared { groups, errors } = prepare_records(ir, group, members)?;
     let cx = Ctx::new(ir, bound, &plan, eval, gs, ms, Encode::Blocks, None);
     let o = process(&cx, staged(gs, ms, &groups));
     let outputs = o
