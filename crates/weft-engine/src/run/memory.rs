@@ -72,7 +72,11 @@ impl InMemory<'_> {
 }
 
 /// Parse the records of one input.
-fn parse_input(ir: &Ir, schema: &InputSchema, records: InMemory<'_>) -> Result<Vec<Parsed>, RunError> {
+fn parse_input(
+    ir: &Ir,
+    schema: &InputSchema,
+    records: InMemory<'_>,
+) -> Result<Vec<Parsed>, RunError> {
     let missing = |columns| RunError::MissingColumns {
         file: schema.input.clone(),
         columns,
