@@ -38,8 +38,8 @@ pub struct DiagnosticInfo {
 /// ```
 #[derive(Clone)]
 pub struct Diagnostics {
-    pub(crate) items: Vec<weft_syntax::Diagnostic>,
-    pub(crate) sources: Arc<weft_syntax::SourceMap>,
+    items: Vec<weft_syntax::Diagnostic>,
+    sources: Arc<weft_syntax::SourceMap>,
     /// The items as miette reports, built when first asked for.
     reports: Arc<std::sync::OnceLock<Vec<weft_syntax::diag::Report>>>,
 }

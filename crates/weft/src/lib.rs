@@ -50,6 +50,7 @@ mod error;
 pub mod explain;
 pub mod files;
 pub mod fmt;
+mod report;
 pub mod run;
 pub mod synth;
 pub mod testing;
@@ -564,14 +565,24 @@ impl Evaluation {
     /// The value of `column` of output `output` for the record `id`.
     ///
     /// ```
-    /// # use weft::{Engine, Money, Policy};
-    /// # let policy = Policy::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/jilin")).unwrap();
-    /// # let eval = policy.evaluator("2019-08".parse().unwrap(), Engine::Interpreter).unwrap();
-    /// # let household = serde_json::json!({"households": {"household_id": "H1", "region": "changchun", "hukou": "urban"},
-    /// #   "persons": [{"person_id": "P1", "household_id": "H1", "birth_date": "1950-01-01", "monthly_income": "0.00"}]});
-    /// let r = eval.evaluate_json(&household).unwrap();
-    /// let dibao: Option<Money> = r.get("households", "H1", "dibao").and_then(|v| v.as_money());
-    /// # let _ = dibao;
+    /// # use weft::{Engine, Money, Policy, Sources};
+    /// # let policy = Policy::from_sources(Sources::new().module("g.weft", r#"
+    /// #     record Person input persons {
+    /// #       person_id: Text key
+    /// #       income: Money per month
+    /// #     }
+    /// #     rule grant(p: Person): Money per month = min(10% * p.income, ¥100)
+    /// #     output persons(p: Person) {
+    /// #       person_id
+    /// #       grant
+    /// #     }"#)).unwrap();
+    /// # let eval = policy.evaluator("2024-01".parse().unwrap(), Engine::Interpreter).unwrap();
+    /// let r = eval.evaluate_json(&serde_json::json!({"persons": [
+    ///     {"person_id": "P1", "income": "834.55"},
+    ///     {"person_id": "P2", "income": "5000.00"},
+    /// ]})).unwrap();
+    /// let grant = r.get("persons", "P2", "grant").and_then(|v| v.as_money());
+    /// assert_eq!(grant, Some(Money::from_fen(10_000)));
     /// ```
     pub fn get(&self, output: &str, id: &str, column: &str) -> Option<&Value> {
         self.output(output)?.get(id, column)

@@ -11,10 +11,11 @@ use crate::{Error, Evaluator};
 use std::path::{Path, PathBuf};
 use weft_engine::run::{EvalSide, InputFile, RunOptions};
 
-pub use weft_data::Format;
-pub use weft_engine::diff::{BINS, ByRow, DiffReport, ProgrammeDiff};
-pub use weft_engine::run::{FileCounts, NoProgress, Progress, RunReport, Timings};
-pub use weft_engine::summary::{ProgrammeTotals, Summary};
+use crate::report::ProgressAdapter;
+pub use crate::report::{
+    BINS, ByRow, DiffReport, FileCounts, Format, NoProgress, ProgrammeDiff, ProgrammeTotals,
+    Progress, RunReport, Timings,
+};
 
 /// An amount of fen (a total, which may exceed one record's money) as
 /// yuan with two decimals, grouped for reading (`1,234.50`), as the
@@ -68,7 +69,7 @@ impl RunConfig {
         self.inputs.push(InputFile {
             input: name.to_string(),
             path: path.into(),
-            format,
+            format: format.inner(),
         });
         self
     }
@@ -104,7 +105,7 @@ impl RunConfig {
             as_of: ev.as_of().days(),
             inputs: self.inputs.clone(),
             out_dir: self.out_dir.clone(),
-            out_format: self.out_format,
+            out_format: self.out_format.inner(),
             force: self.force,
             max_errors: self.max_errors,
             chunk_rows: self.chunk_rows,
@@ -131,8 +132,15 @@ impl Evaluator {
     ) -> Result<RunReport, Error> {
         let opts = config.options(self, true, None);
         self.with_chunk_eval(|ev| {
-            weft_engine::run::run(self.ir(), self.bound(), ev, &opts, progress)
+            weft_engine::run::run(
+                self.ir(),
+                self.bound(),
+                ev,
+                &opts,
+                &ProgressAdapter(progress),
+            )
         })
+        .map(RunReport::of)
         .map_err(Error::from)
     }
 }
@@ -158,7 +166,7 @@ impl DiffConfig {
         self.inputs.push(InputFile {
             input: name.to_string(),
             path: path.into(),
-            format,
+            format: format.inner(),
         });
         self
     }
@@ -258,7 +266,8 @@ pub fn diff(
                     eval: ea,
                 },
             ];
-            weft_engine::run::run_sides(&sides, &opts, &NoProgress, Some(&mut obs))
+            let quiet = ProgressAdapter(&NoProgress);
+            weft_engine::run::run_sides(&sides, &opts, &quiet, Some(&mut obs))
         })
     });
     obs.finish();
@@ -266,12 +275,7 @@ pub fn diff(
     if let Some(e) = obs.error() {
         return Err(Error::Run(format!("cannot write the changes file: {e}")));
     }
-    let mut report = obs.report.clone();
+    let mut report = DiffReport::of(obs.report.clone());
     report.changes_file = config.changes.as_ref().map(|p| p.display().to_string());
     Ok(report)
-}
-
-/// The text report of a comparison, as `weft diff` prints it.
-pub fn render_diff(report: &DiffReport) -> String {
-    weft_engine::diff::render_text(report)
 }

@@ -4,7 +4,7 @@
 use crate::{Error, Month, Policy};
 use std::path::PathBuf;
 
-pub use weft_engine::synth::SynthReport;
+pub use crate::report::SynthReport;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -27,7 +27,7 @@ impl SynthConfig {
                 seed: 1,
                 as_of: as_of.days(),
                 out_dir: out_dir.into(),
-                format,
+                format: format.inner(),
                 sample: 2000,
             },
         }
@@ -51,9 +51,16 @@ impl Policy {
     /// Generate a synthetic population from the policy's records. On an
     /// error, the files written so far are removed.
     pub fn synth(&self, config: &SynthConfig) -> Result<SynthReport, Error> {
-        weft_engine::synth::synth(self.ir(), &config.opts).map_err(|e| {
-            weft_engine::synth::clean(&config.opts.out_dir);
-            Error::Run(e.to_string())
-        })
+        match weft_engine::synth::synth(self.ir(), &config.opts) {
+            Ok(r) => Ok(SynthReport {
+                files: r.files,
+                hit_rates: r.hit_rates,
+                redraws: r.redraws,
+            }),
+            Err(e) => {
+                weft_engine::synth::clean(&config.opts.out_dir);
+                Err(Error::Run(e.to_string()))
+            }
+        }
     }
 }

@@ -131,7 +131,7 @@ pub fn diff(a: &DiffArgs) -> CliResult {
             serde_json::to_string_pretty(&report).unwrap_or_default()
         );
     } else {
-        print!("{}", weft::run::render_diff(&report));
+        print!("{}", report.to_text());
         eprintln!(
             "(both sides evaluated in one pass in {:.1} s)",
             t.elapsed().as_secs_f64()

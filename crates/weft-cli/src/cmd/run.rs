@@ -218,7 +218,6 @@ pub fn run(a: &RunArgs) -> CliResult {
     let engine_name = eval.engine().name();
     if a.summary == "json" {
         let progs: Vec<serde_json::Value> = report
-            .summary
             .programmes
             .iter()
             .map(|p| {
@@ -260,7 +259,7 @@ pub fn run(a: &RunArgs) -> CliResult {
             "  {:<24} {:>10} {:>18} {:>18} {:>16}",
             "programme", "recipients", "per month", "per year", "once"
         );
-        for p in &report.summary.programmes {
+        for p in &report.programmes {
             eprintln!(
                 "  {:<24} {:>10} {:>18} {:>18} {:>16}",
                 p.name,
