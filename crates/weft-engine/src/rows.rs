@@ -111,7 +111,7 @@ pub fn parsed_of(typed: &crate::run::block::Rows) -> Vec<Parsed> {
         .map(|i| Parsed {
             seq: typed.seq.get(i).copied().unwrap_or(0),
             line: typed.lines.get(i).copied().unwrap_or(0),
-            id: crate::run::link::key_text(&typed, i),
+            id: crate::run::link::key_text(typed, i),
             vals: typed
                 .cols
                 .iter()

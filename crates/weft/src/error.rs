@@ -132,7 +132,7 @@ pub enum Error {
         /// The id asked for.
         id: String,
         /// Why.
-        error: crate::ErrorRow,
+        error: Box<crate::ErrorRow>,
     },
     /// The id names both a group record and a member record.
     #[error("`{id}` is the id of a {group} and of a {member}")]

@@ -1131,7 +1131,7 @@ impl Evaluator {
             return Err(match errors.into_iter().find(|e| e.2 == id) {
                 Some(e) => Error::NotEvaluated {
                     id: id.to_string(),
-                    error: ErrorRow::from_cells(e),
+                    error: Box::new(ErrorRow::from_cells(e)),
                 },
                 None => Error::NoSuchRecord { id: id.to_string() },
             });
