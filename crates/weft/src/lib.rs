@@ -72,7 +72,7 @@ pub use values::{Date, Decimal, Money, Value};
 use std::path::Path;
 use std::sync::Arc;
 use weft_engine::load::PackFiles;
-use weft_engine::run::{ChunkEval, InMemory, InterpEval, plan_for, roots};
+use weft_engine::run::{ChunkEval, InterpEval, plan_for, roots};
 
 /// The text of a policy pack held in memory.
 #[derive(Debug, Clone, Default)]
@@ -907,12 +907,18 @@ impl Evaluator {
 
     fn run(
         &self,
-        group: InMemory<'_>,
-        members: Option<InMemory<'_>>,
+        group: &Table,
+        members: Option<&Table>,
     ) -> Result<weft_engine::run::MemoryResult, Error> {
         let ir = &self.policy.inner.ir;
         self.with_chunk_eval(|ev| {
-            weft_engine::run::run_records(ir, &self.bound, ev, group, members)
+            weft_engine::run::run_in_memory(
+                ir,
+                &self.bound,
+                ev,
+                (&group.0, &group.1),
+                members.map(|t| (t.0.as_slice(), t.1.as_slice())),
+            )
         })
         .map_err(Error::from)
     }
@@ -952,10 +958,7 @@ impl Evaluator {
         opts: &BatchOptions,
     ) -> Result<Evaluation, Error> {
         let (g, m) = self.tables_of_json(json, opts)?;
-        let r = self.run(
-            InMemory::Text(&g.0, &g.1),
-            m.as_ref().map(|t| InMemory::Text(&t.0, &t.1)),
-        )?;
+        let r = self.run(&g, m.as_ref())?;
         Ok(self.evaluation(r))
     }
 
@@ -1047,26 +1050,19 @@ impl Evaluator {
             }
             None => None,
         };
-        let res = self.run(
-            InMemory::Batch(&group),
-            members.as_ref().map(InMemory::Batch),
-        )?;
         let ir = &self.policy.inner.ir;
-        let mut outputs = Vec::new();
-        for (o, rows) in ir.outputs.iter().zip(&res.outputs) {
-            let cols: Vec<(String, weft_data::OutType)> = o
-                .columns
-                .iter()
-                .map(|c| (c.name.clone(), values::out_type(&c.ty)))
-                .collect();
-            let mut b = weft_data::parquetio::BatchBuilder::new(&cols).map_err(Error::Input)?;
-            for r in rows {
-                b.push(r).map_err(Error::Input)?;
-            }
-            outputs.push((o.name.clone(), b.finish().map_err(Error::Input)?));
-        }
+        let res = self
+            .with_chunk_eval(|ev| {
+                weft_engine::run::run_batches(ir, &self.bound, ev, &group, members.as_ref())
+            })
+            .map_err(Error::from)?;
         Ok(BatchResult {
-            outputs,
+            outputs: ir
+                .outputs
+                .iter()
+                .map(|o| o.name.clone())
+                .zip(res.outputs)
+                .collect(),
             errors: res.errors.into_iter().map(ErrorRow::from_cells).collect(),
         })
     }

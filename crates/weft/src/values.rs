@@ -1,6 +1,6 @@
 //! Values in results: exact money and decimals, dates, text.
 
-use weft_data::{OutCell, OutType};
+use weft_data::OutCell;
 use weft_syntax::num;
 
 /// An amount of money, exact to the fen.
@@ -202,18 +202,5 @@ impl std::fmt::Display for Value {
             Value::Date(d) => write!(f, "{d}"),
             Value::Text(t) => f.write_str(t),
         }
-    }
-}
-
-pub(crate) fn out_type(ty: &weft_check::ty::Ty) -> OutType {
-    use weft_check::ty::Ty;
-    match ty {
-        Ty::Money(_) => OutType::Money,
-        Ty::Bool => OutType::Bool,
-        Ty::Decimal => OutType::Decimal,
-        Ty::Date => OutType::Date,
-        Ty::Text | Ty::Enum(..) => OutType::Text,
-        Ty::Opt(t) => out_type(t),
-        _ => OutType::Int,
     }
 }

@@ -96,6 +96,30 @@ fn batch(header: &[String], rows: &[Vec<String>], schema: Option<&Schema>) -> Re
     RecordBatch::try_from_iter(cols).unwrap()
 }
 
+/// An output cell as the output files write it (`Value`'s display).
+fn cell_text(a: &dyn Array, i: usize) -> String {
+    use weft::arrow_array::cast::AsArray;
+    use weft::arrow_array::types::{Date32Type, Decimal128Type, Int64Type};
+    if a.is_null(i) {
+        return String::new();
+    }
+    match a.data_type() {
+        DataType::Utf8 => a.as_string::<i32>().value(i).to_string(),
+        DataType::Boolean => a.as_boolean().value(i).to_string(),
+        DataType::Int64 => a.as_primitive::<Int64Type>().value(i).to_string(),
+        DataType::Date32 => Date::from_days(a.as_primitive::<Date32Type>().value(i)).to_string(),
+        DataType::Decimal128(_, 2) => {
+            let v = a.as_primitive::<Decimal128Type>().value(i);
+            Money::from_fen(i64::try_from(v).unwrap()).to_string()
+        }
+        DataType::Decimal128(_, 6) => {
+            let v = a.as_primitive::<Decimal128Type>().value(i);
+            weft::Decimal::from_millionths(i64::try_from(v).unwrap()).to_string()
+        }
+        other => panic!("an output column of type {other}"),
+    }
+}
+
 /// A copy of `b` with column `name` replaced (or added).
 fn with_column(b: &RecordBatch, name: &str, a: ArrayRef) -> RecordBatch {
     let mut cols: Vec<(String, ArrayRef)> = b
@@ -234,12 +258,21 @@ fn typed_batches_text_batches_and_json_agree() {
         assert_eq!(typed.errors(), echo(text.errors()), "{engine:?}");
         let j = eval.evaluate_json(&json).unwrap();
         assert_eq!(text.errors(), j.errors.as_slice(), "{engine:?}");
-        let rows = |n: &str| typed.output(n).unwrap().num_rows();
-        assert_eq!(
-            rows("households"),
-            j.output("households").unwrap().rows.len()
-        );
-        assert_eq!(rows("persons"), j.output("persons").unwrap().rows.len());
+        // Cell for cell, the batch outputs are the JSON evaluation's.
+        for name in ["households", "persons"] {
+            let b = typed.output(name).unwrap();
+            let want = &j.output(name).unwrap().rows;
+            assert_eq!(b.num_rows(), want.len(), "{name}");
+            for (i, row) in want.iter().enumerate() {
+                let got: Vec<String> = b
+                    .columns()
+                    .iter()
+                    .map(|c| cell_text(c.as_ref(), i))
+                    .collect();
+                let want: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+                assert_eq!(got, want, "{name} row {i} ({engine:?})");
+            }
+        }
         if let Some(f) = &first {
             assert_eq!(f.outputs(), typed.outputs(), "the engines agree");
         }

@@ -36,8 +36,8 @@ pub mod process;
 mod source;
 
 pub use memory::{
-    ErrorCells, InMemory, MemoryResult, Prepared, check_groups, prepare_in_memory, prepare_records,
-    run_in_memory, run_records,
+    BatchOutput, ErrorCells, MemoryResult, Prepared, check_groups, prepare_in_memory, run_batches,
+    run_in_memory,
 };
 pub use process::{ChunkEval, Encode};
 
