@@ -431,12 +431,21 @@ impl Policy {
                     Error::Engine(format!("the JIT cannot compile this policy: {e}"))
                 })?),
             };
+        let schemas = weft_data::schema::InputSchema::all(&ir.hir);
+        let group_schema = schemas.get(plan.group.0 as usize).cloned();
+        let member_schema = plan
+            .member
+            .as_ref()
+            .and_then(|(r, _)| schemas.get(*r as usize))
+            .cloned();
         Ok(Evaluator {
             policy: self.clone(),
             as_of,
             bound,
             plan,
             jit,
+            group_schema,
+            member_schema,
         })
     }
 }
@@ -719,6 +728,9 @@ pub struct Evaluator {
     bound: weft_ir::bind::Bound,
     plan: weft_interp::batch::Plan,
     jit: Option<weft_jit::JitProgram>,
+    /// The inputs of the group record and of the member record.
+    group_schema: Option<weft_data::schema::InputSchema>,
+    member_schema: Option<weft_data::schema::InputSchema>,
 }
 
 impl std::fmt::Debug for Evaluator {
@@ -838,23 +850,18 @@ impl Evaluator {
     fn schemas(
         &self,
     ) -> (
-        Option<weft_data::schema::InputSchema>,
-        Option<weft_data::schema::InputSchema>,
+        Option<&weft_data::schema::InputSchema>,
+        Option<&weft_data::schema::InputSchema>,
     ) {
-        let schemas = weft_data::schema::InputSchema::all(&self.policy.inner.ir.hir);
-        let g = schemas.get(self.plan.group.0 as usize).cloned();
-        let m = self
-            .plan
-            .member
-            .as_ref()
-            .and_then(|(r, _)| schemas.get(*r as usize))
-            .cloned();
-        (g, m)
+        (self.group_schema.as_ref(), self.member_schema.as_ref())
     }
 
     fn input_names(&self) -> (String, Option<String>) {
         let (g, m) = self.schemas();
-        (g.map(|s| s.input).unwrap_or_default(), m.map(|s| s.input))
+        (
+            g.map(|s| s.input.clone()).unwrap_or_default(),
+            m.map(|s| s.input.clone()),
+        )
     }
 
     fn unknown_input(&self, name: &str) -> Error {
@@ -876,8 +883,8 @@ impl Evaluator {
             ));
         };
         let (gs, ms) = self.schemas();
-        let g = gs.as_ref().map(|s| s.input.clone()).unwrap_or_default();
-        let m = ms.as_ref().map(|s| s.input.clone());
+        let g = gs.map(|s| s.input.clone()).unwrap_or_default();
+        let m = ms.map(|s| s.input.clone());
         for k in obj.keys() {
             if *k != g && Some(k) != m.as_ref() {
                 return Err(self.unknown_input(k));
@@ -887,7 +894,7 @@ impl Evaluator {
         let mt =
             m.map(|m| rows_of_json(obj.get(&m).unwrap_or(&serde_json::Value::Array(Vec::new()))));
         if opts.strict {
-            for (schema, table) in [(gs.as_ref(), Some(&gt)), (ms.as_ref(), mt.as_ref())] {
+            for (schema, table) in [(gs, Some(&gt)), (ms, mt.as_ref())] {
                 let (Some(schema), Some((header, _))) = (schema, table) else {
                     continue;
                 };
@@ -1029,7 +1036,7 @@ impl Evaluator {
         let (gs, ms) = self.schemas();
         let gs = gs.ok_or_else(|| Error::Input("the policy has no group record".into()))?;
         for (i, (n, _)) in inputs.iter().enumerate() {
-            if *n != gs.input && Some(*n) != ms.as_ref().map(|m| m.input.as_str()) {
+            if *n != gs.input && Some(*n) != ms.map(|m| m.input.as_str()) {
                 return Err(self.unknown_input(n));
             }
             if inputs.iter().take(i).any(|(m, _)| m == n) {
@@ -1040,7 +1047,7 @@ impl Evaluator {
         let group = find(&gs.input).ok_or_else(|| Error::MissingInput {
             input: gs.input.clone(),
         })?;
-        let group = batch::conform(&gs, group, opts)?;
+        let group = batch::conform(gs, group, opts)?;
         let members = match &ms {
             Some(ms) => {
                 let b = find(&ms.input).ok_or_else(|| Error::MissingInput {
@@ -1138,9 +1145,9 @@ impl Evaluator {
             return Err(Error::NoSuchRecord { id: id.to_string() });
         };
         let one = [group];
-        let chunk = weft_engine::rows::build_chunk(&ir.hir, &gs, ms.as_ref(), &one);
+        let chunk = weft_engine::rows::build_chunk(&ir.hir, gs, ms, &one);
         let (record, row) = match mi {
-            Some(i) => (ms.as_ref().map(|s| s.record).unwrap_or(0), i),
+            Some(i) => (ms.map(|s| s.record).unwrap_or(0), i),
             None => (gs.record, 0),
         };
         let cols: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
