@@ -421,16 +421,33 @@ impl Policy {
 
     /// Bind the policy to a month and compile it for an engine.
     pub fn evaluator(&self, as_of: Month, engine: Engine) -> Result<Evaluator, Error> {
+        self.bind(as_of, engine, None)
+    }
+
+    /// Bind to a month and compile for an engine, reusing `base`'s
+    /// compiled program when it fits (see [`Evaluator::rebind`]).
+    fn bind(
+        &self,
+        as_of: Month,
+        engine: Engine,
+        base: Option<&Evaluator>,
+    ) -> Result<Evaluator, Error> {
         let ir = &self.inner.ir;
         let bound = weft_ir::bind::bind(ir, as_of.days, &roots(ir))?;
         let plan = plan_for(ir)?;
-        let jit =
-            match engine {
-                Engine::Interpreter => None,
-                Engine::Jit => Some(weft_jit::JitProgram::compile(ir, &bound).map_err(|e| {
+        let reusable = base
+            .and_then(|b| b.jit.as_ref().map(|j| (b, j)))
+            .filter(|(b, j)| same_program(b.ir(), ir) && j.fits(&bound))
+            .map(|(_, j)| j.clone());
+        let jit = match (engine, reusable) {
+            (Engine::Interpreter, _) => None,
+            (Engine::Jit, Some(j)) => Some(j),
+            (Engine::Jit, None) => Some(Arc::new(
+                weft_jit::JitProgram::compile(ir, &bound).map_err(|e| {
                     Error::Engine(format!("the JIT cannot compile this policy: {e}"))
-                })?),
-            };
+                })?,
+            )),
+        };
         let schemas = weft_data::schema::InputSchema::all(&ir.hir);
         let group_schema = schemas.get(plan.group.0 as usize).cloned();
         let member_schema = plan
@@ -448,6 +465,51 @@ impl Policy {
             member_schema,
         })
     }
+}
+
+/// Whether two lowered policies are the same program (rules, formulas,
+/// date contexts, outputs), so that one's compiled code evaluates the
+/// other given its own binding: they may differ in parameter values, which
+/// are read from the binding at each evaluation.
+fn same_program(a: &weft_ir::Ir, b: &weft_ir::Ir) -> bool {
+    let same_instances = a.instances.len() == b.instances.len()
+        && a.instances.iter().zip(&b.instances).all(|(x, y)| {
+            x.name == y.name
+                && x.kind == y.kind
+                && x.rule == y.rule
+                && x.ctx == y.ctx
+                && x.entity == y.entity
+                && x.ty == y.ty
+                && x.versions == y.versions
+                && x.slots == y.slots
+        });
+    let same_outputs = a.outputs.len() == b.outputs.len()
+        && a.outputs.iter().zip(&b.outputs).all(|(x, y)| {
+            x.name == y.name
+                && x.record == y.record
+                && x.columns.len() == y.columns.len()
+                && x.columns.iter().zip(&y.columns).all(|(c, d)| {
+                    c.name == d.name
+                        && c.ty == d.ty
+                        && match (&c.value, &d.value) {
+                            (weft_ir::ColumnValue::Inst(i), weft_ir::ColumnValue::Inst(j)) => {
+                                i == j
+                            }
+                            (weft_ir::ColumnValue::Text(p), weft_ir::ColumnValue::Text(q)) => {
+                                p == q
+                            }
+                            _ => false,
+                        }
+                })
+        });
+    a.nodes == b.nodes
+        && a.contexts == b.contexts
+        && a.param_refs == b.param_refs
+        && a.texts == b.texts
+        && a.fails == b.fails
+        && a.checks == b.checks
+        && same_instances
+        && same_outputs
 }
 
 /// Records given in code: rows of `(column, text)` per input, the text in
@@ -727,7 +789,8 @@ pub struct Evaluator {
     as_of: Month,
     bound: weft_ir::bind::Bound,
     plan: weft_interp::batch::Plan,
-    jit: Option<weft_jit::JitProgram>,
+    /// The compiled program (shared by evaluators it fits: [`Evaluator::rebind`]).
+    jit: Option<Arc<weft_jit::JitProgram>>,
     /// The inputs of the group record and of the member record.
     group_schema: Option<weft_data::schema::InputSchema>,
     member_schema: Option<weft_data::schema::InputSchema>,
@@ -819,6 +882,40 @@ impl Evaluator {
     /// The policy it evaluates.
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// This evaluator's month and engine for another version of its policy
+    /// — typically `self.policy().with_params(…)`, an overlay of parameter
+    /// values. When the two have the same rules and formulas (only
+    /// parameter values differ) and the same formula versions are in force,
+    /// the compiled program is shared, not compiled again: an overlay costs
+    /// a check of the pack and a binding, not a JIT compilation.
+    ///
+    /// ```
+    /// # use weft::{Engine, Policy, Sources};
+    /// let policy = Policy::from_sources(Sources::new()
+    ///     .module("g.weft", r#"
+    ///         param rate: Decimal
+    ///         record Person input persons {
+    ///           person_id: Text key
+    ///           income: Money per month
+    ///         }
+    ///         rule grant(p: Person): Money per month = rate * p.income
+    ///         output persons(p: Person) {
+    ///           person_id
+    ///           grant
+    ///         }"#)
+    ///     .params("rate.toml", "[rate]\n[[rate.version]]\neffective = 2020-01-01\nvalue = 0.1\n"))?;
+    /// let eval = policy.evaluator("2024-01".parse()?, Engine::Jit)?;
+    /// let raised = policy.with_params(&[("raise.toml", "[rate]\n[[rate.version]]\neffective = 2024-01-01\nvalue = 0.2\n")])?;
+    /// let eval2 = eval.rebind(&raised)?; // no recompilation
+    /// let json = serde_json::json!({"persons": [{"person_id": "P1", "income": "100.00"}]});
+    /// assert_eq!(eval2.evaluate_json(&json)?.get("persons", "P1", "grant").unwrap().to_string(), "20.00");
+    /// assert_eq!(eval.evaluate_json(&json)?.get("persons", "P1", "grant").unwrap().to_string(), "10.00");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn rebind(&self, policy: &Policy) -> Result<Evaluator, Error> {
+        policy.bind(self.as_of, self.engine(), Some(self))
     }
 
     pub(crate) fn ir(&self) -> &weft_ir::Ir {
@@ -1166,9 +1263,105 @@ impl Evaluator {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     fn assert_send_sync<T: Send + Sync>() {}
+
+    fn jilin() -> Policy {
+        Policy::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/jilin")).unwrap()
+    }
+
+    fn population() -> serde_json::Value {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/jilin/spec-examples"
+        );
+        let table = |name: &str| -> serde_json::Value {
+            let text = std::fs::read_to_string(format!("{dir}/{name}.csv")).unwrap();
+            let mut lines = text.lines();
+            let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+            lines
+                .map(|l| {
+                    serde_json::Value::Object(
+                        header
+                            .iter()
+                            .zip(l.split(','))
+                            .filter(|(_, v)| !v.is_empty())
+                            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.into())))
+                            .collect(),
+                    )
+                })
+                .collect()
+        };
+        serde_json::json!({"households": table("households"), "persons": table("persons")})
+    }
+
+    const RAISE: &str = "[dibao_standard_urban]\n[[dibao_standard_urban.version]]\neffective = 2018-08-01\nchangchun = 700\njilin = 545\nsiping = 540\nliaoyuan = 550\ntonghua = 550\nbaishan = 540\nsongyuan = 543\nbaicheng = 470\nyanbian = 620\nchangbaishan = 550\n";
+
+    /// An overlay of parameter values shares the compiled program, and
+    /// gives what a program compiled for it gives.
+    #[test]
+    fn an_overlay_of_values_reuses_the_compiled_program() {
+        let policy = jilin();
+        let month: Month = "2018-08".parse().unwrap();
+        let eval = policy.evaluator(month, Engine::Jit).unwrap();
+        let raised = policy.with_params(&[("raise.toml", RAISE)]).unwrap();
+        let rebound = eval.rebind(&raised).unwrap();
+        let (Some(a), Some(b)) = (&eval.jit, &rebound.jit) else {
+            panic!("both on the JIT")
+        };
+        assert!(Arc::ptr_eq(a, b), "the program is shared");
+        let fresh = raised.evaluator(month, Engine::Jit).unwrap();
+        let input = population();
+        let got = rebound.evaluate_json(&input).unwrap();
+        assert_eq!(got, fresh.evaluate_json(&input).unwrap());
+        assert_ne!(
+            got,
+            eval.evaluate_json(&input).unwrap(),
+            "the overlay changes results"
+        );
+        let interp = raised.evaluator(month, Engine::Interpreter).unwrap();
+        assert_eq!(got, interp.evaluate_json(&input).unwrap());
+    }
+
+    /// Another formula, or another month choosing other formula versions,
+    /// is compiled afresh.
+    #[test]
+    fn other_formulas_are_compiled_again() {
+        let src = |rate: &str| {
+            Sources::new().module(
+                "g.weft",
+                &format!(
+                    "record Person input persons {{\n  person_id: Text key\n  income: Money per month\n}}\nrule grant(p: Person): Money per month = min({rate} * p.income, ¥100)\noutput persons(p: Person) {{\n  person_id\n  grant\n}}\n"
+                ),
+            )
+        };
+        let a = Policy::from_sources(src("10%")).unwrap();
+        let b = Policy::from_sources(src("20%")).unwrap();
+        let eval = a
+            .evaluator("2024-01".parse().unwrap(), Engine::Jit)
+            .unwrap();
+        let other = eval.rebind(&b).unwrap();
+        let (Some(x), Some(y)) = (&eval.jit, &other.jit) else {
+            panic!("both on the JIT")
+        };
+        assert!(!Arc::ptr_eq(x, y));
+        let json = serde_json::json!({"persons": [{"person_id": "P1", "income": "300.00"}]});
+        let grant = |e: &Evaluator| {
+            e.evaluate_json(&json)
+                .unwrap()
+                .get("persons", "P1", "grant")
+                .cloned()
+        };
+        assert_eq!(grant(&eval), Some(Value::Money(Money::from_fen(3_000))));
+        assert_eq!(grant(&other), Some(Value::Money(Money::from_fen(6_000))));
+        // On the interpreter there is nothing to share.
+        let interp = a
+            .evaluator("2024-01".parse().unwrap(), Engine::Interpreter)
+            .unwrap();
+        assert!(interp.rebind(&b).unwrap().jit.is_none());
+    }
 
     #[test]
     fn policies_and_evaluators_are_send_and_sync() {

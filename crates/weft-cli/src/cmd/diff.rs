@@ -95,7 +95,17 @@ pub fn diff(a: &DiffArgs) -> CliResult {
         None => weft::Engine::fastest(),
     };
     let eval_b = super::evaluator(&before, as_of, engine)?;
-    let eval_a = super::evaluator(&after, as_of_after, engine)?;
+    // Only parameter values change: the compiled program is shared.
+    let eval_a = if as_of_after == as_of {
+        eval_b.rebind(&after).map_err(|e| match e {
+            e @ weft::Error::NoParameterVersion { .. } => {
+                CliError::Failed(format!("cannot evaluate {as_of_after}: {e}"))
+            }
+            e => e.into(),
+        })?
+    } else {
+        super::evaluator(&after, as_of_after, engine)?
+    };
     let describe = |p: &PolicyArgs, d: weft::Month, extra: &[PathBuf]| {
         let mut s = format!("{} as of {d}", p.policy.display());
         for x in extra {
