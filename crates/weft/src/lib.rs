@@ -50,6 +50,7 @@ mod error;
 pub mod explain;
 pub mod files;
 pub mod fmt;
+mod overlay;
 mod report;
 pub mod run;
 pub mod synth;
@@ -1312,6 +1313,16 @@ mod tests {
             panic!("both on the JIT")
         };
         assert!(Arc::ptr_eq(a, b), "the program is shared");
+        let one = policy
+            .with_param(
+                "dibao_standard_urban",
+                &["changchun"],
+                month.first_day(),
+                Value::Money(Money::from_fen(70_000)),
+            )
+            .unwrap();
+        let c = eval.rebind(&one).unwrap().jit.unwrap();
+        assert!(Arc::ptr_eq(a, &c), "a value given as a value too");
         let fresh = raised.evaluator(month, Engine::Jit).unwrap();
         let input = population();
         let got = rebound.evaluate_json(&input).unwrap();

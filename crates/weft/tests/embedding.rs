@@ -670,3 +670,104 @@ fn dates_to_and_from_days_and_diagnostics_with_places() {
         other => panic!("{other}"),
     }
 }
+
+/// One region's standard raised alone, without restating the others; an
+/// evaluator of the overlay shares the compiled program.
+#[test]
+fn one_parameter_value_as_an_overlay() {
+    let policy = jilin();
+    let pop = small();
+    let (h, p) = typed(&policy, &pop);
+    let month: weft::Month = "2018-08".parse().unwrap();
+    let from = Date::new(2018, 8, 1).unwrap();
+    let raised = policy
+        .with_param(
+            "dibao_standard_urban",
+            &["changchun"],
+            from,
+            weft::Value::Money(Money::from_fen(99_900)),
+        )
+        .unwrap();
+    let eval = policy.evaluator(month, Engine::Jit).unwrap();
+    let before = eval
+        .evaluate_batch(&[("households", &h), ("persons", &p)])
+        .unwrap();
+    let after = eval
+        .rebind(&raised)
+        .unwrap()
+        .evaluate_batch(&[("households", &h), ("persons", &p)])
+        .unwrap();
+    let standard = |r: &weft::BatchResult, i: usize| {
+        let b = r.output("households").unwrap();
+        cell_text(b.column_by_name("dibao_standard").unwrap().as_ref(), i)
+    };
+    let (hh, hrows) = &pop.households;
+    let col = |n: &str| hh.iter().position(|c| c == n).unwrap();
+    let mut raised_rows = 0;
+    for (i, row) in hrows.iter().enumerate() {
+        if row[col("region")] == "changchun" && row[col("residence")] == "urban" {
+            assert_eq!(standard(&after, i), "999.00", "{}", row[0]);
+            raised_rows += 1;
+        } else {
+            assert_eq!(standard(&after, i), standard(&before, i), "{}", row[0]);
+        }
+    }
+    assert!(
+        raised_rows > 0,
+        "the population has urban Changchun households"
+    );
+    // Before the date, the old standard holds.
+    let july = raised
+        .evaluator("2018-07".parse().unwrap(), Engine::Interpreter)
+        .unwrap()
+        .evaluate_batch(&[("households", &h), ("persons", &p)])
+        .unwrap();
+    let july_before = policy
+        .evaluator("2018-07".parse().unwrap(), Engine::Interpreter)
+        .unwrap()
+        .evaluate_batch(&[("households", &h), ("persons", &p)])
+        .unwrap();
+    assert_eq!(july.outputs(), july_before.outputs());
+    // Mistakes are errors, not panics.
+    let bad = |name: &str, keys: &[&str], v: weft::Value| {
+        policy.with_param(name, keys, from, v).unwrap_err()
+    };
+    let m = weft::Value::Money(Money::from_fen(1));
+    assert!(matches!(
+        bad("no_such", &["changchun"], m.clone()),
+        Error::Input(_)
+    ));
+    assert!(matches!(
+        bad("dibao_standard_urban", &[], m.clone()),
+        Error::Input(_)
+    ));
+    assert!(matches!(
+        bad("dibao_standard_urban", &["atlantis"], m.clone()),
+        Error::Input(_)
+    ));
+    assert!(matches!(
+        bad(
+            "dibao_standard_urban",
+            &["changchun"],
+            weft::Value::Bool(true)
+        ),
+        Error::Input(_)
+    ));
+    // An unkeyed decimal.
+    let r = policy
+        .with_param(
+            "tekun_living_ratio",
+            &[],
+            from,
+            weft::Value::Decimal(weft::Decimal::from_millionths(1_500_000)),
+        )
+        .unwrap();
+    assert_ne!(
+        eval.rebind(&r)
+            .unwrap()
+            .evaluate_batch(&[("households", &h), ("persons", &p)])
+            .unwrap()
+            .outputs(),
+        before.outputs()
+    );
+}
