@@ -2,7 +2,7 @@
 //! only the record's group is read into memory and evaluated, by the
 //! tracing interpreter.
 
-use crate::{Error, Evaluator, Explanation};
+use crate::{Engine, Error, Explanation, Month, Policy};
 use std::path::{Path, PathBuf};
 use weft_data::schema::{ColKind, InputSchema};
 use weft_data::{Format, Row, open_reader};
@@ -80,20 +80,24 @@ fn rows_where(
     Ok(Loaded { header, rows })
 }
 
-impl Evaluator {
+impl Policy {
     /// Explain one record of a population held in files (`(input name,
-    /// path)`, the format by extension): the rules, table rows,
-    /// exceptions, parameters and values that decided its outputs.
-    /// `columns` limits the output columns explained (none: all).
+    /// path)`, the format by extension) as of a month: the rules, table
+    /// rows, exceptions, parameters and values that decided its outputs
+    /// (the reference interpreter traces the evaluation). Only the
+    /// record's group is read into memory. `columns` limits the output
+    /// columns explained (none: all).
     pub fn explain_files(
         &self,
+        as_of: Month,
         inputs: &[(String, PathBuf)],
         record: &RecordRef,
         columns: &[String],
     ) -> Result<ExplainOutcome, Error> {
         let ir = self.ir();
         let schemas = InputSchema::all(&ir.hir);
-        let plan = self.plan();
+        let plan = weft_engine::run::plan_for(ir)?;
+        let plan = &plan;
         let gs = schemas
             .get(plan.group.0 as usize)
             .ok_or_else(|| Error::Input("the policy has no group record".into()))?;
@@ -172,12 +176,14 @@ impl Evaluator {
             (Some(m), Some(p)) => Some(rows_where(p, m, mlink, std::slice::from_ref(&gid))?),
             _ => None,
         };
+        // Bound once the record is found (as `weft explain` always did).
+        let eval = self.evaluator(as_of, Engine::Interpreter)?;
         let prepared = prepare_in_memory(
             ir,
             (&g.header, &g.rows),
             m.as_ref().map(|l| (l.header.as_slice(), l.rows.as_slice())),
         )?;
-        let (keep, mut errors) = check_groups(ir, self.bound(), prepared.groups)?;
+        let (keep, mut errors) = check_groups(ir, eval.bound(), prepared.groups)?;
         errors.extend(prepared.errors);
         let errors: Vec<crate::ErrorRow> = errors
             .into_iter()
@@ -213,12 +219,12 @@ impl Evaluator {
         let chunk = build_chunk(&ir.hir, gs, ms, &refs);
         let inner = weft_engine::explain::explain(
             ir,
-            self.bound(),
+            eval.bound(),
             &chunk,
             plan,
             (rec, row),
             columns,
-            Some(self.policy().sources()),
+            Some(self.sources()),
         );
         if !columns.is_empty() && inner.outputs.is_empty() {
             return Err(Error::UnknownOutputColumn {

@@ -402,6 +402,30 @@ impl Policy {
             .collect()
     }
 
+    /// The input of the group record (`households`): the one record that
+    /// holds others, or the only input.
+    pub fn group_input(&self) -> Option<InputInfo> {
+        let plan = plan_for(&self.inner.ir).ok()?;
+        self.input_of_record(plan.group.0)
+    }
+
+    /// The input of the member record (`persons`), when the policy has one.
+    pub fn member_input(&self) -> Option<InputInfo> {
+        let plan = plan_for(&self.inner.ir).ok()?;
+        self.input_of_record(plan.member.as_ref()?.0)
+    }
+
+    fn input_of_record(&self, record: u32) -> Option<InputInfo> {
+        let name = self
+            .inner
+            .ir
+            .hir
+            .records
+            .get(record as usize)
+            .map(|r| r.name.clone())?;
+        self.inputs().into_iter().find(|i| i.record == name)
+    }
+
     /// The outputs the policy declares.
     pub fn outputs(&self) -> Vec<OutputInfo> {
         let ir = &self.inner.ir;
@@ -925,10 +949,6 @@ impl Evaluator {
 
     pub(crate) fn bound(&self) -> &weft_ir::bind::Bound {
         &self.bound
-    }
-
-    pub(crate) fn plan(&self) -> &weft_interp::batch::Plan {
-        &self.plan
     }
 
     /// Call `f` with this evaluator's engine as the engine crate's chunk

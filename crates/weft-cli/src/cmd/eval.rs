@@ -29,11 +29,24 @@ pub fn eval(
     let text_in = weft::files::read_text(input)?;
     let json: Value = serde_json::from_str(&text_in)
         .map_err(|e| CliError::Failed(format!("{} is not valid JSON: {e}", input.display())))?;
-    if !json.is_object() {
+    let Some(obj) = json.as_object() else {
         return Err(CliError::Failed(format!(
             "{} should hold an object with one key per input",
             input.display()
         )));
+    };
+    // Input names are checked before the month is bound.
+    let inputs: Vec<String> = [policy.group_input(), policy.member_input()]
+        .into_iter()
+        .flatten()
+        .map(|i| i.name)
+        .collect();
+    if let Some(k) = obj.keys().find(|k| !inputs.contains(k)) {
+        return Err(weft::Error::UnknownInput {
+            name: k.clone(),
+            inputs,
+        }
+        .into());
     }
     // Explaining traces the interpreter; nothing is compiled.
     let engine = if explain.is_some() {

@@ -48,6 +48,18 @@ pub fn explain(a: &ExplainArgs) -> CliResult {
         .filter_map(|s| s.split_once('='))
         .map(|(n, p)| (n.to_string(), PathBuf::from(p)))
         .collect();
+    // Both files first, then which record: as before the API took over.
+    for input in [policy.group_input(), policy.member_input()]
+        .into_iter()
+        .flatten()
+    {
+        if !inputs.iter().any(|(n, _)| *n == input.name) {
+            let name = &input.name;
+            return Err(CliError::Usage(format!(
+                "give the `{name}` file with `--{name} FILE`"
+            )));
+        }
+    }
     let record = match (&a.person, &a.household, &a.id) {
         (Some(p), None, None) => RecordRef::Member(p.clone()),
         (None, Some(h), None) => RecordRef::Group(h.clone()),
@@ -59,8 +71,7 @@ pub fn explain(a: &ExplainArgs) -> CliResult {
         }
     };
     // The tracing interpreter explains; nothing is compiled.
-    let eval = super::evaluator(&policy, as_of, weft::Engine::Interpreter)?;
-    let outcome = match eval.explain_files(&inputs, &record, &a.output) {
+    let outcome = match policy.explain_files(as_of, &inputs, &record, &a.output) {
         Ok(o) => o,
         Err(weft::Error::MissingInput { input }) => {
             return Err(CliError::Usage(format!(
@@ -74,6 +85,9 @@ pub fn explain(a: &ExplainArgs) -> CliResult {
         }
         Err(e @ weft::Error::UnknownOutputColumn { .. }) => {
             return Err(CliError::Usage(e.to_string()));
+        }
+        Err(e @ weft::Error::NoParameterVersion { .. }) => {
+            return Err(CliError::Failed(format!("cannot evaluate {as_of}: {e}")));
         }
         Err(e) => return Err(e.into()),
     };
