@@ -245,6 +245,12 @@ pub struct OutputInfo {
 impl Policy {
     /// Load and check the pack in a directory (every `.weft`, `.toml` and
     /// `.csv` file below it).
+    ///
+    /// ```
+    /// let policy = weft::Policy::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/jilin"))?;
+    /// assert!(policy.warnings().iter().all(|w| !w.is_error));
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Policy, Error> {
         Policy::load(dir, &[] as &[&Path])
     }
@@ -253,6 +259,12 @@ impl Policy {
     /// directories of them) overlaid, as `weft run --params` does. The
     /// overlays are not checked against the policy's assertions: see
     /// [`Policy::check_assertions`].
+    ///
+    /// ```
+    /// let policy = weft::Policy::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/jilin"), &["/no/such/overlay.toml"]);
+    /// // A file that cannot be read is a diagnostic (E0001) like any other.
+    /// assert!(matches!(policy, Err(weft::Error::Policy(d)) if d.iter().any(|x| x.code == "E0001")));
+    /// ```
     pub fn load<P: AsRef<Path>>(dir: impl AsRef<Path>, overlays: &[P]) -> Result<Policy, Error> {
         let dir = dir.as_ref();
         let mut pack =
@@ -320,6 +332,14 @@ impl Policy {
 
     /// Everything `weft check` reports: the warnings of checking and the
     /// assertion failures, in file order.
+    ///
+    /// ```
+    /// let policy = weft::Policy::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/jilin"))?;
+    /// for d in policy.check().iter() {
+    ///     println!("{} {} at {:?}:{:?}", d.code, d.message, d.file, d.line);
+    /// }
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn check(&self) -> Diagnostics {
         self.warnings().sorted_with(self.check_assertions())
     }
@@ -386,6 +406,14 @@ impl Policy {
     }
 
     /// The inputs the policy reads.
+    ///
+    /// ```
+    /// let policy = weft::Policy::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/jilin"))?;
+    /// let names: Vec<String> = policy.inputs().into_iter().map(|i| i.name).collect();
+    /// assert!(names.contains(&"persons".to_string()));
+    /// assert_eq!(policy.group_input().map(|i| i.name).as_deref(), Some("households"));
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn inputs(&self) -> Vec<InputInfo> {
         let prog = &self.inner.ir.hir;
         weft_data::schema::InputSchema::all(prog)
@@ -1077,6 +1105,25 @@ impl Evaluator {
 
     /// [`Evaluator::evaluate_json`] with options: in strict mode a field
     /// the policy does not read is an [`Error::UnknownColumn`].
+    ///
+    /// ```
+    /// # let policy = weft::Policy::from_sources(weft::Sources::new().module("g.weft", r#"
+    /// #     record Person input persons {
+    /// #       person_id: Text key
+    /// #       income: Money per month
+    /// #     }
+    /// #     rule grant(p: Person): Money per month = min(10% * p.income, ¥100)
+    /// #     output persons(p: Person) {
+    /// #       person_id
+    /// #       grant
+    /// #     }"#))?;
+    /// # let eval = policy.evaluator("2024-01".parse()?, weft::Engine::Interpreter)?;
+    /// let json = serde_json::json!({"persons": [{"person_id": "P1", "income": "300.00", "nickname": "Wang"}]});
+    /// let strict = weft::BatchOptions::new().strict(true);
+    /// assert!(matches!(eval.evaluate_json_with(&json, &strict), Err(weft::Error::UnknownColumn { .. })));
+    /// assert!(eval.evaluate_json(&json).is_ok()); // ignored by default
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn evaluate_json_with(
         &self,
         json: &serde_json::Value,
@@ -1088,6 +1135,24 @@ impl Evaluator {
     }
 
     /// Evaluate records given in code.
+    ///
+    /// ```
+    /// # let policy = weft::Policy::from_sources(weft::Sources::new().module("g.weft", r#"
+    /// #     record Person input persons {
+    /// #       person_id: Text key
+    /// #       income: Money per month
+    /// #     }
+    /// #     rule grant(p: Person): Money per month = min(10% * p.income, ¥100)
+    /// #     output persons(p: Person) {
+    /// #       person_id
+    /// #       grant
+    /// #     }"#))?;
+    /// # let eval = policy.evaluator("2024-01".parse()?, weft::Engine::Interpreter)?;
+    /// let records = weft::Records::new().add("persons", [("person_id", "P1"), ("income", "2000.00")]);
+    /// let r = eval.evaluate(&records)?;
+    /// assert_eq!(r.get("persons", "P1", "grant").and_then(|v| v.as_money()), Some(weft::Money::from_fen(10_000)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn evaluate(&self, records: &Records) -> Result<Evaluation, Error> {
         let mut obj = serde_json::Map::new();
         for (input, rows) in &records.inputs {
@@ -1196,6 +1261,25 @@ impl Evaluator {
     /// (the interpreter traces the evaluation; the values are those every
     /// engine computes). `columns` limits the outputs explained; names
     /// that are not output columns are ignored.
+    ///
+    /// ```
+    /// # let policy = weft::Policy::from_sources(weft::Sources::new().module("g.weft", r#"
+    /// #     record Person input persons {
+    /// #       person_id: Text key
+    /// #       income: Money per month
+    /// #     }
+    /// #     rule grant(p: Person): Money per month = min(10% * p.income, ¥100)
+    /// #     output persons(p: Person) {
+    /// #       person_id
+    /// #       grant
+    /// #     }"#))?;
+    /// # let eval = policy.evaluator("2024-01".parse()?, weft::Engine::Interpreter)?;
+    /// let json = serde_json::json!({"persons": [{"person_id": "P1", "income": "300.00"}]});
+    /// let why = eval.explain_json(&json, "P1", &["grant"])?;
+    /// assert_eq!(why.columns().collect::<Vec<_>>(), ["grant"]);
+    /// assert!(why.to_text().contains("grant"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn explain_json(
         &self,
         json: &serde_json::Value,
