@@ -88,12 +88,10 @@ pub fn diff(a: &DiffArgs) -> CliResult {
     } else {
         super::load(&after_args)?
     };
-    let engine = match a.engine.as_deref() {
-        Some(name) => weft::Engine::from_name(name).ok_or_else(|| {
-            CliError::Usage(format!("unknown engine `{name}`; use jit or interp"))
-        })?,
-        None => weft::Engine::fastest(),
-    };
+    let engine = super::engine(
+        a.engine.as_deref(),
+        &[(&before, as_of), (&after, as_of_after)],
+    )?;
     let eval_b = super::evaluator(&before, as_of, engine)?;
     // Only parameter values change: the compiled program is shared.
     let eval_a = if as_of_after == as_of {

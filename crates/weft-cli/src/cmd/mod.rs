@@ -130,3 +130,27 @@ pub fn evaluator(
         e => e.into(),
     })
 }
+
+/// `--engine NAME`: `jit` or `interp` (default: the JIT when this build
+/// has it). An unknown name is a usage error, reported after `months`
+/// bind — the order of the messages `weft run` and `weft diff` always
+/// gave.
+pub fn engine(
+    name: Option<&str>,
+    months: &[(&weft::Policy, weft::Month)],
+) -> Result<weft::Engine, CliError> {
+    let Some(name) = name else {
+        return Ok(weft::Engine::fastest());
+    };
+    match weft::Engine::from_name(name) {
+        Some(e) => Ok(e),
+        None => {
+            for (policy, month) in months {
+                evaluator(policy, *month, weft::Engine::Interpreter)?;
+            }
+            Err(CliError::Usage(format!(
+                "unknown engine `{name}`; use jit or interp"
+            )))
+        }
+    }
+}

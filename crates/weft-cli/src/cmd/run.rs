@@ -184,12 +184,7 @@ pub fn run(a: &RunArgs) -> CliResult {
         Err(e) => return Err(e.into()),
     };
     let policy = super::load(&a.policy)?;
-    let engine = match a.engine.as_deref() {
-        None => weft::Engine::fastest(),
-        Some(name) => weft::Engine::from_name(name).ok_or_else(|| {
-            CliError::Usage(format!("unknown engine `{name}`; use jit or interp"))
-        })?,
-    };
+    let engine = super::engine(a.engine.as_deref(), &[(&policy, as_of)])?;
     let t_bind = std::time::Instant::now();
     let eval = super::evaluator(&policy, as_of, engine)?;
     let compile_time = t_bind.elapsed();
