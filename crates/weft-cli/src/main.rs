@@ -15,6 +15,7 @@
 #[macro_use]
 mod out;
 mod cmd;
+mod error;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -125,7 +126,7 @@ enum Command {
 }
 
 fn main() {
-    if let Err(e) = weft_engine::scratch::install_signal_handlers() {
+    if let Err(e) = weft::files::install_signal_handlers() {
         eprintln!("warning: signals will not remove temporary files: {e}");
     }
     let args = cmd::run::rewrite_input_flags(std::env::args_os().collect());
@@ -140,7 +141,7 @@ fn main() {
             std::process::exit(code);
         }
     };
-    let code = match cli.command {
+    let result = match cli.command {
         Command::Check { policy } => cmd::check::check(&policy),
         Command::Test {
             policy,
@@ -176,6 +177,13 @@ fn main() {
             format,
             sample,
         } => cmd::synth::synth(&policy, households, seed, &as_of, &out, &format, sample),
+    };
+    let code = match result {
+        Ok(()) => 0,
+        Err(e) => {
+            e.report();
+            e.exit_code()
+        }
     };
     std::process::exit(code);
 }
