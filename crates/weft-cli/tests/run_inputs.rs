@@ -611,7 +611,7 @@ fn broken_json_lines_files_are_refused() {
 
 #[test]
 fn parquet_columns_of_the_wrong_type_or_named_twice_are_refused() {
-    use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+    use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
     use std::sync::Arc;
     let tmp = tempfile::tempdir().unwrap();
     let write = |name: &str, cols: Vec<(&str, ArrayRef)>| -> PathBuf {
@@ -651,6 +651,10 @@ fn parquet_columns_of_the_wrong_type_or_named_twice_are_refused() {
         (
             "float money",
             households(Arc::new(Float64Array::from(vec![1.5])), false),
+        ),
+        (
+            "integer money",
+            households(Arc::new(Int64Array::from(vec![150])), false),
         ),
         ("a column twice", households(s("0"), true)),
     ] {
