@@ -784,3 +784,44 @@ fn parquet_row_groups_and_dictionaries_agree_with_csv() {
         "Parquet (2 threads) differs from CSV"
     );
 }
+
+/// Enum inputs are read by code or by the label the records declare
+/// (`urban` or `城镇`), in CSV, JSON Lines and Parquet alike, with the same
+/// results; a text that is neither is still an error row.
+#[test]
+fn enum_labels_read_as_their_codes() {
+    let codes_h =
+        format!("{H}H1,changchun,urban,0.00,false,false\nH2,yanbian,rural,100.00,false,true\n");
+    let labels_h =
+        format!("{H}H1,长春市,城镇,0.00,false,false\nH2,延边州,农村,100.00,false,true\n");
+    let p = format!(
+        "{P}{}{}",
+        person("P1", "H1", "1950-03-01"),
+        person("P2", "H2", "2010-05-05")
+    );
+    let by_codes = run_text(codes_h.as_bytes(), p.as_bytes(), "csv", "2019-08");
+    assert!(by_codes.starts_with("exit: Some(0)"), "{by_codes}");
+    assert!(by_codes.contains("H2,"), "{by_codes}");
+    assert_eq!(
+        by_codes,
+        run_text(labels_h.as_bytes(), p.as_bytes(), "csv", "2019-08")
+    );
+    assert_eq!(
+        by_codes,
+        run_text(
+            csv_to_jsonl(&labels_h).as_bytes(),
+            csv_to_jsonl(&p).as_bytes(),
+            "jsonl",
+            "2019-08"
+        )
+        .replace(".jsonl", ".csv")
+    );
+    // Neither a code nor a label: the household is rejected, as before.
+    let bad = labels_h.replace("农村", "乡村");
+    let got = run_text(bad.as_bytes(), p.as_bytes(), "csv", "2019-08");
+    assert!(
+        got.lines()
+            .any(|l| l.contains("H2") && l.contains("residence") && l.contains("乡村")),
+        "{got}"
+    );
+}
