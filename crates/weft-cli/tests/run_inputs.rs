@@ -825,3 +825,67 @@ fn enum_labels_read_as_their_codes() {
         "{got}"
     );
 }
+
+/// `--summary json` is one JSON document on stdout (messages stay on
+/// stderr), money exact decimal strings without separators, and with
+/// `--timings` the `timings_ms.evaluate_engine` key scripts read.
+#[test]
+fn the_json_summary_is_for_machines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = tmp.path().join("households.csv");
+    let p = tmp.path().join("persons.csv");
+    let mut hh = String::from(H);
+    let mut pp = String::from(P);
+    for i in 0..300 {
+        hh.push_str(&format!("H{i},changchun,urban,0.00,false,true\n"));
+        pp.push_str(&person(&format!("P{i}"), &format!("H{i}"), "1940-01-01"));
+    }
+    std::fs::write(&h, hh).unwrap();
+    std::fs::write(&p, pp).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("run")
+        .arg(root().join("policies/jilin"))
+        .arg("--households")
+        .arg(&h)
+        .arg("--persons")
+        .arg(&p)
+        .args([
+            "--as-of",
+            "2019-08",
+            "--quiet",
+            "--summary",
+            "json",
+            "--timings",
+            "--out",
+        ])
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {:?}", o.stdout));
+    assert!(v["timings_ms"]["evaluate_engine"].is_number(), "{v}");
+    let progs = v["programmes"].as_array().unwrap();
+    let mut paid = 0;
+    for prog in progs {
+        for k in ["total_per_month", "total_per_year", "total_once"] {
+            let s = prog[k].as_str().unwrap();
+            let (int, frac) = s.trim_start_matches('-').split_once('.').unwrap();
+            assert!(
+                frac.len() == 2 && int.bytes().all(|c| c.is_ascii_digit()) && !int.is_empty(),
+                "{k} = {s:?}"
+            );
+            if int.len() > 3 {
+                paid += 1;
+            }
+        }
+    }
+    assert!(
+        paid > 0,
+        "some total is above 999 yuan (no separators): {v}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains('{'),
+        "JSON on stderr"
+    );
+}

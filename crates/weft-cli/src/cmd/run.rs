@@ -220,9 +220,9 @@ pub fn run(a: &RunArgs) -> CliResult {
                     "programme": p.name,
                     "name": p.display,
                     "recipients": p.recipients,
-                    "total_per_month": yuan(p.per_month),
-                    "total_per_year": yuan(p.per_year),
-                    "total_once": yuan(p.once),
+                    "total_per_month": exact_yuan(p.per_month),
+                    "total_per_year": exact_yuan(p.per_year),
+                    "total_once": exact_yuan(p.once),
                 })
             })
             .collect();
@@ -235,7 +235,8 @@ pub fn run(a: &RunArgs) -> CliResult {
         if a.timings {
             v["timings_ms"] = timings_json(&report, compile_time, total);
         }
-        eprintln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        // For machines: one JSON document on stdout (messages stay on stderr).
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         eprintln!(
             "weft run {} as of {} ({} engine) → {}",
@@ -292,6 +293,14 @@ pub fn run(a: &RunArgs) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// Fen as an exact decimal string of yuan, without separators
+/// (`"423223.89"`, `"-0.05"`): what a program reading the JSON can parse.
+fn exact_yuan(fen: i128) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
 fn ms(d: std::time::Duration) -> f64 {
