@@ -147,6 +147,23 @@ fn rw() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
+/// The value of node `n` when it is the same for every evaluation of a
+/// program compiled for `bound`: a constant or a date of the binding.
+pub(crate) fn known(ir: &Ir, bound: &Bound, n: NodeId) -> Option<i64> {
+    match ir.node(n)? {
+        Node::Const(v) => Some(*v),
+        Node::AsOf => Some(bound.as_of as i64),
+        Node::CtxDate(c) => Some(
+            bound
+                .ctx_dates
+                .get(*c as usize)
+                .copied()
+                .unwrap_or(bound.as_of) as i64,
+        ),
+        _ => None,
+    }
+}
+
 /// What a compiler keeps between compilations: the module and its
 /// declarations.
 pub(crate) struct Parts {
@@ -1505,6 +1522,15 @@ impl FnGen<'_, '_> {
             let n = self.k(kv.len() as i64);
             return self.call_helper(H::Param, &[c, pk, addr, n]);
         }
+        let info = self.info;
+        if let Some(t) = info
+            .param_tables
+            .get(pref as usize)
+            .and_then(|t| t.as_ref())
+            && t.ns.len() == kv.len()
+        {
+            return self.param_table(t, kv);
+        }
         let params = self.load_fixed(c, rt::OFF_PARAMS);
         let pd = self
             .b
@@ -1563,6 +1589,83 @@ impl FnGen<'_, '_> {
         self.jump_with(m, v);
         self.b.switch_to_block(m);
         p
+    }
+
+    /// A parameter lookup in its bound values, compiled in: each key
+    /// below its number of variants (else `no_band`), then the table's
+    /// entry — a constant when every entry is the same value.
+    fn param_table(&mut self, t: &rt::ParamTable, kv: &[Value]) -> Value {
+        let noband = sites::kind_site(ErrKind::NoBand);
+        for (k, n) in kv.iter().zip(&t.ns) {
+            if *n == 0 {
+                return self.fail_now(noband);
+            }
+            if let Some(v) = self.known_value(*k) {
+                if (v as u64) >= *n {
+                    return self.fail_now(noband);
+                }
+                continue;
+            }
+            let inr = self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThan, *k, *n as i64);
+            self.fail_unless(inr, noband);
+        }
+        if let Some(v) = t.constant() {
+            return self.k(v);
+        }
+        let mut idx: Option<Value> = None;
+        for (k, stride) in kv.iter().zip(&t.strides) {
+            let term = if *stride == 1 {
+                *k
+            } else {
+                self.b.ins().imul_imm_s(*k, *stride)
+            };
+            idx = Some(match idx {
+                None => term,
+                Some(i) => self.b.ins().iadd(i, term),
+            });
+        }
+        let idx = match idx {
+            Some(i) => i,
+            None => self.k(0),
+        };
+        if !t.all_ok() {
+            let sa = self.k(t.states.as_ptr() as i64);
+            let a = self.b.ins().iadd(sa, idx);
+            let st = self.b.ins().uload8(I64, ro_fixed(), a, 0);
+            let bad = self.b.create_block();
+            self.b.set_cold_block(bad);
+            let ok = self.b.create_block();
+            self.b.ins().brif(st, bad, &[], ok, &[]);
+            self.b.switch_to_block(bad);
+            let nb = self
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::Equal, st, rt::PT_NO_BAND as i64);
+            self.fail_if(nb, noband);
+            self.fail_now(Internal::ParamSlotOutOfRange.site());
+            self.b.ins().jump(ok, &[]);
+            self.b.switch_to_block(ok);
+        }
+        let va = self.k(t.values.as_ptr() as i64);
+        let off = self.b.ins().ishl_imm_u(idx, 3);
+        let a = self.b.ins().iadd(va, off);
+        self.b.ins().load(I64, ro_fixed(), a, 0)
+    }
+
+    /// The value of a value generated as a constant, if it is one.
+    fn known_value(&self, v: Value) -> Option<i64> {
+        let dfg = &self.b.func.dfg;
+        let inst = dfg.value_def(v).inst()?;
+        match dfg.insts[inst] {
+            cranelift_codegen::ir::InstructionData::UnaryImm {
+                opcode: cranelift_codegen::ir::Opcode::Iconst,
+                imm,
+            } => Some(imm.bits()),
+            _ => None,
+        }
     }
 
     fn text(&mut self, t: &TextRef) -> R {
@@ -1801,18 +1904,7 @@ impl FnGen<'_, '_> {
     /// The value of node `n` when it is the same for every evaluation of
     /// this program: a constant or a date of the binding.
     fn known(&self, n: NodeId) -> Option<i64> {
-        match self.ir.node(n)? {
-            Node::Const(v) => Some(*v),
-            Node::AsOf => Some(self.bound.as_of as i64),
-            Node::CtxDate(c) => Some(
-                self.bound
-                    .ctx_dates
-                    .get(*c as usize)
-                    .copied()
-                    .unwrap_or(self.bound.as_of) as i64,
-            ),
-            _ => None,
-        }
+        known(self.ir, self.bound, n)
     }
 
     /// The civil date `(year, month, day)` of day number `z` (which fits
@@ -1935,6 +2027,58 @@ impl FnGen<'_, '_> {
                 Err(k) => self.fail_now(sites::kind_site(k)),
             };
         }
+        // `years_between(x, D)` / `months_between(x, D)` for a known `D`:
+        // a table over the dates near `D`, the computation below for the
+        // others.
+        let table = match (n, kn(0), kn(1)) {
+            (2, None, Some(d)) => self.info.date_tables.get(&(bi, d)),
+            _ => None,
+        };
+        if let Some(t) = table {
+            let x = arg(self, 0);
+            let (m, p) = self.merge_block();
+            let fast = self.b.create_block();
+            let slow = self.b.create_block();
+            self.b.set_cold_block(slow);
+            // `x − lo` below the table's length, unsigned: exactly the
+            // dates `lo ≤ x < lo + len` (the subtraction wraps).
+            let off = self.b.ins().iadd_imm_s(x, t.lo.wrapping_neg());
+            let inr = self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThan, off, t.values.len() as i64);
+            self.b.ins().brif(inr, fast, &[], slow, &[]);
+            self.b.switch_to_block(fast);
+            let base = self.k(t.values.as_ptr() as i64);
+            let o2 = self.b.ins().ishl_imm_u(off, 1);
+            let a = self.b.ins().iadd(base, o2);
+            let v = self.b.ins().sload16(I64, ro_fixed(), a, 0);
+            self.jump_with(m, v);
+            self.b.switch_to_block(slow);
+            let v = self.date_builtin_computed(bi, args, known, n);
+            self.jump_with(m, v);
+            self.b.switch_to_block(m);
+            return p;
+        }
+        self.date_builtin_computed(bi, args, known, n)
+    }
+
+    /// [`Self::date_builtin`] computed step by step.
+    fn date_builtin_computed(
+        &mut self,
+        bi: Builtin,
+        args: &[Value],
+        known: &[Option<i64>],
+        n: usize,
+    ) -> Value {
+        let arg = |g: &mut Self, i: usize| match args.get(i) {
+            Some(v) => *v,
+            None => g.k(0),
+        };
+        let kn = |i: usize| match args.get(i) {
+            Some(_) => known.get(i).copied().flatten(),
+            None => Some(0),
+        };
         let site = sites::kind_site(ErrKind::DateOutOfRange);
         let mut vs = Vec::with_capacity(n);
         for i in 0..n {

@@ -292,6 +292,49 @@ rule before(p: Person): Bool = p.birth <= as_of < add_months(p.birth, 3)
     assert!(fails > 10, "dates out of range ({fails})");
 }
 
+/// `years_between(x, D)` and `months_between(x, D)` with `D` known when
+/// compiling read a table over the dates near `D` (130 years before, 400
+/// days after) and compute the others: dates at and next to both ends of
+/// the table, leap days, and every date of a few years, against the
+/// interpreter; also for `D` a prior-year date.
+#[test]
+fn dates_near_a_known_date_use_a_table_with_the_interpreters_values() {
+    let m = r#"
+import records
+rule age(p: Person): Years = years_between(p.birth, as_of)
+rule months(p: Person): Months = months_between(p.birth, as_of)
+rule age_last_year(p: Person): Years = prior_year(years_between(p.birth, as_of))
+rule months_last_year(p: Person): Months = prior_year(months_between(p.birth, as_of))
+"#;
+    let d = date("2018-08-01");
+    let last = date("2017-12-31");
+    let mut births = Vec::new();
+    for base in [d, last] {
+        for edge in [base - 47_500, base + 400] {
+            births.extend((edge - 3)..(edge + 3));
+        }
+    }
+    // Every day of 2015–2016 (a leap year, month ends) and around D.
+    births.extend(date("2015-01-01")..date("2017-01-01"));
+    births.extend((d - 40)..(d + 40));
+    for far in [i64::MIN, -1, 0, i32::MIN as i64, i32::MAX as i64, i64::MAX] {
+        births.push(far);
+    }
+    let rows: Vec<_> = births
+        .iter()
+        .map(|b| p(vec![("birth", V::I(*b)), ("n", V::I(1))]))
+        .collect();
+    let (ir, res) = run(m, "2018-08-01", &people(rows));
+    let at = |b: i64| births.iter().position(|x| *x == b).unwrap();
+    assert_eq!(value(&ir, &res, "age", at(date("2016-02-29"))), Ok(2));
+    assert_eq!(value(&ir, &res, "months", at(d - 1)), Ok(0));
+    assert_eq!(value(&ir, &res, "months", at(d + 1)), Ok(0));
+    assert_eq!(
+        value(&ir, &res, "age", at(i64::MIN)),
+        Err(ErrKind::DateOutOfRange)
+    );
+}
+
 /// The date builtins (generated inline) on day numbers of every era:
 /// both arguments read at run time, or one a constant, against the
 /// interpreter.
@@ -716,6 +759,8 @@ param grid[Kind, Kind except a]: Int
   from 2016-01-01 = { a: { b: 1, c: 2 }, b: { b: 3, c: 4 }, c: { b: 5, c: 6 } }
 param limit: Money
   from 2016-01-01 = ¥1,000
+param flat[Kind]: Int
+  from 2016-01-01 = { a: 7, b: 7, c: 7 }
 series cpi: Decimal
   2018-08 = 0.031
   2017-12 = 0.02
@@ -733,6 +778,7 @@ rule global_limit: Money = limit
 rule over_limit(p: Person): Bool = p.household.assets > global_limit
 rule inflation: Decimal = cpi
 rule when_(p: Person): Date = prior_year(as_of)
+rule flat_(p: Person): Int = flat[p.kind]
 "#;
     let mut groups = Vec::new();
     for k in 0..5i64 {
@@ -740,7 +786,13 @@ rule when_(p: Person): Date = prior_year(as_of)
             .map(|j| {
                 p(vec![(
                     "kind",
-                    V::I(if k == 4 && j == 2 { 5 } else { (k + j) % 3 }),
+                    // Keys outside the enum (5, −1): `no_band` in a
+                    // table lookup and in a constant one (`flat`).
+                    V::I(match (k, j) {
+                        (4, 2) => 5,
+                        (3, 1) => -1,
+                        _ => (k + j) % 3,
+                    }),
                 )])
             })
             .collect();
@@ -755,6 +807,7 @@ rule when_(p: Person): Date = prior_year(as_of)
     assert_eq!(value(&ir, &res, "std_two_back", 0), Ok(10_000));
     assert_eq!(value(&ir, &res, "versioned_prior", 0), Ok(1));
     assert_eq!(value(&ir, &res, "versioned", 0), Ok(2));
+    assert_eq!(value(&ir, &res, "flat_", 0), Ok(7));
     assert!(
         res.iter()
             .any(|(_, r)| matches!(r, Err(e) if e.kind == ErrKind::NoBand))
