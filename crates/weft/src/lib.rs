@@ -495,11 +495,11 @@ impl Policy {
         let jit = match (engine, reusable) {
             (Engine::Interpreter, _) => None,
             (Engine::Jit, Some(j)) => Some(j),
-            (Engine::Jit, None) => Some(Arc::new(
-                weft_jit::JitProgram::compile(ir, &bound).map_err(|e| {
-                    Error::Engine(format!("the JIT cannot compile this policy: {e}"))
-                })?,
-            )),
+            (Engine::Jit, None) => Some(
+                weft_jit::JitProgram::compile_cached(ir, &bound)
+                    .map_err(|e| Error::Engine(format!("the JIT cannot compile this policy: {e}")))?
+                    .0,
+            ),
         };
         let schemas = weft_data::schema::InputSchema::all(&ir.hir);
         let group_schema = schemas.get(plan.group.0 as usize).cloned();
@@ -939,10 +939,11 @@ impl Evaluator {
 
     /// This evaluator's month and engine for another version of its policy
     /// — typically `self.policy().with_params(…)`, an overlay of parameter
-    /// values. When the two have the same rules and formulas (only
-    /// parameter values differ) and the same formula versions are in force,
-    /// the compiled program is shared, not compiled again: an overlay costs
-    /// a check of the pack and a binding, not a JIT compilation.
+    /// values. The JIT compiles parameter values in (they are constants of
+    /// a run), so an overlay that changes values is compiled for them —
+    /// once: compiled programs are kept by the hash of what was bound, and
+    /// an evaluator for a binding compiled before (this one's, or an equal
+    /// overlay's) shares its program.
     ///
     /// ```
     /// # use weft::{Engine, Policy, Sources};
@@ -961,7 +962,7 @@ impl Evaluator {
     ///     .params("rate.toml", "[rate]\n[[rate.version]]\neffective = 2020-01-01\nvalue = 0.1\n"))?;
     /// let eval = policy.evaluator("2024-01".parse()?, Engine::Jit)?;
     /// let raised = policy.with_params(&[("raise.toml", "[rate]\n[[rate.version]]\neffective = 2024-01-01\nvalue = 0.2\n")])?;
-    /// let eval2 = eval.rebind(&raised)?; // no recompilation
+    /// let eval2 = eval.rebind(&raised)?; // compiled for rate = 0.2, once
     /// let json = serde_json::json!({"persons": [{"person_id": "P1", "income": "100.00"}]});
     /// assert_eq!(eval2.evaluate_json(&json)?.get("persons", "P1", "grant").unwrap().to_string(), "20.00");
     /// assert_eq!(eval.evaluate_json(&json)?.get("persons", "P1", "grant").unwrap().to_string(), "10.00");
@@ -1404,10 +1405,11 @@ mod tests {
 
     const RAISE: &str = "[dibao_standard_urban]\n[[dibao_standard_urban.version]]\neffective = 2018-08-01\nchangchun = 700\njilin = 545\nsiping = 540\nliaoyuan = 550\ntonghua = 550\nbaishan = 540\nsongyuan = 543\nbaicheng = 470\nyanbian = 620\nchangbaishan = 550\n";
 
-    /// An overlay of parameter values shares the compiled program, and
-    /// gives what a program compiled for it gives.
+    /// An overlay of parameter values is compiled for its values, once: an
+    /// equal binding shares the program; results are what a program
+    /// compiled afresh, and the interpreter, give.
     #[test]
-    fn an_overlay_of_values_reuses_the_compiled_program() {
+    fn an_overlay_of_values_is_compiled_once_for_its_values() {
         let policy = jilin();
         let month: Month = "2018-08".parse().unwrap();
         let eval = policy.evaluator(month, Engine::Jit).unwrap();
@@ -1416,7 +1418,11 @@ mod tests {
         let (Some(a), Some(b)) = (&eval.jit, &rebound.jit) else {
             panic!("both on the JIT")
         };
-        assert!(Arc::ptr_eq(a, b), "the program is shared");
+        assert!(!Arc::ptr_eq(a, b), "other values, another program");
+        let again = eval.rebind(&raised).unwrap().jit.unwrap();
+        assert!(Arc::ptr_eq(b, &again), "the same values share the program");
+        let same = eval.rebind(&policy).unwrap().jit.unwrap();
+        assert!(Arc::ptr_eq(a, &same), "the base binding shares its program");
         let one = policy
             .with_param(
                 "dibao_standard_urban",
@@ -1425,8 +1431,8 @@ mod tests {
                 Value::Money(Money::from_fen(70_000)),
             )
             .unwrap();
-        let c = eval.rebind(&one).unwrap().jit.unwrap();
-        assert!(Arc::ptr_eq(a, &c), "a value given as a value too");
+        let c = eval.rebind(&one).unwrap();
+        assert!(!Arc::ptr_eq(a, c.jit.as_ref().unwrap()));
         let fresh = raised.evaluator(month, Engine::Jit).unwrap();
         let input = population();
         let got = rebound.evaluate_json(&input).unwrap();
