@@ -147,23 +147,6 @@ fn rw() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
-/// The value of node `n` when it is the same for every evaluation of a
-/// program compiled for `bound`: a constant or a date of the binding.
-pub(crate) fn known(ir: &Ir, bound: &Bound, n: NodeId) -> Option<i64> {
-    match ir.node(n)? {
-        Node::Const(v) => Some(*v),
-        Node::AsOf => Some(bound.as_of as i64),
-        Node::CtxDate(c) => Some(
-            bound
-                .ctx_dates
-                .get(*c as usize)
-                .copied()
-                .unwrap_or(bound.as_of) as i64,
-        ),
-        _ => None,
-    }
-}
-
 /// What a compiler keeps between compilations: the module and its
 /// declarations.
 pub(crate) struct Parts {
@@ -1904,7 +1887,18 @@ impl FnGen<'_, '_> {
     /// The value of node `n` when it is the same for every evaluation of
     /// this program: a constant or a date of the binding.
     fn known(&self, n: NodeId) -> Option<i64> {
-        known(self.ir, self.bound, n)
+        match self.ir.node(n)? {
+            Node::Const(v) => Some(*v),
+            Node::AsOf => Some(self.bound.as_of as i64),
+            Node::CtxDate(c) => Some(
+                self.bound
+                    .ctx_dates
+                    .get(*c as usize)
+                    .copied()
+                    .unwrap_or(self.bound.as_of) as i64,
+            ),
+            _ => None,
+        }
     }
 
     /// The civil date `(year, month, day)` of day number `z` (which fits
@@ -2027,58 +2021,6 @@ impl FnGen<'_, '_> {
                 Err(k) => self.fail_now(sites::kind_site(k)),
             };
         }
-        // `years_between(x, D)` / `months_between(x, D)` for a known `D`:
-        // a table over the dates near `D`, the computation below for the
-        // others.
-        let table = match (n, kn(0), kn(1)) {
-            (2, None, Some(d)) => self.info.date_tables.get(&(bi, d)),
-            _ => None,
-        };
-        if let Some(t) = table {
-            let x = arg(self, 0);
-            let (m, p) = self.merge_block();
-            let fast = self.b.create_block();
-            let slow = self.b.create_block();
-            self.b.set_cold_block(slow);
-            // `x − lo` below the table's length, unsigned: exactly the
-            // dates `lo ≤ x < lo + len` (the subtraction wraps).
-            let off = self.b.ins().iadd_imm_s(x, t.lo.wrapping_neg());
-            let inr = self
-                .b
-                .ins()
-                .icmp_imm_u(IntCC::UnsignedLessThan, off, t.values.len() as i64);
-            self.b.ins().brif(inr, fast, &[], slow, &[]);
-            self.b.switch_to_block(fast);
-            let base = self.k(t.values.as_ptr() as i64);
-            let o2 = self.b.ins().ishl_imm_u(off, 1);
-            let a = self.b.ins().iadd(base, o2);
-            let v = self.b.ins().sload16(I64, ro_fixed(), a, 0);
-            self.jump_with(m, v);
-            self.b.switch_to_block(slow);
-            let v = self.date_builtin_computed(bi, args, known, n);
-            self.jump_with(m, v);
-            self.b.switch_to_block(m);
-            return p;
-        }
-        self.date_builtin_computed(bi, args, known, n)
-    }
-
-    /// [`Self::date_builtin`] computed step by step.
-    fn date_builtin_computed(
-        &mut self,
-        bi: Builtin,
-        args: &[Value],
-        known: &[Option<i64>],
-        n: usize,
-    ) -> Value {
-        let arg = |g: &mut Self, i: usize| match args.get(i) {
-            Some(v) => *v,
-            None => g.k(0),
-        };
-        let kn = |i: usize| match args.get(i) {
-            Some(_) => known.get(i).copied().flatten(),
-            None => Some(0),
-        };
         let site = sites::kind_site(ErrKind::DateOutOfRange);
         let mut vs = Vec::with_capacity(n);
         for i in 0..n {

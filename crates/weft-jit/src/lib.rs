@@ -114,12 +114,7 @@
 //! `day`) are generated inline, step by step as `weft_syntax::num`
 //! computes them (divisions by positive constants only), with a known date
 //! (the evaluation date, a context's date) split into year, month and day
-//! when compiling. `years_between(x, D)` and `months_between(x, D)` with
-//! `D` known when compiling (`age(p)` against the evaluation date) first
-//! look `x` up in a table of their values for the dates from about 130
-//! years before `D` to 400 days after it (`runtime::DateTable`, computed
-//! by the interpreter's `ops::builtin` when compiling), and compute the
-//! others.
+//! when compiling.
 //!
 //! **Compiled when first needed.** [`JitProgram::compile`] generates the
 //! functions generated code calls (those of memoised instances), the
@@ -161,7 +156,7 @@ use weft_interp::EvalError;
 use weft_interp::batch::{ChunkResult, Plan, member_range};
 use weft_ir::bind::Bound;
 use weft_ir::data::Chunk;
-use weft_ir::{BandsSrc, Builtin, InstId, Ir, Node, NodeId};
+use weft_ir::{BandsSrc, InstId, Ir, Node, NodeId};
 
 /// Why a program could not be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -295,10 +290,8 @@ fn build_info(ir: &Ir, bound: &Bound) -> Info {
     }
     let shape = inlining::shape(ir, bound);
     let param_tables = param_keys_tables(ir, bound);
-    let date_tables = date_tables(ir, bound);
     Info {
         param_tables,
-        date_tables,
         sites: sites::table(ir),
         col_base,
         ncols,
@@ -324,29 +317,6 @@ fn param_keys_tables(ir: &Ir, bound: &Bound) -> Vec<Option<runtime::ParamTable>>
             runtime::ParamTable::new(bp, nkeys)
         })
         .collect()
-}
-
-/// The date tables of every `years_between(x, D)` and `months_between(x,
-/// D)` whose `D` is known when compiling (see `runtime::DateTable`).
-fn date_tables(
-    ir: &Ir,
-    bound: &Bound,
-) -> std::collections::HashMap<(Builtin, i64), runtime::DateTable> {
-    let mut out = std::collections::HashMap::new();
-    for n in &ir.nodes {
-        let Node::Builtin(bi @ (Builtin::YearsBetween | Builtin::MonthsBetween), xs) = n else {
-            continue;
-        };
-        let Some(d) = xs.get(1).and_then(|x| codegen::known(ir, bound, *x)) else {
-            continue;
-        };
-        if let std::collections::hash_map::Entry::Vacant(e) = out.entry((*bi, d))
-            && let Some(t) = runtime::DateTable::new(*bi, d)
-        {
-            e.insert(t);
-        }
-    }
-    out
 }
 
 /// Run `f` on a thread with a large stack (code generation recurses over

@@ -204,45 +204,6 @@ pub(crate) struct Info {
     /// the keys' variants, compiled into the code (`None`: read through
     /// the helper).
     pub param_tables: Vec<Option<ParamTable>>,
-    /// `years_between(x, D)` and `months_between(x, D)` for a date `D`
-    /// known when compiling, tabulated over the dates `x` near it.
-    pub date_tables: std::collections::HashMap<(Builtin, i64), DateTable>,
-}
-
-/// The values of `years_between(x, D)` or `months_between(x, D)` for a
-/// known `D` and every `x` in `lo .. lo + values.len()`, computed when
-/// compiling by the interpreter's own `ops::builtin`. The box never
-/// moves, so its address is a constant in the code.
-#[derive(Debug, Clone)]
-pub(crate) struct DateTable {
-    pub lo: i64,
-    pub values: Box<[i16]>,
-}
-
-/// Days before `D` a date table covers (about 130 years of birth dates)
-/// and after it.
-const DATE_TABLE_BEFORE: i64 = 47_500;
-const DATE_TABLE_AFTER: i64 = 400;
-
-impl DateTable {
-    /// The table of `bi` (years or months between) up to `d`, if every
-    /// value is defined and fits an `i16`.
-    pub fn new(bi: Builtin, d: i64) -> Option<DateTable> {
-        if !matches!(bi, Builtin::YearsBetween | Builtin::MonthsBetween) {
-            return None;
-        }
-        let lo = d.checked_sub(DATE_TABLE_BEFORE)?;
-        let hi = d.checked_add(DATE_TABLE_AFTER)?;
-        let mut values = Vec::with_capacity((hi - lo) as usize);
-        for x in lo..hi {
-            let v = ops::builtin(bi, &[x, d]).ok()?;
-            values.push(i16::try_from(v).ok()?);
-        }
-        Some(DateTable {
-            lo,
-            values: values.into_boxed_slice(),
-        })
-    }
 }
 
 /// What a parameter lookup can find for one combination of key variants.

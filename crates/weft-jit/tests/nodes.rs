@@ -292,49 +292,6 @@ rule before(p: Person): Bool = p.birth <= as_of < add_months(p.birth, 3)
     assert!(fails > 10, "dates out of range ({fails})");
 }
 
-/// `years_between(x, D)` and `months_between(x, D)` with `D` known when
-/// compiling read a table over the dates near `D` (130 years before, 400
-/// days after) and compute the others: dates at and next to both ends of
-/// the table, leap days, and every date of a few years, against the
-/// interpreter; also for `D` a prior-year date.
-#[test]
-fn dates_near_a_known_date_use_a_table_with_the_interpreters_values() {
-    let m = r#"
-import records
-rule age(p: Person): Years = years_between(p.birth, as_of)
-rule months(p: Person): Months = months_between(p.birth, as_of)
-rule age_last_year(p: Person): Years = prior_year(years_between(p.birth, as_of))
-rule months_last_year(p: Person): Months = prior_year(months_between(p.birth, as_of))
-"#;
-    let d = date("2018-08-01");
-    let last = date("2017-12-31");
-    let mut births = Vec::new();
-    for base in [d, last] {
-        for edge in [base - 47_500, base + 400] {
-            births.extend((edge - 3)..(edge + 3));
-        }
-    }
-    // Every day of 2015–2016 (a leap year, month ends) and around D.
-    births.extend(date("2015-01-01")..date("2017-01-01"));
-    births.extend((d - 40)..(d + 40));
-    for far in [i64::MIN, -1, 0, i32::MIN as i64, i32::MAX as i64, i64::MAX] {
-        births.push(far);
-    }
-    let rows: Vec<_> = births
-        .iter()
-        .map(|b| p(vec![("birth", V::I(*b)), ("n", V::I(1))]))
-        .collect();
-    let (ir, res) = run(m, "2018-08-01", &people(rows));
-    let at = |b: i64| births.iter().position(|x| *x == b).unwrap();
-    assert_eq!(value(&ir, &res, "age", at(date("2016-02-29"))), Ok(2));
-    assert_eq!(value(&ir, &res, "months", at(d - 1)), Ok(0));
-    assert_eq!(value(&ir, &res, "months", at(d + 1)), Ok(0));
-    assert_eq!(
-        value(&ir, &res, "age", at(i64::MIN)),
-        Err(ErrKind::DateOutOfRange)
-    );
-}
-
 /// The date builtins (generated inline) on day numbers of every era:
 /// both arguments read at run time, or one a constant, against the
 /// interpreter.
