@@ -875,6 +875,17 @@ impl ChunkEval for JitEval<'_> {
             &self.ev.plan,
         )
     }
+    fn eval_insts(
+        &self,
+        chunk: &weft_ir::data::Chunk,
+        insts: &[(weft_ir::InstId, usize)],
+    ) -> Option<Vec<Result<i64, weft_interp::EvalError>>> {
+        // The records' checks, compiled with the program.
+        Some(
+            self.jit
+                .eval_insts(&self.ev.policy.inner.ir, &self.ev.bound, chunk, insts),
+        )
+    }
 }
 
 /// Rows of JSON objects as text cells (the header: every key, in order of
