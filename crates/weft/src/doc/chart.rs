@@ -59,9 +59,13 @@ pub(crate) fn step_chart(pd: &ParamDef, labels: &[String]) -> Option<String> {
         .flat_map(|(_, v)| v.iter().flatten().copied())
         .collect();
     let (first, last) = (points.first()?.0, points.last()?.0);
-    let lo = all.iter().copied().min()?.min(0);
-    let hi = all.iter().copied().max()?;
-    let hi = if hi <= lo { lo.saturating_add(1) } else { hi };
+    // The range of the values with a margin below (down to zero at most
+    // for values that are not negative), so steps stand out.
+    let (min, max) = (all.iter().copied().min()?, all.iter().copied().max()?);
+    let pad = ((i128::from(max) - i128::from(min)) / 4).max(i128::from(max.unsigned_abs() / 10).max(1));
+    let lo = i64::try_from(i128::from(min) - pad).unwrap_or(min);
+    let lo = if min >= 0 { lo.max(0) } else { lo };
+    let hi = if max <= lo { lo.saturating_add(1) } else { max };
     // A series' value holds for its month; a parameter's until the next
     // version: the chart runs one period past the last.
     let tail = if pd.series { 31 } else { 365 };

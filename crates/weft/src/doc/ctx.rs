@@ -84,6 +84,55 @@ pub(crate) fn rules_in(e: &Expr, out: &mut BTreeSet<RuleId>) {
     });
 }
 
+/// The end of a span's text without the blank lines and `//` comments
+/// that trail it (an expression's span can reach the comments of the
+/// next item).
+fn trimmed_end(text: &str, start: usize, end: usize) -> usize {
+    let Some(slice) = text.get(start..end) else {
+        return end;
+    };
+    let mut keep = slice.len();
+    loop {
+        let body = slice.get(..keep).unwrap_or_default();
+        let trimmed = body.trim_end();
+        let line_start = trimmed.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let last = trimmed.get(line_start..).unwrap_or_default();
+        if last.trim_start().starts_with("//") && line_start > 0 {
+            keep = line_start;
+        } else {
+            keep = trimmed.len();
+            break;
+        }
+    }
+    start + keep
+}
+
+/// Text of several lines, as it would stand alone: its first line put
+/// back at its column, then the indentation all lines share removed.
+fn dedent(text: &str, start: usize, html: &str) -> String {
+    if !html.contains('\n') {
+        return html.to_string();
+    }
+    let line_start = text
+        .get(..start)
+        .and_then(|t| t.rfind('\n'))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let column = text.get(line_start..start).map(|t| t.chars().count()).unwrap_or(0);
+    let padded = format!("{}{html}", " ".repeat(column));
+    let indent = padded
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+        .min()
+        .unwrap_or(0);
+    padded
+        .lines()
+        .map(|l| l.get(indent.min(l.len() - l.trim_start_matches(' ').len())..).unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// `%XX` for every byte of a file name that is not `[A-Za-z0-9._-]`.
 fn encode(name: &str) -> String {
     let mut s = String::new();
@@ -303,7 +352,8 @@ impl<'a> Doc<'a> {
     /// stands for.
     pub fn code(&self, span: Span) -> String {
         let text = self.sources.text(span.file);
-        let (start, end) = (span.start as usize, span.end as usize);
+        let start = span.start as usize;
+        let end = trimmed_end(text, start, span.end as usize);
         let first = self
             .occ
             .partition_point(|(s, _)| (s.file, s.start) < (span.file, span.start));
@@ -332,7 +382,7 @@ impl<'a> Doc<'a> {
             at = b;
         }
         out.push_str(&esc(text.get(at..end).unwrap_or_default()));
-        out
+        dedent(text, start, &out)
     }
 
     /// `file:line` of a span.
@@ -359,6 +409,26 @@ impl<'a> Doc<'a> {
             }
         }
         seen.into_iter().collect()
+    }
+
+    /// The programmes whose amounts or recipients depend on a rule.
+    pub fn programmes_of(&self, r: RuleId) -> Vec<u32> {
+        let mut out = Vec::new();
+        for (i, pd) in self.prog.programmes.iter().enumerate() {
+            let Some(od) = self.prog.outputs.get(pd.output) else {
+                continue;
+            };
+            let mut roots = BTreeSet::new();
+            for c in pd.amounts.iter().chain(pd.recipients.iter()) {
+                if let Some(cd) = od.columns.get(*c) {
+                    rules_in(&cd.expr, &mut roots);
+                }
+            }
+            if self.rules_below(&roots).contains(&r) {
+                out.push(i as u32);
+            }
+        }
+        out
     }
 
     /// For every field of every record, the rules that read it.

@@ -45,11 +45,12 @@ pub(crate) fn doc(text: Option<&str>) -> String {
     out
 }
 
-/// The first line of a doc comment, for lists.
+/// The first paragraph of a doc comment on one line, for lists.
 pub(crate) fn summary(text: Option<&str>) -> String {
-    text.and_then(|t| t.trim().lines().next())
-        .map(esc)
-        .unwrap_or_default()
+    let Some(first) = text.and_then(|t| t.trim().split("\n\n").next()) else {
+        return String::new();
+    };
+    esc(&first.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// A citation (`source "二(三)"`).

@@ -195,6 +195,15 @@ fn definition(d: &Doc, r: RuleId) -> String {
     out
 }
 
+/// A parameter's value in a table whose heading says its type: money
+/// without its period.
+fn value(d: &Doc, ty: &weft_check::ty::Ty, v: i64) -> String {
+    match ty {
+        weft_check::ty::Ty::Money(_) => format!("¥{}", chart::plain(ty, v)),
+        _ => weft_ir::value::display_value(d.prog, ty, v),
+    }
+}
+
 fn num_prev_day(d: i32) -> i32 {
     d.saturating_sub(1)
 }
@@ -270,9 +279,12 @@ pub(crate) fn rule(d: &Doc, r: RuleId) -> Option<(String, String)> {
     let uses: Vec<Target> = d.model.item(t).map(|i| i.uses.clone()).unwrap_or_default();
     let mut u = String::from("<h3>Inputs</h3>\n");
     u.push_str(&list(&inputs, "No input field."));
-    u.push_str(&grouped(d, &uses, ""));
+    if !uses.is_empty() {
+        u.push_str(&grouped(d, &uses, ""));
+    }
     body.push_str(&section("uses", "Uses", &u));
-    let users = d.model.dependents(t);
+    let mut users = d.model.dependents(t);
+    users.extend(d.programmes_of(r).into_iter().map(Target::Programme));
     body.push_str(&section(
         "used-by",
         "Used by",
@@ -461,33 +473,51 @@ pub(crate) fn param(d: &Doc, p: u32) -> Option<(String, String)> {
             }
         }
     } else {
-        v.push_str("<div class=\"wide\"><table class=\"rows versions\">\n<thead><tr><th>in force from</th>");
-        for l in &html_labels {
-            v.push_str(&format!("<th>{l}</th>"));
-        }
-        v.push_str("<th>source file</th></tr></thead>\n<tbody>\n");
-        for ver in &pd.versions {
-            let when = if pd.series {
-                num::format_month(ver.effective)
+        let when = |e: i32| {
+            if pd.series {
+                num::format_month(e)
             } else {
-                date(ver.effective)
-            };
-            v.push_str(&format!(
-                "<tr id=\"version-{}\"><td>{when}</td>",
-                date(ver.effective)
-            ));
-            for val in &ver.values {
-                let cell = match val {
-                    Some(PVal::Scalar(x)) => {
-                        esc(&weft_ir::value::display_value(d.prog, &pd.ty, *x))
-                    }
-                    _ => "—".to_string(),
-                };
-                v.push_str(&format!("<td class=\"n\">{cell}</td>"));
+                date(e)
             }
-            v.push_str(&format!("<td class=\"origin\">{}</td></tr>\n", esc(&ver.origin)));
+        };
+        let cell = |val: &Option<PVal>| match val {
+            Some(PVal::Scalar(x)) => esc(&value(d, &pd.ty, *x)),
+            _ => "—".to_string(),
+        };
+        if pd.slots() > 1 {
+            // One row per key combination, one column per version.
+            v.push_str("<div class=\"wide\"><table class=\"rows versions\">\n<thead><tr><th>from</th>");
+            for ver in &pd.versions {
+                v.push_str(&format!(
+                    "<th id=\"version-{}\">{}<br><span class=\"origin\">{}</span></th>",
+                    date(ver.effective),
+                    when(ver.effective),
+                    esc(&ver.origin)
+                ));
+            }
+            v.push_str("</tr></thead>\n<tbody>\n");
+            for (s, l) in html_labels.iter().enumerate() {
+                v.push_str(&format!("<tr><td>{l}</td>"));
+                for ver in &pd.versions {
+                    let c = ver.values.get(s).map(cell).unwrap_or_else(|| "—".into());
+                    v.push_str(&format!("<td class=\"n\">{c}</td>"));
+                }
+                v.push_str("</tr>\n");
+            }
+            v.push_str("</tbody>\n</table></div>\n");
+        } else {
+            v.push_str("<table class=\"rows versions\">\n<thead><tr><th>from</th><th>value</th><th>source file</th></tr></thead>\n<tbody>\n");
+            for ver in &pd.versions {
+                let c = ver.values.first().map(cell).unwrap_or_else(|| "—".into());
+                v.push_str(&format!(
+                    "<tr id=\"version-{}\"><td>{}</td><td class=\"n\">{c}</td><td class=\"origin\">{}</td></tr>\n",
+                    date(ver.effective),
+                    when(ver.effective),
+                    esc(&ver.origin)
+                ));
+            }
+            v.push_str("</tbody>\n</table>\n");
         }
-        v.push_str("</tbody>\n</table></div>\n");
     }
     body.push_str(&section("versions", "Versions and sources", &v));
     // Assertions on it.
@@ -501,10 +531,10 @@ pub(crate) fn param(d: &Doc, p: u32) -> Option<(String, String)> {
             .map(|(f, t)| format!(", in force {}..{}", date(f), date(t)))
             .unwrap_or_default();
         a.push_str(&format!(
-            "<div class=\"assert\" id=\"assert-{}\"><h3><code>{}</code> <span class=\"tag\">{:?}{window}</span></h3>\n{}{}<pre class=\"code\">{}</pre></div>\n",
+            "<div class=\"assert\" id=\"assert-{}\"><h3><code>{}</code> <span class=\"tag\">{}{window}</span></h3>\n{}{}<pre class=\"code\">{}</pre></div>\n",
             esc(&ad.name),
             esc(&ad.name),
-            ad.severity,
+            format!("{:?}", ad.severity).to_lowercase(),
             citation(ad.source.as_deref()),
             doc(ad.doc.as_deref()),
             d.code(ad.cond.span)
@@ -543,13 +573,23 @@ pub(crate) fn programme(d: &Doc, i: u32) -> Option<(String, String)> {
     body.push_str(&doc(pd.doc.as_deref()));
     let col = |c: usize| -> String {
         match od.columns.get(c) {
-            Some(cd) => format!(
-                "<a href=\"{}\"><code>{}</code></a>: <code>{}</code>",
-                d.href(Target::Column(pd.output as u32, c as u32))
-                    .unwrap_or_default(),
-                esc(&cd.name),
-                d.code(cd.expr.span)
-            ),
+            Some(cd) => {
+                let href = d
+                    .href(Target::Column(pd.output as u32, c as u32))
+                    .unwrap_or_default();
+                let column = format!("<a href=\"{href}\"><code>{}</code></a>", esc(&cd.name));
+                if d.sources.slice(cd.expr.span).trim() == cd.name {
+                    // The column is a rule of the same name.
+                    let mut rules = BTreeSet::new();
+                    rules_in(&cd.expr, &mut rules);
+                    match rules.first() {
+                        Some(r) => format!("{column} (the rule {})", d.link(Target::Rule(*r))),
+                        None => column,
+                    }
+                } else {
+                    format!("{column} = <code>{}</code>", d.code(cd.expr.span))
+                }
+            }
             None => String::new(),
         }
     };
@@ -586,11 +626,11 @@ pub(crate) fn programme(d: &Doc, i: u32) -> Option<(String, String)> {
     }
     r.push_str("</tbody>\n</table>\n");
     body.push_str(&section("rules", "Rules", &r));
-    let ps: Vec<Target> = params.into_iter().collect();
+    let ps: Vec<String> = params.into_iter().map(|p| d.link(p)).collect();
     body.push_str(&section(
         "parameters",
         "Parameters",
-        &grouped(d, &ps, "No parameter."),
+        &list(&ps, "No parameter."),
     ));
     let mut heading = format!("<code>{}</code>", esc(&pd.name));
     if let Some(z) = &pd.display {

@@ -3,7 +3,7 @@
 
 use super::SiteFile;
 use super::ctx::Doc;
-use super::html::{citation, esc, list, page, section, summary, zh};
+use super::html::{esc, list, page, section, summary, zh};
 use super::items;
 use weft_check::model::Target;
 
@@ -201,7 +201,7 @@ fn tests(d: &Doc) -> String {
             _ => String::new(),
         };
         t.push_str(&format!(
-            "<tr id=\"test-{}\"><td class=\"n\">{}</td><td>{}<br><span class=\"where\">{} expectation{}</span>{failures}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr id=\"test-{}\"><td class=\"n\">{}</td><td>{}<br><span class=\"where\">{} expectation{}</span>{failures}</td><td class=\"date\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             i + 1,
             i + 1,
             esc(&ti.name),
@@ -408,8 +408,12 @@ td pre.code { margin: 0; padding: 4px 8px; }
 table { border-collapse: collapse; margin: 8px 0; }
 th, td { border: 1px solid var(--line); padding: 5px 9px; text-align: left; vertical-align: top; }
 th { background: var(--bg-soft); font-weight: 600; font-size: 13px; }
+td.date { white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.items { width: 100%; }
 table.items td { border-left: none; border-right: none; }
+table.items td:first-child { width: 30%; }
+table.items td.kind { width: 6%; }
 table.items td.kind { color: var(--muted); font-size: 13px; }
 .wide { overflow-x: auto; }
 table.versions td, table.versions th { font-size: 13px; }
