@@ -113,7 +113,10 @@ fn definition(d: &Doc, r: RuleId) -> String {
                     None => "<em>otherwise</em>".to_string(),
                 };
                 let from = row.from.map(|f| format!("from {}", date(f))).unwrap_or_default();
-                let tested = if missed_rows.contains(&n) {
+                let tested = if row.cond.is_none() {
+                    // Coverage does not track `otherwise`.
+                    "—"
+                } else if missed_rows.contains(&n) {
                     "<span class=\"miss\">no test</span>"
                 } else {
                     "<span class=\"ok\">yes</span>"
@@ -293,7 +296,9 @@ pub(crate) fn rule(d: &Doc, r: RuleId) -> Option<(String, String)> {
     // Tests naming it, and coverage.
     let mut tx = String::new();
     let exercised = !d.coverage.rules_missed.iter().any(|m| m.rule == rd.name);
-    tx.push_str(if exercised {
+    tx.push_str(if matches!(rd.kind, RuleKind::Scale(_)) {
+        "<p class=\"none\">Coverage is not tracked for scales; the rules calling it are covered.</p>\n"
+    } else if exercised {
         "<p><span class=\"ok\">Exercised</span> by the pack's tests.</p>\n"
     } else {
         "<p><span class=\"miss\">No test exercises this rule.</span></p>\n"
