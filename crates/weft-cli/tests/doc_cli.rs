@@ -42,7 +42,14 @@ fn the_jilin_site_is_written_and_rewritten() {
     assert!(stdout.starts_with("wrote "), "{stdout}");
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(index.contains("<title>Policy — jilin</title>"), "{index}");
-    for f in ["tests.html", "style.css", "search.js", "rule.dibao_benefit.html", "param.major_bands.html", "programme.dibao.html"] {
+    for f in [
+        "tests.html",
+        "style.css",
+        "search.js",
+        "rule.dibao_benefit.html",
+        "param.major_bands.html",
+        "programme.dibao.html",
+    ] {
         assert!(out.join(f).is_file(), "{f}");
     }
     // An earlier site is replaced.
@@ -56,7 +63,10 @@ fn a_directory_of_other_files_is_refused() {
     std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
     let (code, stdout, stderr) = doc("docs/tutorial/heating", dir.path());
     assert_eq!(code, 2, "{stdout}{stderr}");
-    assert!(stderr.contains("not a site written by `weft doc`"), "{stderr}");
+    assert!(
+        stderr.contains("not a site written by `weft doc`"),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 

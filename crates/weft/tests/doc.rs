@@ -102,7 +102,13 @@ fn a_site_is_written_whole_and_replaces_only_an_earlier_site() {
     std::fs::write(other.join("notes.txt"), "mine").unwrap();
     let err = site.write(&other).unwrap_err();
     assert!(matches!(err, weft::Error::Usage(_)), "{err}");
-    assert!(err.to_string().contains("not a site written by `weft doc`"), "{err}");
-    assert_eq!(std::fs::read_to_string(other.join("notes.txt")).unwrap(), "mine");
+    assert!(
+        err.to_string().contains("not a site written by `weft doc`"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(other.join("notes.txt")).unwrap(),
+        "mine"
+    );
     assert!(!other.join("index.html").exists());
 }

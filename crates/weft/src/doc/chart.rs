@@ -62,7 +62,8 @@ pub(crate) fn step_chart(pd: &ParamDef, labels: &[String]) -> Option<String> {
     // The range of the values with a margin below (down to zero at most
     // for values that are not negative), so steps stand out.
     let (min, max) = (all.iter().copied().min()?, all.iter().copied().max()?);
-    let pad = ((i128::from(max) - i128::from(min)) / 4).max(i128::from(max.unsigned_abs() / 10).max(1));
+    let pad =
+        ((i128::from(max) - i128::from(min)) / 4).max(i128::from(max.unsigned_abs() / 10).max(1));
     let lo = i64::try_from(i128::from(min) - pad).unwrap_or(min);
     let lo = if min >= 0 { lo.max(0) } else { lo };
     let hi = if max <= lo { lo.saturating_add(1) } else { max };

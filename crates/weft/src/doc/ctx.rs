@@ -118,7 +118,10 @@ fn dedent(text: &str, start: usize, html: &str) -> String {
         .and_then(|t| t.rfind('\n'))
         .map(|i| i + 1)
         .unwrap_or(0);
-    let column = text.get(line_start..start).map(|t| t.chars().count()).unwrap_or(0);
+    let column = text
+        .get(line_start..start)
+        .map(|t| t.chars().count())
+        .unwrap_or(0);
     let padded = format!("{}{html}", " ".repeat(column));
     let indent = padded
         .lines()
@@ -128,7 +131,10 @@ fn dedent(text: &str, start: usize, html: &str) -> String {
         .unwrap_or(0);
     padded
         .lines()
-        .map(|l| l.get(indent.min(l.len() - l.trim_start_matches(' ').len())..).unwrap_or(l))
+        .map(|l| {
+            l.get(indent.min(l.len() - l.trim_start_matches(' ').len())..)
+                .unwrap_or(l)
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -261,22 +267,43 @@ impl<'a> Doc<'a> {
         let page = encode(&self.page(t)?);
         let anchor = match t {
             Target::Variant(e, v) => {
-                let name = &self.prog.enums.get(e as usize)?.variants.get(v as usize)?.name;
+                let name = &self
+                    .prog
+                    .enums
+                    .get(e as usize)?
+                    .variants
+                    .get(v as usize)?
+                    .name;
                 Some(format!("variant-{name}"))
             }
             Target::Field(r, f) => {
-                let name = &self.prog.records.get(r as usize)?.fields.get(f as usize)?.name;
+                let name = &self
+                    .prog
+                    .records
+                    .get(r as usize)?
+                    .fields
+                    .get(f as usize)?
+                    .name;
                 Some(format!("field-{name}"))
             }
             Target::Column(o, c) => {
-                let name = &self.prog.outputs.get(o as usize)?.columns.get(c as usize)?.name;
+                let name = &self
+                    .prog
+                    .outputs
+                    .get(o as usize)?
+                    .columns
+                    .get(c as usize)?
+                    .name;
                 Some(format!("column-{name}"))
             }
             Target::Assert(a) => Some(format!(
                 "assert-{}",
                 self.prog.asserts.get(a as usize)?.name
             )),
-            Target::Module(m) => Some(format!("module-{}", self.prog.modules.get(m as usize)?.name)),
+            Target::Module(m) => Some(format!(
+                "module-{}",
+                self.prog.modules.get(m as usize)?.name
+            )),
             _ => None,
         };
         Some(match anchor {

@@ -128,13 +128,16 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_marks_chinese() {
-        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
         assert_eq!(
-            zh("城镇"),
-            "<span class=\"zh\" lang=\"zh-CN\">城镇</span>"
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
+        assert_eq!(zh("城镇"), "<span class=\"zh\" lang=\"zh-CN\">城镇</span>");
         assert_eq!(zh("urban"), "<span class=\"label\">urban</span>");
-        assert_eq!(doc(Some("a\n\nb <c>")), "<div class=\"doc\"><p>a</p><p>b &lt;c&gt;</p></div>\n");
+        assert_eq!(
+            doc(Some("a\n\nb <c>")),
+            "<div class=\"doc\"><p>a</p><p>b &lt;c&gt;</p></div>\n"
+        );
         assert_eq!(doc(Some("  ")), "");
     }
 }

@@ -14,12 +14,15 @@ fn date(d: i32) -> String {
     num::format_date(d)
 }
 
+/// Whether a target is of one kind.
+type IsKind = fn(&Target) -> bool;
+
 /// Links to targets, grouped under small headings by kind.
 fn grouped(d: &Doc, targets: &[Target], none: &str) -> String {
     if targets.is_empty() {
         return format!("<p class=\"none\">{}</p>\n", esc(none));
     }
-    let groups: [(&str, fn(&Target) -> bool); 7] = [
+    let groups: [(&str, IsKind); 7] = [
         ("Programmes", |t| matches!(t, Target::Programme(_))),
         ("Outputs", |t| matches!(t, Target::Output(_))),
         ("Rules", |t| matches!(t, Target::Rule(_))),
@@ -112,7 +115,10 @@ fn definition(d: &Doc, r: RuleId) -> String {
                     Some(c) => format!("<code>{}</code>", d.code(c.span)),
                     None => "<em>otherwise</em>".to_string(),
                 };
-                let from = row.from.map(|f| format!("from {}", date(f))).unwrap_or_default();
+                let from = row
+                    .from
+                    .map(|f| format!("from {}", date(f)))
+                    .unwrap_or_default();
                 let tested = if row.cond.is_none() {
                     // Coverage does not track `otherwise`.
                     "—"
@@ -242,7 +248,9 @@ pub(crate) fn rule(d: &Doc, r: RuleId) -> Option<(String, String)> {
             .filter(|m| m.rule == rd.name)
             .filter_map(|m| m.part.as_deref())
             .collect();
-        let mut x = String::from("<table class=\"rows\">\n<thead><tr><th>exception</th><th>applies when</th><th>value</th><th>over</th><th>tested</th></tr></thead>\n<tbody>\n");
+        let mut x = String::from(
+            "<table class=\"rows\">\n<thead><tr><th>exception</th><th>applies when</th><th>value</th><th>over</th><th>tested</th></tr></thead>\n<tbody>\n",
+        );
         for e in &rd.exceptions {
             let over: Vec<String> = e
                 .over
@@ -320,10 +328,7 @@ pub(crate) fn rule(d: &Doc, r: RuleId) -> Option<(String, String)> {
     tx.push_str(&list(&tests, "No test names this rule in an expectation."));
     body.push_str(&section("tests", "Tests", &tx));
     let heading = format!("<code>{}</code>", esc(&rd.name));
-    Some((
-        d.page(t)?,
-        page(&d.title, &rd.name, kind, &heading, &body),
-    ))
+    Some((d.page(t)?, page(&d.title, &rd.name, kind, &heading, &body)))
 }
 
 /// A test's outcome as a badge.
@@ -491,7 +496,9 @@ pub(crate) fn param(d: &Doc, p: u32) -> Option<(String, String)> {
         };
         if pd.slots() > 1 {
             // One row per key combination, one column per version.
-            v.push_str("<div class=\"wide\"><table class=\"rows versions\">\n<thead><tr><th>from</th>");
+            v.push_str(
+                "<div class=\"wide\"><table class=\"rows versions\">\n<thead><tr><th>from</th>",
+            );
             for ver in &pd.versions {
                 v.push_str(&format!(
                     "<th id=\"version-{}\">{}<br><span class=\"origin\">{}</span></th>",
@@ -614,7 +621,9 @@ pub(crate) fn programme(d: &Doc, i: u32) -> Option<(String, String)> {
     }
     let rules = d.rules_below(&roots);
     let mut params: BTreeSet<Target> = BTreeSet::new();
-    let mut r = String::from("<table class=\"rows\">\n<thead><tr><th>rule</th><th>source</th><th>what it says</th></tr></thead>\n<tbody>\n");
+    let mut r = String::from(
+        "<table class=\"rows\">\n<thead><tr><th>rule</th><th>source</th><th>what it says</th></tr></thead>\n<tbody>\n",
+    );
     for rid in &rules {
         let Some(rd) = d.prog.rules.get(*rid as usize) else {
             continue;
@@ -669,7 +678,9 @@ pub(crate) fn record(
         esc(&d.location(rd.span))
     );
     body.push_str(&doc(rd.doc.as_deref()));
-    let mut f = String::from("<table class=\"rows\">\n<thead><tr><th>field</th><th>type</th><th>allowed</th><th>about</th><th>read by</th></tr></thead>\n<tbody>\n");
+    let mut f = String::from(
+        "<table class=\"rows\">\n<thead><tr><th>field</th><th>type</th><th>allowed</th><th>about</th><th>read by</th></tr></thead>\n<tbody>\n",
+    );
     for (i, fd) in rd.fields.iter().enumerate() {
         let ft = Target::Field(r, i as u32);
         let range = match fd.range {
@@ -731,7 +742,10 @@ pub(crate) fn record(
         heading.push(' ');
         heading.push_str(&zh(z));
     }
-    Some((d.page(t)?, page(&d.title, &rd.name, "record", &heading, &body)))
+    Some((
+        d.page(t)?,
+        page(&d.title, &rd.name, "record", &heading, &body),
+    ))
 }
 
 /// An enum's page: its variants with their codes and display names.
@@ -743,7 +757,9 @@ pub(crate) fn enumeration(d: &Doc, e: u32) -> Option<(String, String)> {
         esc(&d.location(ed.span))
     );
     body.push_str(&doc(ed.doc.as_deref()));
-    let mut v = String::from("<table class=\"rows\">\n<thead><tr><th>variant</th><th>code in data</th><th>name</th><th>about</th></tr></thead>\n<tbody>\n");
+    let mut v = String::from(
+        "<table class=\"rows\">\n<thead><tr><th>variant</th><th>code in data</th><th>name</th><th>about</th></tr></thead>\n<tbody>\n",
+    );
     for vd in &ed.variants {
         v.push_str(&format!(
             "<tr id=\"variant-{}\"><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
@@ -767,7 +783,10 @@ pub(crate) fn enumeration(d: &Doc, e: u32) -> Option<(String, String)> {
         heading.push(' ');
         heading.push_str(&zh(z));
     }
-    Some((d.page(t)?, page(&d.title, &ed.name, "enum", &heading, &body)))
+    Some((
+        d.page(t)?,
+        page(&d.title, &ed.name, "enum", &heading, &body),
+    ))
 }
 
 /// An output's page: its columns and the programmes reported from it.
@@ -781,7 +800,9 @@ pub(crate) fn output(d: &Doc, o: u32) -> Option<(String, String)> {
         esc(&d.location(od.span))
     );
     body.push_str(&doc(od.doc.as_deref()));
-    let mut c = String::from("<table class=\"rows\">\n<thead><tr><th>#</th><th>column</th><th>value</th><th>type</th></tr></thead>\n<tbody>\n");
+    let mut c = String::from(
+        "<table class=\"rows\">\n<thead><tr><th>#</th><th>column</th><th>value</th><th>type</th></tr></thead>\n<tbody>\n",
+    );
     for (i, cd) in od.columns.iter().enumerate() {
         c.push_str(&format!(
             "<tr id=\"column-{}\"><td class=\"n\">{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>\n",
@@ -808,5 +829,8 @@ pub(crate) fn output(d: &Doc, o: u32) -> Option<(String, String)> {
         &grouped(d, &progs, "No programme is reported from it."),
     ));
     let heading = format!("<code>{}</code>", esc(&od.name));
-    Some((d.page(t)?, page(&d.title, &od.name, "output", &heading, &body)))
+    Some((
+        d.page(t)?,
+        page(&d.title, &od.name, "output", &heading, &body),
+    ))
 }

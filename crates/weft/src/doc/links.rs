@@ -138,7 +138,10 @@ mod tests {
                     "a.html#y".to_string(),
                     "`a.html` has no element with id `y`".to_string()
                 ),
-                ("b.html".to_string(), "no file `b.html` in the site".to_string()),
+                (
+                    "b.html".to_string(),
+                    "no file `b.html` in the site".to_string()
+                ),
                 (
                     "#top".to_string(),
                     "`index.html` has no element with id `top`".to_string()

@@ -155,14 +155,25 @@ mod tests {
                 .iter()
                 .map(|p| format!("programme.{}.html", p.name)),
         );
-        pages.extend(prog.records.iter().map(|r| format!("record.{}.html", r.name)));
+        pages.extend(
+            prog.records
+                .iter()
+                .map(|r| format!("record.{}.html", r.name)),
+        );
         pages.extend(prog.enums.iter().map(|e| format!("enum.{}.html", e.name)));
-        pages.extend(prog.outputs.iter().map(|o| format!("output.{}.html", o.name)));
+        pages.extend(
+            prog.outputs
+                .iter()
+                .map(|o| format!("output.{}.html", o.name)),
+        );
         assert!(prog.rules.len() >= 40 && prog.params.len() > 20 && prog.programmes.len() > 10);
         for p in &pages {
             let text = site.file(p).unwrap_or_else(|| panic!("no page {p}"));
             assert!(text.contains("<h1>"), "{p}");
-            assert!(index.contains(&format!("href=\"{p}\"")), "the index does not link {p}");
+            assert!(
+                index.contains(&format!("href=\"{p}\"")),
+                "the index does not link {p}"
+            );
         }
         // index, tests, the pages, the stylesheet and the script: nothing else.
         assert_eq!(site.files().len(), pages.len() + 4);
@@ -184,8 +195,16 @@ mod tests {
         assert!(standard.contains("长春市"));
         // The search index names every item.
         let js = site.file("search.js").unwrap();
-        for p in prog.rules.iter().map(|r| &r.name).chain(prog.params.iter().map(|p| &p.name)) {
-            assert!(js.contains(&format!("\"n\":\"{p}\"")), "{p} not in the search index");
+        for p in prog
+            .rules
+            .iter()
+            .map(|r| &r.name)
+            .chain(prog.params.iter().map(|p| &p.name))
+        {
+            assert!(
+                js.contains(&format!("\"n\":\"{p}\"")),
+                "{p} not in the search index"
+            );
         }
     }
 
@@ -193,8 +212,15 @@ mod tests {
     fn a_broken_link_is_found() {
         let policy = jilin();
         let mut site = Site::build(&policy, "jilin").unwrap();
-        let f = site.files.iter_mut().find(|f| f.path == "rule.dibao_benefit.html").unwrap();
-        f.text = f.text.replace("href=\"rule.dibao_eligible.html\"", "href=\"rule.dibao_eligble.html\"");
+        let f = site
+            .files
+            .iter_mut()
+            .find(|f| f.path == "rule.dibao_benefit.html")
+            .unwrap();
+        f.text = f.text.replace(
+            "href=\"rule.dibao_eligible.html\"",
+            "href=\"rule.dibao_eligble.html\"",
+        );
         let broken = site.broken_links();
         assert!(!broken.is_empty());
         assert!(broken.iter().all(|b| b.page == "rule.dibao_benefit.html" && b.href == "rule.dibao_eligble.html"));

@@ -85,7 +85,9 @@ fn index(d: &Doc) -> String {
         d.files
     );
     // Programmes first: what the pack pays.
-    let mut pr = String::from("<table class=\"items\">\n<thead><tr><th>programme</th><th>source</th><th>amounts</th><th>for each</th></tr></thead>\n<tbody>\n");
+    let mut pr = String::from(
+        "<table class=\"items\">\n<thead><tr><th>programme</th><th>source</th><th>amounts</th><th>for each</th></tr></thead>\n<tbody>\n",
+    );
     for (i, pd) in p.programmes.iter().enumerate() {
         let out = p.outputs.get(pd.output);
         let amounts: Vec<String> = pd
@@ -184,13 +186,11 @@ fn tests(d: &Doc) -> String {
         "<p class=\"sig\">{passed} of {} tests pass (interpreter; <code>weft test</code> runs both engines).</p>\n",
         d.tests.len()
     );
-    let mut t = String::from("<table class=\"rows\">\n<thead><tr><th>#</th><th>test</th><th>as of</th><th>module</th><th>checks</th><th>outcome</th></tr></thead>\n<tbody>\n");
+    let mut t = String::from(
+        "<table class=\"rows\">\n<thead><tr><th>#</th><th>test</th><th>as of</th><th>module</th><th>checks</th><th>outcome</th></tr></thead>\n<tbody>\n",
+    );
     for (i, ti) in d.tests.iter().enumerate() {
-        let rules: Vec<String> = ti
-            .rules
-            .iter()
-            .map(|r| d.link(Target::Rule(*r)))
-            .collect();
+        let rules: Vec<String> = ti.rules.iter().map(|r| d.link(Target::Rule(*r))).collect();
         let failures = match ti.failures.as_deref() {
             Some(f) if !f.is_empty() => format!(
                 "<ul class=\"failures\">{}</ul>",
@@ -259,7 +259,10 @@ fn tests(d: &Doc) -> String {
         })
         .collect();
     let mut cov = String::from("<h3>Rules no test evaluates</h3>\n");
-    cov.push_str(&list(&missed_rules, "None: every rule is evaluated by a test."));
+    cov.push_str(&list(
+        &missed_rules,
+        "None: every rule is evaluated by a test.",
+    ));
     cov.push_str("<h3>Table rows no test applies</h3>\n");
     cov.push_str(&list(&missed_rows, "None."));
     cov.push_str("<h3>Exceptions no test applies</h3>\n");
@@ -301,7 +304,9 @@ fn search_js(d: &Doc) -> String {
         }));
     }
     let index = serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into());
-    format!("// The search index of this site: every item of the policy.\nconst WEFT_INDEX = {index};\n{SEARCH}")
+    format!(
+        "// The search index of this site: every item of the policy.\nconst WEFT_INDEX = {index};\n{SEARCH}"
+    )
 }
 
 const SEARCH: &str = r#"
