@@ -327,7 +327,8 @@ const SEARCH: &str = r#"
       var name = e.n.toLowerCase();
       var hay = [name, e.z, e.k, e.s, e.d, e.x].join(" ").toLowerCase();
       if (!words.every(function (w) { return hay.indexOf(w) >= 0; })) return;
-      var score = name === words[0] ? 0 : name.indexOf(words[0]) === 0 ? 1 : name.indexOf(words[0]) >= 0 ? 2 : 3;
+      var joined = words.join("_");
+      var score = name === joined ? 0 : name.indexOf(joined) === 0 ? 1 : name.indexOf(words[0]) === 0 ? 2 : name.indexOf(words[0]) >= 0 ? 3 : 4;
       hits.push([score, e]);
     });
     hits.sort(function (a, b) { return a[0] - b[0] || a[1].n.localeCompare(b[1].n); });
