@@ -25,6 +25,9 @@ pub(crate) fn plain(ty: &Ty, v: i64) -> String {
     match ty {
         Ty::Money(_) => weft_ir::value::group_thousands(&weft_syntax::num::format_money(v)),
         Ty::Decimal => weft_syntax::num::format_decimal(v),
+        Ty::Date => i32::try_from(v)
+            .map(weft_syntax::num::format_date)
+            .unwrap_or_else(|_| v.to_string()),
         _ => v.to_string(),
     }
 }

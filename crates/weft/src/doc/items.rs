@@ -204,6 +204,26 @@ fn definition(d: &Doc, r: RuleId) -> String {
     out
 }
 
+/// A type, with a link to the enum or record it names.
+fn ty_html(d: &Doc, ty: &weft_check::ty::Ty) -> String {
+    use weft_check::ty::Ty;
+    let shown = esc(&d.prog.show(ty));
+    let target = match ty {
+        Ty::Enum(e, _) => Some(Target::Enum(*e)),
+        Ty::Record(r) | Ty::List(r) => Some(Target::Record(*r)),
+        Ty::Opt(inner) => match &**inner {
+            Ty::Enum(e, _) => Some(Target::Enum(*e)),
+            Ty::Record(r) => Some(Target::Record(*r)),
+            _ => None,
+        },
+        _ => None,
+    };
+    match target.and_then(|t| d.href(t)) {
+        Some(h) => format!("<a href=\"{h}\">{shown}</a>"),
+        None => shown,
+    }
+}
+
 /// A parameter's value in a table whose heading says its type: money
 /// without its period.
 fn value(d: &Doc, ty: &weft_check::ty::Ty, v: i64) -> String {
@@ -683,13 +703,12 @@ pub(crate) fn record(
     );
     for (i, fd) in rd.fields.iter().enumerate() {
         let ft = Target::Field(r, i as u32);
+        let show = |v: i64| chart::plain(&fd.ty, v);
         let range = match fd.range {
-            Some((lo, hi)) => format!(
-                "{}..={}",
-                lo.map(|v| chart::plain(&fd.ty, v)).unwrap_or_default(),
-                hi.map(|v| chart::plain(&fd.ty, v)).unwrap_or_default()
-            ),
-            None => String::new(),
+            Some((Some(lo), Some(hi))) => format!("{} to {}", show(lo), show(hi)),
+            Some((Some(lo), None)) => format!("≥ {}", show(lo)),
+            Some((None, Some(hi))) => format!("≤ {}", show(hi)),
+            _ => String::new(),
         };
         let key = if rd.key == Some(i as u32) {
             " <span class=\"tag\">key</span>"
@@ -704,7 +723,7 @@ pub(crate) fn record(
             "<tr id=\"field-{}\"><td><code>{}</code>{key}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             esc(&fd.name),
             esc(&fd.name),
-            esc(&d.prog.show(&fd.ty)),
+            ty_html(d, &fd.ty),
             esc(&range),
             summary(fd.doc.as_deref()),
             by.join(", ")
