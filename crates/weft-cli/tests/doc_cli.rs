@@ -57,6 +57,26 @@ fn the_jilin_site_is_written_and_rewritten() {
     assert_eq!(code, 0, "{stdout}{stderr}");
 }
 
+/// What `docs/tutorial.md` shows.
+#[test]
+fn the_tutorial_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("heating-site");
+    let (code, stdout, stderr) = doc("docs/tutorial/heating", &out);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let shown = format!(
+        "wrote 17 files to {} (open {})\n",
+        out.display(),
+        out.join("index.html").display()
+    );
+    assert_eq!(stdout, shown);
+    let tutorial = std::fs::read_to_string(root().join("docs/tutorial.md")).unwrap();
+    assert!(
+        tutorial
+            .contains("wrote 17 files to /tmp/heating-site (open /tmp/heating-site/index.html)")
+    );
+}
+
 #[test]
 fn a_directory_of_other_files_is_refused() {
     let dir = tempfile::tempdir().unwrap();
