@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-target/doc-screenshot}"
 mkdir -p "$out"
+out="$(cd "$out" && pwd)"
 if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
@@ -19,6 +20,6 @@ for page in index rule.dibao_benefit param.dibao_standard_urban programme.dibao;
   chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
     --user-data-dir="$profile" --window-size=1280,2000 --hide-scrollbars \
-    --screenshot="$out/$page.png" "file://$PWD/$out/site/$page.html" 2>/dev/null
+    --screenshot="$out/$page.png" "file://$out/site/$page.html" 2>/dev/null
   echo "wrote $out/$page.png ($(wc -c < "$out/$page.png") bytes)"
 done

@@ -111,4 +111,18 @@ fn a_site_is_written_whole_and_replaces_only_an_earlier_site() {
         "mine"
     );
     assert!(!other.join("index.html").exists());
+    // A symbolic link is refused, not replaced by a directory.
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&out, &link).unwrap();
+        let err = site.write(&link).unwrap_err();
+        assert!(err.to_string().contains("is a symbolic link"), "{err}");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
 }

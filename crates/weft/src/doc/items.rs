@@ -652,7 +652,7 @@ pub(crate) fn programme(d: &Doc, i: u32) -> Option<(String, String)> {
             params.extend(it.uses.iter().filter(|u| matches!(u, Target::Param(_))));
         }
         r.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td class=\"src\">{}</td><td>{}</td></tr>\n",
             d.link(Target::Rule(*rid)),
             rd.source.as_deref().map(zh).unwrap_or_default(),
             summary(rd.doc.as_deref())

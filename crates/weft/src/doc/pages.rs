@@ -62,7 +62,7 @@ fn item_table(d: &Doc, targets: &[Target]) -> String {
             continue;
         };
         out.push_str(&format!(
-            "<tr><td>{}</td><td class=\"kind\">{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td class=\"kind\">{}</td><td class=\"src\">{}</td><td>{}</td></tr>\n",
             d.link(*t),
             esc(it.kind),
             it.source.as_deref().map(zh).unwrap_or_default(),
@@ -97,7 +97,7 @@ fn index(d: &Doc) -> String {
             .map(|c| format!("<code>{}</code>", esc(&c.name)))
             .collect();
         pr.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td class=\"src\">{}</td><td>{}</td><td>{}</td></tr>\n",
             d.link(Target::Programme(i as u32)),
             pd.source.as_deref().map(zh).unwrap_or_default(),
             amounts.join(", "),
@@ -349,6 +349,12 @@ const SEARCH: &str = r#"
     }).join("");
     out.hidden = false;
   }
+  // `page.html?q=words` opens with that search shown (links to a search).
+  var asked = /[?&]q=([^&]*)/.exec(window.location.search || "");
+  if (asked) {
+    try { input.value = decodeURIComponent(asked[1].replace(/\+/g, " ")); } catch (e) {}
+    show();
+  }
   input.addEventListener("input", show);
   input.addEventListener("keydown", function (ev) {
     if (ev.key === "Enter") {
@@ -414,7 +420,7 @@ td pre.code { margin: 0; padding: 4px 8px; }
 table { border-collapse: collapse; margin: 8px 0; }
 th, td { border: 1px solid var(--line); padding: 5px 9px; text-align: left; vertical-align: top; }
 th { background: var(--bg-soft); font-weight: 600; font-size: 13px; }
-td.date { white-space: nowrap; }
+td.date, td.src { white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.items { width: 100%; }
 table.items td { border-left: none; border-right: none; }

@@ -29,6 +29,12 @@ fn replaceable(out: &Path) -> Result<bool, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(io("cannot read", out)(e)),
     };
+    if meta.file_type().is_symlink() {
+        return Err(Error::Usage(format!(
+            "--out {} is a symbolic link; give the directory it points to",
+            out.display()
+        )));
+    }
     if !meta.is_dir() {
         return Err(Error::Usage(format!(
             "--out {} is not a directory",
