@@ -122,7 +122,8 @@ impl Site {
     /// directory beside it, then renamed into place, so `out` holds the
     /// earlier site or the new one, never a mixture. `out` must not exist,
     /// be empty, or hold an earlier `weft doc` site (its `index.html` says
-    /// so); anything else is refused ([`Error::Usage`]) and left alone.
+    /// so); anything else, a symbolic link included, is refused
+    /// ([`Error::Usage`]) and left alone.
     /// One writer at a time ([`Error::Busy`]).
     pub fn write(&self, out: &std::path::Path) -> Result<(), Error> {
         write::write(&self.files, out)
