@@ -96,6 +96,10 @@ enum Command {
     /// Explain one record's outputs: the rules, table rows, exceptions,
     /// parameters and values that decided them, with their citations.
     Explain(cmd::explain::ExplainArgs),
+    /// Write a static, offline documentation site of a policy: programmes,
+    /// rules with citations and links both ways, parameters with their
+    /// versions, tests and coverage, and a search box.
+    Doc(cmd::doc::DocArgs),
     /// Format policy files to the canonical layout, in place; `--check`
     /// lists the files that are not formatted and exits 1.
     Fmt(cmd::fmt::FmtArgs),
@@ -167,6 +171,7 @@ fn main() {
         Command::Run(args) => cmd::run::run(&args),
         Command::Explain(args) => cmd::explain::explain(&args),
         Command::Diff(args) => cmd::diff::diff(&args),
+        Command::Doc(args) => cmd::doc::doc(&args),
         Command::Fmt(args) => cmd::fmt::fmt(&args),
         Command::Synth {
             policy,

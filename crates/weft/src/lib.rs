@@ -46,6 +46,7 @@
 
 mod batch;
 mod diagnostics;
+pub mod doc;
 mod error;
 pub mod explain;
 pub mod files;

@@ -1,6 +1,7 @@
 pub mod check;
 pub mod diff;
 pub mod diff_html;
+pub mod doc;
 pub mod eval;
 pub mod explain;
 pub mod fmt;
