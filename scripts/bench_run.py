@@ -69,8 +69,10 @@ def measure(cmd, log_prefix):
     return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024, stdout, stderr
 
 
-def summary_json(stderr):
-    """`weft run --summary json`: a JSON object on stderr (after any warnings)."""
+def summary_json(text):
+    """`weft run --summary json`: a JSON object on stdout (older builds:
+    on stderr, after any warnings)."""
+    stderr = text.lstrip("\n")
     at = 0 if stderr.startswith("{") else stderr.find("\n{") + 1
     try:
         return json.JSONDecoder().raw_decode(stderr, at)[0]
@@ -78,8 +80,8 @@ def summary_json(stderr):
         return None
 
 
-def weft_stages(_stdout, stderr):
-    s = summary_json(stderr)
+def weft_stages(stdout, stderr):
+    s = summary_json(stdout) or summary_json(stderr)
     return s.get("timings_ms") if s else None
 
 
@@ -128,7 +130,8 @@ class Config:
         self.walls.append(wall)
         self.cpus.append(cpu)
         self.rss.append(rss)
-        self.last_stderr = stderr
+        # `weft run --summary json` prints on stdout (older builds: stderr).
+        self.last_stderr = stdout + "\n" + stderr
         return wall, cpu, rss
 
     def result(self, base):

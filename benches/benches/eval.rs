@@ -1,7 +1,8 @@
-//! The evaluation phase of `weft run` on the jilin pack, three ways, in one
-//! run: the reference interpreter, the JIT, and the hand-written Rust
-//! baseline (`weft_bench::baseline`). Same chunks, same thread, same
-//! machine; criterion reports time per pass and persons per second.
+//! The evaluation phase of `weft run` on the jilin pack, two ways, in one
+//! run: the reference interpreter and the JIT. Same chunks, same thread,
+//! same machine; criterion reports time per pass and persons per second.
+//! The comparison with the hand-written yardstick (a separate program) is
+//! `scripts/bench-eval.sh`.
 //!
 //! `cargo bench -p weft-bench --bench eval`
 //!
@@ -20,7 +21,7 @@ use rayon::prelude::*;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
-use weft_bench::{Prepared, baseline, jilin, prepare, synth};
+use weft_bench::{Prepared, jilin, prepare, synth};
 use weft_jit::JitProgram;
 
 fn group(c: &mut Criterion, name: &str, p: &Prepared) {
@@ -72,13 +73,6 @@ fn group(c: &mut Criterion, name: &str, p: &Prepared) {
                     black_box(jit.eval_chunk(&p.ir, &p.bound, chunk, &p.plan));
                 })
             })
-        })
-    });
-    g.bench_function("baseline", |b| {
-        b.iter(|| {
-            for chunk in &p.chunks {
-                black_box(baseline::eval_chunk(&p.ir, &p.bound, chunk, &p.plan).unwrap());
-            }
         })
     });
     g.finish();

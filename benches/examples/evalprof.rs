@@ -1,18 +1,19 @@
 //! A quick measurement and profiling helper for the evaluation phase (not
 //! a benchmark: criterion's `benches/eval.rs` is the reference).
 //!
-//! `cargo run --release -p weft-bench --example evalprof -- [ROUNDS] [jit|interp|baseline|all] [example|synth]`
+//! `cargo run --release -p weft-bench --example evalprof -- [ROUNDS] [jit|interp|all] [example|synth]`
 //!
 //! Prints, per engine, the best time of ROUNDS passes over the population
 //! (interleaved, so the engines see the same machine load) and persons/s;
-//! with one engine it just loops (for `perf record`).
+//! with one engine it just loops (for `perf record`, which names the
+//! JIT's functions `instN`; `evalprof names` prints each instance's name).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use weft_bench::{Prepared, baseline, jilin, prepare, synth};
+use weft_bench::{Prepared, jilin, prepare, synth};
 use weft_jit::JitProgram;
 
 #[repr(C)]
@@ -46,11 +47,8 @@ fn pass(which: &str, p: &Prepared, jit: &JitProgram) -> (Duration, Duration) {
                     &p.ir, &p.bound, chunk, &p.plan,
                 ));
             }
-            "jit" => {
-                black_box(jit.eval_chunk(&p.ir, &p.bound, chunk, &p.plan));
-            }
             _ => {
-                black_box(baseline::eval_chunk(&p.ir, &p.bound, chunk, &p.plan).unwrap());
+                black_box(jit.eval_chunk(&p.ir, &p.bound, chunk, &p.plan));
             }
         }
     }
@@ -64,6 +62,12 @@ fn pass(which: &str, p: &Prepared, jit: &JitProgram) -> (Duration, Duration) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("names") {
+        for (i, inst) in jilin().instances.iter().enumerate() {
+            println!("inst{i}\t{}", inst.name);
+        }
+        return;
+    }
     let rounds: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(20);
     let which = args.get(2).cloned().unwrap_or_else(|| "all".into());
     let pop = args.get(3).cloned().unwrap_or_else(|| "synth".into());
@@ -84,7 +88,7 @@ fn main() {
     }
     eprintln!("JIT compiled in {compile:.1?} (best of 5)");
     let engines: Vec<&str> = if which == "all" {
-        vec!["interp", "jit", "baseline"]
+        vec!["interp", "jit"]
     } else {
         vec![which.as_str()]
     };
@@ -105,16 +109,9 @@ fn main() {
             rate(*c) / 1e3
         );
     }
-    if engines.len() == 3 {
-        let r = |b: &[Duration]| {
-            (
-                b[0].as_secs_f64() / b[1].as_secs_f64(),
-                b[1].as_secs_f64() / b[2].as_secs_f64(),
-            )
-        };
-        let (a, b) = r(&best);
-        let (c, d) = r(&best_cpu);
-        println!("wall: jit/interp {a:.2}x  baseline/jit {b:.2}x");
-        println!("cpu:  jit/interp {c:.2}x  baseline/jit {d:.2}x");
+    if engines.len() == 2 {
+        let r = |b: &[Duration]| b[0].as_secs_f64() / b[1].as_secs_f64();
+        println!("wall: jit/interp {:.2}x", r(&best));
+        println!("cpu:  jit/interp {:.2}x", r(&best_cpu));
     }
 }

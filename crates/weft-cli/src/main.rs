@@ -15,6 +15,7 @@
 #[macro_use]
 mod out;
 mod cmd;
+mod error;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -95,6 +96,10 @@ enum Command {
     /// Explain one record's outputs: the rules, table rows, exceptions,
     /// parameters and values that decided them, with their citations.
     Explain(cmd::explain::ExplainArgs),
+    /// Write a static, offline documentation site of a policy: programmes,
+    /// rules with citations and links both ways, parameters with their
+    /// versions, tests and coverage, and a search box.
+    Doc(cmd::doc::DocArgs),
     /// Format policy files to the canonical layout, in place; `--check`
     /// lists the files that are not formatted and exits 1.
     Fmt(cmd::fmt::FmtArgs),
@@ -125,7 +130,7 @@ enum Command {
 }
 
 fn main() {
-    if let Err(e) = weft_engine::scratch::install_signal_handlers() {
+    if let Err(e) = weft::files::install_signal_handlers() {
         eprintln!("warning: signals will not remove temporary files: {e}");
     }
     let args = cmd::run::rewrite_input_flags(std::env::args_os().collect());
@@ -140,7 +145,7 @@ fn main() {
             std::process::exit(code);
         }
     };
-    let code = match cli.command {
+    let result = match cli.command {
         Command::Check { policy } => cmd::check::check(&policy),
         Command::Test {
             policy,
@@ -166,6 +171,7 @@ fn main() {
         Command::Run(args) => cmd::run::run(&args),
         Command::Explain(args) => cmd::explain::explain(&args),
         Command::Diff(args) => cmd::diff::diff(&args),
+        Command::Doc(args) => cmd::doc::doc(&args),
         Command::Fmt(args) => cmd::fmt::fmt(&args),
         Command::Synth {
             policy,
@@ -176,6 +182,13 @@ fn main() {
             format,
             sample,
         } => cmd::synth::synth(&policy, households, seed, &as_of, &out, &format, sample),
+    };
+    let code = match result {
+        Ok(()) => 0,
+        Err(e) => {
+            e.report();
+            e.exit_code()
+        }
     };
     std::process::exit(code);
 }

@@ -43,15 +43,13 @@ pub fn stderr(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let _ = std::io::stderr().write_fmt(args);
 }
-use weft_syntax::{Diagnostic, SourceMap};
-
 /// Render diagnostics for stderr: colours on a terminal (unless NO_COLOR),
 /// plain text otherwise.
-pub fn diagnostics(diags: &[Diagnostic], sources: &SourceMap) -> String {
+pub fn diagnostics(diags: &weft::Diagnostics) -> String {
     if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-        weft_syntax::diag::render_color(diags, sources)
+        diags.render_color()
     } else {
-        weft_syntax::diag::render_plain(diags, sources)
+        diags.render()
     }
 }
 

@@ -199,7 +199,7 @@ fn total(file: &Path, col: &str) -> i128 {
         .position(|h| h == col)
         .unwrap();
     rdr.records()
-        .map(|r| weft_data::cell::parse_money(r.unwrap().get(ci).unwrap()).unwrap() as i128)
+        .map(|r| fen(r.unwrap().get(ci).unwrap()))
         .sum()
 }
 
@@ -292,7 +292,7 @@ fn a_diff_across_the_july_2018_standards_matches_two_runs() {
             "per year" => 2,
             _ => 0,
         };
-        let fmt = |v: i64| weft_engine::summary::yuan(v as i128);
+        let fmt = |v: i64| weft::run::format_yuan(v as i128);
         assert!(
             html.contains(&format!("<td class=n>{}</td>", p["recipients_after"])),
             "{}",
@@ -334,4 +334,13 @@ fn explain_of_a_rejected_or_left_out_record() {
         out += &format!("--- {id}: exit {code}\n{stdout}{stderr}");
     }
     insta::assert_snapshot!(out);
+}
+
+/// `1234.50` (yuan, as the output files write money) in fen.
+fn fen(text: &str) -> i128 {
+    let (yuan, cents) = text.split_once('.').unwrap_or((text, "0"));
+    let sign = if yuan.starts_with('-') { -1 } else { 1 };
+    let yuan: i128 = yuan.trim_start_matches('-').parse().unwrap();
+    let cents: i128 = format!("{cents:0<2}").parse().unwrap();
+    sign * (yuan * 100 + cents)
 }

@@ -611,7 +611,7 @@ fn broken_json_lines_files_are_refused() {
 
 #[test]
 fn parquet_columns_of_the_wrong_type_or_named_twice_are_refused() {
-    use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+    use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
     use std::sync::Arc;
     let tmp = tempfile::tempdir().unwrap();
     let write = |name: &str, cols: Vec<(&str, ArrayRef)>| -> PathBuf {
@@ -651,6 +651,10 @@ fn parquet_columns_of_the_wrong_type_or_named_twice_are_refused() {
         (
             "float money",
             households(Arc::new(Float64Array::from(vec![1.5])), false),
+        ),
+        (
+            "integer money",
+            households(Arc::new(Int64Array::from(vec![150])), false),
         ),
         ("a column twice", households(s("0"), true)),
     ] {
@@ -778,5 +782,110 @@ fn parquet_row_groups_and_dictionaries_agree_with_csv() {
         from_csv,
         run(1, "2"),
         "Parquet (2 threads) differs from CSV"
+    );
+}
+
+/// Enum inputs are read by code or by the label the records declare
+/// (`urban` or `城镇`), in CSV, JSON Lines and Parquet alike, with the same
+/// results; a text that is neither is still an error row.
+#[test]
+fn enum_labels_read_as_their_codes() {
+    let codes_h =
+        format!("{H}H1,changchun,urban,0.00,false,false\nH2,yanbian,rural,100.00,false,true\n");
+    let labels_h =
+        format!("{H}H1,长春市,城镇,0.00,false,false\nH2,延边州,农村,100.00,false,true\n");
+    let p = format!(
+        "{P}{}{}",
+        person("P1", "H1", "1950-03-01"),
+        person("P2", "H2", "2010-05-05")
+    );
+    let by_codes = run_text(codes_h.as_bytes(), p.as_bytes(), "csv", "2019-08");
+    assert!(by_codes.starts_with("exit: Some(0)"), "{by_codes}");
+    assert!(by_codes.contains("H2,"), "{by_codes}");
+    assert_eq!(
+        by_codes,
+        run_text(labels_h.as_bytes(), p.as_bytes(), "csv", "2019-08")
+    );
+    assert_eq!(
+        by_codes,
+        run_text(
+            csv_to_jsonl(&labels_h).as_bytes(),
+            csv_to_jsonl(&p).as_bytes(),
+            "jsonl",
+            "2019-08"
+        )
+        .replace(".jsonl", ".csv")
+    );
+    // Neither a code nor a label: the household is rejected, as before.
+    let bad = labels_h.replace("农村", "乡村");
+    let got = run_text(bad.as_bytes(), p.as_bytes(), "csv", "2019-08");
+    assert!(
+        got.lines()
+            .any(|l| l.contains("H2") && l.contains("residence") && l.contains("乡村")),
+        "{got}"
+    );
+}
+
+/// `--summary json` is one JSON document on stdout (messages stay on
+/// stderr), money exact decimal strings without separators, and with
+/// `--timings` the `timings_ms.evaluate_engine` key scripts read.
+#[test]
+fn the_json_summary_is_for_machines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = tmp.path().join("households.csv");
+    let p = tmp.path().join("persons.csv");
+    let mut hh = String::from(H);
+    let mut pp = String::from(P);
+    for i in 0..300 {
+        hh.push_str(&format!("H{i},changchun,urban,0.00,false,true\n"));
+        pp.push_str(&person(&format!("P{i}"), &format!("H{i}"), "1940-01-01"));
+    }
+    std::fs::write(&h, hh).unwrap();
+    std::fs::write(&p, pp).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("run")
+        .arg(root().join("policies/jilin"))
+        .arg("--households")
+        .arg(&h)
+        .arg("--persons")
+        .arg(&p)
+        .args([
+            "--as-of",
+            "2019-08",
+            "--quiet",
+            "--summary",
+            "json",
+            "--timings",
+            "--out",
+        ])
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {:?}", o.stdout));
+    assert!(v["timings_ms"]["evaluate_engine"].is_number(), "{v}");
+    let progs = v["programmes"].as_array().unwrap();
+    let mut paid = 0;
+    for prog in progs {
+        for k in ["total_per_month", "total_per_year", "total_once"] {
+            let s = prog[k].as_str().unwrap();
+            let (int, frac) = s.trim_start_matches('-').split_once('.').unwrap();
+            assert!(
+                frac.len() == 2 && int.bytes().all(|c| c.is_ascii_digit()) && !int.is_empty(),
+                "{k} = {s:?}"
+            );
+            if int.len() > 3 {
+                paid += 1;
+            }
+        }
+    }
+    assert!(
+        paid > 0,
+        "some total is above 999 yuan (no separators): {v}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains('{'),
+        "JSON on stderr"
     );
 }

@@ -161,7 +161,14 @@ pub fn parse_text(
                 .enums
                 .get(*e as usize)
                 .ok_or_else(|| "unknown enum".to_string())?;
-            match en.variants.iter().position(|v| v.code == text) {
+            // The code, or else the label (`urban` or `城镇`): an
+            // extension of spec §2, so a register exported with labels reads.
+            let at = en.variants.iter().position(|v| v.code == text).or_else(|| {
+                en.variants
+                    .iter()
+                    .position(|v| v.display.as_deref() == Some(text))
+            });
+            match at {
                 Some(i) if set & (1u64 << i) != 0 => i as i64,
                 _ => {
                     let codes: Vec<&str> = en

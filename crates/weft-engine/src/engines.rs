@@ -17,8 +17,8 @@ pub fn jit_available() -> bool {
 
 /// The JIT as a test evaluator. A program is compiled for a test's binding
 /// and reused by every later test whose binding it fits
-/// ([`JitProgram::fits`]: same month, formulas and dates; parameter values
-/// are read at each evaluation). One evaluator serves one [`Ir`]: programs
+/// ([`JitProgram::fits`]: same month, formulas, dates and parameter
+/// values, all compiled in). One evaluator serves one [`Ir`]: programs
 /// are kept with the address and size of the `Ir` they were compiled from.
 #[derive(Default)]
 pub struct JitTests {
@@ -36,7 +36,7 @@ impl JitTests {
                 return Ok(p.clone());
             }
         }
-        let p = std::sync::Arc::new(JitProgram::compile(ir, bound).map_err(|e| e.to_string())?);
+        let (p, _) = JitProgram::compile_cached(ir, bound).map_err(|e| e.to_string())?;
         if let Ok(mut programs) = self.programs.lock() {
             programs.push((key.0, key.1, p.clone()));
         }
@@ -78,12 +78,15 @@ pub fn jit_evaluator() -> Option<Box<dyn Evaluator>> {
     Some(Box::new(JitTests::default()))
 }
 
-/// A JIT-compiled program for batches.
+/// A JIT-compiled program for batches (from the cache of compiled
+/// programs: see [`JitProgram::compile_cached`]).
 pub struct JitChunks<'a> {
     ir: &'a Ir,
     bound: &'a Bound,
     plan: &'a Plan,
-    program: JitProgram,
+    program: std::sync::Arc<JitProgram>,
+    /// How long getting the program took, and whether it was cached.
+    compiled: (std::time::Duration, bool),
 }
 
 impl ChunkEval for JitChunks<'_> {
@@ -95,20 +98,35 @@ impl ChunkEval for JitChunks<'_> {
         self.program
             .eval_chunk(self.ir, self.bound, chunk, self.plan)
     }
+
+    fn eval_insts(
+        &self,
+        chunk: &Chunk,
+        insts: &[(InstId, usize)],
+    ) -> Option<Vec<Result<i64, EvalError>>> {
+        Some(self.program.eval_insts(self.ir, self.bound, chunk, insts))
+    }
+
+    fn compiled(&self) -> Option<(std::time::Duration, bool)> {
+        Some(self.compiled)
+    }
 }
 
-/// The JIT compiled for a bound program.
+/// The JIT compiled for a bound program (or the same program compiled
+/// before, from the cache).
 pub fn jit_chunk_eval<'a>(
     ir: &'a Ir,
     bound: &'a Bound,
     plan: &'a Plan,
 ) -> Option<Result<Box<dyn ChunkEval + 'a>, String>> {
-    Some(match JitProgram::compile(ir, bound) {
-        Ok(program) => Ok(Box::new(JitChunks {
+    let t = std::time::Instant::now();
+    Some(match JitProgram::compile_cached(ir, bound) {
+        Ok((program, reused)) => Ok(Box::new(JitChunks {
             ir,
             bound,
             plan,
             program,
+            compiled: (t.elapsed(), reused),
         })),
         Err(e) => Err(format!("the JIT cannot compile this policy: {e}")),
     })

@@ -90,7 +90,7 @@ pub fn parse_rows(
     map: &[usize],
     rows: &[Row],
 ) -> Vec<Parsed> {
-    use crate::run::block::{RowSink, Shape, Values};
+    use crate::run::block::{RowSink, Shape};
     let shape = Shape::from_map(prog, schema, map);
     let mut sink = RowSink::new(&shape, rows.len());
     for (i, row) in rows.iter().enumerate() {
@@ -100,12 +100,18 @@ pub fn parse_rows(
         }
         sink.end();
     }
-    let typed = sink.finish();
+    parsed_of(&sink.finish())
+}
+
+/// Typed rows as [`Parsed`] rows (for the grouping of rows held in
+/// memory).
+pub fn parsed_of(typed: &crate::run::block::Rows) -> Vec<Parsed> {
+    use crate::run::block::Values;
     (0..typed.len())
         .map(|i| Parsed {
             seq: typed.seq.get(i).copied().unwrap_or(0),
             line: typed.lines.get(i).copied().unwrap_or(0),
-            id: crate::run::link::key_text(&typed, i),
+            id: crate::run::link::key_text(typed, i),
             vals: typed
                 .cols
                 .iter()

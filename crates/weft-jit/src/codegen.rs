@@ -1505,6 +1505,15 @@ impl FnGen<'_, '_> {
             let n = self.k(kv.len() as i64);
             return self.call_helper(H::Param, &[c, pk, addr, n]);
         }
+        let info = self.info;
+        if let Some(t) = info
+            .param_tables
+            .get(pref as usize)
+            .and_then(|t| t.as_ref())
+            && t.ns.len() == kv.len()
+        {
+            return self.param_table(t, kv);
+        }
         let params = self.load_fixed(c, rt::OFF_PARAMS);
         let pd = self
             .b
@@ -1563,6 +1572,83 @@ impl FnGen<'_, '_> {
         self.jump_with(m, v);
         self.b.switch_to_block(m);
         p
+    }
+
+    /// A parameter lookup in its bound values, compiled in: each key
+    /// below its number of variants (else `no_band`), then the table's
+    /// entry — a constant when every entry is the same value.
+    fn param_table(&mut self, t: &rt::ParamTable, kv: &[Value]) -> Value {
+        let noband = sites::kind_site(ErrKind::NoBand);
+        for (k, n) in kv.iter().zip(&t.ns) {
+            if *n == 0 {
+                return self.fail_now(noband);
+            }
+            if let Some(v) = self.known_value(*k) {
+                if (v as u64) >= *n {
+                    return self.fail_now(noband);
+                }
+                continue;
+            }
+            let inr = self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThan, *k, *n as i64);
+            self.fail_unless(inr, noband);
+        }
+        if let Some(v) = t.constant() {
+            return self.k(v);
+        }
+        let mut idx: Option<Value> = None;
+        for (k, stride) in kv.iter().zip(&t.strides) {
+            let term = if *stride == 1 {
+                *k
+            } else {
+                self.b.ins().imul_imm_s(*k, *stride)
+            };
+            idx = Some(match idx {
+                None => term,
+                Some(i) => self.b.ins().iadd(i, term),
+            });
+        }
+        let idx = match idx {
+            Some(i) => i,
+            None => self.k(0),
+        };
+        if !t.all_ok() {
+            let sa = self.k(t.states.as_ptr() as i64);
+            let a = self.b.ins().iadd(sa, idx);
+            let st = self.b.ins().uload8(I64, ro_fixed(), a, 0);
+            let bad = self.b.create_block();
+            self.b.set_cold_block(bad);
+            let ok = self.b.create_block();
+            self.b.ins().brif(st, bad, &[], ok, &[]);
+            self.b.switch_to_block(bad);
+            let nb = self
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::Equal, st, rt::PT_NO_BAND as i64);
+            self.fail_if(nb, noband);
+            self.fail_now(Internal::ParamSlotOutOfRange.site());
+            self.b.ins().jump(ok, &[]);
+            self.b.switch_to_block(ok);
+        }
+        let va = self.k(t.values.as_ptr() as i64);
+        let off = self.b.ins().ishl_imm_u(idx, 3);
+        let a = self.b.ins().iadd(va, off);
+        self.b.ins().load(I64, ro_fixed(), a, 0)
+    }
+
+    /// The value of a value generated as a constant, if it is one.
+    fn known_value(&self, v: Value) -> Option<i64> {
+        let dfg = &self.b.func.dfg;
+        let inst = dfg.value_def(v).inst()?;
+        match dfg.insts[inst] {
+            cranelift_codegen::ir::InstructionData::UnaryImm {
+                opcode: cranelift_codegen::ir::Opcode::Iconst,
+                imm,
+            } => Some(imm.bits()),
+            _ => None,
+        }
     }
 
     fn text(&mut self, t: &TextRef) -> R {

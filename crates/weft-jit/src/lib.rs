@@ -11,12 +11,20 @@
 //!
 //! # Code generation scheme
 //!
-//! **What is baked in.** The formula version of each instance and the
-//! dates of the contexts (the evaluation date, prior-year ends) are
-//! constants in the code. Parameter values are not: they are read at run
-//! time from the [`Bound`] given to each evaluation, so a parameter overlay
-//! needs no recompilation — only another evaluation date does (see
-//! [`JitProgram::fits`]).
+//! **What is baked in.** The formula version of each instance, the dates
+//! of the contexts (the evaluation date, prior-year ends) and the
+//! parameter values are constants in the code: the program keeps the
+//! [`Bound`] it was compiled with and evaluates with it, so another month
+//! or a parameter overlay is another program (see [`JitProgram::fits`]).
+//! A parameter lookup checks each key against its number of variants
+//! (else `no_band`, as the interpreter) and loads the value from a table
+//! of the bound values indexed by the keys' variants (`runtime::
+//! ParamTable`, owned by the program, its address a constant), whose
+//! entries also say which combinations the interpreter rejects; when
+//! every entry is the same value the lookup is that constant. Compiling
+//! the jilin pack takes tens of milliseconds, so
+//! [`JitProgram::compile_cached`] keeps compiled programs in memory by
+//! the hash of what was bound (`cache.rs`).
 //!
 //! **Calling convention.** Every instance `i` becomes a function
 //! `inst_i(ctx: *mut Ctx, row: i64) -> (value: i64, err: i64)` in the
@@ -130,6 +138,7 @@
 //!
 //! This crate does no I/O.
 
+mod cache;
 mod codegen;
 mod inlining;
 mod runtime;
@@ -214,9 +223,8 @@ pub struct JitProgram {
     fns: Vec<AtomicUsize>,
     compiled: Vec<bool>,
     info: Info,
-    as_of: i32,
-    ctx_dates: Vec<i32>,
-    body: Vec<Option<NodeId>>,
+    /// The binding compiled in: formulas, dates and parameter values.
+    bound: Bound,
     compile_time: Duration,
 }
 
@@ -224,7 +232,7 @@ impl std::fmt::Debug for JitProgram {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JitProgram")
             .field("functions", &self.compiled.iter().filter(|c| **c).count())
-            .field("as_of", &self.as_of)
+            .field("as_of", &self.bound.as_of)
             .field("compile_time", &self.compile_time)
             .finish_non_exhaustive()
     }
@@ -281,7 +289,9 @@ fn build_info(ir: &Ir, bound: &Bound) -> Info {
         }
     }
     let shape = inlining::shape(ir, bound);
+    let param_tables = param_keys_tables(ir, bound);
     Info {
+        param_tables,
         sites: sites::table(ir),
         col_base,
         ncols,
@@ -293,6 +303,20 @@ fn build_info(ir: &Ir, bound: &Bound) -> Info {
         row_stable: shape.row_stable,
         on_cycle: shape.on_cycle,
     }
+}
+
+/// Per parameter reference, its bound values as a table compiled into
+/// the code (see `runtime::ParamTable`).
+fn param_keys_tables(ir: &Ir, bound: &Bound) -> Vec<Option<runtime::ParamTable>> {
+    ir.param_refs
+        .iter()
+        .enumerate()
+        .map(|(i, pr)| {
+            let nkeys = ir.hir.params.get(pr.param as usize)?.keys.len();
+            let bp = bound.params.get(i)?.as_ref()?;
+            runtime::ParamTable::new(bp, nkeys)
+        })
+        .collect()
 }
 
 /// Run `f` on a thread with a large stack (code generation recurses over
@@ -310,6 +334,17 @@ fn on_big_stack<T: Send>(f: impl FnOnce() -> Result<T, JitError> + Send) -> Resu
 }
 
 impl JitProgram {
+    /// A program for `bound` from the in-memory cache of compiled programs
+    /// (see `cache.rs`), compiled (and kept) when it is not there; `true`
+    /// when it was found. The program must not be used with another `Ir`
+    /// than an equal one.
+    pub fn compile_cached(
+        ir: &Ir,
+        bound: &Bound,
+    ) -> Result<(std::sync::Arc<JitProgram>, bool), JitError> {
+        cache::compile_cached(ir, bound)
+    }
+
     /// Compile every instance `bound` reaches.
     pub fn compile(ir: &Ir, bound: &Bound) -> Result<JitProgram, JitError> {
         on_big_stack(|| Self::compile_here(ir, bound))
@@ -323,7 +358,7 @@ impl JitProgram {
         let entry_id = comp.entry;
         let group_id = comp.group.clone();
         let pending: Vec<InstId> = (0..comp.inst_funcs.len() as InstId)
-            .filter(|i| comp.inst_funcs[*i as usize].is_some() && !comp.memoised(*i))
+            .filter(|i| comp.inst_funcs[*i as usize].is_some() && !Self::eager(&comp, *i))
             .collect();
         // From here on the module is freed on every path.
         let code = Code(Mutex::new(Some(Lazy {
@@ -382,9 +417,7 @@ impl JitProgram {
             compiled,
             fns,
             info,
-            as_of: bound.as_of,
-            ctx_dates: bound.ctx_dates.clone(),
-            body: bound.body.clone(),
+            bound: bound.clone(),
             compile_time: start.elapsed(),
         })
     }
@@ -421,14 +454,7 @@ impl JitProgram {
             *guard = Some(Lazy { parts, pending });
             return Ok(());
         }
-        // What code generation reads of a binding: formulas and dates.
-        let bound = Bound {
-            as_of: self.as_of,
-            ctx_dates: self.ctx_dates.clone(),
-            body: self.body.clone(),
-            params: Vec::new(),
-        };
-        let mut comp = codegen::Compiler::from_parts(parts, ir, &bound, &self.info);
+        let mut comp = codegen::Compiler::from_parts(parts, ir, &self.bound, &self.info);
         let mut result = Ok(());
         let mut ctx = comp.module.make_context();
         let mut fctx = FunctionBuilderContext::new();
@@ -461,13 +487,20 @@ impl JitProgram {
         result
     }
 
+    /// Whether instance `i`'s function is compiled with the program (not
+    /// when first needed): memoised instances and record checks.
+    fn eager(comp: &codegen::Compiler<'_>, i: InstId) -> bool {
+        comp.memoised(i) || comp.ir().checks.iter().any(|c| c.contains(&i))
+    }
+
     fn generate(comp: &mut codegen::Compiler<'_>) -> Result<(), JitError> {
         let mut ctx = comp.module.make_context();
         let mut fctx = FunctionBuilderContext::new();
-        // Only the memoised instances: the others' functions are compiled
-        // when first needed (see `Lazy`).
+        // Only the memoised instances and the records' checks (which `weft
+        // run` evaluates for every row): the others' functions are
+        // compiled when first needed (see `Lazy`).
         for i in 0..comp.inst_funcs.len() {
-            if comp.inst_funcs[i].is_none() || !comp.memoised(i as InstId) {
+            if comp.inst_funcs[i].is_none() || !Self::eager(comp, i as InstId) {
                 continue;
             }
             comp.define_instance(&mut fctx, &mut ctx, i as InstId)?;
@@ -526,16 +559,19 @@ impl JitProgram {
         self.compile_time
     }
 
-    /// Whether `bound` chose the same formulas and dates this program was
-    /// compiled with. Parameter values may differ: they are read from the
-    /// `Bound` of each evaluation. Evaluating with a `Bound` that does not
-    /// fit uses the compiled formulas and dates with its parameters.
+    /// Whether `bound` is the binding this program was compiled with: the
+    /// same formulas, dates and parameter values (all compiled in). A
+    /// program evaluates with its own binding whatever `Bound` an
+    /// evaluation is given, so give it one that fits.
     pub fn fits(&self, bound: &Bound) -> bool {
-        bound.as_of == self.as_of && bound.ctx_dates == self.ctx_dates && bound.body == self.body
+        bound.as_of == self.bound.as_of
+            && bound.ctx_dates == self.bound.ctx_dates
+            && bound.body == self.bound.body
+            && bound.params == self.bound.params
     }
 
-    fn run<'a>(&'a self, ir: &'a Ir, bound: &'a Bound, chunk: &'a Chunk) -> Run<'a> {
-        let ctx = Ctx::new(ir, bound, chunk, &self.info);
+    fn run<'a>(&'a self, ir: &'a Ir, _bound: &'a Bound, chunk: &'a Chunk) -> Run<'a> {
+        let ctx = Ctx::new(ir, &self.bound, chunk, &self.info);
         Run {
             prog: self,
             ir,

@@ -200,6 +200,92 @@ pub(crate) struct Info {
     /// Per instance: whether it is on a cycle of calls (its memo entry is
     /// marked busy while it is evaluated, to find the cycle).
     pub on_cycle: Vec<bool>,
+    /// Per parameter reference: its bound values as a table indexed by
+    /// the keys' variants, compiled into the code (`None`: read through
+    /// the helper).
+    pub param_tables: Vec<Option<ParamTable>>,
+}
+
+/// What a parameter lookup can find for one combination of key variants.
+pub(crate) const PT_OK: u8 = 0;
+pub(crate) const PT_NO_BAND: u8 = 1;
+pub(crate) const PT_NO_SLOT: u8 = 2;
+
+/// A bound parameter as the generated code reads it: one entry per
+/// combination of key variants (`Σ kⱼ × strideⱼ`, each `kⱼ < nⱼ`), the
+/// value and what [`weft_ir::bind::BoundParam::index`] and the values
+/// give for it. The boxes are owned by the program and never move, so
+/// their addresses are constants in the code.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ParamTable {
+    /// Per key: the number of variants its ranks cover.
+    pub ns: Vec<u64>,
+    pub strides: Vec<i64>,
+    pub values: Box<[i64]>,
+    /// `PT_OK`, `PT_NO_BAND` or `PT_NO_SLOT` per entry.
+    pub states: Box<[u8]>,
+}
+
+/// Combinations of key variants compiled as a table at most.
+const MAX_TABLE: usize = 1 << 16;
+
+impl ParamTable {
+    /// The table of `bp` looked up with `nkeys` keys, if small enough.
+    pub fn new(bp: &weft_ir::bind::BoundParam, nkeys: usize) -> Option<ParamTable> {
+        if bp.ranks.len() != nkeys || bp.sizes.len() != nkeys {
+            return None;
+        }
+        let ns: Vec<u64> = bp.ranks.iter().map(|r| r.len() as u64).collect();
+        let mut total: usize = 1;
+        for n in &ns {
+            total = total.checked_mul(*n as usize)?;
+        }
+        if total > MAX_TABLE {
+            return None;
+        }
+        let mut strides = vec![1i64; nkeys];
+        for j in (0..nkeys.saturating_sub(1)).rev() {
+            strides[j] = strides[j + 1] * ns[j + 1] as i64;
+        }
+        let mut values = vec![0i64; total];
+        let mut states = vec![PT_OK; total];
+        let mut keys = vec![0i64; nkeys];
+        for e in 0..total {
+            let mut rest = e;
+            for j in (0..nkeys).rev() {
+                let n = ns[j] as usize;
+                keys[j] = (rest % n) as i64;
+                rest /= n;
+            }
+            match bp.index(&keys) {
+                None => states[e] = PT_NO_BAND,
+                Some(i) => match bp.values.get(i) {
+                    Some(v) => values[e] = *v,
+                    None => states[e] = PT_NO_SLOT,
+                },
+            }
+        }
+        Some(ParamTable {
+            ns,
+            strides,
+            values: values.into_boxed_slice(),
+            states: states.into_boxed_slice(),
+        })
+    }
+
+    /// The one value every lookup gives, if there is one (every entry
+    /// found, all equal).
+    pub fn constant(&self) -> Option<i64> {
+        if self.states.iter().any(|s| *s != PT_OK) {
+            return None;
+        }
+        let first = *self.values.first()?;
+        self.values.iter().all(|v| *v == first).then_some(first)
+    }
+
+    pub fn all_ok(&self) -> bool {
+        self.states.iter().all(|s| *s == PT_OK)
+    }
 }
 
 impl Info {

@@ -89,33 +89,82 @@ fn one_program_serves_many_threads_at_once() {
     });
 }
 
-/// Parameters are read at run time: a program compiled with one `Bound`
-/// evaluates another with the same formulas and dates but other values.
+/// Parameter values are compiled in: a program fits only the binding it
+/// was compiled with, and a program compiled for an overlay (other
+/// values) gives the interpreter's results for that overlay.
 #[test]
-fn parameter_values_come_from_the_bound_of_each_evaluation() {
+fn parameter_values_are_compiled_in() {
     let ir = jilin();
     let plan = output_plan(&ir);
     let mut roots = plan.group.1.clone();
     roots.extend(plan.member.iter().flat_map(|(_, c)| c.iter().copied()));
     let bound = bind(&ir, date("2018-08-01") as i32, &roots).unwrap();
     let jit = JitProgram::compile(&ir, &bound).unwrap();
+    assert!(jit.fits(&bound));
     let mut other = bound.clone();
     for p in other.params.iter_mut().flatten() {
         for v in &mut p.values {
             *v = v.saturating_mul(3) / 2;
         }
     }
-    assert!(jit.fits(&other));
+    assert!(!jit.fits(&other), "other parameter values must not fit");
+    let jit_other = JitProgram::compile(&ir, &other).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(99);
     let chunk = random_chunk(&ir, &mut rng, 60, false);
     let a = weft_interp::batch::eval_chunk(&ir, &other, &chunk, &plan);
-    let b = jit.eval_chunk(&ir, &other, &chunk, &plan);
+    let b = jit_other.eval_chunk(&ir, &other, &chunk, &plan);
     assert_same_chunk_result(&ir, &chunk, &plan, &a, &b, "scaled parameters");
     let c = jit.eval_chunk(&ir, &bound, &chunk, &plan);
+    let d = weft_interp::batch::eval_chunk(&ir, &bound, &chunk, &plan);
+    assert_same_chunk_result(&ir, &chunk, &plan, &d, &c, "shipped parameters");
     assert_ne!(
         b.group_values, c.group_values,
         "the parameters should matter"
     );
+}
+
+/// The cache of compiled programs: binding the same program with the same
+/// parameters again reuses the compiled program; an overlay (another
+/// value) and another month are compiled.
+#[test]
+fn a_second_binding_is_a_cache_hit_and_an_overlay_is_not() {
+    let ir = jilin();
+    let plan = output_plan(&ir);
+    let mut roots = plan.group.1.clone();
+    roots.extend(plan.member.iter().flat_map(|(_, c)| c.iter().copied()));
+    // A month no other test of this binary uses (the cache is shared by
+    // the process).
+    let first = bind(&ir, date("2018-03-01") as i32, &roots).unwrap();
+    let (p1, reused1) = JitProgram::compile_cached(&ir, &first).unwrap();
+    assert!(!reused1, "the first binding is compiled");
+    let again = bind(&ir, date("2018-03-01") as i32, &roots).unwrap();
+    let (p2, reused2) = JitProgram::compile_cached(&ir, &again).unwrap();
+    assert!(
+        reused2,
+        "the same program and parameters bound again is a hit"
+    );
+    assert!(std::sync::Arc::ptr_eq(&p1, &p2));
+    let mut overlay = again.clone();
+    let changed = overlay
+        .params
+        .iter_mut()
+        .flatten()
+        .find_map(|p| p.values.first_mut())
+        .map(|v| *v += 1);
+    assert!(changed.is_some(), "the pack has parameter values");
+    let (p3, reused3) = JitProgram::compile_cached(&ir, &overlay).unwrap();
+    assert!(!reused3, "an overlay is compiled");
+    assert!(!std::sync::Arc::ptr_eq(&p1, &p3));
+    assert!(p3.fits(&overlay) && !p3.fits(&first));
+    let month = bind(&ir, date("2018-04-01") as i32, &roots).unwrap();
+    let (_, reused4) = JitProgram::compile_cached(&ir, &month).unwrap();
+    assert!(!reused4, "another month is compiled");
+    // The overlay's program computes the overlay.
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let chunk = random_chunk(&ir, &mut rng, 40, false);
+    let a = weft_interp::batch::eval_chunk(&ir, &overlay, &chunk, &plan);
+    let b = p3.eval_chunk(&ir, &overlay, &chunk, &plan);
+    assert_same_chunk_result(&ir, &chunk, &plan, &a, &b, "overlay from the cache");
 }
 
 /// A rough speed comparison, printed (run with `--release --nocapture`;

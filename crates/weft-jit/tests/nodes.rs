@@ -716,6 +716,8 @@ param grid[Kind, Kind except a]: Int
   from 2016-01-01 = { a: { b: 1, c: 2 }, b: { b: 3, c: 4 }, c: { b: 5, c: 6 } }
 param limit: Money
   from 2016-01-01 = ¥1,000
+param flat[Kind]: Int
+  from 2016-01-01 = { a: 7, b: 7, c: 7 }
 series cpi: Decimal
   2018-08 = 0.031
   2017-12 = 0.02
@@ -733,6 +735,7 @@ rule global_limit: Money = limit
 rule over_limit(p: Person): Bool = p.household.assets > global_limit
 rule inflation: Decimal = cpi
 rule when_(p: Person): Date = prior_year(as_of)
+rule flat_(p: Person): Int = flat[p.kind]
 "#;
     let mut groups = Vec::new();
     for k in 0..5i64 {
@@ -740,7 +743,13 @@ rule when_(p: Person): Date = prior_year(as_of)
             .map(|j| {
                 p(vec![(
                     "kind",
-                    V::I(if k == 4 && j == 2 { 5 } else { (k + j) % 3 }),
+                    // Keys outside the enum (5, −1): `no_band` in a
+                    // table lookup and in a constant one (`flat`).
+                    V::I(match (k, j) {
+                        (4, 2) => 5,
+                        (3, 1) => -1,
+                        _ => (k + j) % 3,
+                    }),
                 )])
             })
             .collect();
@@ -755,6 +764,7 @@ rule when_(p: Person): Date = prior_year(as_of)
     assert_eq!(value(&ir, &res, "std_two_back", 0), Ok(10_000));
     assert_eq!(value(&ir, &res, "versioned_prior", 0), Ok(1));
     assert_eq!(value(&ir, &res, "versioned", 0), Ok(2));
+    assert_eq!(value(&ir, &res, "flat_", 0), Ok(7));
     assert!(
         res.iter()
             .any(|(_, r)| matches!(r, Err(e) if e.kind == ErrKind::NoBand))

@@ -116,7 +116,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let h = read(&dir.path().join("households.parquet"))?;
     let p = read(&dir.path().join("persons.parquet"))?;
     let result = eval.evaluate_batch(&[("households", &h), ("persons", &p)])?;
-    for (name, batch) in &result.outputs {
+    for (name, batch) in result.outputs() {
         write(&dir.path().join(format!("{name}.out.parquet")), batch)?;
         println!(
             "{name}: {} rows, {} columns",
@@ -124,13 +124,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             batch.num_columns()
         );
     }
-    println!("errors: {} rows", result.errors.num_rows());
-    let persons_out = &result
-        .outputs
-        .iter()
-        .find(|(n, _)| n == "persons")
-        .ok_or("no persons output")?
-        .1;
+    println!("errors: {} rows", result.errors().len());
+    let persons_out = result.output("persons").ok_or("no persons output")?;
     let col = persons_out
         .column_by_name("tekun_basic_living")
         .ok_or("no column")?;

@@ -1,6 +1,6 @@
 //! Values in results: exact money and decimals, dates, text.
 
-use weft_data::{OutCell, OutType};
+use weft_data::OutCell;
 use weft_syntax::num;
 
 /// An amount of money, exact to the fen.
@@ -62,6 +62,22 @@ impl Date {
     pub fn ymd(self) -> (i32, u32, u32) {
         num::civil_from_days(self.0)
     }
+
+    /// The date `days` days after 1970-01-01 (Arrow's `Date32`).
+    ///
+    /// ```
+    /// let d = weft::Date::from_days(17_744);
+    /// assert_eq!(d.to_string(), "2018-08-01");
+    /// assert_eq!(d.days(), 17_744);
+    /// ```
+    pub fn from_days(days: i32) -> Date {
+        Date(days)
+    }
+
+    /// Days since 1970-01-01 (Arrow's `Date32`).
+    pub fn days(self) -> i32 {
+        self.0
+    }
 }
 
 impl std::fmt::Display for Date {
@@ -72,6 +88,7 @@ impl std::fmt::Display for Date {
 
 /// One value of an output.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Value {
     /// No value (an absent optional).
     Null,
@@ -102,6 +119,65 @@ impl Value {
         }
     }
 
+    /// The amount, if this is money.
+    ///
+    /// ```
+    /// use weft::{Money, Value};
+    /// assert_eq!(Value::Money(Money::from_fen(80_600)).as_money(), Some(Money::from_fen(80_600)));
+    /// assert_eq!(Value::Int(3).as_money(), None);
+    /// ```
+    pub fn as_money(&self) -> Option<Money> {
+        match self {
+            Value::Money(m) => Some(*m),
+            _ => None,
+        }
+    }
+
+    /// The date, if this is a date.
+    pub fn as_date(&self) -> Option<Date> {
+        match self {
+            Value::Date(d) => Some(*d),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The whole number, if this is one.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The decimal, if this is one.
+    pub fn as_decimal(&self) -> Option<Decimal> {
+        match self {
+            Value::Decimal(d) => Some(*d),
+            _ => None,
+        }
+    }
+
+    /// The text (or an enum value's code), if this is text.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Whether this is no value (an absent optional).
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
     /// Money and decimals as exact strings; integers and booleans as JSON
     /// numbers and booleans.
     pub fn to_json(&self) -> serde_json::Value {
@@ -126,18 +202,5 @@ impl std::fmt::Display for Value {
             Value::Date(d) => write!(f, "{d}"),
             Value::Text(t) => f.write_str(t),
         }
-    }
-}
-
-pub(crate) fn out_type(ty: &weft_check::ty::Ty) -> OutType {
-    use weft_check::ty::Ty;
-    match ty {
-        Ty::Money(_) => OutType::Money,
-        Ty::Bool => OutType::Bool,
-        Ty::Decimal => OutType::Decimal,
-        Ty::Date => OutType::Date,
-        Ty::Text | Ty::Enum(..) => OutType::Text,
-        Ty::Opt(t) => out_type(t),
-        _ => OutType::Int,
     }
 }

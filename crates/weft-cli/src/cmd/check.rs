@@ -1,51 +1,41 @@
+//! `weft check`: every diagnostic of a policy, and its assertions.
+
 use crate::PolicyArgs;
+use crate::error::{CliError, CliResult};
 use crate::out;
 
-pub fn check(p: &PolicyArgs) -> i32 {
-    let pack = match super::read_pack(p) {
-        Ok(x) => x,
-        Err(c) => return c,
-    };
-    let (sources, program, mut diags) = weft_engine::load::compile_sources(&pack);
-    let mut modules = program.modules.len();
-    let rules = program.rules.len();
-    let params = program.params.len();
-    let asserts = program.asserts.len();
-    if !diags.iter().any(|d| d.is_error()) {
-        match weft_ir::lower::lower(std::sync::Arc::new(program)) {
-            Ok(ir) => {
-                diags.extend(weft_engine::asserts::check_assertions(&ir, &sources));
-                modules = ir.hir.modules.len();
-            }
-            Err(e) => {
-                eprintln!("internal error while lowering the policy: {}", e.0);
-                return 1;
-            }
+pub fn check(p: &PolicyArgs) -> CliResult {
+    let (diags, counts) = match weft::Policy::load(&p.policy, &p.params) {
+        Ok(policy) => (policy.check(), Some(policy.counts())),
+        Err(weft::Error::Policy(diags)) => (diags.sorted(), None),
+        Err(e @ weft::Error::Internal(_)) => {
+            eprintln!("{e}");
+            return Err(CliError::Reported);
         }
-    }
-    weft_check::sort_diagnostics(&mut diags);
+        Err(e) => return Err(e.into()),
+    };
     if !diags.is_empty() {
-        eprint!("{}", out::diagnostics(&diags, &sources));
+        eprint!("{}", out::diagnostics(&diags));
     }
-    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let errors = diags.error_count();
     let warnings = diags.len() - errors;
-    if errors > 0 {
+    let Some(c) = counts.filter(|_| errors == 0) else {
         eprintln!(
             "error: {} and {} in {}",
             out::plural(errors, "error", "errors"),
             out::plural(warnings, "warning", "warnings"),
             p.policy.display()
         );
-        return 1;
-    }
+        return Err(CliError::Reported);
+    };
     println!(
         "ok: {} checked — {}, {}, {}, {}, {}",
         p.policy.display(),
-        out::plural(modules, "module", "modules"),
-        out::plural(rules, "rule", "rules"),
-        out::plural(params, "parameter", "parameters"),
-        out::plural(asserts, "assertion", "assertions"),
+        out::plural(c.modules, "module", "modules"),
+        out::plural(c.rules, "rule", "rules"),
+        out::plural(c.parameters, "parameter", "parameters"),
+        out::plural(c.assertions, "assertion", "assertions"),
         out::plural(warnings, "warning", "warnings"),
     );
-    0
+    Ok(())
 }

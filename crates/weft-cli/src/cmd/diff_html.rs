@@ -4,7 +4,7 @@
 
 use svg::Document;
 use svg::node::element::{Group, Line, Rectangle, Text, Title};
-use weft_engine::diff::{BINS, DiffReport, ProgrammeDiff, yuan};
+use weft::run::{BINS, DiffReport, ProgrammeDiff, format_yuan as yuan};
 
 const FONT: &str = "'Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC','PingFang SC','Microsoft YaHei','WenQuanYi Micro Hei',sans-serif";
 const BEFORE: &str = "#8da0cb";

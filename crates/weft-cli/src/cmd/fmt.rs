@@ -1,14 +1,15 @@
 //! `weft fmt`: format policy files in place, check that they are formatted
 //! (`--check`), or format standard input (`--stdin`).
 //!
-//! The layout is described in [`weft_syntax::fmt`]. A file that does not
-//! parse is left as it is and reported (exit 1).
+//! The layout is described in the language reference (`weft_syntax::fmt`
+//! implements it; [`weft::fmt::format_source`] is its API). A file that
+//! does not parse is left as it is and reported (exit 1).
 
+use crate::error::{CliError, CliResult};
 use crate::out;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use weft_syntax::SourceMap;
-use weft_syntax::fmt::{FmtError, format_source};
+use weft::fmt::{FormatError, format_source};
 
 #[derive(clap::Args, Clone)]
 pub struct FmtArgs {
@@ -28,33 +29,36 @@ pub struct FmtArgs {
 /// deeply nested input cannot overflow it.
 const STACK: usize = 256 * 1024 * 1024;
 
-pub fn fmt(args: &FmtArgs) -> i32 {
+pub fn fmt(args: &FmtArgs) -> CliResult {
     let args = args.clone();
     let run = std::thread::Builder::new()
         .stack_size(STACK)
         .spawn(move || fmt_on_thread(&args));
     match run.map(|h| h.join()) {
-        Ok(Ok(code)) => code,
+        Ok(Ok(result)) => result,
         _ => {
             eprintln!("internal error: the formatter stopped");
-            1
+            Err(CliError::Reported)
         }
     }
 }
 
-fn fmt_on_thread(args: &FmtArgs) -> i32 {
+fn fmt_on_thread(args: &FmtArgs) -> CliResult {
     if args.stdin {
         return fmt_stdin(args.check);
     }
     if args.paths.is_empty() {
-        eprintln!("error: give the files or directories to format, or --stdin");
-        return 2;
+        return Err(CliError::Usage(
+            "give the files or directories to format, or --stdin".into(),
+        ));
     }
     let mut files = Vec::new();
     for p in &args.paths {
         if let Err(e) = collect(p, &mut files) {
-            eprintln!("error: cannot read {}: {e}", p.display());
-            return 1;
+            return Err(CliError::Failed(format!(
+                "cannot read {}: {e}",
+                p.display()
+            )));
         }
     }
     let mut failed = 0usize;
@@ -76,10 +80,10 @@ fn fmt_on_thread(args: &FmtArgs) -> i32 {
                 continue;
             }
         };
-        let formatted = match format_source(&text) {
+        let formatted = match format_source(&path.display().to_string(), &text) {
             Ok(f) => f,
             Err(e) => {
-                report(&path.display().to_string(), &text, &e);
+                report(&path.display().to_string(), &e);
                 failed += 1;
                 continue;
             }
@@ -91,7 +95,8 @@ fn fmt_on_thread(args: &FmtArgs) -> i32 {
         if args.check {
             println!("{}", path.display());
         } else if let Err(e) = write_atomic(path, &formatted) {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            // `cannot write PATH: REASON`
+            eprintln!("error: {e}");
             failed += 1;
         }
     }
@@ -113,36 +118,35 @@ fn fmt_on_thread(args: &FmtArgs) -> i32 {
         );
     }
     if failed > 0 || (args.check && changed > 0) {
-        1
+        Err(CliError::Reported)
     } else {
-        0
+        Ok(())
     }
 }
 
-fn fmt_stdin(check: bool) -> i32 {
+fn fmt_stdin(check: bool) -> CliResult {
     let mut text = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-        eprintln!("error: cannot read standard input: {e}");
-        return 1;
+        return Err(CliError::Failed(format!("cannot read standard input: {e}")));
     }
-    let (result, code) = match format_source(&text) {
+    let (result, outcome) = match format_source("<stdin>", &text) {
         Ok(f) => {
             if check {
                 if f != text {
                     println!("<stdin>");
-                    return 1;
+                    return Err(CliError::Reported);
                 }
-                return 0;
+                return Ok(());
             }
-            (f, 0)
+            (f, Ok(()))
         }
         Err(e) => {
-            report("<stdin>", &text, &e);
+            report("<stdin>", &e);
             if check {
-                return 1;
+                return Err(CliError::Reported);
             }
             // Unchanged, so that a pipe does not lose the text.
-            (text, 1)
+            (text, Err(CliError::Reported))
         }
     };
     let mut stdout = std::io::stdout().lock();
@@ -151,36 +155,24 @@ fn fmt_stdin(check: bool) -> i32 {
         .and_then(|_| stdout.flush())
     {
         // A reader that went away (`| head`) is not a failure.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return 1,
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(CliError::Reported),
         _ => {}
     }
-    code
+    outcome
 }
 
-fn report(name: &str, text: &str, e: &FmtError) {
+fn report(name: &str, e: &FormatError) {
     match e {
-        FmtError::Syntax(diags) => {
-            let mut sources = SourceMap::new();
-            let id = sources.add(name.to_string(), text);
-            // Diagnostics of a file parsed alone carry file 0; re-home them.
-            let diags: Vec<_> = diags
-                .iter()
-                .cloned()
-                .map(|mut d| {
-                    for l in &mut d.labels {
-                        l.span.file = id;
-                    }
-                    d
-                })
-                .collect();
-            eprint!("{}", out::diagnostics(&diags, &sources));
+        FormatError::Syntax(diags) => {
+            eprint!("{}", out::diagnostics(diags));
             eprintln!("error: {name} does not parse; left unchanged");
         }
-        FmtError::Internal(m) => {
+        FormatError::Internal(m) => {
             eprintln!(
                 "error: {name}: the formatter could not format it safely ({m}); left unchanged"
             );
         }
+        _ => eprintln!("error: {name}: {e}; left unchanged"),
     }
 }
 
@@ -216,7 +208,7 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// Write through a temporary file in the same directory, then rename it
 /// over the original (keeping its mode), so a reader never sees half a
 /// file; the temporary file is removed on an error or a signal
-/// (`weft_engine::commit::write_file`).
-fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    weft_engine::commit::write_file(path, text.as_bytes())
+/// ([`weft::files::write_atomic`]).
+fn write_atomic(path: &Path, text: &str) -> Result<(), weft::Error> {
+    weft::files::write_atomic(path, text.as_bytes())
 }

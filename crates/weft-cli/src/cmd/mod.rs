@@ -1,6 +1,7 @@
 pub mod check;
 pub mod diff;
 pub mod diff_html;
+pub mod doc;
 pub mod eval;
 pub mod explain;
 pub mod fmt;
@@ -9,106 +10,66 @@ pub mod synth;
 pub mod test;
 
 use crate::PolicyArgs;
+use crate::error::CliError;
 use crate::out;
-use std::sync::Arc;
-use weft_engine::load::{PackFiles, PackSources};
-use weft_syntax::{Diagnostic, SourceMap};
 
-/// A checked and lowered policy.
-pub struct Loaded {
-    pub sources: SourceMap,
-    pub ir: weft_ir::Ir,
-    pub pack: PackSources,
-}
-
-pub fn read_pack(p: &PolicyArgs) -> Result<PackSources, i32> {
-    let mut pack = match PackSources::from_dir(&p.policy) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot read the policy {}: {e}", p.policy.display());
-            return Err(1);
+/// Load and check a policy with its `--params` overlays, printing its
+/// diagnostics (warnings too); parameters given for this command are
+/// checked against the policy's assertions, as `weft check` checks the
+/// pack's own.
+pub fn load(p: &PolicyArgs) -> Result<weft::Policy, CliError> {
+    let policy = match weft::Policy::load(&p.policy, &p.params) {
+        Ok(policy) => policy,
+        Err(weft::Error::Policy(diags)) => {
+            eprint!("{}", out::diagnostics(&diags));
+            eprintln!(
+                "error: {} in {}",
+                out::plural(diags.error_count(), "error", "errors"),
+                p.policy.display()
+            );
+            return Err(CliError::Reported);
         }
+        Err(e @ weft::Error::Internal(_)) => {
+            eprintln!("{e}");
+            return Err(CliError::Reported);
+        }
+        Err(e) => return Err(e.into()),
     };
-    for o in &p.params {
-        if let Err(e) = pack.add_overlay(o) {
-            eprintln!("error: cannot read the parameters {}: {e}", o.display());
-            return Err(1);
+    let warnings = policy.warnings();
+    if !warnings.is_empty() {
+        eprint!("{}", out::diagnostics(&warnings));
+    }
+    if !p.params.is_empty() {
+        let failed = policy.check_assertions();
+        if !failed.is_empty() {
+            eprint!("{}", out::diagnostics(&failed));
+        }
+        if failed.has_errors() {
+            return Err(weft::Error::Assertions(failed).into());
         }
     }
-    Ok(pack)
-}
-
-/// Load, check and lower; print diagnostics. `Err(exit code)` on errors.
-pub fn load(p: &PolicyArgs) -> Result<Loaded, i32> {
-    let pack = read_pack(p)?;
-    let (sources, program, diags) = weft_engine::load::compile_sources(&pack);
-    let errors = diags.iter().filter(|d| d.is_error()).count();
-    if errors > 0 {
-        eprint!("{}", out::diagnostics(&diags, &sources));
-        eprintln!(
-            "error: {} in {}",
-            out::plural(errors, "error", "errors"),
-            p.policy.display()
-        );
-        return Err(1);
-    }
-    print_warnings(&diags, &sources);
-    match weft_ir::lower::lower(Arc::new(program)) {
-        Ok(ir) => {
-            // Parameters given for this command are checked against the
-            // policy's assertions, as `weft check` checks the pack's own.
-            if !pack.overlays.is_empty() {
-                let failed = weft_engine::asserts::check_assertions(&ir, &sources);
-                if !failed.is_empty() {
-                    eprint!("{}", out::diagnostics(&failed, &sources));
-                }
-                let errors = failed.iter().filter(|d| d.is_error()).count();
-                if errors > 0 {
-                    eprintln!(
-                        "error: the parameters given break {} of the policy",
-                        out::plural(errors, "assertion", "assertions")
-                    );
-                    return Err(1);
-                }
-            }
-            Ok(Loaded { sources, ir, pack })
-        }
-        Err(e) => {
-            eprintln!("internal error while lowering the policy: {}", e.0);
-            Err(1)
-        }
-    }
-}
-
-fn print_warnings(diags: &[Diagnostic], sources: &SourceMap) {
-    if !diags.is_empty() {
-        eprint!("{}", out::diagnostics(diags, sources));
-    }
+    Ok(policy)
 }
 
 /// `NAME=FILE` arguments → `(name, file)`: each input named once, each
-/// file a regular file (`weft_engine::inputs::check_input`). `Err(exit
-/// code)` after a message.
-pub fn input_specs(specs: &[String]) -> Result<Vec<(String, std::path::PathBuf)>, i32> {
+/// file one a run can read ([`weft::files::check_input`]).
+pub fn input_specs(specs: &[String]) -> Result<Vec<(String, std::path::PathBuf)>, CliError> {
     let mut out: Vec<(String, std::path::PathBuf)> = Vec::new();
     for spec in specs {
         let Some((name, path)) = spec.split_once('=') else {
-            eprintln!("error: `--input {spec}` should be NAME=FILE");
-            return Err(2);
+            return Err(CliError::Usage(format!(
+                "`--input {spec}` should be NAME=FILE"
+            )));
         };
         let path = std::path::PathBuf::from(path);
         if let Some((_, first)) = out.iter().find(|(n, _)| n == name) {
-            eprintln!(
-                "error: the input `{name}` is given twice ({} and {}); give each input once (`--{name} FILE` and `--input {name}=FILE` are the same)",
+            return Err(CliError::Usage(format!(
+                "the input `{name}` is given twice ({} and {}); give each input once (`--{name} FILE` and `--input {name}=FILE` are the same)",
                 first.display(),
                 path.display()
-            );
-            return Err(2);
+            )));
         }
-        if let Err(e) = weft_engine::inputs::check_input(&path) {
-            eprintln!("error: {e}");
-            return Err(1);
-        }
+        weft::files::check_input(&path)?;
         out.push((name.to_string(), path));
     }
     Ok(out)
@@ -127,45 +88,70 @@ pub fn max_threads() -> usize {
 /// Start rayon's global pool: `threads` evaluation threads (every core
 /// when `None`). A number out of range is a usage error (2); threads the
 /// system will not create are an error (1), not a panic later.
-pub fn init_threads(threads: Option<usize>) -> Result<(), i32> {
+pub fn init_threads(threads: Option<usize>) -> Result<(), CliError> {
     let max = max_threads();
     match threads {
-        Some(0) => {
-            eprintln!("error: --threads must be at least 1");
-            return Err(2);
-        }
+        Some(0) => return Err(CliError::Usage("--threads must be at least 1".into())),
         Some(t) if t > max => {
-            eprintln!(
-                "error: --threads {t} is more than {max} (four per core on this machine); more threads than that only take memory"
-            );
-            return Err(2);
+            return Err(CliError::Usage(format!(
+                "--threads {t} is more than {max} (four per core on this machine); more threads than that only take memory"
+            )));
         }
         _ => {}
     }
-    match rayon::ThreadPoolBuilder::new()
+    rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build_global()
-    {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            eprintln!(
-                "error: cannot start {} evaluation threads: {e}; try fewer with --threads",
+        .map_err(|e| {
+            CliError::Failed(format!(
+                "cannot start {} evaluation threads: {e}; try fewer with --threads",
                 threads
                     .map(|t| t.to_string())
                     .unwrap_or_else(|| "the".into())
-            );
-            Err(1)
-        }
-    }
+            ))
+        })
 }
 
-/// `YYYY-MM` → the first day of that month.
-pub fn parse_month(s: &str) -> Result<i32, i32> {
-    match weft_syntax::num::parse_month(s) {
-        Some(d) => Ok(d),
+/// `YYYY-MM` → the month.
+pub fn parse_month(s: &str) -> Result<weft::Month, CliError> {
+    Ok(s.parse::<weft::Month>()?)
+}
+
+/// An evaluator for `as_of`; a month without parameters is reported as
+/// `cannot evaluate MONTH: …`.
+pub fn evaluator(
+    policy: &weft::Policy,
+    as_of: weft::Month,
+    engine: weft::Engine,
+) -> Result<weft::Evaluator, CliError> {
+    policy.evaluator(as_of, engine).map_err(|e| match e {
+        e @ weft::Error::NoParameterVersion { .. } => {
+            CliError::Failed(format!("cannot evaluate {as_of}: {e}"))
+        }
+        e => e.into(),
+    })
+}
+
+/// `--engine NAME`: `jit` or `interp` (default: the JIT when this build
+/// has it). An unknown name is a usage error, reported after `months`
+/// bind — the order of the messages `weft run` and `weft diff` always
+/// gave.
+pub fn engine(
+    name: Option<&str>,
+    months: &[(&weft::Policy, weft::Month)],
+) -> Result<weft::Engine, CliError> {
+    let Some(name) = name else {
+        return Ok(weft::Engine::fastest());
+    };
+    match weft::Engine::from_name(name) {
+        Some(e) => Ok(e),
         None => {
-            eprintln!("error: `{s}` is not a month; write it as YYYY-MM, e.g. 2018-08");
-            Err(2)
+            for (policy, month) in months {
+                evaluator(policy, *month, weft::Engine::Interpreter)?;
+            }
+            Err(CliError::Usage(format!(
+                "unknown engine `{name}`; use jit or interp"
+            )))
         }
     }
 }

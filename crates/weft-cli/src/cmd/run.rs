@@ -1,16 +1,13 @@
 //! `weft run`: a population through the policy.
 
 use crate::PolicyArgs;
+use crate::error::{CliError, CliResult};
 use clap::{Args, FromArgMatches};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use weft_data::Format;
-use weft_engine::run::{
-    ChunkEval, InputFile, InterpEval, Progress, RunError, RunOptions, plan_for, roots,
-};
-use weft_engine::summary::yuan;
+use weft::run::{Format, Progress, RunConfig, RunReport, format_yuan as yuan};
 
 #[derive(Args, Clone)]
 pub struct RunArgs {
@@ -132,58 +129,41 @@ impl Progress for Bar {
     }
 }
 
-fn sha256(text: &str) -> String {
-    use sha2::Digest;
-    weft_engine::run::hex(&sha2::Sha256::digest(text.as_bytes()))
-}
-
-pub fn run(a: &RunArgs) -> i32 {
-    let as_of = match super::parse_month(&a.as_of) {
-        Ok(d) => d,
-        Err(c) => return c,
-    };
+pub fn run(a: &RunArgs) -> CliResult {
+    let as_of = super::parse_month(&a.as_of)?;
     let Some(out_format) = Format::from_name(&a.format) else {
-        eprintln!(
-            "error: unknown output format `{}`; use csv, jsonl or parquet",
+        return Err(CliError::Usage(format!(
+            "unknown output format `{}`; use csv, jsonl or parquet",
             a.format
-        );
-        return 2;
+        )));
     };
     let input_format = match &a.input_format {
         Some(f) => match Format::from_name(f) {
             Some(f) => Some(f),
             None => {
-                eprintln!("error: unknown input format `{f}`; use csv, jsonl or parquet");
-                return 2;
+                return Err(CliError::Usage(format!(
+                    "unknown input format `{f}`; use csv, jsonl or parquet"
+                )));
             }
         },
         None => None,
     };
-    let specs = match super::input_specs(&a.input) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    let mut inputs = Vec::new();
+    let specs = super::input_specs(&a.input)?;
+    let mut config = RunConfig::new(&a.out, out_format)
+        .force(a.force)
+        .max_errors(if a.fail_fast { Some(0) } else { a.max_errors })
+        .chunk_rows(a.chunk)
+        .index_partitions(a.index_partitions);
     for (name, path) in specs {
-        let format = match input_format.or_else(|| Format::from_path(&path)) {
-            Some(f) => f,
-            None => {
-                eprintln!(
-                    "error: cannot tell the format of {} from its extension; add --input-format",
-                    path.display()
-                );
-                return 2;
-            }
+        let Some(format) = input_format.or_else(|| Format::from_path(&path)) else {
+            return Err(CliError::Usage(format!(
+                "cannot tell the format of {} from its extension; add --input-format",
+                path.display()
+            )));
         };
-        inputs.push(InputFile {
-            input: name,
-            path,
-            format,
-        });
+        config = config.input(&name, path, format);
     }
-    if let Err(c) = super::init_threads(a.threads) {
-        return c;
-    }
+    super::init_threads(a.threads)?;
     // One run at a time per output directory: locked now, before the long
     // preparations, and held (the run itself reuses it) to the end.
     let out_name = a.out.display().to_string();
@@ -194,98 +174,20 @@ pub fn run(a: &RunArgs) -> i32 {
                 .unwrap_or_else(|| "pid unknown".into())
         );
     };
-    let _lock = match weft_engine::lock::OutputLock::acquire(&a.out, a.wait_lock, &mut waiting) {
+    let _lock = match weft::files::OutputLock::acquire(&a.out, a.wait_lock, &mut waiting) {
         Ok(l) => l,
-        Err(e @ weft_engine::lock::LockError::Busy { .. }) => {
-            eprintln!("error: {e}; wait for it with --wait-lock, or choose another --out");
-            return 1;
+        Err(e @ weft::Error::Busy { .. }) => {
+            return Err(CliError::Failed(format!(
+                "{e}; wait for it with --wait-lock, or choose another --out"
+            )));
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 1;
-        }
+        Err(e) => return Err(e.into()),
     };
-    let loaded = match super::load(&a.policy) {
-        Ok(l) => l,
-        Err(c) => return c,
-    };
-    let ir = &loaded.ir;
+    let policy = super::load(&a.policy)?;
+    let engine = super::engine(a.engine.as_deref(), &[(&policy, as_of)])?;
     let t_bind = std::time::Instant::now();
-    let bound = match weft_ir::bind::bind(ir, as_of, &roots(ir)) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!(
-                "error: cannot evaluate {}: {e}",
-                weft_syntax::num::format_month(as_of)
-            );
-            return 1;
-        }
-    };
-    let plan = match plan_for(ir) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 1;
-        }
-    };
-    let engine = a.engine.clone().unwrap_or_else(|| {
-        if weft_engine::engines::jit_available() {
-            "jit".into()
-        } else {
-            "interp".into()
-        }
-    });
-    let interp = InterpEval {
-        ir,
-        bound: &bound,
-        plan: &plan,
-    };
-    let jit_holder;
-    let ev: &dyn ChunkEval = match engine.as_str() {
-        "interp" => &interp,
-        "jit" => match weft_engine::engines::jit_chunk_eval(ir, &bound, &plan) {
-            Some(Ok(j)) => {
-                jit_holder = j;
-                jit_holder.as_ref()
-            }
-            Some(Err(e)) => {
-                eprintln!("error: {e}");
-                return 1;
-            }
-            None => {
-                eprintln!("error: the JIT engine is not available in this build");
-                return 1;
-            }
-        },
-        other => {
-            eprintln!("error: unknown engine `{other}`; use jit or interp");
-            return 2;
-        }
-    };
+    let eval = super::evaluator(&policy, as_of, engine)?;
     let compile_time = t_bind.elapsed();
-    let mut policy_files: Vec<(String, String)> = loaded
-        .pack
-        .modules
-        .iter()
-        .chain(loaded.pack.params.iter())
-        .chain(loaded.pack.overlays.iter())
-        .map(|(n, t)| (n.clone(), sha256(t)))
-        .collect();
-    policy_files.sort();
-    let opts = RunOptions {
-        as_of,
-        inputs,
-        out_dir: a.out.clone(),
-        out_format,
-        force: a.force,
-        max_errors: if a.fail_fast { Some(0) } else { a.max_errors },
-        chunk_rows: a.chunk.max(1),
-        policy_files,
-        engine_name: ev.name().to_string(),
-        write: true,
-        by: None,
-        index_partitions: a.index_partitions,
-    };
     let bar = if !a.quiet && std::io::stderr().is_terminal() {
         let b = ProgressBar::new(0);
         if let Ok(style) = ProgressStyle::with_template(
@@ -299,31 +201,18 @@ pub fn run(a: &RunArgs) -> i32 {
     };
     let progress = Bar(bar);
     let t = std::time::Instant::now();
-    let result = weft_engine::run::run(ir, &bound, ev, &opts, &progress);
+    let result = eval.run_files(&config, &progress);
     if let Some(b) = &progress.0 {
         b.finish_and_clear();
     }
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            if let RunError::MissingInput { input } = &e {
-                eprintln!("help: give it with `--{input} FILE`");
-            }
-            return match e {
-                RunError::Stopped { .. } => 3,
-                RunError::Usage(_) | RunError::MissingInput { .. } => 2,
-                _ => 1,
-            };
-        }
-    };
+    let report = result?;
     let total = t.elapsed();
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
+    let engine_name = eval.engine().name();
     if a.summary == "json" {
         let progs: Vec<serde_json::Value> = report
-            .summary
             .programmes
             .iter()
             .map(|p| {
@@ -331,9 +220,9 @@ pub fn run(a: &RunArgs) -> i32 {
                     "programme": p.name,
                     "name": p.display,
                     "recipients": p.recipients,
-                    "total_per_month": yuan(p.per_month),
-                    "total_per_year": yuan(p.per_year),
-                    "total_once": yuan(p.once),
+                    "total_per_month": exact_yuan(p.per_month),
+                    "total_per_year": exact_yuan(p.per_year),
+                    "total_once": exact_yuan(p.once),
                 })
             })
             .collect();
@@ -342,17 +231,18 @@ pub fn run(a: &RunArgs) -> i32 {
             .iter()
             .map(|f| serde_json::json!({"input": f.input, "file": f.file, "read": f.rows, "evaluated": f.evaluated, "rejected": f.rejected}))
             .collect();
-        let mut v = serde_json::json!({"as_of": weft_syntax::num::format_month(as_of), "engine": ev.name(), "files": files, "programmes": progs});
+        let mut v = serde_json::json!({"as_of": as_of.to_string(), "engine": engine_name, "files": files, "programmes": progs});
         if a.timings {
             v["timings_ms"] = timings_json(&report, compile_time, total);
         }
-        eprintln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        // For machines: one JSON document on stdout (messages stay on stderr).
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         eprintln!(
             "weft run {} as of {} ({} engine) → {}",
             a.policy.policy.display(),
-            weft_syntax::num::format_month(as_of),
-            ev.name(),
+            as_of,
+            engine_name,
             a.out.display()
         );
         for f in &report.files {
@@ -365,7 +255,7 @@ pub fn run(a: &RunArgs) -> i32 {
             "  {:<24} {:>10} {:>18} {:>18} {:>16}",
             "programme", "recipients", "per month", "per year", "once"
         );
-        for p in &report.summary.programmes {
+        for p in &report.programmes {
             eprintln!(
                 "  {:<24} {:>10} {:>18} {:>18} {:>16}",
                 p.name,
@@ -402,7 +292,15 @@ pub fn run(a: &RunArgs) -> i32 {
             );
         }
     }
-    0
+    Ok(())
+}
+
+/// Fen as an exact decimal string of yuan, without separators
+/// (`"423223.89"`, `"-0.05"`): what a program reading the JSON can parse.
+fn exact_yuan(fen: i128) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -410,7 +308,7 @@ fn ms(d: std::time::Duration) -> f64 {
 }
 
 fn timings_json(
-    r: &weft_engine::run::RunReport,
+    r: &RunReport,
     compile: std::time::Duration,
     total: std::time::Duration,
 ) -> serde_json::Value {

@@ -1,42 +1,30 @@
-use crate::PolicyArgs;
-use crate::out;
-use weft_engine::testing::{Evaluator, Interpreter, TestOutcome, run_tests};
+//! `weft test`: a policy's own tests, on one engine or both.
 
-pub fn test(p: &PolicyArgs, engine: &str, filter: Option<&str>, coverage: bool) -> i32 {
-    let loaded = match super::load(p) {
-        Ok(l) => l,
-        Err(c) => return c,
-    };
-    let ir = &loaded.ir;
-    let mut engines: Vec<Box<dyn Evaluator>> = Vec::new();
-    match engine {
-        "interp" => engines.push(Box::new(Interpreter)),
-        "jit" | "both" => {
-            if engine == "both" {
-                engines.push(Box::new(Interpreter));
-            }
-            match weft_engine::engines::jit_evaluator() {
-                Some(j) => engines.push(j),
-                None => {
-                    if engine == "jit" {
-                        eprintln!("error: the JIT engine is not available in this build");
-                        return 1;
-                    }
-                }
-            }
-        }
+use crate::PolicyArgs;
+use crate::error::{CliError, CliResult};
+use crate::out;
+use weft::Engine;
+use weft::testing::{Coverage, TestOutcome};
+
+pub fn test(p: &PolicyArgs, engine: &str, filter: Option<&str>, coverage: bool) -> CliResult {
+    let policy = super::load(p)?;
+    let engines: Vec<Engine> = match engine {
+        "interp" => vec![Engine::Interpreter],
+        "jit" => vec![Engine::Jit],
+        "both" => vec![Engine::Interpreter, Engine::Jit],
         other => {
-            eprintln!("error: unknown engine `{other}`; use interp, jit or both");
-            return 2;
+            return Err(CliError::Usage(format!(
+                "unknown engine `{other}`; use interp, jit or both"
+            )));
         }
-    }
+    };
     let names: Vec<&str> = engines.iter().map(|e| e.name()).collect();
-    let mut results: Vec<(String, Vec<TestOutcome>)> = Vec::new();
+    let mut results: Vec<(&str, Vec<TestOutcome>)> = Vec::new();
     for e in &engines {
-        results.push((e.name().to_string(), run_tests(ir, e.as_ref())));
+        results.push((e.name(), policy.run_tests(*e)?));
     }
     let Some((_, first)) = results.first() else {
-        return 1;
+        return Err(CliError::Reported);
     };
     let selected: Vec<usize> = (0..first.len())
         .filter(|i| filter.map(|f| first[*i].name.contains(f)).unwrap_or(true))
@@ -71,17 +59,12 @@ pub fn test(p: &PolicyArgs, engine: &str, filter: Option<&str>, coverage: bool) 
             for (eng, r) in &results {
                 if let Some(o) = r.get(i) {
                     for f in &o.failures {
-                        let (l, c) = loaded.sources.line_col(f.span.file, f.span.start);
-                        let which = if f.expect == 0 {
+                        let which = if f.expectation == 0 {
                             String::new()
                         } else {
-                            format!("expectation {}: ", f.expect)
+                            format!("expectation {}: ", f.expectation)
                         };
-                        println!(
-                            "  [{eng}] {}:{l}:{c}: {which}{}",
-                            loaded.sources.name(f.span.file),
-                            f.message
-                        );
+                        println!("  [{eng}] {}: {which}{}", f.location, f.message);
                     }
                 }
             }
@@ -98,17 +81,16 @@ pub fn test(p: &PolicyArgs, engine: &str, filter: Option<&str>, coverage: bool) 
         names.join(" and ")
     );
     if coverage {
-        print_coverage(&loaded, &weft_engine::testing::coverage(ir));
+        print_coverage(&policy.test_coverage());
     }
-    if failed.is_empty() { 0 } else { 1 }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Reported)
+    }
 }
 
-fn print_coverage(loaded: &super::Loaded, c: &weft_engine::testing::Coverage) {
-    let prog = &loaded.ir.hir;
-    let at = |span: weft_syntax::Span| {
-        let (l, col) = loaded.sources.line_col(span.file, span.start);
-        format!("{}:{l}:{col}", loaded.sources.name(span.file))
-    };
+fn print_coverage(c: &Coverage) {
     println!(
         "coverage: {} of {} rules evaluated by a test, {} of {} table rows applied, {} of {} exceptions applied",
         c.rules_total - c.rules_missed.len(),
@@ -121,45 +103,30 @@ fn print_coverage(loaded: &super::Loaded, c: &weft_engine::testing::Coverage) {
     if !c.rules_missed.is_empty() {
         println!("rules no test evaluates:");
         for r in &c.rules_missed {
-            if let Some(rd) = prog.rules.get(*r as usize) {
-                println!("  `{}` ({})", rd.name, at(rd.span));
-            }
+            println!("  `{}` ({})", r.rule, r.location);
         }
     }
     if !c.rows_missed.is_empty() {
         println!("table rows no test applies:");
-        for (r, row) in &c.rows_missed {
-            if let Some(rd) = prog.rules.get(*r as usize) {
-                if let weft_check::hir::RuleKind::Table(t) = &rd.kind {
-                    if let Some(x) = t.rows.get(*row) {
-                        let text = loaded
-                            .sources
-                            .slice(x.span)
-                            .trim()
-                            .trim_start_matches('|')
-                            .trim()
-                            .to_string();
-                        println!("  `{}` row {} ({}): {text}", rd.name, row + 1, at(x.span));
-                    }
-                }
-            }
+        for r in &c.rows_missed {
+            println!(
+                "  `{}` row {} ({}): {}",
+                r.rule,
+                r.part.as_deref().unwrap_or(""),
+                r.location,
+                r.text.as_deref().unwrap_or("")
+            );
         }
     }
     if !c.exceptions_missed.is_empty() {
         println!("exceptions no test applies:");
-        for (r, x) in &c.exceptions_missed {
-            if let Some(e) = prog
-                .rules
-                .get(*r as usize)
-                .and_then(|rd| rd.exceptions.get(*x))
-            {
-                println!(
-                    "  `{}` of `{}` ({})",
-                    e.label,
-                    prog.rules[*r as usize].name,
-                    at(e.span)
-                );
-            }
+        for x in &c.exceptions_missed {
+            println!(
+                "  `{}` of `{}` ({})",
+                x.part.as_deref().unwrap_or(""),
+                x.rule,
+                x.location
+            );
         }
     }
     println!();

@@ -415,14 +415,18 @@ impl Fast {
             Ty::Bool => Fast::Bool,
             Ty::Date => Fast::Date,
             Ty::Enum(e, set) => match prog.enums.get(*e as usize) {
+                // Codes first, then labels (as `parse_text` reads them).
                 Some(en) => Fast::Enum(
                     en.variants
                         .iter()
+                        .map(|v| Some(v.code.as_str()))
+                        .chain(en.variants.iter().map(|v| v.display.as_deref()))
                         .enumerate()
-                        .filter(|(i, _)| set & (1u64 << i) != 0)
-                        .map(|(i, v)| {
-                            let c = v.code.as_bytes();
-                            (c.len(), pack(c), c.to_vec(), i as i64)
+                        .filter_map(|(k, t)| {
+                            let i = k % en.variants.len().max(1);
+                            let c = t?.as_bytes();
+                            (set & (1u64 << i) != 0)
+                                .then(|| (c.len(), pack(c), c.to_vec(), i as i64))
                         })
                         .collect(),
                 ),

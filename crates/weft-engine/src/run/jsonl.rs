@@ -394,20 +394,20 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 fn string(line: &str, i: usize) -> Result<(Cow<'_, str>, usize), String> {
     let b = line.as_bytes();
     let start = i + 1;
-    // Fast path: no escapes.
-    let Some(q) = memchr::memchr2(b'"', b'\\', &b[start..]).map(|k| start + k) else {
-        return Err("a string is not closed".into());
-    };
-    let mut j = q;
-    if b[q] == b'"' {
-        let s = &line[start..q];
-        if s.bytes().any(|c| c < 0x20) {
-            return Err("a control character in a string".into());
+    // Fast path: no escapes (one look at each byte, inline: strings are
+    // short).
+    let mut j = start;
+    while let Some(&c) = b.get(j) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
         }
-        return Ok((Cow::Borrowed(s), q + 1));
+        j += 1;
     }
-    if b[start..q].iter().any(|c| *c < 0x20) {
-        return Err("a control character in a string".into());
+    match b.get(j) {
+        None => return Err("a string is not closed".into()),
+        Some(b'"') => return Ok((Cow::Borrowed(&line[start..j]), j + 1)),
+        Some(b'\\') => {}
+        Some(_) => return Err("a control character in a string".into()),
     }
     let mut s = String::from(&line[start..j]);
     loop {

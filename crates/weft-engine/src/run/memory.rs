@@ -1,12 +1,20 @@
 //! Records held in memory (`weft eval`, `weft explain`, the embedding
 //! API): the same parsing, joining, checks, rejections and evaluation as a
 //! run over files, without files.
+//!
+//! Rows of text cells (JSON, rows given in code) are parsed by the
+//! readers' `RowSink` and grouped as parsed rows ([`prepare_in_memory`]).
+//! Arrow record batches ([`run_batches`]) are converted column by column
+//! into typed rows by the Parquet reader's conversion
+//! ([`super::parquet::parse_batch`]), with no text round trip for typed
+//! values, and grouped column by column.
 
 use super::block::{Rows, Texts, Values};
 use super::link::Staged;
 use super::process::{Ctx, Encode, process, validate};
 use super::{ChunkEval, InterpEval, RunError, plan_for};
 use crate::rows::{Group, Parsed, RowError, Val, header_map, parse_rows};
+use arrow_array::RecordBatch;
 use std::collections::HashMap;
 use weft_data::schema::{ColKind, InputSchema};
 use weft_data::{OutCell, Row};
@@ -44,6 +52,43 @@ fn schemas_of(ir: &Ir) -> Result<(Vec<InputSchema>, usize, Option<usize>), RunEr
     Ok((schemas, g, m))
 }
 
+/// Typed rows of a record batch (row `i` at line `i + 1`, seq `i`), by
+/// the Parquet reader's conversion; columns the input does not read are
+/// ignored.
+fn batch_rows(ir: &Ir, schema: &InputSchema, batch: &RecordBatch) -> Result<Rows, RunError> {
+    let bschema = batch.schema();
+    let header: Vec<String> = bschema.fields().iter().map(|f| f.name().clone()).collect();
+    header_map(schema, &header, true).map_err(|columns| RunError::MissingColumns {
+        file: schema.input.clone(),
+        columns,
+    })?;
+    let fields: Vec<(String, arrow_schema::DataType)> = bschema
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().clone()))
+        .collect();
+    super::parquet::check_types(schema, &fields, &schema.input)?;
+    let shape = super::block::Shape::new(&ir.hir, schema, &header);
+    let mut sink = super::block::RowSink::new(&shape, batch.num_rows());
+    super::parquet::parse_batch(batch, 1, &mut sink);
+    let mut typed = sink.finish();
+    typed.seq = (0..typed.len() as u64).collect();
+    Ok(typed)
+}
+
+/// Parse the rows of one input held as text.
+fn parse_input(
+    ir: &Ir,
+    schema: &InputSchema,
+    (header, rows): (&[String], &[Row]),
+) -> Result<Vec<Parsed>, RunError> {
+    let map = header_map(schema, header, true).map_err(|columns| RunError::MissingColumns {
+        file: schema.input.clone(),
+        columns,
+    })?;
+    Ok(parse_rows(&ir.hir, schema, &map, rows))
+}
+
 /// Parse and group rows held in memory (for `weft eval`, `weft explain`
 /// and the embedding API): the same parsing, duplicate and unknown-group
 /// rules as [`super::run`]. `line` of each row is its position (1-based).
@@ -56,15 +101,11 @@ pub fn prepare_in_memory(
     let (schemas, gi, mi) = schemas_of(ir)?;
     let gs = &schemas[gi];
     let ms = mi.and_then(|m| schemas.get(m));
-    let gmap = header_map(gs, group.0, true).map_err(|columns| RunError::MissingColumns {
-        file: gs.input.clone(),
-        columns,
-    })?;
     let mut groups: Vec<Group> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     // The first row of each group id, for linking members.
     let mut first: HashMap<String, usize> = HashMap::new();
-    for (i, p) in parse_rows(prog, gs, &gmap, group.1).into_iter().enumerate() {
+    for (i, p) in parse_input(ir, gs, group)?.into_iter().enumerate() {
         *seen.entry(p.id.clone()).or_insert(0) += 1;
         first.entry(p.id.clone()).or_insert(i);
         groups.push(Group {
@@ -95,17 +136,13 @@ pub fn prepare_in_memory(
         .map(|r| r.name.to_lowercase())
         .unwrap_or_default();
     // No member rows at all (a household without persons) need no header.
-    if let (Some(ms), Some((mh, mrows))) = (ms, members.filter(|(_, r)| !r.is_empty())) {
-        let mmap = header_map(ms, mh, true).map_err(|columns| RunError::MissingColumns {
-            file: ms.input.clone(),
-            columns,
-        })?;
+    if let (Some(ms), Some(mrecords)) = (ms, members.filter(|(_, r)| !r.is_empty())) {
         let link = ms
             .columns
             .iter()
             .position(|c| matches!(c.kind, ColKind::Link { .. }));
         let mut mseen: HashMap<String, usize> = HashMap::new();
-        let parsed: Vec<Parsed> = parse_rows(prog, ms, &mmap, mrows);
+        let parsed: Vec<Parsed> = parse_input(ir, ms, mrecords)?;
         for p in &parsed {
             *mseen.entry(p.id.clone()).or_insert(0) += 1;
         }
@@ -305,4 +342,207 @@ pub fn check_groups(
         )
     }));
     Ok((kept, errs))
+}
+
+/// Record batches evaluated ([`run_batches`]): per output, its rows as a
+/// record batch (the Parquet writer's schema), and the error rows.
+#[derive(Debug, Clone)]
+pub struct BatchOutput {
+    pub outputs: Vec<RecordBatch>,
+    pub errors: Vec<ErrorCells>,
+}
+
+/// Each row's id (its key's text; empty without a key), as
+/// [`prepare_in_memory`] groups by it.
+fn ids(rows: &Rows) -> Vec<&str> {
+    let col = rows.key_col.and_then(|c| rows.cols.get(c));
+    (0..rows.len())
+        .map(|i| col.map(|c| c.text(i)).unwrap_or(""))
+        .collect()
+}
+
+/// Group typed rows as [`prepare_in_memory`] groups parsed ones — the same
+/// duplicate and unknown-group rules, in the same order — but column by
+/// column: members are copied next to their group, nothing is allocated
+/// per row.
+fn stage_rows(
+    ir: &Ir,
+    gs: &InputSchema,
+    ms: Option<&InputSchema>,
+    mut groups: Rows,
+    members: Option<Rows>,
+) -> (Staged, Vec<ErrorCells>) {
+    let key_col = |s: &InputSchema| {
+        s.key
+            .and_then(|k| s.columns.get(k))
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    };
+    let duplicate = |id: &str, column: String| RowError {
+        column,
+        message: format!("{id} appears on more than one row"),
+        order: 0,
+    };
+    // Group ids: how often each appears, and its first row.
+    let gids = ids(&groups);
+    let mut seen: HashMap<&str, (usize, usize)> = HashMap::with_capacity(gids.len());
+    for (i, id) in gids.iter().enumerate() {
+        seen.entry(id).or_insert((0, i)).0 += 1;
+    }
+    let dup_groups: Vec<(usize, RowError)> = gids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| seen.get(*id).map(|s| s.0).unwrap_or(0) > 1)
+        .map(|(i, id)| (i, duplicate(id, key_col(gs))))
+        .collect();
+    // Each member's group, or an error row when its group is unknown or
+    // ambiguous.
+    let mut errors: Vec<ErrorCells> = Vec::new();
+    let mut of_group: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+    let mut dup_members: Vec<(usize, RowError)> = Vec::new();
+    if let (Some(ms), Some(m)) = (ms, members.as_ref()) {
+        let gword = ir
+            .hir
+            .records
+            .get(gs.record as usize)
+            .map(|r| r.name.to_lowercase())
+            .unwrap_or_default();
+        let link = ms
+            .columns
+            .iter()
+            .position(|c| matches!(c.kind, ColKind::Link { .. }));
+        let link_name = link
+            .and_then(|c| ms.columns.get(c))
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        let mids = ids(m);
+        let mut mseen: HashMap<&str, usize> = HashMap::with_capacity(mids.len());
+        for id in &mids {
+            *mseen.entry(id).or_insert(0) += 1;
+        }
+        for (i, id) in mids.iter().enumerate() {
+            if mseen.get(id).copied().unwrap_or(0) > 1 {
+                dup_members.push((i, duplicate(id, key_col(ms))));
+            }
+            let target = link.and_then(|c| m.cols.get(c)).map(|c| c.text(i));
+            match target.and_then(|t| seen.get(t)) {
+                Some((1, g)) => {
+                    if let Some(list) = of_group.get_mut(*g) {
+                        list.push(i);
+                    }
+                }
+                _ => errors.push((
+                    ms.input.clone(),
+                    m.lines.get(i).copied().unwrap_or(0),
+                    id.to_string(),
+                    link_name.clone(),
+                    format!("unknown {gword} {}", target.unwrap_or("")),
+                )),
+            }
+        }
+    }
+    drop(seen);
+    drop(gids);
+    for (i, e) in dup_groups {
+        groups.note_error(i, e, true);
+    }
+    let (members, offsets) = match members {
+        Some(mut m) => {
+            for (i, e) in dup_members {
+                m.note_error(i, e, true);
+            }
+            let mut staged = m.empty_like(m.len());
+            let mut offsets = Vec::with_capacity(of_group.len() + 1);
+            offsets.push(0);
+            for list in &of_group {
+                for &i in list {
+                    staged.extend_from(&m, i..i + 1);
+                }
+                offsets.push(staged.len());
+            }
+            (staged, offsets)
+        }
+        None => (Rows::default(), vec![0; groups.len() + 1]),
+    };
+    (
+        Staged {
+            groups,
+            members,
+            offsets,
+            excluded: Vec::new(),
+        },
+        errors,
+    )
+}
+
+/// Evaluate records given as Arrow record batches: read by the Parquet
+/// reader's typed conversion, grouped column by column ([`stage_rows`]),
+/// checked and evaluated as [`super::run`] does, the outputs returned as
+/// record batches. The same rows, values and error rows as
+/// [`run_in_memory`] over the batches' text, allocating per batch, not
+/// per row.
+pub fn run_batches(
+    ir: &Ir,
+    bound: &Bound,
+    eval: &dyn ChunkEval,
+    group: &RecordBatch,
+    members: Option<&RecordBatch>,
+) -> Result<BatchOutput, RunError> {
+    let plan = plan_for(ir)?;
+    let (schemas, gi, mi) = schemas_of(ir)?;
+    let gs = &schemas[gi];
+    let ms = mi.and_then(|m| schemas.get(m));
+    let grows = batch_rows(ir, gs, group)?;
+    let mrows = match (ms, members.filter(|b| b.num_rows() > 0)) {
+        (Some(ms), Some(b)) => Some(batch_rows(ir, ms, b)?),
+        _ => None,
+    };
+    let (staged, errors) = stage_rows(ir, gs, ms, grows, mrows);
+    let cx = Ctx::new(ir, bound, &plan, eval, gs, ms, Encode::Blocks, None);
+    let o = process(&cx, staged);
+    let mut outputs = Vec::with_capacity(o.outs.len());
+    for (oi, b) in o.outs.iter().enumerate() {
+        let spec = cx.specs.get(oi).map(|s| s.as_slice()).unwrap_or(&[]);
+        let schema = super::output::arrow_schema(spec);
+        let batch =
+            super::output::to_batch(spec, &schema, &b.sorted()).map_err(RunError::Output)?;
+        outputs.push(batch);
+    }
+    Ok(BatchOutput {
+        outputs,
+        errors: error_cells(gs, ms, o.group_errors, o.member_errors, errors),
+    })
+}
+
+/// The error rows of an evaluation in memory: groups first, by position;
+/// then members and members naming no group, by line.
+fn error_cells(
+    gs: &InputSchema,
+    ms: Option<&InputSchema>,
+    mut gerrs: Vec<super::ErrorRow>,
+    mut merrs: Vec<super::ErrorRow>,
+    unlinked: Vec<ErrorCells>,
+) -> Vec<ErrorCells> {
+    gerrs.sort_by_key(|e| e.seq);
+    merrs.sort_by_key(|e| e.seq);
+    let mut all: Vec<ErrorCells> = gerrs
+        .into_iter()
+        .map(|e| (gs.input.clone(), e.line, e.id, e.column, e.message))
+        .collect();
+    let mut rest: Vec<ErrorCells> = merrs
+        .into_iter()
+        .map(|e| {
+            (
+                ms.map(|m| m.input.clone()).unwrap_or_default(),
+                e.line,
+                e.id,
+                e.column,
+                e.message,
+            )
+        })
+        .collect();
+    rest.extend(unlinked);
+    rest.sort_by_key(|e| e.1);
+    all.extend(rest);
+    all
 }

@@ -37,7 +37,8 @@ pub mod process;
 mod source;
 
 pub use memory::{
-    ErrorCells, MemoryResult, Prepared, check_groups, prepare_in_memory, run_in_memory,
+    BatchOutput, ErrorCells, MemoryResult, Prepared, check_groups, prepare_in_memory, run_batches,
+    run_in_memory,
 };
 pub use process::{ChunkEval, Encode};
 

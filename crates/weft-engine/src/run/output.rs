@@ -421,6 +421,19 @@ pub fn encode_csv(specs: &[OutSpec], codes: &Codes, block: &OutBlock, out: &mut 
     }
 }
 
+/// `s` as a JSON string: as it is between quotes when nothing in it needs
+/// escaping (the usual id), else as `serde_json` escapes it.
+#[inline]
+fn push_json_text(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
 /// Append `block`'s rows as JSON Lines.
 pub fn encode_jsonl(specs: &[OutSpec], codes: &Codes, block: &OutBlock, out: &mut Vec<u8>) {
     out.reserve(block.len() * specs.len() * 16);
@@ -434,9 +447,7 @@ pub fn encode_jsonl(specs: &[OutSpec], codes: &Codes, block: &OutBlock, out: &mu
                 out.extend_from_slice(k);
             }
             match c {
-                OutVals::Text(t) => {
-                    let _ = serde_json::to_writer(&mut *out, t.get(i));
-                }
+                OutVals::Text(t) => push_json_text(out, t.get(i)),
                 OutVals::I64(v) => {
                     let x = v.get(i).copied().unwrap_or(0);
                     match &s.kind {
@@ -590,6 +601,25 @@ mod tests {
             let mut out = Vec::new();
             push_i64(&mut out, x);
             assert_eq!(String::from_utf8(out).unwrap(), x.to_string());
+        }
+    }
+
+    #[test]
+    fn json_text_is_written_as_serde_json_writes_it() {
+        for s in [
+            "P1",
+            "",
+            "户主",
+            "a\"b",
+            "a\\b",
+            "tab\there",
+            "\u{1}",
+            "\u{7f}",
+            "é",
+        ] {
+            let mut out = Vec::new();
+            push_json_text(&mut out, s);
+            assert_eq!(out, serde_json::to_vec(s).unwrap(), "{s:?}");
         }
     }
 

@@ -11,7 +11,7 @@
 //! read through their exact text (`weft_data::parquetio::set_cell`).
 //!
 //! A column of a type that cannot hold the field's values (floating-point
-//! money; lists, structs, maps, binary, timestamps, times, durations) is a
+//! money; integer money, which could be fen or yuan; lists, structs, maps, binary, timestamps, times, durations) is a
 //! whole-file error naming the column, found before any row is read.
 
 use super::block::RowSink;
@@ -43,6 +43,22 @@ pub fn usable(kind: &ColKind, name: &str, dt: &DataType) -> Result<(), String> {
         inner,
         DataType::Float16 | DataType::Float32 | DataType::Float64
     );
+    let integer = matches!(
+        inner,
+        DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64
+    );
+    if money && integer {
+        return Err(format!(
+            "the column `{name}` holds integers, which could be fen or yuan; store money as Decimal128 with scale ≤ 2 (yuan), or as text like \"1234.50\""
+        ));
+    }
     if money && float {
         return Err(format!(
             "the column `{name}` holds floating-point numbers; money must be exact (Decimal128 with scale ≤ 2, or text like \"1234.50\")"

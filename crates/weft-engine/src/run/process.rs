@@ -1,7 +1,8 @@
 //! Checks, rejections and evaluation of one chunk of groups.
 //!
-//! For each [`Staged`] chunk: the record checks run first (with the
-//! interpreter) on every row that parsed; then spec §5.3's rules apply —
+//! For each [`Staged`] chunk: the record checks run first on every row
+//! that parsed (by the engine, when it evaluates instances — the JIT
+//! does — else by the interpreter); then spec §5.3's rules apply —
 //! a group with an error, or with a member with an error, is rejected
 //! whole (each of its rows gets an error row), a member left out by an
 //! `exclude` check goes to the errors alone; the engine evaluates the
@@ -19,16 +20,32 @@ use crate::summary::Summary;
 use std::time::Duration;
 use weft_check::ty::Ty;
 use weft_data::schema::{ColKind, InputSchema};
-use weft_interp::Interp;
 use weft_interp::batch::{ChunkResult, Plan};
+use weft_interp::{EvalError, Interp};
 use weft_ir::bind::Bound;
 use weft_ir::data::{Chunk, Column, Table};
-use weft_ir::{ColumnValue, Ir};
+use weft_ir::{ColumnValue, InstId, Ir};
 
 /// An engine that evaluates chunks for a plan.
 pub trait ChunkEval: Sync {
     fn name(&self) -> &'static str;
     fn eval_chunk(&self, chunk: &Chunk) -> ChunkResult;
+    /// Evaluate instances (each for a row of its record) in order with one
+    /// memo, as the interpreter's `eval_inst` on one `Interp` does: the
+    /// records' checks. `None` when this engine leaves that to the
+    /// interpreter.
+    fn eval_insts(
+        &self,
+        _chunk: &Chunk,
+        _insts: &[(InstId, usize)],
+    ) -> Option<Vec<Result<i64, EvalError>>> {
+        None
+    }
+    /// For a compiled engine: how long compiling took and whether the
+    /// program was reused from the cache of compiled programs.
+    fn compiled(&self) -> Option<(std::time::Duration, bool)> {
+        None
+    }
 }
 
 /// How outputs leave the evaluating threads.
@@ -324,65 +341,78 @@ fn error_row(rows: &Rows, i: usize, column: String, message: String) -> ErrorRow
     }
 }
 
-/// Run the record checks on every row without an error.
+/// Run the record checks on every row without an error: every check of
+/// every such row is evaluated first, in one sequence (by the engine when
+/// it evaluates instances, else by the interpreter), then the failures
+/// are noted in the same order.
 fn run_checks(cx: &Ctx<'_>, st: &mut Staged, chunk: &Chunk) {
     let prog = &cx.ir.hir;
-    let mut it = Interp::new(cx.ir, cx.bound, chunk);
-    let check = |it: &mut Interp<'_>,
-                 schema: &InputSchema,
-                 rows: &mut Rows,
-                 i: usize,
-                 excluded: &mut Vec<(usize, RowError)>,
-                 member: bool| {
+    // (member?, row, check index, instance) of each evaluation.
+    let mut jobs: Vec<(bool, usize, usize, InstId)> = Vec::new();
+    let plan = |schema: &InputSchema, rows: &Rows, i: usize, member: bool, jobs: &mut Vec<_>| {
         if rows.error(i).is_some() {
             return;
         }
-        let rec = schema.record;
-        let Some(checks) = cx.ir.checks.get(rec as usize) else {
-            return;
-        };
-        if checks.is_empty() {
-            return;
-        }
-        let Some(rdef) = prog.records.get(rec as usize) else {
+        let Some(checks) = cx.ir.checks.get(schema.record as usize) else {
             return;
         };
         for (ci, inst) in checks.iter().enumerate() {
-            let Some(def) = rdef.checks.get(ci) else {
-                continue;
-            };
-            let failed = match it.eval_inst(*inst, i) {
-                Ok(v) => (v == 0).then(|| interpolate(cx, schema, rows, chunk, i, &def.message)),
-                Err(e) => Some(format!("cannot be checked: {}", e.detail)),
-            };
-            if let Some(message) = failed {
-                let order = schema
-                    .columns
-                    .iter()
-                    .position(|c| c.field == def.column)
-                    .unwrap_or(usize::MAX);
-                let e = RowError {
-                    column: rdef.column(def.column).to_string(),
-                    message,
-                    order,
-                };
-                if def.exclude {
-                    if member && !excluded.iter().any(|(r, _)| *r == i) {
-                        excluded.push((i, e));
-                    }
-                } else {
-                    rows.note_error(i, e, false);
-                }
+            jobs.push((member, i, ci, *inst));
+        }
+    };
+    for g in 0..st.group_count() {
+        plan(cx.gs, &st.groups, g, false, &mut jobs);
+        if let Some(ms) = cx.ms {
+            for m in st.members_of(g) {
+                plan(ms, &st.members, m, true, &mut jobs);
             }
+        }
+    }
+    if jobs.is_empty() {
+        return;
+    }
+    let insts: Vec<(InstId, usize)> = jobs.iter().map(|(_, r, _, i)| (*i, *r)).collect();
+    let results = match cx.eval.eval_insts(chunk, &insts) {
+        Some(r) if r.len() == insts.len() => r,
+        _ => {
+            let mut it = Interp::new(cx.ir, cx.bound, chunk);
+            insts.iter().map(|(i, r)| it.eval_inst(*i, *r)).collect()
         }
     };
     let mut excluded = std::mem::take(&mut st.excluded);
-    let mut none = Vec::new();
-    for g in 0..st.group_count() {
-        check(&mut it, cx.gs, &mut st.groups, g, &mut none, false);
-        if let Some(ms) = cx.ms {
-            for m in st.members_of(g) {
-                check(&mut it, ms, &mut st.members, m, &mut excluded, true);
+    for ((member, i, ci, _), result) in jobs.iter().zip(results) {
+        let (schema, rows) = match (member, cx.ms) {
+            (false, _) => (cx.gs, &mut st.groups),
+            (true, Some(ms)) => (ms, &mut st.members),
+            (true, None) => continue,
+        };
+        let Some(rdef) = prog.records.get(schema.record as usize) else {
+            continue;
+        };
+        let Some(def) = rdef.checks.get(*ci) else {
+            continue;
+        };
+        let failed = match result {
+            Ok(v) => (v == 0).then(|| interpolate(cx, schema, rows, chunk, *i, &def.message)),
+            Err(e) => Some(format!("cannot be checked: {}", e.detail)),
+        };
+        if let Some(message) = failed {
+            let order = schema
+                .columns
+                .iter()
+                .position(|c| c.field == def.column)
+                .unwrap_or(usize::MAX);
+            let e = RowError {
+                column: rdef.column(def.column).to_string(),
+                message,
+                order,
+            };
+            if def.exclude {
+                if *member && !excluded.iter().any(|(r, _)| *r == *i) {
+                    excluded.push((*i, e));
+                }
+            } else {
+                rows.note_error(*i, e, false);
             }
         }
     }

@@ -1,0 +1,392 @@
+//! What runs over files and comparisons report: plain data owned by this
+//! crate (converted from the engine's own), so the engine can change
+//! without breaking callers.
+
+use std::path::Path;
+use std::time::Duration;
+
+/// A data file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// Comma-separated values with a header row (UTF-8).
+    Csv,
+    /// JSON Lines: one object per line.
+    Jsonl,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl Format {
+    /// `csv`, `jsonl` (also `ndjson`, `json`), `parquet` (also `pq`), in
+    /// any case.
+    ///
+    /// ```
+    /// assert_eq!(weft::run::Format::from_name("PQ"), Some(weft::run::Format::Parquet));
+    /// ```
+    pub fn from_name(name: &str) -> Option<Format> {
+        weft_data::Format::from_name(name).map(Format::from_inner)
+    }
+
+    /// The format a file's extension names.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        weft_data::Format::from_path(path).map(Format::from_inner)
+    }
+
+    /// The extension of files in this format (`csv`, `jsonl`, `parquet`).
+    pub fn extension(self) -> &'static str {
+        self.inner().extension()
+    }
+
+    fn from_inner(f: weft_data::Format) -> Format {
+        match f {
+            weft_data::Format::Csv => Format::Csv,
+            weft_data::Format::Jsonl => Format::Jsonl,
+            weft_data::Format::Parquet => Format::Parquet,
+        }
+    }
+
+    pub(crate) fn inner(self) -> weft_data::Format {
+        match self {
+            Format::Csv => weft_data::Format::Csv,
+            Format::Jsonl => weft_data::Format::Jsonl,
+            Format::Parquet => weft_data::Format::Parquet,
+        }
+    }
+}
+
+/// Progress of a run, in bytes of input read. Called from the run's
+/// threads.
+pub trait Progress: Sync {
+    /// The bytes to read (once known).
+    fn total(&self, _bytes: u64) {}
+    /// `bytes` more were read.
+    fn advance(&self, _bytes: u64) {}
+}
+
+/// No progress reported.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// A [`Progress`] as the engine's.
+pub(crate) struct ProgressAdapter<'a>(pub(crate) &'a dyn Progress);
+
+impl weft_engine::run::Progress for ProgressAdapter<'_> {
+    fn total(&self, bytes: u64) {
+        self.0.total(bytes);
+    }
+    fn advance(&self, bytes: u64) {
+        self.0.advance(bytes);
+    }
+}
+
+/// The rows of one input file of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FileCounts {
+    /// The input's name (`persons`).
+    pub input: String,
+    /// The file's name.
+    pub file: String,
+    /// Rows read.
+    pub rows: u64,
+    /// Rows evaluated.
+    pub evaluated: u64,
+    /// Rows rejected (in `errors`).
+    pub rejected: u64,
+}
+
+/// Where a run's time went. Reading, evaluation and writing overlap.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timings {
+    /// Finding duplicate ids and resolving links.
+    pub index: Duration,
+    /// Reading and parsing the inputs (the reader thread's time).
+    pub read: Duration,
+    /// Record checks, chunk building and evaluation (wall time).
+    pub eval: Duration,
+    /// CPU time of building chunks and running the record checks.
+    pub check_cpu: Duration,
+    /// CPU time of the engine.
+    pub eval_cpu: Duration,
+    /// Writing outputs, errors and the manifest.
+    pub write: Duration,
+}
+
+/// One programme's recipients and totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProgrammeTotals {
+    /// The programme's name in the policy.
+    pub name: String,
+    /// Its name for people, when the policy gives one.
+    pub display: Option<String>,
+    /// Records receiving it.
+    pub recipients: u64,
+    /// Fen paid once.
+    pub once: i128,
+    /// Fen per month.
+    pub per_month: i128,
+    /// Fen per year.
+    pub per_year: i128,
+}
+
+impl ProgrammeTotals {
+    fn of(p: &weft_engine::summary::ProgrammeTotals) -> ProgrammeTotals {
+        ProgrammeTotals {
+            name: p.name.clone(),
+            display: p.display.clone(),
+            recipients: p.recipients,
+            once: p.once,
+            per_month: p.per_month,
+            per_year: p.per_year,
+        }
+    }
+}
+
+/// What a run over files did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RunReport {
+    /// Per input file (groups first).
+    pub files: Vec<FileCounts>,
+    /// Where the time went.
+    pub timings: Timings,
+    /// Per programme of the policy.
+    pub programmes: Vec<ProgrammeTotals>,
+    /// Things worth knowing (members held in memory, …).
+    pub warnings: Vec<String>,
+}
+
+impl RunReport {
+    pub(crate) fn of(r: weft_engine::run::RunReport) -> RunReport {
+        let t = r.timings;
+        RunReport {
+            files: r
+                .files
+                .into_iter()
+                .map(|f| FileCounts {
+                    input: f.input,
+                    file: f.file,
+                    rows: f.rows,
+                    evaluated: f.evaluated,
+                    rejected: f.rejected,
+                })
+                .collect(),
+            timings: Timings {
+                index: t.index,
+                read: t.read,
+                eval: t.eval,
+                check_cpu: t.check_cpu,
+                eval_cpu: t.eval_cpu,
+                write: t.write,
+            },
+            programmes: r
+                .summary
+                .programmes
+                .iter()
+                .map(ProgrammeTotals::of)
+                .collect(),
+            warnings: r.warnings,
+        }
+    }
+}
+
+/// The bins of a comparison's histogram of changes per record: `(from,
+/// to, label)` in fen, `from` inclusive.
+pub const BINS: &[(i64, i64, &str)] = weft_engine::diff::BINS;
+
+/// A comparison of one programme, broken down by one value of the
+/// breakdown field.
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ByRow {
+    /// The enum code (or `?`).
+    pub value: String,
+    /// Recipients before.
+    pub recipients_before: u64,
+    /// Recipients after.
+    pub recipients_after: u64,
+    /// Records that became recipients.
+    pub gained: u64,
+    /// Records that stopped being recipients.
+    pub lost: u64,
+    /// Fen, in the programme's period, before.
+    pub amount_before: i128,
+    /// Fen, in the programme's period, after.
+    pub amount_after: i128,
+}
+
+/// A comparison of one programme.
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProgrammeDiff {
+    /// The programme's name in the policy.
+    pub programme: String,
+    /// Its name for people.
+    pub name: Option<String>,
+    /// The period of the amounts compared per record (`per month`, …).
+    pub period: String,
+    /// Recipients before.
+    pub recipients_before: u64,
+    /// Recipients after.
+    pub recipients_after: u64,
+    /// Records that became recipients.
+    pub gained: u64,
+    /// Records that stopped being recipients.
+    pub lost: u64,
+    /// Records whose amount did not change.
+    pub unchanged: u64,
+    /// Fen per period, `[once, per month, per year]`, before.
+    pub before: [i128; 3],
+    /// Fen per period, `[once, per month, per year]`, after.
+    pub after: [i128; 3],
+    /// Records whose amount went up.
+    pub increased: u64,
+    /// Records whose amount went down.
+    pub decreased: u64,
+    /// Counts per bin of [`BINS`].
+    pub histogram: Vec<u64>,
+    /// The breakdown.
+    pub by: Vec<ByRow>,
+}
+
+/// Two situations compared over one population.
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DiffReport {
+    /// How the situation before is described.
+    pub before: String,
+    /// How the situation after is described.
+    pub after: String,
+    /// The breakdown field.
+    pub by: Option<String>,
+    /// Records evaluated on both sides.
+    pub records_compared: u64,
+    /// Records with a changed output.
+    pub records_changed: u64,
+    /// Output cells changed.
+    pub cells_changed: u64,
+    /// Rows rejected before.
+    pub rejected_before: u64,
+    /// Rows rejected after.
+    pub rejected_after: u64,
+    /// Per programme.
+    pub programmes: Vec<ProgrammeDiff>,
+    /// The changes file written, if any.
+    pub changes_file: Option<String>,
+}
+
+impl DiffReport {
+    pub(crate) fn of(r: weft_engine::diff::DiffReport) -> DiffReport {
+        DiffReport {
+            before: r.before,
+            after: r.after,
+            by: r.by,
+            records_compared: r.records_compared,
+            records_changed: r.records_changed,
+            cells_changed: r.cells_changed,
+            rejected_before: r.rejected_before,
+            rejected_after: r.rejected_after,
+            programmes: r
+                .programmes
+                .into_iter()
+                .map(|p| ProgrammeDiff {
+                    programme: p.programme,
+                    name: p.name,
+                    period: p.period,
+                    recipients_before: p.recipients_before,
+                    recipients_after: p.recipients_after,
+                    gained: p.gained,
+                    lost: p.lost,
+                    unchanged: p.unchanged,
+                    before: p.before,
+                    after: p.after,
+                    increased: p.increased,
+                    decreased: p.decreased,
+                    histogram: p.histogram,
+                    by: p
+                        .by
+                        .into_iter()
+                        .map(|b| ByRow {
+                            value: b.value,
+                            recipients_before: b.recipients_before,
+                            recipients_after: b.recipients_after,
+                            gained: b.gained,
+                            lost: b.lost,
+                            amount_before: b.amount_before,
+                            amount_after: b.amount_after,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            changes_file: r.changes_file,
+        }
+    }
+
+    fn inner(&self) -> weft_engine::diff::DiffReport {
+        weft_engine::diff::DiffReport {
+            before: self.before.clone(),
+            after: self.after.clone(),
+            by: self.by.clone(),
+            records_compared: self.records_compared,
+            records_changed: self.records_changed,
+            cells_changed: self.cells_changed,
+            rejected_before: self.rejected_before,
+            rejected_after: self.rejected_after,
+            programmes: self
+                .programmes
+                .iter()
+                .map(|p| weft_engine::diff::ProgrammeDiff {
+                    programme: p.programme.clone(),
+                    name: p.name.clone(),
+                    period: p.period.clone(),
+                    recipients_before: p.recipients_before,
+                    recipients_after: p.recipients_after,
+                    gained: p.gained,
+                    lost: p.lost,
+                    unchanged: p.unchanged,
+                    before: p.before,
+                    after: p.after,
+                    increased: p.increased,
+                    decreased: p.decreased,
+                    histogram: p.histogram.clone(),
+                    by: p
+                        .by
+                        .iter()
+                        .map(|b| weft_engine::diff::ByRow {
+                            value: b.value.clone(),
+                            recipients_before: b.recipients_before,
+                            recipients_after: b.recipients_after,
+                            gained: b.gained,
+                            lost: b.lost,
+                            amount_before: b.amount_before,
+                            amount_after: b.amount_after,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            changes_file: self.changes_file.clone(),
+        }
+    }
+
+    /// The report as text for a terminal, as `weft diff` prints it.
+    pub fn to_text(&self) -> String {
+        weft_engine::diff::render_text(&self.inner())
+    }
+}
+
+/// What a synthetic population holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SynthReport {
+    /// `(file name, rows)` of each file written.
+    pub files: Vec<(String, u64)>,
+    /// `(programme, recipients in the sample, records in the sample)`.
+    pub hit_rates: Vec<(String, u64, u64)>,
+    /// Records drawn again to pass their checks.
+    pub redraws: u64,
+}
