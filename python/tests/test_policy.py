@@ -75,7 +75,8 @@ def test_summary_equals_weft_runs(result, tmp_path):
          "--summary", "json"],
         check=True, capture_output=True, text=True,
     )
-    theirs = json.loads(p.stderr[p.stderr.index("{"):])
+    # `weft run --summary json` writes the summary to stdout.
+    theirs = json.loads(p.stdout[p.stdout.index("{"):])
     ours = result.summary
     assert ours["as_of"] == theirs["as_of"]
     for a, b in zip(ours["programmes"], theirs["programmes"]):

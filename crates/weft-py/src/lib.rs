@@ -52,18 +52,42 @@ fn error(
 }
 
 fn to_py(py: Python<'_>, e: weft::Error) -> PyErr {
-    match e {
-        weft::Error::Policy(d) => error(
+    use weft::Error as E;
+    let message = e.to_string();
+    let plain = |kind: &str| error(py, kind, message.clone(), Vec::new(), String::new());
+    match &e {
+        E::Policy(d) => error(
             py,
             "PolicyError",
             "the policy has errors".into(),
-            diag_tuples(&d),
+            diag_tuples(d),
             d.render(),
         ),
-        weft::Error::Io(m) => error(py, "WeftIOError", m, Vec::new(), String::new()),
-        weft::Error::Month(m) => error(py, "MonthError", m, Vec::new(), String::new()),
-        weft::Error::Input(m) => error(py, "InputError", m, Vec::new(), String::new()),
-        weft::Error::Engine(m) => error(py, "EngineError", m, Vec::new(), String::new()),
+        E::Assertions(d) => error(
+            py,
+            "PolicyError",
+            message.clone(),
+            diag_tuples(d),
+            d.render(),
+        ),
+        E::Io { .. } | E::File { .. } => plain("WeftIOError"),
+        E::BadMonth { .. } | E::NoParameterVersion { .. } => plain("MonthError"),
+        E::UnknownInput { .. }
+        | E::MissingInput { .. }
+        | E::MissingColumns { .. }
+        | E::ColumnType { .. }
+        | E::IntegerMoney { .. }
+        | E::UnknownColumn { .. }
+        | E::UnknownOutputColumn { .. }
+        | E::NoSuchRecord { .. }
+        | E::NotEvaluated { .. }
+        | E::AmbiguousId { .. }
+        | E::Input(_)
+        | E::Usage(_) => plain("InputError"),
+        E::Engine(_) | E::Internal(_) => plain("EngineError"),
+        // Run, Stopped, Busy (runs over files, which this module does not
+        // do) and variants added later.
+        _ => plain("WeftError"),
     }
 }
 
@@ -284,12 +308,13 @@ impl Evaluator {
             let res =
                 support::evaluate_batch_lines(&self.inner, &args).map_err(EvalFailure::Weft)?;
             let outs = res
-                .outputs
+                .outputs()
                 .iter()
                 .map(|(n, b)| write_ipc(b).map(|bytes| (n.clone(), bytes)))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(EvalFailure::Other)?;
-            let errs = write_ipc(&res.errors).map_err(EvalFailure::Other)?;
+            let errs = res.errors_batch().map_err(EvalFailure::Weft)?;
+            let errs = write_ipc(&errs).map_err(EvalFailure::Other)?;
             Ok((outs, errs))
         });
         match done {
@@ -330,10 +355,7 @@ impl Evaluator {
     /// `jit` or `interp`.
     #[getter]
     fn engine(&self) -> &'static str {
-        match self.inner.engine() {
-            weft::Engine::Jit => "jit",
-            weft::Engine::Interpreter => "interp",
-        }
+        self.inner.engine().name()
     }
 }
 

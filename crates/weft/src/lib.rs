@@ -1231,34 +1231,57 @@ impl Evaluator {
         inputs: &[(&str, &RecordBatch)],
         opts: &BatchOptions,
     ) -> Result<BatchResult, Error> {
+        let inputs: Vec<(&str, &RecordBatch, Option<&[u64]>)> =
+            inputs.iter().map(|(n, b)| (*n, *b, None)).collect();
+        self.evaluate_batch_lines(&inputs, opts)
+    }
+
+    /// [`Evaluator::evaluate_batch_with`] where each input may give the
+    /// line of each of its rows (`None`: the row's position plus one).
+    pub(crate) fn evaluate_batch_lines(
+        &self,
+        inputs: &[(&str, &RecordBatch, Option<&[u64]>)],
+        opts: &BatchOptions,
+    ) -> Result<BatchResult, Error> {
         let (gs, ms) = self.schemas();
         let gs = gs.ok_or_else(|| Error::Input("the policy has no group record".into()))?;
-        for (i, (n, _)) in inputs.iter().enumerate() {
+        for (i, (n, _, _)) in inputs.iter().enumerate() {
             if *n != gs.input && Some(*n) != ms.map(|m| m.input.as_str()) {
                 return Err(self.unknown_input(n));
             }
-            if inputs.iter().take(i).any(|(m, _)| m == n) {
+            if inputs.iter().take(i).any(|(m, _, _)| m == n) {
                 return Err(Error::Input(format!("the input `{n}` is given twice")));
             }
         }
-        let find = |name: &str| inputs.iter().find(|(n, _)| *n == name).map(|(_, b)| *b);
-        let group = find(&gs.input).ok_or_else(|| Error::MissingInput {
+        let find = |name: &str| {
+            inputs
+                .iter()
+                .find(|(n, _, _)| *n == name)
+                .map(|(_, b, l)| (*b, *l))
+        };
+        let (group, group_lines) = find(&gs.input).ok_or_else(|| Error::MissingInput {
             input: gs.input.clone(),
         })?;
         let group = batch::conform(gs, group, opts)?;
         let members = match &ms {
             Some(ms) => {
-                let b = find(&ms.input).ok_or_else(|| Error::MissingInput {
+                let (b, l) = find(&ms.input).ok_or_else(|| Error::MissingInput {
                     input: ms.input.clone(),
                 })?;
-                Some(batch::conform(ms, b, opts)?)
+                Some((batch::conform(ms, b, opts)?, l))
             }
             None => None,
         };
         let ir = &self.policy.inner.ir;
         let res = self
             .with_chunk_eval(|ev| {
-                weft_engine::run::run_batches(ir, &self.bound, ev, &group, members.as_ref())
+                weft_engine::run::run_batches_at(
+                    ir,
+                    &self.bound,
+                    ev,
+                    (&group, group_lines),
+                    members.as_ref().map(|(b, l)| (b, *l)),
+                )
             })
             .map_err(Error::from)?;
         Ok(BatchResult {

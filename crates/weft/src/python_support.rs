@@ -8,7 +8,7 @@
 //!
 //! Nothing here reads files or panics.
 
-use crate::{BatchResult, Error, Evaluator, Policy, RecordBatch, values};
+use crate::{BatchOptions, BatchResult, Error, Evaluator, Policy, RecordBatch};
 use weft_check::ty::{Per, Ty};
 use weft_data::schema::{ColKind, InputSchema};
 
@@ -158,92 +158,24 @@ pub fn hierarchy(policy: &Policy) -> Option<Hierarchy> {
 }
 
 /// Like [`Evaluator::evaluate_batch`], but each input may give the line
-/// number of each of its rows (`None`: the row number plus one, as if a
-/// header were line 1, which is what `weft run` reports for a CSV or
-/// Parquet file). Error rows and messages name these lines.
+/// number of each of its rows (`None`: the row number plus two, as `weft
+/// run` numbers the rows of a CSV file with a header). Error rows and
+/// messages name these lines.
 pub fn evaluate_batch_lines(
     ev: &Evaluator,
     inputs: &[(&str, &RecordBatch, Option<&[u64]>)],
 ) -> Result<BatchResult, Error> {
-    let (g, m) = ev.inputs();
-    for (n, _, _) in inputs {
-        if *n != g && Some(*n) != m.as_deref() {
-            return Err(Error::Input(format!("the policy has no input `{n}`")));
-        }
-    }
-    let table = |name: &str| -> Result<super::Table, Error> {
-        let (_, b, lines) = inputs
-            .iter()
-            .find(|(n, _, _)| *n == name)
-            .ok_or_else(|| Error::Input(format!("the batch needs the input `{name}`")))?;
-        let mut t = weft_data::parquetio::rows_of_batch(b, 2);
-        if let Some(lines) = lines {
-            if lines.len() != t.1.len() {
-                return Err(Error::Input(format!(
-                    "the input `{name}` has {} rows but {} line numbers",
-                    t.1.len(),
-                    lines.len()
-                )));
-            }
-            for (r, l) in t.1.iter_mut().zip(lines.iter()) {
-                r.line = *l;
-            }
-        }
-        for r in &t.1 {
-            for (c, h) in r.cells.iter().zip(&t.0) {
-                if c.kind == weft_data::cell::CellKind::Float {
-                    return Err(Error::Input(format!(
-                        "the column `{h}` of `{name}` holds floating-point numbers; money must be exact (Decimal128 with scale ≤ 2, or text)"
-                    )));
-                }
-            }
-        }
-        Ok(t)
-    };
-    let gt = table(&g)?;
-    let mt = match &m {
-        Some(m) => Some(table(m)?),
-        None => None,
-    };
-    let res = ev.run(&gt, mt.as_ref())?;
-    let ir = &ev.policy.inner.ir;
-    let mut outputs = Vec::new();
-    for (o, rows) in ir.outputs.iter().zip(&res.outputs) {
-        let cols: Vec<(String, weft_data::OutType)> = o
-            .columns
-            .iter()
-            .map(|c| (c.name.clone(), values::out_type(&c.ty)))
-            .collect();
-        let mut b = weft_data::parquetio::BatchBuilder::new(&cols).map_err(Error::Input)?;
-        for r in rows {
-            b.push(r).map_err(Error::Input)?;
-        }
-        outputs.push((o.name.clone(), b.finish().map_err(Error::Input)?));
-    }
-    use weft_data::{OutCell, OutType};
-    let ecols: Vec<(String, OutType)> = [
-        ("input", OutType::Text),
-        ("line", OutType::Int),
-        ("record_id", OutType::Text),
-        ("column", OutType::Text),
-        ("message", OutType::Text),
-    ]
-    .iter()
-    .map(|(n, t)| (n.to_string(), *t))
-    .collect();
-    let mut eb = weft_data::parquetio::BatchBuilder::new(&ecols).map_err(Error::Input)?;
-    for (f, l, id, c, msg) in &res.errors {
-        eb.push(&[
-            OutCell::Text(f.clone()),
-            OutCell::Int(i64::try_from(*l).unwrap_or(i64::MAX)),
-            OutCell::Text(id.clone()),
-            OutCell::Text(c.clone()),
-            OutCell::Text(msg.clone()),
-        ])
-        .map_err(Error::Input)?;
-    }
-    Ok(BatchResult {
-        outputs,
-        errors: eb.finish().map_err(Error::Input)?,
-    })
+    let defaults: Vec<Vec<u64>> = inputs
+        .iter()
+        .map(|(_, b, l)| match l {
+            Some(_) => Vec::new(),
+            None => (2..b.num_rows() as u64 + 2).collect(),
+        })
+        .collect();
+    let with_lines: Vec<(&str, &RecordBatch, Option<&[u64]>)> = inputs
+        .iter()
+        .zip(&defaults)
+        .map(|((n, b, l), d)| (*n, *b, Some(l.unwrap_or(d.as_slice()))))
+        .collect();
+    ev.evaluate_batch_lines(&with_lines, &BatchOptions::default())
 }

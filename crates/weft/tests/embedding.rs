@@ -771,3 +771,66 @@ fn one_parameter_value_as_an_overlay() {
         before.outputs()
     );
 }
+
+#[test]
+fn batches_may_give_the_line_of_each_row_and_empty_batches_give_empty_outputs() {
+    use weft::python_support::evaluate_batch_lines;
+    let policy = jilin();
+    let pop = with_bad_rows(small());
+    let (h, p) = typed(&policy, &pop);
+    let eval = policy
+        .evaluator("2018-08".parse().unwrap(), Engine::Interpreter)
+        .unwrap();
+    let person_lines = |r: &weft::BatchResult| -> Vec<u64> {
+        r.errors()
+            .iter()
+            .filter(|e| e.input == "persons")
+            .map(|e| e.line)
+            .collect()
+    };
+    // Without lines: a row's position plus two, as for a CSV file with a header.
+    let plain =
+        evaluate_batch_lines(&eval, &[("households", &h, None), ("persons", &p, None)]).unwrap();
+    let plain_lines = person_lines(&plain);
+    assert!(!plain_lines.is_empty());
+    assert!(plain_lines.iter().all(|l| *l >= 2));
+    // With lines: those lines, in the same order; outputs unchanged.
+    let lines: Vec<u64> = (0..p.num_rows() as u64).map(|i| 100 + 3 * i).collect();
+    let given = evaluate_batch_lines(
+        &eval,
+        &[("households", &h, None), ("persons", &p, Some(&lines))],
+    )
+    .unwrap();
+    let want: Vec<u64> = plain_lines.iter().map(|l| 100 + 3 * (l - 2)).collect();
+    assert_eq!(person_lines(&given), want);
+    assert_eq!(given.outputs().len(), plain.outputs().len());
+    for ((_, a), (_, b)) in given.outputs().iter().zip(plain.outputs()) {
+        assert_eq!(a, b);
+    }
+    let errs = given.errors_batch().unwrap();
+    assert_eq!(errs.num_rows(), given.errors().len());
+    // As many lines as rows, or the batch is refused.
+    assert!(
+        evaluate_batch_lines(
+            &eval,
+            &[("households", &h, None), ("persons", &p, Some(&lines[1..]))],
+        )
+        .is_err()
+    );
+    // Empty batches (a partition without rows): empty outputs of the
+    // policy's schema, no error rows.
+    let (h0, p0) = (h.slice(0, 0), p.slice(0, 0));
+    for engine in [Engine::Interpreter, Engine::Jit] {
+        let eval = policy
+            .evaluator("2018-08".parse().unwrap(), engine)
+            .unwrap();
+        let r = eval
+            .evaluate_batch(&[("households", &h0), ("persons", &p0)])
+            .unwrap();
+        assert!(r.errors().is_empty());
+        for ((_, empty), (_, full)) in r.outputs().iter().zip(plain.outputs()) {
+            assert_eq!(empty.num_rows(), 0);
+            assert_eq!(empty.schema(), full.schema());
+        }
+    }
+}

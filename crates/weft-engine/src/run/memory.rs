@@ -55,7 +55,22 @@ fn schemas_of(ir: &Ir) -> Result<(Vec<InputSchema>, usize, Option<usize>), RunEr
 /// Typed rows of a record batch (row `i` at line `i + 1`, seq `i`), by
 /// the Parquet reader's conversion; columns the input does not read are
 /// ignored.
-fn batch_rows(ir: &Ir, schema: &InputSchema, batch: &RecordBatch) -> Result<Rows, RunError> {
+fn batch_rows(
+    ir: &Ir,
+    schema: &InputSchema,
+    batch: &RecordBatch,
+    lines: Option<&[u64]>,
+) -> Result<Rows, RunError> {
+    if let Some(lines) = lines
+        && lines.len() != batch.num_rows()
+    {
+        return Err(RunError::Usage(format!(
+            "the input `{}` has {} rows but {} line numbers",
+            schema.input,
+            batch.num_rows(),
+            lines.len()
+        )));
+    }
     let bschema = batch.schema();
     let header: Vec<String> = bschema.fields().iter().map(|f| f.name().clone()).collect();
     header_map(schema, &header, true).map_err(|columns| RunError::MissingColumns {
@@ -73,6 +88,11 @@ fn batch_rows(ir: &Ir, schema: &InputSchema, batch: &RecordBatch) -> Result<Rows
     super::parquet::parse_batch(batch, 1, &mut sink);
     let mut typed = sink.finish();
     typed.seq = (0..typed.len() as u64).collect();
+    if let Some(lines) = lines
+        && lines.len() == typed.lines.len()
+    {
+        typed.lines = lines.to_vec();
+    }
     Ok(typed)
 }
 
@@ -488,13 +508,31 @@ pub fn run_batches(
     group: &RecordBatch,
     members: Option<&RecordBatch>,
 ) -> Result<BatchOutput, RunError> {
+    run_batches_at(ir, bound, eval, (group, None), members.map(|m| (m, None)))
+}
+
+/// A batch and, optionally, the line of each of its rows.
+pub type BatchLines<'a> = (&'a RecordBatch, Option<&'a [u64]>);
+
+/// [`run_batches`] where each batch may give the line of each of its rows
+/// (`None`: the row's position plus one, as [`run_batches`] does): error
+/// rows name these lines and are ordered by them, so a part of a larger
+/// input (a partition of a population) reports the lines of the whole.
+/// A list of lines whose length is not the batch's row count is refused.
+pub fn run_batches_at(
+    ir: &Ir,
+    bound: &Bound,
+    eval: &dyn ChunkEval,
+    group: BatchLines<'_>,
+    members: Option<BatchLines<'_>>,
+) -> Result<BatchOutput, RunError> {
     let plan = plan_for(ir)?;
     let (schemas, gi, mi) = schemas_of(ir)?;
     let gs = &schemas[gi];
     let ms = mi.and_then(|m| schemas.get(m));
-    let grows = batch_rows(ir, gs, group)?;
-    let mrows = match (ms, members.filter(|b| b.num_rows() > 0)) {
-        (Some(ms), Some(b)) => Some(batch_rows(ir, ms, b)?),
+    let grows = batch_rows(ir, gs, group.0, group.1)?;
+    let mrows = match (ms, members.filter(|(b, _)| b.num_rows() > 0)) {
+        (Some(ms), Some((b, l))) => Some(batch_rows(ir, ms, b, l)?),
         _ => None,
     };
     let (staged, errors) = stage_rows(ir, gs, ms, grows, mrows);

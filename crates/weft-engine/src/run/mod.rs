@@ -37,8 +37,8 @@ pub mod process;
 mod source;
 
 pub use memory::{
-    BatchOutput, ErrorCells, MemoryResult, Prepared, check_groups, prepare_in_memory, run_batches,
-    run_in_memory,
+    BatchLines, BatchOutput, ErrorCells, MemoryResult, Prepared, check_groups, prepare_in_memory,
+    run_batches, run_batches_at, run_in_memory,
 };
 pub use process::{ChunkEval, Encode};
 

@@ -498,6 +498,10 @@ pub fn to_batch(
     block: &OutBlock,
 ) -> Result<RecordBatch, String> {
     use arrow_array::{BooleanArray, Date32Array, Decimal128Array, Int64Array, StringArray};
+    if block.cols.is_empty() && !specs.is_empty() {
+        // No row was evaluated: a block without columns.
+        return Ok(RecordBatch::new_empty(schema.clone()));
+    }
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(specs.len());
     for (s, c) in specs.iter().zip(&block.cols) {
         let a: ArrayRef = match (c, &s.kind) {
