@@ -46,6 +46,7 @@
 
 mod batch;
 mod diagnostics;
+pub mod editor;
 mod error;
 pub mod explain;
 pub mod files;

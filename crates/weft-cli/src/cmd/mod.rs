@@ -4,6 +4,7 @@ pub mod diff_html;
 pub mod eval;
 pub mod explain;
 pub mod fmt;
+pub mod lsp;
 pub mod run;
 pub mod synth;
 pub mod test;
