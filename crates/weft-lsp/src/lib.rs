@@ -123,7 +123,7 @@ pub fn capabilities() -> lt::ServerCapabilities {
                 },
                 full: Some(lt::SemanticTokensFullOptions::Bool(true)),
                 range: None,
-                work_done_progress: Default::default(),
+                work_done_progress_options: Default::default(),
             }),
         ),
         ..Default::default()

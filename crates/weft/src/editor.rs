@@ -851,6 +851,9 @@ impl Analysis {
     /// types and keywords.
     pub fn completions(&self, file: &str, text: &str, offset: usize) -> Vec<Completion> {
         let offset = floor(text, offset);
+        if file.ends_with(".toml") {
+            return self.toml_completions(&text[..offset]);
+        }
         let before = &text[..offset];
         let prefix_len = before
             .chars()
@@ -871,6 +874,61 @@ impl Analysis {
             return self.member_completions(file, text, base, base_start);
         }
         self.name_completions(file, text, offset)
+    }
+
+    /// In a TOML parameter file: in a table header, the parameters; in a
+    /// parameter's table, `effective`, `value` and the variants of its
+    /// keys.
+    fn toml_completions(&self, before: &str) -> Vec<Completion> {
+        let prog = self.program();
+        let line = before.rsplit('\n').next().unwrap_or("");
+        let params = || {
+            prog.params.iter().map(|p| Completion {
+                label: p.name.clone(),
+                kind: Kind::Parameter,
+                detail: format!("parameter `{}`: {}", p.name, prog.show(&p.ty)),
+                extra: Vec::new(),
+            })
+        };
+        if line.trim_start().starts_with('[') {
+            return params().collect();
+        }
+        let header = before
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| l.starts_with('['))
+            .map(|l| l.trim_start_matches('['))
+            .and_then(|l| l.split(['.', ']']).next())
+            .map(str::trim);
+        let Some(pd) = header.and_then(|h| prog.params.iter().find(|p| p.name == h)) else {
+            return params().collect();
+        };
+        let mut out: Vec<Completion> = ["effective", "value"]
+            .iter()
+            .map(|k| Completion {
+                label: k.to_string(),
+                kind: Kind::Keyword,
+                detail: format!("a version of `{}`", pd.name),
+                extra: Vec::new(),
+            })
+            .collect();
+        for (e, set) in &pd.keys {
+            let Some(en) = prog.enums.get(*e as usize) else {
+                continue;
+            };
+            for (v, vd) in en.variants.iter().enumerate() {
+                if v < 64 && set & (1u64 << v) != 0 {
+                    out.push(Completion {
+                        label: vd.code.clone(),
+                        kind: Kind::Variant,
+                        detail: format!("key of `{}`: `{}.{}`", pd.name, en.name, vd.name),
+                        extra: Vec::new(),
+                    });
+                }
+            }
+        }
+        out
     }
 
     fn member_completions(
