@@ -115,7 +115,10 @@ impl Client {
             return m["params"]["diagnostics"].as_array().unwrap().clone();
         }
         loop {
-            let m = self.rx.recv_timeout(WAIT).expect("no diagnostics from weft lsp");
+            let m = self
+                .rx
+                .recv_timeout(WAIT)
+                .expect("no diagnostics from weft lsp");
             if is_it(&m) {
                 return m["params"]["diagnostics"].as_array().unwrap().clone();
             }
@@ -143,7 +146,10 @@ fn uri(p: &Path) -> String {
 
 /// The byte offset of an LSP position (UTF-16 columns).
 fn offset(text: &str, pos: &Value) -> usize {
-    let (line, col) = (pos["line"].as_u64().unwrap(), pos["character"].as_u64().unwrap());
+    let (line, col) = (
+        pos["line"].as_u64().unwrap(),
+        pos["character"].as_u64().unwrap(),
+    );
     let start: usize = text
         .split_inclusive('\n')
         .take(line as usize)
@@ -154,7 +160,7 @@ fn offset(text: &str, pos: &Value) -> usize {
         if units >= col as usize || c == '\n' {
             return start + i;
         }
-        units += c.len_utf16() as u64;
+        units += c.len_utf16();
     }
     text.len()
 }
@@ -295,7 +301,10 @@ fn an_editing_session_on_the_jilin_pack() {
         json!({"textDocument": {"uri": dibao}, "position": pos(&text, "dibao_asset_months", 0, 3)}),
     );
     let md = h["contents"]["value"].as_str().unwrap();
-    assert!(md.contains("parameter `dibao_asset_months`: Months"), "{md}");
+    assert!(
+        md.contains("parameter `dibao_asset_months`: Months"),
+        "{md}"
+    );
     assert!(md.contains("**versions**: 2016-01-01"), "{md}");
     assert!(md.contains("in force on 2019-08-01"), "{md}");
     assert!(md.contains("24 months"), "{md}");
@@ -307,7 +316,10 @@ fn an_editing_session_on_the_jilin_pack() {
         json!({"textDocument": {"uri": dibao}, "position": pos(&text, "per_capita_income(h) <", 0, 1)}),
     );
     let md = h["contents"]["value"].as_str().unwrap();
-    assert!(md.contains("rule `per_capita_income` of a `Household`: Money per month"), "{md}");
+    assert!(
+        md.contains("rule `per_capita_income` of a `Household`: Money per month"),
+        "{md}"
+    );
     assert!(md.contains("source: 二(三)"), "{md}");
 
     // Go to a definition in another module.
@@ -318,7 +330,10 @@ fn an_editing_session_on_the_jilin_pack() {
     let tekun_path = root.join("tekun.weft");
     let tekun_text = std::fs::read_to_string(&tekun_path).unwrap();
     assert_eq!(d["uri"], uri(&tekun_path), "{d}");
-    assert_eq!(d["range"]["start"], pos(&tekun_text, "rule tekun_eligible", 0, 5));
+    assert_eq!(
+        d["range"]["start"],
+        pos(&tekun_text, "rule tekun_eligible", 0, 5)
+    );
 
     // References across modules.
     let refs = c.request(
@@ -330,7 +345,15 @@ fn an_editing_session_on_the_jilin_pack() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["uri"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
+        .map(|r| {
+            r["uri"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     for f in ["dibao.weft", "tekun.weft", "children.weft"] {
         assert!(files.contains(f), "{f} not in {files:?}");
@@ -369,7 +392,11 @@ fn an_editing_session_on_the_jilin_pack() {
     assert!(bad.get("error").is_some(), "{bad}");
 
     // Completion: fields after `p.`, with the text half-typed.
-    let half = text.replacen("= counted(p) and dibao_eligible(p.household)", "= counted(p) and p.", 1);
+    let half = text.replacen(
+        "= counted(p) and dibao_eligible(p.household)",
+        "= counted(p) and p.",
+        1,
+    );
     c.notify(
         "textDocument/didChange",
         json!({"textDocument": {"uri": dibao, "version": 6}, "contentChanges": [{"text": half}]}),
@@ -384,7 +411,10 @@ fn an_editing_session_on_the_jilin_pack() {
         .iter()
         .map(|i| i["label"].as_str().unwrap())
         .collect();
-    assert!(labels.contains(&"disability_grade") && labels.contains(&"household"), "{labels:?}");
+    assert!(
+        labels.contains(&"disability_grade") && labels.contains(&"household"),
+        "{labels:?}"
+    );
     assert!(!labels.contains(&"dibao_benefit"), "{labels:?}");
     // Names in scope, and one from a module not imported, with its import.
     let items = c.request(
@@ -392,16 +422,30 @@ fn an_editing_session_on_the_jilin_pack() {
         json!({"textDocument": {"uri": dibao}, "position": pos(&half, "counted(p) and p.", 0, 16)}),
     );
     let all = items.as_array().unwrap();
-    let find = |l: &str| all.iter().find(|i| i["label"] == l).unwrap_or_else(|| panic!("no {l}"));
+    let find = |l: &str| {
+        all.iter()
+            .find(|i| i["label"] == l)
+            .unwrap_or_else(|| panic!("no {l}"))
+    };
     assert_eq!(find("dibao_benefit")["kind"], 3); // a function: a rule
     assert_eq!(find("per_month")["kind"], 3);
     assert_eq!(find("rule")["kind"], 14); // a keyword
     let priority = find("priority");
     let add = priority["additionalTextEdits"].as_array().unwrap();
-    assert_eq!(add[0]["newText"], "import medical.{priority}\n", "{priority}");
-    assert_eq!(add[0]["range"]["start"], pos(&half, "\n\n/// Tekun-eligible", 0, 1));
+    assert_eq!(
+        add[0]["newText"], "import medical.{priority}\n",
+        "{priority}"
+    );
+    assert_eq!(
+        add[0]["range"]["start"],
+        pos(&half, "\n\n/// Tekun-eligible", 0, 1)
+    );
     // Enum variants after `Enum.`.
-    let half = text.replacen("= counted(p) and dibao_eligible(p.household)", "= Region.", 1);
+    let half = text.replacen(
+        "= counted(p) and dibao_eligible(p.household)",
+        "= Region.",
+        1,
+    );
     c.notify(
         "textDocument/didChange",
         json!({"textDocument": {"uri": dibao, "version": 7}, "contentChanges": [{"text": half}]}),
@@ -423,11 +467,23 @@ fn an_editing_session_on_the_jilin_pack() {
     );
 
     // Symbols of the file and of the pack.
-    let syms = c.request("textDocument/documentSymbol", json!({"textDocument": {"uri": dibao}}));
-    assert!(syms.as_array().unwrap().iter().any(|s| s["name"] == "counted_members"));
+    let syms = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": dibao}}),
+    );
+    assert!(
+        syms.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "counted_members")
+    );
     let ws = c.request("workspace/symbol", json!({"query": "tekun_"}));
-    assert!(ws.as_array().unwrap().iter().any(|s| s["name"] == "tekun_eligible"
-        && s["location"]["uri"] == uri(&tekun_path)));
+    assert!(
+        ws.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "tekun_eligible" && s["location"]["uri"] == uri(&tekun_path))
+    );
 
     // Formatting: the pack is formatted, so no edit.
     let f = c.request(
@@ -438,8 +494,16 @@ fn an_editing_session_on_the_jilin_pack() {
 
     // Semantic tokens: `counted` declared on the line of `rule counted`,
     // as a function with the declaration modifier.
-    let t = c.request("textDocument/semanticTokens/full", json!({"textDocument": {"uri": dibao}}));
-    let data: Vec<u64> = t["data"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    let t = c.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": dibao}}),
+    );
+    let data: Vec<u64> = t["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
     assert!(!data.is_empty() && data.len() % 5 == 0);
     let want = pos(&text, "rule counted(", 0, 5);
     let (mut line, mut col) = (0, 0);

@@ -54,7 +54,11 @@ fn the_command_depends_on_the_weft_crate_and_nothing_below_it() {
             } else if p.extension().is_some_and(|x| x == "rs") {
                 let text = std::fs::read_to_string(&p).unwrap();
                 for (n, line) in text.lines().enumerate() {
-                    let code = line.split("//").next().unwrap_or("").replace("weft_lsp::", "");
+                    let code = line
+                        .split("//")
+                        .next()
+                        .unwrap_or("")
+                        .replace("weft_lsp::", "");
                     assert!(!code.contains("weft_"), "{}:{}: {line}", p.display(), n + 1);
                 }
             }

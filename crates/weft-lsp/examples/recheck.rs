@@ -23,7 +23,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .clone();
     let clean = pack.text(&file).unwrap_or_default().to_string();
     let broken = format!("{clean}\nrule typed_now: Int = no_such_name\n");
-    let bytes: usize = files.iter().filter_map(|f| pack.text(f)).map(str::len).sum();
+    let bytes: usize = files
+        .iter()
+        .filter_map(|f| pack.text(f))
+        .map(str::len)
+        .sum();
     let mut times = Vec::new();
     for i in 0..runs {
         pack.set_file(&file, if i % 2 == 0 { &broken } else { &clean });

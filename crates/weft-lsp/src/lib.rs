@@ -116,15 +116,17 @@ pub fn capabilities() -> lt::ServerCapabilities {
             },
         )),
         semantic_tokens_provider: Some(
-            lt::SemanticTokensServerCapabilities::SemanticTokensOptions(lt::SemanticTokensOptions {
-                legend: lt::SemanticTokensLegend {
-                    token_types: TOKEN_TYPES.to_vec(),
-                    token_modifiers: TOKEN_MODIFIERS.to_vec(),
+            lt::SemanticTokensServerCapabilities::SemanticTokensOptions(
+                lt::SemanticTokensOptions {
+                    legend: lt::SemanticTokensLegend {
+                        token_types: TOKEN_TYPES.to_vec(),
+                        token_modifiers: TOKEN_MODIFIERS.to_vec(),
+                    },
+                    full: Some(lt::SemanticTokensFullOptions::Bool(true)),
+                    range: None,
+                    work_done_progress_options: Default::default(),
                 },
-                full: Some(lt::SemanticTokensFullOptions::Bool(true)),
-                range: None,
-                work_done_progress_options: Default::default(),
-            }),
+            ),
         ),
         ..Default::default()
     }
@@ -339,10 +341,7 @@ impl<'c> Server<'c> {
                     let t = p.pack.text(&pl.file)?;
                     let uri = lt::Url::from_file_path(root.join(&pl.file)).ok()?;
                     Some(lt::DiagnosticRelatedInformation {
-                        location: lt::Location::new(
-                            uri,
-                            LineIndex::new(t).range(pl.start, pl.end),
-                        ),
+                        location: lt::Location::new(uri, LineIndex::new(t).range(pl.start, pl.end)),
                         message: label.clone(),
                     })
                 })
@@ -374,8 +373,16 @@ impl<'c> Server<'c> {
                     ..Default::default()
                 });
         }
+        // Files with diagnostics, files that had some, and open files (an
+        // empty list says the file was checked and is clean).
         let mut files: HashSet<String> = by_file.keys().cloned().collect();
         files.extend(p.published.iter().cloned());
+        files.extend(
+            self.open
+                .values()
+                .filter(|(r, _)| r == root)
+                .map(|(_, f)| f.clone()),
+        );
         let mut sent = HashSet::new();
         for f in files {
             let diags = by_file.remove(&f).unwrap_or_default();
@@ -407,8 +414,7 @@ impl<'c> Server<'c> {
                 }
             }
             ln::DidChangeTextDocument::METHOD => {
-                if let Ok(p) = serde_json::from_value::<lt::DidChangeTextDocumentParams>(n.params)
-                {
+                if let Ok(p) = serde_json::from_value::<lt::DidChangeTextDocumentParams>(n.params) {
                     // Full synchronisation: the last change is the whole text.
                     if let Some(c) = p.content_changes.last() {
                         if c.range.is_none() {
@@ -425,15 +431,13 @@ impl<'c> Server<'c> {
                 }
             }
             ln::DidChangeConfiguration::METHOD => {
-                if let Ok(p) =
-                    serde_json::from_value::<lt::DidChangeConfigurationParams>(n.params)
+                if let Ok(p) = serde_json::from_value::<lt::DidChangeConfigurationParams>(n.params)
                 {
                     self.configure(&p.settings);
                 }
             }
             ln::DidChangeWatchedFiles::METHOD => {
-                if let Ok(p) = serde_json::from_value::<lt::DidChangeWatchedFilesParams>(n.params)
-                {
+                if let Ok(p) = serde_json::from_value::<lt::DidChangeWatchedFilesParams>(n.params) {
                     for c in p.changes {
                         if !self.open.contains_key(&c.uri) {
                             self.set_text(&c.uri, None);
@@ -554,9 +558,9 @@ impl<'c> Server<'c> {
                     .into_iter()
                     .find(|pl| pl.file == rel && pl.start <= off && off <= pl.end);
                 match (here, a.rename(&rel, off, "x")) {
-                    (Some(pl), Ok(_)) => json(lt::PrepareRenameResponse::Range(
-                        ix.range(pl.start, pl.end),
-                    )),
+                    (Some(pl), Ok(_)) => {
+                        json(lt::PrepareRenameResponse::Range(ix.range(pl.start, pl.end)))
+                    }
                     (_, Err(e)) => Err((ErrorCode::InvalidRequest, e)),
                     (None, Ok(_)) => json(serde_json::Value::Null),
                 }
@@ -591,7 +595,10 @@ impl<'c> Server<'c> {
                             c.extra
                                 .iter()
                                 .map(|e| {
-                                    lt::TextEdit::new(ix.range(e.place.start, e.place.end), e.text.clone())
+                                    lt::TextEdit::new(
+                                        ix.range(e.place.start, e.place.end),
+                                        e.text.clone(),
+                                    )
                                 })
                                 .collect()
                         }),

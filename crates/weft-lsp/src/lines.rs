@@ -24,7 +24,10 @@ impl<'a> LineIndex<'a> {
         while offset > 0 && !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
         let start = self.starts.get(line).copied().unwrap_or(0);
         let col: usize = self
             .text
@@ -84,6 +87,9 @@ mod tests {
         assert_eq!(ix.offset(Position::new(0, 99)), text.find('\r').unwrap());
         assert_eq!(ix.offset(Position::new(9, 0)), text.len());
         // Inside a character: its start.
-        assert_eq!(ix.position(text.find('标').unwrap() + 1), Position::new(0, 5));
+        assert_eq!(
+            ix.position(text.find('标').unwrap() + 1),
+            Position::new(0, 5)
+        );
     }
 }

@@ -76,7 +76,10 @@ impl Session {
     fn notify(&self, method: &str, params: Value) {
         self.client
             .sender
-            .send(Message::Notification(Notification::new(method.to_string(), params)))
+            .send(Message::Notification(Notification::new(
+                method.to_string(),
+                params,
+            )))
             .unwrap();
     }
 
@@ -86,7 +89,11 @@ impl Session {
         let id = RequestId::from(self.id);
         self.client
             .sender
-            .send(Message::Request(Request::new(id.clone(), method.to_string(), params)))
+            .send(Message::Request(Request::new(
+                id.clone(),
+                method.to_string(),
+                params,
+            )))
             .unwrap();
         loop {
             let m = self
@@ -195,13 +202,21 @@ fn every_request_on_half_typed_text_is_answered() {
                     if let Some(e) = r.get("error") {
                         // A refusal (nothing to rename here) is an answer;
                         // a handler that failed is not.
-                        assert_ne!(e["code"], -32603, "{method} on a cut of {}: {r}", f.display());
+                        assert_ne!(
+                            e["code"],
+                            -32603,
+                            "{method} on a cut of {}: {r}",
+                            f.display()
+                        );
                     }
                 }
             }
             for (method, params) in [
                 ("textDocument/documentSymbol", json!({"textDocument": doc})),
-                ("textDocument/semanticTokens/full", json!({"textDocument": doc})),
+                (
+                    "textDocument/semanticTokens/full",
+                    json!({"textDocument": doc}),
+                ),
                 (
                     "textDocument/formatting",
                     json!({"textDocument": doc, "options": {"tabSize": 2, "insertSpaces": true}}),
@@ -210,7 +225,11 @@ fn every_request_on_half_typed_text_is_answered() {
             ] {
                 let r = s.request(method, params);
                 asked += 1;
-                assert!(r.get("error").is_none(), "{method} on a cut of {}: {r}", f.display());
+                assert!(
+                    r.get("error").is_none(),
+                    "{method} on a cut of {}: {r}",
+                    f.display()
+                );
             }
         }
     }

@@ -22,7 +22,10 @@ fn the_server_depends_on_the_weft_crate_and_nothing_below_it() {
         .collect();
     assert!(deps.contains(&"weft"), "{deps:?}");
     let inner: Vec<&&str> = deps.iter().filter(|d| d.starts_with("weft-")).collect();
-    assert!(inner.is_empty(), "weft-lsp reaches past the API into {inner:?}");
+    assert!(
+        inner.is_empty(),
+        "weft-lsp reaches past the API into {inner:?}"
+    );
     for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src")).unwrap() {
         let p = e.unwrap().path();
         let text = std::fs::read_to_string(&p).unwrap();

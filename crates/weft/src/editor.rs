@@ -360,9 +360,7 @@ pub fn is_valid_name(name: &str) -> bool {
         Some(c) if c.is_alphabetic() || c == '_' => {}
         _ => return false,
     }
-    cs.all(is_ident_char)
-        && !KEYWORDS.contains(&name)
-        && !weft_check::builtins::is_reserved(name)
+    cs.all(is_ident_char) && !KEYWORDS.contains(&name) && !weft_check::builtins::is_reserved(name)
 }
 
 /// The largest char boundary at or before `offset` in `text`.
@@ -512,7 +510,9 @@ impl Analysis {
             return Vec::new();
         };
         let text = self.text(span.file);
-        let here = text.get(span.start as usize..span.end as usize).unwrap_or("");
+        let here = text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("");
         match d.code {
             "E0102" => {
                 let Some(c) = here.chars().next() else {
@@ -678,10 +678,9 @@ impl Analysis {
                 Some(PVal::Bands(b)) => b
                     .iter()
                     .map(|b| {
-                        let hi = b
-                            .hi
-                            .map(weft_syntax::num::format_money)
-                            .unwrap_or_else(|| "…".to_string());
+                        let hi =
+                            b.hi.map(weft_syntax::num::format_money)
+                                .unwrap_or_else(|| "…".to_string());
                         format!(
                             "[{}, {hi}) at {}",
                             weft_syntax::num::format_money(b.lo),
@@ -742,7 +741,13 @@ impl Analysis {
                 out.push(self.place(s));
             }
         }
-        out.extend(self.c.model.references(t).into_iter().map(|s| self.place(s)));
+        out.extend(
+            self.c
+                .model
+                .references(t)
+                .into_iter()
+                .map(|s| self.place(s)),
+        );
         if let Target::Param(p) = t {
             if let Some(pd) = self.program().params.get(p as usize) {
                 out.extend(self.toml_mentions(&pd.name));
@@ -824,8 +829,9 @@ impl Analysis {
                     .records
                     .get(r as usize)
                     .and_then(|rd| rd.fields.get(f as usize));
-                if fd.is_some_and(|fd| !matches!(fd.kind, weft_check::hir::FieldKind::Members { .. }))
-                {
+                if fd.is_some_and(|fd| {
+                    !matches!(fd.kind, weft_check::hir::FieldKind::Members { .. })
+                }) {
                     return Err(
                         "a field's name is the column read from input files; renaming it would change the data the policy reads"
                             .to_string(),
