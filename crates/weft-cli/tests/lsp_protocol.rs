@@ -504,7 +504,7 @@ fn an_editing_session_on_the_jilin_pack() {
         .iter()
         .map(|v| v.as_u64().unwrap())
         .collect();
-    assert!(!data.is_empty() && data.len() % 5 == 0);
+    assert!(!data.is_empty() && data.len().is_multiple_of(5));
     let want = pos(&text, "rule counted(", 0, 5);
     let (mut line, mut col) = (0, 0);
     let mut found = false;
