@@ -119,6 +119,12 @@ fn completion_in_a_toml_file_offers_parameters_and_their_keys() {
     for k in ["effective", "value", "north", "south"] {
         assert!(keys.contains(&k.to_string()), "{keys:?}");
     }
+    // And in a rule, after `rate[`, the variants of its key first.
+    let rule = format!("{src}rule r: Decimal = rate[");
+    let c = a.completions("m.weft", &rule, rule.len());
+    let first: Vec<&str> = c.iter().take(2).map(|c| c.label.as_str()).collect();
+    assert_eq!(first, ["north", "south"]);
+    assert_eq!(c[0].kind, Kind::Variant);
 }
 
 #[test]

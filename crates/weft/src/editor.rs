@@ -879,6 +879,48 @@ impl Analysis {
             let base_start = base_text.len() - base_len;
             return self.member_completions(file, text, base, base_start);
         }
+        // `param[` or `param[a, `: the variants of the parameter's keys.
+        if let Some(open) = head.rfind('[') {
+            let inside = &head[open + 1..];
+            if inside
+                .chars()
+                .all(|c| is_ident_char(c) || c == ',' || c == ' ')
+            {
+                let name: String = head[..open]
+                    .chars()
+                    .rev()
+                    .take_while(|c| is_ident_char(*c))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                let prog = self.program();
+                if let Some(pd) = prog.params.iter().find(|p| p.name == name) {
+                    let n = inside.matches(',').count();
+                    let mut out = Vec::new();
+                    if let Some((e, set)) = pd.keys.get(n) {
+                        if let Some(en) = prog.enums.get(*e as usize) {
+                            for (v, vd) in en.variants.iter().enumerate() {
+                                if v < 64 && set & (1u64 << v) != 0 {
+                                    out.push(Completion {
+                                        label: vd.name.clone(),
+                                        kind: Kind::Variant,
+                                        detail: format!(
+                                            "key of `{}`: `{}.{}`",
+                                            pd.name, en.name, vd.name
+                                        ),
+                                        extra: Vec::new(),
+                                    });
+                                }
+                            }
+                        }
+                    }
+                    // A key may also be a name of that enum's type in scope.
+                    out.extend(self.name_completions(file, text, offset));
+                    return out;
+                }
+            }
+        }
         self.name_completions(file, text, offset)
     }
 
