@@ -103,6 +103,8 @@ enum Command {
     /// Format policy files to the canonical layout, in place; `--check`
     /// lists the files that are not formatted and exits 1.
     Fmt(cmd::fmt::FmtArgs),
+    /// Run the language server on standard input and output (for editors).
+    Lsp,
     /// Generate a synthetic population from the policy's records, valid by
     /// construction and reproducible by seed.
     Synth {
@@ -173,6 +175,7 @@ fn main() {
         Command::Diff(args) => cmd::diff::diff(&args),
         Command::Doc(args) => cmd::doc::doc(&args),
         Command::Fmt(args) => cmd::fmt::fmt(&args),
+        Command::Lsp => cmd::lsp::lsp(),
         Command::Synth {
             policy,
             households,

@@ -47,6 +47,7 @@
 mod batch;
 mod diagnostics;
 pub mod doc;
+pub mod editor;
 mod error;
 pub mod explain;
 pub mod files;

@@ -5,6 +5,7 @@ pub mod doc;
 pub mod eval;
 pub mod explain;
 pub mod fmt;
+pub mod lsp;
 pub mod run;
 pub mod synth;
 pub mod test;
