@@ -316,7 +316,8 @@ fn found_at(text: &str, pos: usize) -> String {
     }
 }
 
-const KEYWORDS: &[&str] = &[
+/// The language's reserved words (no name may be one).
+pub const KEYWORDS: &[&str] = &[
     "import",
     "record",
     "enum",

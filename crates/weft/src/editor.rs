@@ -304,50 +304,8 @@ fn kind_of(t: Target) -> Kind {
     }
 }
 
-/// The keywords of the language, for completion.
-pub const KEYWORDS: &[&str] = &[
-    "import",
-    "record",
-    "enum",
-    "param",
-    "series",
-    "rule",
-    "table",
-    "scale",
-    "cascade",
-    "exception",
-    "assert",
-    "test",
-    "defaults",
-    "output",
-    "programme",
-    "if",
-    "then",
-    "else",
-    "match",
-    "let",
-    "in",
-    "and",
-    "or",
-    "not",
-    "iff",
-    "true",
-    "false",
-    "for",
-    "where",
-    "source",
-    "from",
-    "at",
-    "expect",
-    "otherwise",
-    "when",
-    "per",
-    "as_of",
-    "remains",
-    "given",
-    "hit",
-    "fails",
-];
+/// The keywords of the language, for completion (the parser's list).
+pub const KEYWORDS: &[&str] = weft_syntax::parse::KEYWORDS;
 
 fn is_ident_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
