@@ -126,17 +126,7 @@ fn is_text(dt: &DataType) -> bool {
 }
 
 fn is_int(dt: &DataType) -> bool {
-    matches!(
-        dt,
-        DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::Int64
-            | DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32
-            | DataType::UInt64
-    )
+    weft_engine::run::parquet::is_integer(dt)
 }
 
 /// Whether a column of type `dt` may hold values of `kind`: `Ok(true)`

@@ -43,18 +43,7 @@ pub fn usable(kind: &ColKind, name: &str, dt: &DataType) -> Result<(), String> {
         inner,
         DataType::Float16 | DataType::Float32 | DataType::Float64
     );
-    let integer = matches!(
-        inner,
-        DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::Int64
-            | DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32
-            | DataType::UInt64
-    );
-    if money && integer {
+    if money && is_integer(inner) {
         return Err(format!(
             "the column `{name}` holds integers, which could be fen or yuan; store money as Decimal128 with scale ≤ 2 (yuan), or as text like \"1234.50\""
         ));
@@ -96,6 +85,21 @@ pub fn usable(kind: &ColKind, name: &str, dt: &DataType) -> Result<(), String> {
             "the column `{name}` is of type {dt}, which cannot hold its values (use text, integers, Decimal128, Date32 or Boolean)"
         ))
     }
+}
+
+/// Whether `dt` is an integer type (signed or unsigned).
+pub fn is_integer(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64
+    )
 }
 
 /// Check every used column of a batch's schema.
