@@ -229,7 +229,130 @@ pub struct Rows {
     pub link_col: Option<usize>,
 }
 
+/// The scratch-file encoding of parsed rows (the order-free mode's sort,
+/// [`super::sorted`]).
+impl Texts {
+    pub fn encode(&self, o: &mut super::frame::Out) {
+        o.str(&self.buf);
+        o.u64s(&self.ends.iter().map(|e| *e as u64).collect::<Vec<_>>());
+    }
+
+    pub fn decode(i: &mut super::frame::In<'_>) -> Option<Texts> {
+        let buf = i.str()?;
+        let ends = i
+            .u64s()?
+            .into_iter()
+            .map(|e| usize::try_from(e).ok())
+            .collect::<Option<Vec<usize>>>()?;
+        // Ends rise and stay within the text, at character boundaries.
+        let mut last = 0;
+        for e in &ends {
+            if *e < last || !buf.is_char_boundary(*e) {
+                return None;
+            }
+            last = *e;
+        }
+        Some(Texts { buf, ends })
+    }
+}
+
+impl Values {
+    fn encode(&self, o: &mut super::frame::Out) {
+        match self {
+            Values::I64(v) => {
+                o.u64(0);
+                o.i64s(v);
+            }
+            Values::Opt(v, p) => {
+                o.u64(1);
+                o.i64s(v);
+                o.bools(p);
+            }
+            Values::Text(t) => {
+                o.u64(2);
+                t.encode(o);
+            }
+        }
+    }
+
+    fn decode(i: &mut super::frame::In<'_>) -> Option<Values> {
+        match i.u64()? {
+            0 => Some(Values::I64(i.i64s()?)),
+            1 => Some(Values::Opt(i.i64s()?, i.bools()?)),
+            2 => Some(Values::Text(Texts::decode(i)?)),
+            _ => None,
+        }
+    }
+}
+
 impl Rows {
+    /// Append the rows' encoding to `o`.
+    pub fn encode(&self, o: &mut super::frame::Out) {
+        o.u64s(&self.seq);
+        o.u64s(&self.lines);
+        o.u64(self.cols.len() as u64);
+        for c in &self.cols {
+            c.encode(o);
+        }
+        o.u64(self.errors.len() as u64);
+        for (r, e) in &self.errors {
+            o.u64(*r as u64);
+            o.str(&e.column);
+            o.str(&e.message);
+            o.u64(e.order as u64);
+        }
+        o.u128s(&self.key);
+        o.u128s(&self.link);
+    }
+
+    /// Rows encoded by [`Rows::encode`], with the key and link columns of
+    /// `like`; `None` when the bytes are not such an encoding.
+    pub fn decode(i: &mut super::frame::In<'_>, like: &Rows) -> Option<Rows> {
+        let seq = i.u64s()?;
+        let lines = i.u64s()?;
+        let ncols = usize::try_from(i.u64()?).ok()?;
+        if ncols != like.cols.len() {
+            return None;
+        }
+        let cols = (0..ncols)
+            .map(|_| Values::decode(i))
+            .collect::<Option<Vec<Values>>>()?;
+        let nerr = usize::try_from(i.u64()?).ok()?;
+        let mut errors = Vec::new();
+        for _ in 0..nerr {
+            let r = usize::try_from(i.u64()?).ok()?;
+            let column = i.str()?;
+            let message = i.str()?;
+            let order = usize::try_from(i.u64()?).ok()?;
+            errors.push((
+                r,
+                RowError {
+                    column,
+                    message,
+                    order,
+                },
+            ));
+        }
+        let key = i.u128s()?;
+        let link = i.u128s()?;
+        let n = lines.len();
+        let fits = seq.len() == n
+            && cols.iter().all(|c| c.len() == n)
+            && (key.is_empty() || key.len() == n)
+            && (link.is_empty() || link.len() == n)
+            && errors.iter().all(|(r, _)| *r < n);
+        fits.then_some(Rows {
+            seq,
+            lines,
+            cols,
+            errors,
+            key,
+            link,
+            key_col: like.key_col,
+            link_col: like.link_col,
+        })
+    }
+
     pub fn new(schema: &InputSchema, rows: usize) -> Rows {
         Rows {
             seq: Vec::with_capacity(rows),

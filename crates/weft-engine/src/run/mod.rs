@@ -27,6 +27,7 @@
 
 pub mod block;
 pub mod csv;
+mod frame;
 pub mod jsonl;
 pub mod link;
 mod marks;
@@ -34,6 +35,7 @@ mod memory;
 pub mod output;
 pub mod parquet;
 pub mod process;
+mod sorted;
 mod source;
 
 pub use memory::{
@@ -445,7 +447,7 @@ pub fn run_sides(
                     unordered = true;
                     report.streamed = false;
                     report.warnings.push(format!(
-                        "{} is not grouped in the order of {}: every row is read into memory (memory grows with the population)",
+                        "{} is not grouped in the order of {}: its rows are sorted on disk first (slower than a grouped file)",
                         setup.mfile.map(|m| file_name(&m.path)).unwrap_or_default(),
                         file_name(&gfile.path)
                     ));
@@ -564,8 +566,8 @@ enum SinkKind {
         arrow_schema::SchemaRef,
     ),
     /// Rows that come in another order than the input's (member outputs
-    /// of an ungrouped member file): kept, sorted at the end.
-    Reorder(OutBlock, Format, PathBuf),
+    /// of an ungrouped member file), put back in input order.
+    Reorder(sorted::Reorder),
     /// Nothing is written (a diff).
     None,
 }
@@ -588,13 +590,13 @@ impl Sink {
         path: &Path,
         format: Format,
         specs: &[OutSpec],
-        reorder: bool,
+        reorder: Option<usize>,
     ) -> Result<Sink, FileError> {
         let name = file_name(path);
-        if reorder {
+        if let Some(rows) = reorder {
             return Ok(Sink {
                 name,
-                kind: SinkKind::Reorder(OutBlock::default(), format, path.to_path_buf()),
+                kind: SinkKind::Reorder(sorted::Reorder::new(format, path, rows)),
                 rows: 0,
             });
         }
@@ -670,10 +672,7 @@ impl Sink {
                     output::to_batch(specs, schema, block).map_err(|e| io_err(&self.name, e))?;
                 w.write(&batch).map_err(|e| io_err(&self.name, e))
             }
-            SinkKind::Reorder(all, _, _) => {
-                all.append(block);
-                Ok(())
-            }
+            SinkKind::Reorder(r) => r.push(block),
             SinkKind::None => Ok(()),
         }
     }
@@ -690,23 +689,26 @@ impl Sink {
                 let f = w.into_inner().map_err(|e| io_err(&name, e))?;
                 f.sync_all().map_err(|e| io_err(&name, e))?;
             }
-            SinkKind::Reorder(all, format, path) => {
-                let sorted = all.sorted();
-                let mut s = Sink::create(&path, format, specs, false)?;
-                let bytes = match format {
-                    Format::Csv => {
-                        let mut b = Vec::new();
-                        output::encode_csv(specs, &output::Codes::new(specs), &sorted, &mut b);
-                        Some(b)
-                    }
-                    Format::Jsonl => {
-                        let mut b = Vec::new();
-                        output::encode_jsonl(specs, &output::Codes::new(specs), &sorted, &mut b);
-                        Some(b)
-                    }
-                    Format::Parquet => None,
-                };
-                s.write(specs, &sorted, bytes.as_deref())?;
+            SinkKind::Reorder(r) => {
+                let format = r.format;
+                let mut s = Sink::create(&r.path, format, specs, None)?;
+                let codes = output::Codes::new(specs);
+                r.finish(ROW_GROUP, |block| {
+                    let bytes = match format {
+                        Format::Csv => {
+                            let mut b = Vec::new();
+                            output::encode_csv(specs, &codes, block, &mut b);
+                            Some(b)
+                        }
+                        Format::Jsonl => {
+                            let mut b = Vec::new();
+                            output::encode_jsonl(specs, &codes, block, &mut b);
+                            Some(b)
+                        }
+                        Format::Parquet => None,
+                    };
+                    s.write(specs, block, bytes.as_deref())
+                })?;
                 return s.finish(specs);
             }
             SinkKind::None => {}
@@ -1011,180 +1013,6 @@ fn read_all(
     }))
 }
 
-/// The order-free mode: every row read into memory, members placed with
-/// their groups by a table of every group id.
-fn read_unordered(
-    setup: &Setup<'_>,
-    known: &Known,
-    mut gin: Input<'_>,
-    mut min: Option<Input<'_>>,
-    progress: &dyn Progress,
-    tx: std::sync::mpsc::SyncSender<ReadBatch>,
-) -> Result<Option<ReadEnd>, RunError> {
-    let t0 = Instant::now();
-    let mut warnings = Vec::new();
-    let w = words(setup, &gin, min.as_ref());
-    let read_everything = |inp: &mut Input<'_>, next: &mut u64| -> Result<Vec<Rows>, RunError> {
-        let mut raws = Vec::new();
-        while let Some((r, n)) = inp.read()? {
-            progress.advance(n);
-            raws.push(r);
-        }
-        let parser = &inp.parser;
-        let parsed: Vec<Result<(Rows, jsonl::Seen), RunError>> =
-            raws.par_iter().map(|r| parser.parse(r)).collect();
-        let mut out = Vec::with_capacity(parsed.len());
-        for p in parsed {
-            let (mut rows, seen) = p?;
-            number(&mut rows, next);
-            inp.saw(seen);
-            out.push(rows);
-        }
-        Ok(out)
-    };
-    let mut gseq = 0;
-    let mut mseq = 0;
-    let mut groups = read_everything(&mut gin, &mut gseq)?;
-    let mut members = match min.as_mut() {
-        Some(m) => read_everything(m, &mut mseq)?,
-        None => Vec::new(),
-    };
-    // Every row is here: duplicates are found before anything is staged.
-    let dups_of = |blocks: &[Rows]| {
-        let mut all: Vec<u128> = blocks.iter().flat_map(|b| b.key.iter().copied()).collect();
-        all.par_sort_unstable();
-        let mut d = std::collections::HashSet::new();
-        for w in all.windows(2) {
-            if w[0] == w[1] {
-                d.insert(w[0]);
-            }
-        }
-        d
-    };
-    let mut known = known.clone();
-    known.dup_groups.extend(dups_of(&groups));
-    known.dup_members.extend(dups_of(&members));
-    let known = &known;
-    for g in groups.iter_mut() {
-        link::mark_dups(g, &known.dup_groups, &w.gkey, w.gkey_order);
-    }
-    for m in members.iter_mut() {
-        link::mark_dups(m, &known.dup_members, &w.mkey, w.mkey_order);
-    }
-    // Every group id: the first row with it.
-    let mut at: std::collections::HashMap<u128, (usize, usize)> = std::collections::HashMap::new();
-    let mut starts = Vec::with_capacity(groups.len());
-    let mut total = 0usize;
-    for (bi, g) in groups.iter().enumerate() {
-        starts.push(total);
-        total += g.len();
-        for (r, h) in g.key.iter().enumerate() {
-            at.entry(*h).or_insert((bi, r));
-        }
-    }
-    // Each member's group (global index), by a counting sort.
-    let mut unknown = Vec::new();
-    let mut owner: Vec<(u32, u32, usize)> = Vec::new();
-    for (bi, m) in members.iter().enumerate() {
-        for i in 0..m.len() {
-            let link = m.link.get(i).copied().unwrap_or(0);
-            if known.dup_groups.contains(&link) {
-                unknown.push(link::unknown_member(&w, m, i, true));
-                continue;
-            }
-            match at.get(&link) {
-                Some((gb, gr)) => owner.push((bi as u32, i as u32, starts[*gb] + gr)),
-                None => unknown.push(link::unknown_member(&w, m, i, false)),
-            }
-        }
-    }
-    owner.sort_by_key(|(b, r, g)| (*g, *b, *r));
-    // Chunks in group order.
-    let mut chunks: Vec<Staged> = Vec::new();
-    let proto_g = groups.first().map(|g| g.empty_like(0));
-    let proto_m = members.first().map(|m| m.empty_like(0));
-    let mut st = Staged {
-        groups: proto_g.clone().unwrap_or_default(),
-        members: proto_m.clone().unwrap_or_default(),
-        offsets: vec![0],
-        excluded: Vec::new(),
-    };
-    let mut weight = 0usize;
-    let mut k = 0usize;
-    for (bi, g) in groups.iter().enumerate() {
-        for r in 0..g.len() {
-            let gi = starts[bi] + r;
-            st.groups.extend_from(g, r..r + 1);
-            let before = st.members.len();
-            while k < owner.len() && owner[k].2 == gi {
-                let (mb, mr, _) = owner[k];
-                if let Some(m) = members.get(mb as usize) {
-                    st.members.extend_from(m, mr as usize..mr as usize + 1);
-                }
-                k += 1;
-            }
-            st.offsets.push(st.members.len());
-            weight += (st.members.len() - before).max(1);
-            if weight >= setup.opts.chunk_rows.max(1) {
-                let next = Staged {
-                    groups: proto_g.clone().unwrap_or_default(),
-                    members: proto_m.clone().unwrap_or_default(),
-                    offsets: vec![0],
-                    excluded: Vec::new(),
-                };
-                chunks.push(std::mem::replace(&mut st, next));
-                weight = 0;
-            }
-        }
-    }
-    if st.group_count() > 0 {
-        chunks.push(st);
-    }
-    drop(members);
-    drop(groups);
-    let read = t0.elapsed();
-    let mut first = true;
-    let mut it = chunks.into_iter().peekable();
-    while it.peek().is_some() || first {
-        let part: Vec<ToEval> = it
-            .by_ref()
-            .take(setup.batch_chunks)
-            .map(|s| ToEval::Staged(Box::new(s)))
-            .collect();
-        let b = ReadBatch {
-            chunks: part,
-            unknown: if first {
-                std::mem::take(&mut unknown)
-            } else {
-                Vec::new()
-            },
-        };
-        first = false;
-        if tx.send(b).is_err() {
-            return Ok(None);
-        }
-    }
-    gin.finish(&mut warnings)?;
-    if let Some(m) = min.as_mut() {
-        m.finish(&mut warnings)?;
-    }
-    Ok(Some(ReadEnd {
-        group_rows: gseq,
-        member_rows: mseq,
-        gsha: gin.sha256()?,
-        msha: match min.as_mut() {
-            Some(m) => m.sha256()?,
-            None => String::new(),
-        },
-        unresolved: Vec::new(),
-        found: link::Found::default(),
-        out_of_order: false,
-        read,
-        index: Duration::ZERO,
-        warnings,
-    }))
-}
-
 /// One pass over the inputs.
 fn attempt<'o>(
     setup: &Setup<'_>,
@@ -1220,7 +1048,7 @@ fn attempt<'o>(
             &path,
             opts.out_format,
             spec,
-            unordered && is_member,
+            (unordered && is_member).then(|| sorted::reorder_rows(opts.index_partitions)),
         )?);
     }
     let mut gerrs: Vec<ErrorRow> = Vec::new();
@@ -1238,7 +1066,7 @@ fn attempt<'o>(
             .name("weft-read".into())
             .spawn_scoped(s, move || {
                 if unordered {
-                    read_unordered(setup, known, gin, min, progress, btx)
+                    sorted::read_sorted(setup, known, gin, min, progress, btx)
                 } else {
                     read_all(setup, known, gin, min, progress, btx)
                 }

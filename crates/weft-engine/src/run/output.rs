@@ -165,6 +165,67 @@ impl OutBlock {
         }
     }
 
+    /// Append rows `range` of `other` (of the same columns).
+    pub fn extend_from(&mut self, other: &OutBlock, range: std::ops::Range<usize>) {
+        if self.cols.is_empty() {
+            self.cols = other
+                .cols
+                .iter()
+                .map(|c| match c {
+                    OutVals::I64(_) => OutVals::I64(Vec::new()),
+                    OutVals::Text(_) => OutVals::Text(Texts::default()),
+                })
+                .collect();
+        }
+        self.seq
+            .extend_from_slice(other.seq.get(range.clone()).unwrap_or(&[]));
+        for (a, b) in self.cols.iter_mut().zip(&other.cols) {
+            match (a, b) {
+                (OutVals::I64(x), OutVals::I64(y)) => {
+                    x.extend_from_slice(y.get(range.clone()).unwrap_or(&[]))
+                }
+                (OutVals::Text(x), OutVals::Text(y)) => x.extend_from(y, range.clone()),
+                _ => {}
+            }
+        }
+    }
+
+    /// Append the block's encoding to `o` (the order-free mode's scratch
+    /// files, [`super::sorted`]).
+    pub fn encode(&self, o: &mut super::frame::Out) {
+        o.u64s(&self.seq);
+        o.u64(self.cols.len() as u64);
+        for c in &self.cols {
+            match c {
+                OutVals::I64(v) => {
+                    o.u64(0);
+                    o.i64s(v);
+                }
+                OutVals::Text(t) => {
+                    o.u64(1);
+                    t.encode(o);
+                }
+            }
+        }
+    }
+
+    /// A block encoded by [`OutBlock::encode`]; `None` when the bytes are
+    /// not one.
+    pub fn decode(i: &mut super::frame::In<'_>) -> Option<OutBlock> {
+        let seq = i.u64s()?;
+        let n = usize::try_from(i.u64()?).ok()?;
+        let mut cols = Vec::new();
+        for _ in 0..n {
+            cols.push(match i.u64()? {
+                0 => OutVals::I64(i.i64s()?),
+                1 => OutVals::Text(Texts::decode(i)?),
+                _ => return None,
+            });
+        }
+        let b = OutBlock { seq, cols };
+        b.check().then_some(b)
+    }
+
     /// The rows in the order of their `seq`.
     pub fn sorted(&self) -> OutBlock {
         let mut order: Vec<usize> = (0..self.len()).collect();
