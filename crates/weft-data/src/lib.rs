@@ -87,6 +87,14 @@ pub fn file_name(path: &std::path::Path) -> String {
         .unwrap_or_else(|| path.to_string_lossy().to_string())
 }
 
+/// The error of a Parquet file in a build without the `parquet` feature.
+pub fn no_parquet(path: &std::path::Path) -> FileError {
+    FileError::new(
+        file_name(path),
+        "this build of Weft reads and writes no Parquet files (it was built without the `parquet` feature)",
+    )
+}
+
 /// Open a reader for a file in a format.
 pub fn open_reader(
     path: &std::path::Path,
@@ -95,7 +103,10 @@ pub fn open_reader(
     match format {
         Format::Csv => Ok(Box::new(csvio::CsvReader::open(path)?)),
         Format::Jsonl => Ok(Box::new(jsonl::JsonlReader::open(path)?)),
+        #[cfg(feature = "parquet")]
         Format::Parquet => Ok(Box::new(parquetio::ParquetReader::open(path)?)),
+        #[cfg(not(feature = "parquet"))]
+        Format::Parquet => Err(no_parquet(path)),
     }
 }
 
@@ -108,6 +119,9 @@ pub fn open_writer(
     match format {
         Format::Csv => Ok(Box::new(csvio::CsvWriter::create(path, columns)?)),
         Format::Jsonl => Ok(Box::new(jsonl::JsonlWriter::create(path, columns)?)),
+        #[cfg(feature = "parquet")]
         Format::Parquet => Ok(Box::new(parquetio::ParquetWriter::create(path, columns)?)),
+        #[cfg(not(feature = "parquet"))]
+        Format::Parquet => Err(no_parquet(path)),
     }
 }

@@ -1,4 +1,7 @@
-//! Parquet in and out (through Arrow record batches).
+//! Parquet in and out (through Arrow record batches), and the Arrow
+//! conversions the engine and the API share. The Parquet reader and writer
+//! need the `parquet` feature (on by default); the Arrow conversions
+//! ([`set_cell`], [`BatchBuilder`], [`rows_of_batch`]) are always there.
 //!
 //! # Reading
 //!
@@ -42,7 +45,9 @@
 //! footer, then fsyncs the file.
 
 use crate::cell::{Cell, CellKind, Row};
-use crate::{FileError, OutCell, OutType, RowReader, RowWriter, file_name};
+#[cfg(feature = "parquet")]
+use crate::{FileError, RowReader, RowWriter, file_name};
+use crate::{OutCell, OutType};
 use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Decimal128Builder, Int64Builder, StringBuilder,
 };
@@ -55,13 +60,20 @@ use arrow_array::types::{
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, RecordBatch};
 use arrow_buffer::ArrowNativeType;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
+#[cfg(feature = "parquet")]
 use parquet::arrow::ArrowWriter;
+#[cfg(feature = "parquet")]
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+#[cfg(feature = "parquet")]
 use parquet::basic::Compression;
+#[cfg(feature = "parquet")]
 use parquet::file::properties::WriterProperties;
 use std::fmt::Write as _;
+#[cfg(feature = "parquet")]
 use std::fs::File;
+#[cfg(feature = "parquet")]
 use std::io::Write as _;
+#[cfg(feature = "parquet")]
 use std::path::Path;
 use std::sync::Arc;
 use weft_syntax::num;
@@ -72,6 +84,7 @@ pub const BATCH_ROWS: usize = 8192;
 /// The largest unscaled value a `Decimal128(18, _)` column holds.
 const MAX_18_DIGITS: i64 = 999_999_999_999_999_999;
 
+#[cfg(feature = "parquet")]
 pub struct ParquetReader {
     file: String,
     header: Vec<String>,
@@ -83,6 +96,7 @@ pub struct ParquetReader {
     rows: u64,
 }
 
+#[cfg(feature = "parquet")]
 impl ParquetReader {
     pub fn open(path: &Path) -> Result<ParquetReader, FileError> {
         let name = file_name(path);
@@ -121,6 +135,7 @@ impl ParquetReader {
     }
 }
 
+#[cfg(feature = "parquet")]
 impl RowReader for ParquetReader {
     fn header(&self) -> &[String] {
         &self.header
@@ -466,12 +481,14 @@ pub fn rows_of_batch(batch: &RecordBatch, first_line: u64) -> (Vec<String>, Vec<
     (header, rows)
 }
 
+#[cfg(feature = "parquet")]
 pub struct ParquetWriter {
     file: String,
     batch: BatchBuilder,
     w: ArrowWriter<File>,
 }
 
+#[cfg(feature = "parquet")]
 impl ParquetWriter {
     pub fn create(path: &Path, columns: &[(String, OutType)]) -> Result<ParquetWriter, FileError> {
         let name = file_name(path);
@@ -504,6 +521,7 @@ impl ParquetWriter {
     }
 }
 
+#[cfg(feature = "parquet")]
 impl RowWriter for ParquetWriter {
     fn write_row(&mut self, cells: &[OutCell]) -> Result<(), FileError> {
         self.batch

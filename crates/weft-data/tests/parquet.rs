@@ -1,5 +1,6 @@
 //! Parquet reader and writer. Fixtures are made here with arrow/parquet.
 #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failure is a panic
+#![cfg(feature = "parquet")]
 
 mod common;
 

@@ -561,6 +561,7 @@ pub fn run_sides(
 /// An output file being written.
 enum SinkKind {
     Bytes(std::io::BufWriter<std::fs::File>),
+    #[cfg(feature = "parquet")]
     Parquet(
         Box<::parquet::arrow::ArrowWriter<std::fs::File>>,
         arrow_schema::SchemaRef,
@@ -610,6 +611,9 @@ impl Sink {
                 SinkKind::Bytes(w)
             }
             Format::Jsonl => SinkKind::Bytes(std::io::BufWriter::with_capacity(1 << 20, f)),
+            #[cfg(not(feature = "parquet"))]
+            Format::Parquet => return Err(weft_data::no_parquet(path)),
+            #[cfg(feature = "parquet")]
             Format::Parquet => {
                 let schema = output::arrow_schema(specs);
                 // Dictionaries only for enum codes: ids are unique and
@@ -649,6 +653,7 @@ impl Sink {
     }
 
     /// Write one chunk's rows of this output.
+    #[cfg_attr(not(feature = "parquet"), allow(unused_variables))]
     fn write(
         &mut self,
         specs: &[OutSpec],
@@ -664,6 +669,7 @@ impl Sink {
                 };
                 w.write_all(&b).map_err(|e| io_err(&self.name, e))
             }
+            #[cfg(feature = "parquet")]
             SinkKind::Parquet(w, schema) => {
                 if block.is_empty() {
                     return Ok(());
@@ -685,6 +691,7 @@ impl Sink {
                 let f = w.into_inner().map_err(|e| io_err(&name, e.error()))?;
                 f.sync_all().map_err(|e| io_err(&name, e))?;
             }
+            #[cfg(feature = "parquet")]
             SinkKind::Parquet(w, _) => {
                 let f = w.into_inner().map_err(|e| io_err(&name, e))?;
                 f.sync_all().map_err(|e| io_err(&name, e))?;

@@ -48,12 +48,12 @@ use weft_data::{FileError, Format};
 
 /// Member-file bytes per partition of the sort (the rows of one partition
 /// are in memory at once while it is sorted).
-pub const PART_BYTES: u64 = 24 << 20;
+pub const PART_BYTES: u64 = 16 << 20;
 /// Rows per frame of a sorted run (one frame per run is in memory while
 /// the runs are merged).
 const FRAME_ROWS: usize = 4096;
 /// Output rows held before [`Reorder`] spills them.
-pub const REORDER_ROWS: usize = 256 * 1024;
+pub const REORDER_ROWS: usize = 64 * 1024;
 
 fn scratch(e: std::io::Error) -> RunError {
     RunError::Scratch(format!("the sort of an unordered member file failed: {e}"))
@@ -451,7 +451,7 @@ impl Reorder {
 
     fn err(&self, e: impl std::fmt::Display) -> FileError {
         FileError::new(
-            &weft_data::file_name(&self.path),
+            weft_data::file_name(&self.path),
             format!("cannot put this output in input order: {e}"),
         )
     }

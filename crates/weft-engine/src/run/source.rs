@@ -5,12 +5,17 @@ use super::block::{RowSink, Rows, Shape};
 use super::csv::{CsvInput, RawBlock};
 use super::jsonl::{JsonlInput, Keys, Seen};
 use super::{InputFile, RunError};
+#[cfg(feature = "parquet")]
 use arrow_array::RecordBatch;
+#[cfg(feature = "parquet")]
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
     ParquetRecordBatchReaderBuilder,
 };
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(feature = "parquet")]
+use std::path::PathBuf;
+#[cfg(feature = "parquet")]
 use std::sync::Arc;
 use weft_check::Program;
 use weft_check::ty::Ty;
@@ -18,21 +23,26 @@ use weft_data::schema::{ColKind, InputSchema};
 use weft_data::{FileError, Format, file_name};
 
 /// Rows per Parquet batch.
+#[cfg(feature = "parquet")]
 const PARQUET_ROWS: usize = 8 * 1024;
 /// Row groups of at most this many rows are decoded on the parsing threads,
 /// one per task; a file with larger ones is decoded on the reader thread in
 /// batches of [`PARQUET_ROWS`] (so memory stays bounded either way).
+#[cfg(feature = "parquet")]
 const GROUP_ROWS: u64 = 64 * 1024;
 
 /// A block of input as read, not yet parsed.
 pub enum Raw {
     Bytes(RawBlock),
+    #[cfg(feature = "parquet")]
     /// A record batch and the line of its first row.
     Batch(RecordBatch, u64),
     /// A Parquet row group, to decode where it is parsed.
+    #[cfg(feature = "parquet")]
     Group(Arc<GroupSource>, usize, u64),
 }
 
+#[cfg(feature = "parquet")]
 /// What a parsing thread needs to decode one row group of a Parquet file.
 pub struct GroupSource {
     path: PathBuf,
@@ -42,6 +52,7 @@ pub struct GroupSource {
 enum Kind {
     Csv(CsvInput),
     Jsonl(JsonlInput),
+    #[cfg(feature = "parquet")]
     Parquet {
         reader: ParquetRecordBatchReader,
         rows: u64,
@@ -49,6 +60,7 @@ enum Kind {
         row_bytes: u64,
         sha: Option<std::thread::JoinHandle<Result<String, FileError>>>,
     },
+    #[cfg(feature = "parquet")]
     /// Parquet, one row group at a time, decoded by the parsing threads.
     ParquetGroups {
         source: Arc<GroupSource>,
@@ -68,8 +80,11 @@ pub struct Parser<'a> {
 }
 
 enum ParseAs {
-    Csv { header_len: usize },
+    Csv {
+        header_len: usize,
+    },
     Jsonl(Keys),
+    #[cfg(feature = "parquet")]
     Parquet,
 }
 
@@ -88,20 +103,24 @@ impl Parser<'_> {
                 super::jsonl::parse_block(&self.name, keys, b, &mut sink, &mut seen)?;
                 sink.finish()
             }
+            #[cfg(feature = "parquet")]
             (ParseAs::Parquet, Raw::Batch(batch, first)) => {
                 let mut sink = RowSink::new(&self.shape, batch.num_rows());
                 super::parquet::parse_batch(batch, *first, &mut sink);
                 sink.finish()
             }
+            #[cfg(feature = "parquet")]
             (ParseAs::Parquet, Raw::Group(source, group, first)) => {
                 self.parse_group(source, *group, *first)?
             }
+            #[allow(unreachable_patterns)]
             _ => Rows::new(self.shape.schema, 0),
         };
         Ok((rows, seen))
     }
 }
 
+#[cfg(feature = "parquet")]
 impl Parser<'_> {
     /// Decode and parse one Parquet row group.
     fn parse_group(
@@ -140,6 +159,7 @@ impl Parser<'_> {
     }
 }
 
+#[cfg(feature = "parquet")]
 /// The Arrow schema to read a Parquet file with: text columns that hold
 /// values (enum codes, dates or amounts written as text) are read as
 /// dictionaries, so each distinct text is parsed once per batch and no
@@ -241,6 +261,7 @@ fn header_check(
     Ok(())
 }
 
+#[cfg(feature = "parquet")]
 fn sha256_file(path: &Path) -> Result<String, FileError> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
@@ -304,6 +325,9 @@ impl<'a> Input<'a> {
                     seen: Seen::default(),
                 })
             }
+            #[cfg(not(feature = "parquet"))]
+            Format::Parquet => Err(weft_data::no_parquet(&file.path).into()),
+            #[cfg(feature = "parquet")]
             Format::Parquet => {
                 if size == 0 {
                     return Err(FileError::new(
@@ -413,6 +437,7 @@ impl<'a> Input<'a> {
                 let n = b.bytes.len() as u64;
                 (Raw::Bytes(b), n)
             })),
+            #[cfg(feature = "parquet")]
             Kind::Parquet {
                 reader,
                 rows,
@@ -432,6 +457,7 @@ impl<'a> Input<'a> {
                     Ok(Some((Raw::Batch(b, first), n)))
                 }
             },
+            #[cfg(feature = "parquet")]
             Kind::ParquetGroups {
                 source,
                 groups,
@@ -502,6 +528,7 @@ impl<'a> Input<'a> {
         match &mut self.kind {
             Kind::Csv(c) => Ok(c.sha256()),
             Kind::Jsonl(j) => Ok(j.sha256()),
+            #[cfg(feature = "parquet")]
             Kind::Parquet { sha, .. } | Kind::ParquetGroups { sha, .. } => match sha.take() {
                 Some(h) => match h.join() {
                     Ok(r) => Ok(r?),
