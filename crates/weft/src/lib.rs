@@ -56,6 +56,7 @@ mod overlay;
 mod report;
 pub mod run;
 pub mod synth;
+pub mod openfisca;
 pub mod testing;
 mod values;
 
