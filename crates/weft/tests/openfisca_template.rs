@@ -72,9 +72,18 @@ fn template_tests() -> Result<PathBuf, String> {
 }
 
 /// `file#index: first failure` of each test expected to fail.
-const EXPECTED_FAILURES: &[&str] = &[];
+const EXPECTED_FAILURES: &[&str] = &[
+    "basic_income.yaml#1: `age` is given as an input, but the pack computes it (rule `age`): a test cannot give a rule's value yet",
+    "basic_income.yaml#2: `age` is given as an input, but the pack computes it (rule `age`): a test cannot give a rule's value yet",
+    "basic_income.yaml#3: `age` is given as an input, but the pack computes it (rule `age`): a test cannot give a rule's value yet",
+    "basic_income.yaml#4: `age` is given as an input, but the pack computes it (rule `age`): a test cannot give a rule's value yet",
+    "basic_income.yaml#5: `age` is given as an input, but the pack computes it (rule `age`): a test cannot give a rule's value yet",
+    "basic_income.yaml#6: `age` is given as an input, but the pack computes it (rule `age`): a test cannot give a rule's value yet",
+    "meal_price.yaml#1: `household_income` is given as an input, but the pack computes it (rule `household_income`): a test cannot give a rule's value yet",
+    "swimming_pool_access.yaml#1: `household_income` is given as an input, but the pack computes it (rule `household_income`): a test cannot give a rule's value yet",
+];
 
-const EXPECTED_PASSED: usize = 0;
+const EXPECTED_PASSED: usize = 30;
 
 #[test]
 fn the_country_template_tests() {
