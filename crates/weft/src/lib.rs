@@ -52,11 +52,11 @@ mod error;
 pub mod explain;
 pub mod files;
 pub mod fmt;
+pub mod openfisca;
 mod overlay;
 mod report;
 pub mod run;
 pub mod synth;
-pub mod openfisca;
 pub mod testing;
 mod values;
 

@@ -37,7 +37,15 @@ fn template_tests() -> Result<PathBuf, String> {
     }
     std::fs::create_dir_all(&cache).map_err(|e| e.to_string())?;
     let got = Command::new("python3")
-        .args(["-m", "pip", "download", "--quiet", "--no-deps", "--timeout", "20"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--timeout",
+            "20",
+        ])
         .arg(format!("openfisca-country-template=={VERSION}"))
         .arg("-d")
         .arg(&cache)
@@ -49,7 +57,9 @@ fn template_tests() -> Result<PathBuf, String> {
             String::from_utf8_lossy(&got.stderr).trim()
         ));
     }
-    let wheel = cache.join(format!("openfisca_country_template-{VERSION}-py3-none-any.whl"));
+    let wheel = cache.join(format!(
+        "openfisca_country_template-{VERSION}-py3-none-any.whl"
+    ));
     let tmp = cache.join(format!("unpack-{}", std::process::id()));
     let unzip = Command::new("python3")
         .args(["-m", "zipfile", "-e"])

@@ -3,8 +3,8 @@
 use crate::PolicyArgs;
 use crate::error::{CliError, CliResult};
 use crate::out;
-use weft::Engine;
 use std::path::Path;
+use weft::Engine;
 use weft::openfisca::YamlTestOutcome;
 use weft::testing::{Coverage, TestOutcome};
 

@@ -279,7 +279,10 @@ mod tests {
     #[test]
     fn reads_numbers_exactly() {
         assert_eq!(Q::parse("0.1").and_then(|q| q.exact_units(100)), Some(10));
-        assert_eq!(Q::parse("-2.5e2").and_then(|q| q.exact_units(1)), Some(-250));
+        assert_eq!(
+            Q::parse("-2.5e2").and_then(|q| q.exact_units(1)),
+            Some(-250)
+        );
         assert_eq!(Q::parse("1_000").and_then(|q| q.exact_units(1)), Some(1000));
         assert_eq!(Q::parse("abc"), None);
         assert_eq!(Q::parse("1.2.3"), None);

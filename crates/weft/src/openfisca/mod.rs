@@ -67,10 +67,7 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
         for p in entries {
             if p.is_dir() {
                 walk(&p, out)?;
-            } else if matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml")
-            ) {
+            } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
                 out.push(p);
             }
         }
@@ -328,8 +325,15 @@ impl Runner<'_> {
         for k in h.keys() {
             let k = key_text(k).unwrap_or_default();
             match k.as_str() {
-                "name" | "period" | "input" | "output" | "absolute_error_margin"
-                | "relative_error_margin" | "reforms" | "parameters" | "only_variables"
+                "name"
+                | "period"
+                | "input"
+                | "output"
+                | "absolute_error_margin"
+                | "relative_error_margin"
+                | "reforms"
+                | "parameters"
+                | "only_variables"
                 | "ignore_variables" => {}
                 "description" | "keywords" => {}
                 "max_spiral_loops" => out.notes.push(
@@ -356,7 +360,10 @@ impl Runner<'_> {
             variables.extend(r.variables.clone());
             reforms.push(r);
         }
-        let margins = (margin(&t["absolute_error_margin"])?, margin(&t["relative_error_margin"])?);
+        let margins = (
+            margin(&t["absolute_error_margin"])?,
+            margin(&t["relative_error_margin"])?,
+        );
         let period = match &t["period"] {
             Yaml::BadValue | Yaml::Null => None,
             y => Some(Period::parse(y)?),
@@ -388,9 +395,7 @@ impl Runner<'_> {
         for (i, e) in expects.iter().enumerate() {
             months.entry(e.month).or_default().push(i);
         }
-        let mut text = String::from(
-            "// Made by `weft test --yaml` from an OpenFisca YAML test.\n",
-        );
+        let mut text = String::from("// Made by `weft test --yaml` from an OpenFisca YAML test.\n");
         for m in &prog.modules {
             if m.name != MODULE {
                 text.push_str(&format!("import {}\n", m.name));
@@ -398,13 +403,18 @@ impl Runner<'_> {
         }
         let mut lines_by_test: Vec<((i32, u32), Vec<Line>)> = Vec::new();
         for ((y, m), idx) in &months {
-            text.push_str(&format!("\ntest \"{y:04}-{m:02}\" as of {y:04}-{m:02} {{\n"));
+            text.push_str(&format!(
+                "\ntest \"{y:04}-{m:02}\" as of {y:04}-{m:02} {{\n"
+            ));
             for inst in &insts {
                 text.push_str(&format!(
                     "  {} {} {{ {} }}\n",
-                    vars.record(inst.ent).map(|r| r.name.as_str()).unwrap_or("?"),
+                    vars.record(inst.ent)
+                        .map(|r| r.name.as_str())
+                        .unwrap_or("?"),
                     inst.weft,
-                    self.fields(&vars, &insts, inst, period, (*y, *m))?.join(", ")
+                    self.fields(&vars, &insts, inst, period, (*y, *m))?
+                        .join(", ")
                 ));
             }
             let mut lines = Vec::new();
@@ -526,18 +536,15 @@ impl Runner<'_> {
             }
         }
         if let Some(o) = overlay {
-            pack.overlays.push(("(the test's parameters).toml".into(), o));
+            pack.overlays
+                .push(("(the test's parameters).toml".into(), o));
         }
         Policy::compile(pack).map_err(|e| match e {
             Error::Policy(d) => format!(
                 "the reformed pack does not check: {}",
                 d.iter()
                     .find(|x| x.is_error)
-                    .map(|x| format!(
-                        "{} ({})",
-                        x.message,
-                        x.location.unwrap_or_default()
-                    ))
+                    .map(|x| format!("{} ({})", x.message, x.location.unwrap_or_default()))
                     .unwrap_or_default()
             ),
             other => other.to_string(),
@@ -587,9 +594,8 @@ impl Runner<'_> {
                         "the test ends `{path}` on {date} (value: null): a Weft parameter cannot end yet"
                     ));
                 }
-                let text = param_value(&p.ty, v).ok_or_else(|| {
-                    format!("`{}` is not a value of `{name}` ({path})", show(v))
-                })?;
+                let text = param_value(&p.ty, v)
+                    .ok_or_else(|| format!("`{}` is not a value of `{name}` ({path})", show(v)))?;
                 toml.push_str(&format!(
                     "[[{name}.version]]\neffective = {}\nvalue = {text}\n",
                     num::format_date(d)
@@ -609,14 +615,9 @@ impl Runner<'_> {
                 _ => Err("`input` should be a mapping".into()),
             };
         };
-        let is_entity_key = |k: &str| {
-            k == m.person.plural
-                || m.groups.iter().any(|g| g.key == k || g.plural == k)
-        };
-        let structured = h
-            .keys()
-            .filter_map(key_text)
-            .any(|k| is_entity_key(&k));
+        let is_entity_key =
+            |k: &str| k == m.person.plural || m.groups.iter().any(|g| g.key == k || g.plural == k);
+        let structured = h.keys().filter_map(key_text).any(|k| is_entity_key(&k));
         if !structured {
             // Variables of a single situation, possibly as vectors: `count`
             // persons, each alone in a group of each group entity.
@@ -655,7 +656,9 @@ impl Runner<'_> {
             let k = key_text(k).unwrap_or_default();
             if k == m.person.plural {
                 let Yaml::Hash(ps) = v else {
-                    return Err(format!("`{k}` should map each person's name to its variables"));
+                    return Err(format!(
+                        "`{k}` should map each person's name to its variables"
+                    ));
                 };
                 for (pn, pv) in ps {
                     let pn = key_text(pn).unwrap_or_default();
@@ -712,10 +715,14 @@ impl Runner<'_> {
                                 y => key_text(y).into_iter().collect(),
                             };
                             for mn in members {
-                                let pi = person_names
-                                    .iter()
-                                    .position(|p| *p == mn)
-                                    .ok_or_else(|| format!("`{mn}` ({} of `{gn}`) is not among the persons", vk))?;
+                                let pi = person_names.iter().position(|p| *p == mn).ok_or_else(
+                                    || {
+                                        format!(
+                                            "`{mn}` ({} of `{gn}`) is not among the persons",
+                                            vk
+                                        )
+                                    },
+                                )?;
                                 if insts[pi].groups[gi].is_some() {
                                     return Err(format!("`{mn}` is in two {}", g.plural));
                                 }
@@ -818,7 +825,9 @@ impl Runner<'_> {
                             .iter()
                             .position(|x| x.ent == Ent::Group(gi) && x.yaml == gn)
                     }
-                    .ok_or_else(|| format!("the output names the {} `{gn}`, not in the input", g.key))?;
+                    .ok_or_else(|| {
+                        format!("the output names the {} `{gn}`, not in the input", g.key)
+                    })?;
                     for (vk, vv) in hash_items(gv, &format!("`{gn}`"))? {
                         self.expect(vars, &vk, &[i], vv, period, &mut out)?;
                     }
@@ -856,7 +865,9 @@ impl Runner<'_> {
                 .map(|(k, x)| Ok((Period::parse(k)?, x)))
                 .collect::<Result<_, String>>()?,
             other => vec![(
-                period.ok_or_else(|| format!("`{var}` is expected without a period and the test has none"))?,
+                period.ok_or_else(|| {
+                    format!("`{var}` is expected without a period and the test has none")
+                })?,
                 other,
             )],
         };
@@ -934,7 +945,8 @@ impl Runner<'_> {
             let (_, fd) = rec
                 .field(field)
                 .ok_or_else(|| format!("`{}` has no field `{field}` ({var})", rec.name))?;
-            let lit = literal(vars.prog, &fd.ty, &value).map_err(|e| format!("`{var}` of {}: {e}", describe(vars, inst)))?;
+            let lit = literal(vars.prog, &fd.ty, &value)
+                .map_err(|e| format!("`{var}` of {}: {e}", describe(vars, inst)))?;
             out.push(format!("{field}: {lit}"));
         }
         Ok(out)
@@ -958,7 +970,10 @@ impl Runner<'_> {
             .map(|(k, _)| k)
             .collect();
         // The entities whose fields those rules read (their own).
-        let ents: Vec<Ent> = yearly.iter().filter_map(|v| vars.entity_of(v).ok()).collect();
+        let ents: Vec<Ent> = yearly
+            .iter()
+            .filter_map(|v| vars.entity_of(v).ok())
+            .collect();
         if yearly.is_empty() {
             return Ok(());
         }
@@ -980,12 +995,14 @@ impl Runner<'_> {
                 continue;
             };
             let reached = weft_ir::bind::reachable(ir, &insts_of(&r));
-            let reads_yearly = yearly.iter().any(|yv| match vars.variable(yv).map(|v| &v.target) {
-                Ok(Target::Rule(yr)) => insts_of(yr)
-                    .iter()
-                    .any(|i| reached.get(*i as usize).copied().unwrap_or(false)),
-                _ => false,
-            });
+            let reads_yearly = yearly
+                .iter()
+                .any(|yv| match vars.variable(yv).map(|v| &v.target) {
+                    Ok(Target::Rule(yr)) => insts_of(yr)
+                        .iter()
+                        .any(|i| reached.get(*i as usize).copied().unwrap_or(false)),
+                    _ => false,
+                });
             if !reads_yearly {
                 continue;
             }
@@ -994,14 +1011,20 @@ impl Runner<'_> {
                     continue;
                 }
                 for (var, g) in &inst.inputs {
-                    let Ok(def) = vars.variable(var) else { continue };
+                    let Ok(def) = vars.variable(var) else {
+                        continue;
+                    };
                     let now = input_at(var, def, g, period, (y, m))?;
                     let jan = input_at(var, def, g, period, (y, 1))?;
                     if now.as_ref().map(show) != jan.as_ref().map(show) {
                         return Err(format!(
                             "`{}` in {y:04}-{m:02} may read the yearly {} as of January, whose `{var}` differs from {y:04}-{m:02}'s: needs a rule's value at another date (`at start_of_year(as_of)`)",
                             e.var,
-                            yearly.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                            yearly
+                                .iter()
+                                .map(|v| format!("`{v}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ));
                     }
                 }
@@ -1074,15 +1097,23 @@ fn margin(y: &Yaml) -> Result<Option<Q>, Fail> {
         Yaml::Real(s) => Q::parse(s)
             .map(Some)
             .ok_or_else(|| format!("the error margin `{s}` is not a number")),
-        Yaml::Hash(_) => Err("error margins by variable are not supported yet: give one number".into()),
-        other => Err(format!("the error margin `{}` is not a number", show(other))),
+        Yaml::Hash(_) => {
+            Err("error margins by variable are not supported yet: give one number".into())
+        }
+        other => Err(format!(
+            "the error margin `{}` is not a number",
+            show(other)
+        )),
     }
 }
 
 /// The parameter nodes of a test's `parameters`, by OpenFisca path.
 fn collect_params(y: &Yaml, path: String, out: &mut Vec<(String, Yaml)>) -> Result<(), Fail> {
     let Yaml::Hash(h) = y else {
-        return Err(format!("`parameters{}{path}` should be a mapping", if path.is_empty() { "" } else { "." }));
+        return Err(format!(
+            "`parameters{}{path}` should be a mapping",
+            if path.is_empty() { "" } else { "." }
+        ));
     };
     if !y["values"].is_badvalue() {
         out.push((path, y.clone()));
@@ -1095,10 +1126,17 @@ fn collect_params(y: &Yaml, path: String, out: &mut Vec<(String, Yaml)>) -> Resu
     }
     for (k, v) in h {
         let k = key_text(k).unwrap_or_default();
-        if matches!(k.as_str(), "description" | "metadata" | "documentation" | "reference") {
+        if matches!(
+            k.as_str(),
+            "description" | "metadata" | "documentation" | "reference"
+        ) {
             continue;
         }
-        let p = if path.is_empty() { k } else { format!("{path}.{k}") };
+        let p = if path.is_empty() {
+            k
+        } else {
+            format!("{path}.{k}")
+        };
         collect_params(v, p, out)?;
     }
     Ok(())
@@ -1112,7 +1150,9 @@ fn param_value(ty: &Ty, v: &Yaml) -> Option<String> {
         _ => None,
     };
     match ty {
-        Ty::Money(_) => q()?.exact_units(100).map(|f| format!("\"{}\"", units_text(f, 2))),
+        Ty::Money(_) => q()?
+            .exact_units(100)
+            .map(|f| format!("\"{}\"", units_text(f, 2))),
         Ty::Decimal => q()?.exact_units(1_000_000).map(|u| units_text(u, 6)),
         Ty::Int | Ty::Dur(_) => q()?.exact_units(1).map(|u| u.to_string()),
         Ty::Bool => v.as_bool().map(|b| b.to_string()),
@@ -1164,7 +1204,9 @@ fn eval_month(
             (Period::Year(y), _) => Ok((y, 1)),
             (Period::Eternity, Some(Period::Month(y, m))) => Ok((y, m)),
             (Period::Eternity, Some(Period::Year(y))) => Ok((y, 1)),
-            _ => Err(format!("`{var}` is expected for ETERNITY with no month to evaluate it in")),
+            _ => Err(format!(
+                "`{var}` is expected for ETERNITY with no month to evaluate it in"
+            )),
         },
         (_, Period::Eternity) => Err(format!(
             "`{var}` is defined per {} and expected for ETERNITY",
@@ -1184,7 +1226,9 @@ fn input_at(
 ) -> Result<Option<Yaml>, Fail> {
     let entries: Vec<(Period, Yaml)> = match g {
         Given::Plain(v) => vec![(
-            test_period.ok_or_else(|| format!("`{var}` is given without a period and the test has none"))?,
+            test_period.ok_or_else(|| {
+                format!("`{var}` is given without a period and the test has none")
+            })?,
             v.clone(),
         )],
         Given::ByPeriod(v) => v.clone(),
@@ -1200,8 +1244,15 @@ fn input_at(
                 } else if def.divide {
                     let q = match &v {
                         Yaml::Integer(i) => Q::int(i128::from(*i)),
-                        Yaml::Real(s) => Q::parse(s).ok_or_else(|| format!("`{s}` is not a number"))?,
-                        other => return Err(format!("`{}` given for a year to `{var}` is not a number", show(other))),
+                        Yaml::Real(s) => {
+                            Q::parse(s).ok_or_else(|| format!("`{s}` is not a number"))?
+                        }
+                        other => {
+                            return Err(format!(
+                                "`{}` given for a year to `{var}` is not a number",
+                                show(other)
+                            ));
+                        }
                     };
                     let per_month = q.div(Q::int(12)).ok_or("overflow")?;
                     found = Some(Yaml::Real(per_month.to_string()));
@@ -1288,7 +1339,9 @@ impl Vars<'_> {
                     .rules
                     .iter()
                     .find(|x| &x.name == r)
-                    .ok_or_else(|| format!("`{var}` maps to the rule `{r}`, which the pack does not have"))?;
+                    .ok_or_else(|| {
+                        format!("`{var}` maps to the rule `{r}`, which the pack does not have")
+                    })?;
                 let rec = rd
                     .param
                     .and_then(|(_, rid)| self.prog.records.get(rid as usize))
@@ -1303,9 +1356,16 @@ impl Vars<'_> {
 fn describe(vars: &Vars, inst: &Inst) -> String {
     let key = match inst.ent {
         Ent::Person => &vars.mapping.person.key,
-        Ent::Group(g) => vars.mapping.groups.get(g).map(|g| &g.key).unwrap_or(&vars.mapping.person.key),
+        Ent::Group(g) => vars
+            .mapping
+            .groups
+            .get(g)
+            .map(|g| &g.key)
+            .unwrap_or(&vars.mapping.person.key),
     };
-    if inst.yaml.starts_with("the ") || inst.yaml.contains(' ') && inst.yaml.starts_with(key.as_str()) {
+    if inst.yaml.starts_with("the ")
+        || inst.yaml.contains(' ') && inst.yaml.starts_with(key.as_str())
+    {
         inst.yaml.clone()
     } else {
         format!("{key} `{}`", inst.yaml)
@@ -1333,7 +1393,9 @@ fn expected_text(v: &Yaml, (abs, rel): (Option<Q>, Option<Q>)) -> String {
 fn number(v: &Yaml) -> Result<Option<Q>, Fail> {
     match v {
         Yaml::Integer(i) => Ok(Some(Q::int(i128::from(*i)))),
-        Yaml::Real(s) => Q::parse(s).map(Some).ok_or_else(|| format!("`{s}` is not a number")),
+        Yaml::Real(s) => Q::parse(s)
+            .map(Some)
+            .ok_or_else(|| format!("`{s}` is not a number")),
         Yaml::String(s) => Q::eval(s).map(Some),
         _ => Ok(None),
     }
@@ -1403,14 +1465,21 @@ fn literal(prog: &Program, ty: &Ty, v: &Yaml) -> Result<String, String> {
                     format!(
                         "`{s}` is not a value of `{}` ({})",
                         en.name,
-                        en.variants.iter().map(|x| x.code.as_str()).collect::<Vec<_>>().join(", ")
+                        en.variants
+                            .iter()
+                            .map(|x| x.code.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                 })?;
             Ok(var.name.clone())
         }
         (Ty::Text, y) => {
             let s = key_text(y).ok_or_else(|| format!("`{}` is not text", show(y)))?;
-            Ok(format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")))
+            Ok(format!(
+                "\"{}\"",
+                s.replace('\\', "\\\\").replace('"', "\\\"")
+            ))
         }
         (t, y) => Err(format!("`{}` is not a value of type {t:?}", show(y))),
     }
@@ -1449,8 +1518,13 @@ fn expect_lines(
             .map_err(|x| format!("the expected `{}`: {x}", e.var))?;
         return Ok(vec![format!("{subject} == {lit}")]);
     };
-    let target = number(&e.value)?
-        .ok_or_else(|| format!("the expected `{}` `{}` is not a number", e.var, show(&e.value)))?;
+    let target = number(&e.value)?.ok_or_else(|| {
+        format!(
+            "the expected `{}` `{}` is not a number",
+            e.var,
+            show(&e.value)
+        )
+    })?;
     let mut m: Option<Q> = abs;
     if let Some(r) = rel {
         let rm = r.mul(target).map(Q::abs).ok_or("overflow")?;
@@ -1460,8 +1534,14 @@ fn expect_lines(
         });
     }
     let m = m.unwrap_or(Q::int(0));
-    let lo = target.sub(m).and_then(|x| x.ceil_units(scale)).ok_or("overflow")?;
-    let hi = target.add(m).and_then(|x| x.floor_units(scale)).ok_or("overflow")?;
+    let lo = target
+        .sub(m)
+        .and_then(|x| x.ceil_units(scale))
+        .ok_or("overflow")?;
+    let hi = target
+        .add(m)
+        .and_then(|x| x.floor_units(scale))
+        .ok_or("overflow")?;
     if lo > hi {
         return Err(format!(
             "the expected `{}` {} cannot be reached by a value of the pack's type (exact to {}) within the error margin",
