@@ -269,6 +269,8 @@ struct Inst {
     yaml: String,
     /// Its name in the generated test.
     weft: String,
+    /// Whether the YAML names it (otherwise `yaml` is made up).
+    named: bool,
     inputs: Vec<(String, Given)>,
     /// For a person: for each group entity, the group instance and the
     /// role code.
@@ -291,7 +293,6 @@ struct Expect {
 struct Line {
     /// Index into the test's expectations.
     expect: usize,
-    text: String,
 }
 
 /// A failure of the test, said once.
@@ -421,13 +422,12 @@ impl Runner<'_> {
             for &i in idx {
                 for l in expect_lines(&vars, &insts, &expects[i], margins)? {
                     text.push_str(&format!("  expect {l}\n"));
-                    lines.push(Line { expect: i, text: l });
+                    lines.push(Line { expect: i });
                 }
             }
             text.push_str("}\n");
             lines_by_test.push(((*y, *m), lines));
         }
-        self.january_check(policy.ir(), &vars, &insts, &expects, period)?;
         // Check and run.
         let mut pack = policy.inner.pack.clone();
         pack.modules.push((format!("{MODULE}.weft"), text));
@@ -445,6 +445,8 @@ impl Runner<'_> {
             }
             other => other.to_string(),
         })?;
+        // The instances exist in the program with the tests.
+        self.january_check(tested.ir(), &vars, &insts, &expects, period)?;
         let mut per_engine: Vec<(&'static str, Vec<String>)> = Vec::new();
         for e in self.engines {
             let results = tested.run_tests(*e).map_err(|x| x.to_string())?;
@@ -482,7 +484,6 @@ impl Runner<'_> {
                         .and_then(|r| r.split(", expected ").next())
                         .map(|g| format!("got {g}"))
                         .unwrap_or_else(|| f.message.clone());
-                    let _ = &line.text;
                     msgs.push(format!(
                         "`{}` of {} in {}: {got}, expected {}",
                         x.var,
@@ -666,6 +667,7 @@ impl Runner<'_> {
                         ent: Ent::Person,
                         yaml: pn.clone(),
                         weft: format!("P{}", person_names.len() + 1),
+                        named: true,
                         inputs: Vec::new(),
                         groups: vec![None; m.groups.len()],
                     };
@@ -692,7 +694,7 @@ impl Runner<'_> {
             for (k, v) in h {
                 let k = key_text(k).unwrap_or_default();
                 let entries: Vec<(String, &Yaml)> = if k == g.key {
-                    vec![(g.key.clone(), v)]
+                    vec![(format!("the {}", g.key), v)]
                 } else if k == g.plural {
                     hash_items(v, &format!("`{k}`"))?
                 } else {
@@ -705,6 +707,7 @@ impl Runner<'_> {
                         ent: Ent::Group(gi),
                         yaml: gn.clone(),
                         weft: format!("{}{made}", group_prefix(gi)),
+                        named: k == g.plural,
                         inputs: Vec::new(),
                         groups: Vec::new(),
                     };
@@ -754,6 +757,7 @@ impl Runner<'_> {
                         ent: Ent::Group(gi),
                         yaml,
                         weft: format!("{}{made}", group_prefix(gi)),
+                        named: false,
                         inputs: Vec::new(),
                         groups: Vec::new(),
                     });
@@ -801,6 +805,7 @@ impl Runner<'_> {
                         .position(|x| x.ent == Ent::Person && x.yaml == pn)
                         .ok_or_else(|| format!("the output names `{pn}`, not among the persons"))?;
                     for (vk, vv) in hash_items(pv, &format!("`{pn}`"))? {
+                        same_entity(vars, &vk, &insts[i])?;
                         self.expect(vars, &vk, &[i], vv, period, &mut out)?;
                     }
                 }
@@ -829,6 +834,7 @@ impl Runner<'_> {
                         format!("the output names the {} `{gn}`, not in the input", g.key)
                     })?;
                     for (vk, vv) in hash_items(gv, &format!("`{gn}`"))? {
+                        same_entity(vars, &vk, &insts[i])?;
                         self.expect(vars, &vk, &[i], vv, period, &mut out)?;
                     }
                 }
@@ -995,15 +1001,17 @@ impl Runner<'_> {
                 continue;
             };
             let reached = weft_ir::bind::reachable(ir, &insts_of(&r));
-            let reads_yearly = yearly
+            let read: Vec<String> = yearly
                 .iter()
-                .any(|yv| match vars.variable(yv).map(|v| &v.target) {
+                .filter(|yv| match vars.variable(yv).map(|v| &v.target) {
                     Ok(Target::Rule(yr)) => insts_of(yr)
                         .iter()
                         .any(|i| reached.get(*i as usize).copied().unwrap_or(false)),
                     _ => false,
-                });
-            if !reads_yearly {
+                })
+                .map(|v| format!("`{v}`"))
+                .collect();
+            if read.is_empty() {
                 continue;
             }
             for inst in insts {
@@ -1018,13 +1026,9 @@ impl Runner<'_> {
                     let jan = input_at(var, def, g, period, (y, 1))?;
                     if now.as_ref().map(show) != jan.as_ref().map(show) {
                         return Err(format!(
-                            "`{}` in {y:04}-{m:02} may read the yearly {} as of January, whose `{var}` differs from {y:04}-{m:02}'s: needs a rule's value at another date (`at start_of_year(as_of)`)",
+                            "`{}` in {y:04}-{m:02} reads the yearly {}, which OpenFisca computes from January's inputs, and `{var}` differs between January and {y:04}-{m:02}: needs a rule's value at another date (`at start_of_year(as_of)`)",
                             e.var,
-                            yearly
-                                .iter()
-                                .map(|v| format!("`{v}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            read.join(", ")
                         ));
                     }
                 }
@@ -1032,6 +1036,28 @@ impl Runner<'_> {
         }
         Ok(())
     }
+}
+
+/// A variable expected of an instance must be of its entity.
+fn same_entity(vars: &Vars, var: &str, inst: &Inst) -> Result<(), Fail> {
+    let ent = vars.entity_of(var)?;
+    if ent == inst.ent {
+        return Ok(());
+    }
+    let name = |e: Ent| match e {
+        Ent::Person => vars.mapping.person.key.clone(),
+        Ent::Group(g) => vars
+            .mapping
+            .groups
+            .get(g)
+            .map(|g| g.key.clone())
+            .unwrap_or_default(),
+    };
+    Err(format!(
+        "`{var}` is a variable of a {}, expected of {}",
+        name(ent),
+        describe(vars, inst)
+    ))
 }
 
 fn group_prefix(gi: usize) -> String {
@@ -1055,6 +1081,7 @@ fn default_situation(m: &Mapping, count: usize, insts: &mut Vec<Inst>) {
                 format!("person {}", n + 1)
             },
             weft: format!("P{}", n + 1),
+            named: false,
             inputs: Vec::new(),
             groups: vec![None; m.groups.len()],
         });
@@ -1072,6 +1099,7 @@ fn default_situation(m: &Mapping, count: usize, insts: &mut Vec<Inst>) {
                     format!("{} {}", g.key, n + 1)
                 },
                 weft: format!("{}{}", group_prefix(gi), n + 1),
+                named: false,
                 inputs: Vec::new(),
                 groups: Vec::new(),
             });
@@ -1363,9 +1391,8 @@ fn describe(vars: &Vars, inst: &Inst) -> String {
             .map(|g| &g.key)
             .unwrap_or(&vars.mapping.person.key),
     };
-    if inst.yaml.starts_with("the ")
-        || inst.yaml.contains(' ') && inst.yaml.starts_with(key.as_str())
-    {
+    // Names made up here read as they are ("the person", "household 2").
+    if !inst.named {
         inst.yaml.clone()
     } else {
         format!("{key} `{}`", inst.yaml)
