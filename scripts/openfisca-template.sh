@@ -15,7 +15,7 @@ unpacked="$cache/openfisca-country-template-$version"
 tests="$unpacked/openfisca_country_template/tests"
 if [ ! -d "$tests" ]; then
   mkdir -p "$cache"
-  if ! python3 -m pip download --quiet --no-deps --timeout 30 \
+  if ! python3 -m pip download --quiet --no-deps --timeout 30 --retries 1 \
       "openfisca-country-template==$version" -d "$cache"; then
     echo "openfisca-template.sh: cannot download openfisca-country-template $version from PyPI" >&2
     exit 2

@@ -45,6 +45,8 @@ fn template_tests() -> Result<PathBuf, String> {
             "--no-deps",
             "--timeout",
             "20",
+            "--retries",
+            "1",
         ])
         .arg(format!("openfisca-country-template=={VERSION}"))
         .arg("-d")
