@@ -56,7 +56,11 @@ fn template_tests() -> Result<PathBuf, String> {
     if !got.status.success() {
         return Err(format!(
             "pip download failed: {}",
-            String::from_utf8_lossy(&got.stderr).trim()
+            String::from_utf8_lossy(&got.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
         ));
     }
     let wheel = cache.join(format!(
