@@ -333,9 +333,7 @@ impl Runner<'_> {
                 | "absolute_error_margin"
                 | "relative_error_margin"
                 | "reforms"
-                | "parameters"
-                | "only_variables"
-                | "ignore_variables" => {}
+                | "parameters" => {}
                 "description" | "keywords" => {}
                 "max_spiral_loops" => out.notes.push(
                     "`max_spiral_loops` ignored: Weft rules cannot depend on themselves".into(),
@@ -377,16 +375,7 @@ impl Runner<'_> {
             variables: &variables,
         };
         let mut insts = self.situation(&vars, &t["input"])?;
-        let mut expects = self.outputs(&vars, &t["output"], period, &mut insts)?;
-        let only: Vec<String> = t["only_variables"]
-            .as_vec()
-            .map(|v| v.iter().filter_map(key_text).collect())
-            .unwrap_or_default();
-        let ignore: Vec<String> = t["ignore_variables"]
-            .as_vec()
-            .map(|v| v.iter().filter_map(key_text).collect())
-            .unwrap_or_default();
-        expects.retain(|e| (only.is_empty() || only.contains(&e.var)) && !ignore.contains(&e.var));
+        let expects = self.outputs(&vars, &t["output"], period, &mut insts)?;
         out.expectations = expects.len();
         if expects.is_empty() {
             return Err("the test has no output to check".into());
@@ -1283,13 +1272,15 @@ fn input_at(
                         }
                     };
                     let per_month = q.div(Q::int(12)).ok_or("overflow")?;
-                    found = Some(Yaml::Real(per_month.to_string()));
+                    // Exact to the millionth, so that its text is exact;
+                    // the field's own precision is checked as any value's.
                     if per_month.exact_units(1_000_000).is_none() {
                         return Err(format!(
-                            "`{var}` is given {} for {py}, spread as {per_month} a month: not an exact amount",
+                            "`{var}` is given {} for {py}: a twelfth of it, {per_month}, is not an exact amount",
                             show(&v)
                         ));
                     }
+                    found = Some(Yaml::Real(per_month.to_string()));
                     continue;
                 } else {
                     return Err(format!(
