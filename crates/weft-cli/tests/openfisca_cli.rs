@@ -57,7 +57,7 @@ fn a_filter_keeps_the_passing_tests() {
     ]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
-        stdout.contains("test result: ok. 11 passed; 0 failed;"),
+        stdout.contains("test result: ok. 13 passed; 0 failed;"),
         "{stdout}"
     );
     assert!(stdout.contains("on interp\n"), "{stdout}");

@@ -341,6 +341,11 @@ impl Runner<'_> {
                 "extensions" => {
                     return Err("`extensions` is not supported: a Weft pack has no extension packages (write the extension's rules in the pack)".into());
                 }
+                "only_variables" | "ignore_variables" => {
+                    return Err(format!(
+                        "`{k}` is an option of OpenFisca's command line, not of a test: give the outputs to check"
+                    ));
+                }
                 other => return Err(format!("unknown key `{other}` in the test")),
             }
         }
@@ -360,8 +365,8 @@ impl Runner<'_> {
             reforms.push(r);
         }
         let margins = (
-            margin(&t["absolute_error_margin"])?,
-            margin(&t["relative_error_margin"])?,
+            margins(&t["absolute_error_margin"])?,
+            margins(&t["relative_error_margin"])?,
         );
         let period = match &t["period"] {
             Yaml::BadValue | Yaml::Null => None,
@@ -409,7 +414,12 @@ impl Runner<'_> {
             }
             let mut lines = Vec::new();
             for &i in idx {
-                for l in expect_lines(&vars, &insts, &expects[i], margins)? {
+                for l in expect_lines(
+                    &vars,
+                    &insts,
+                    &expects[i],
+                    (margins.0.of(&expects[i].var), margins.1.of(&expects[i].var)),
+                )? {
                     text.push_str(&format!("  expect {l}\n"));
                     lines.push(Line { expect: i });
                 }
@@ -478,7 +488,7 @@ impl Runner<'_> {
                         x.var,
                         describe(&vars, &insts[x.inst]),
                         x.period,
-                        expected_text(&x.value, margins)
+                        expected_text(&x.value, (margins.0.of(&x.var), margins.1.of(&x.var)))
                     ));
                 }
             }
@@ -800,32 +810,41 @@ impl Runner<'_> {
                 }
                 continue;
             }
-            if let Some((gi, g)) = m
-                .groups
-                .iter()
-                .enumerate()
-                .find(|(_, g)| g.key == k || g.plural == k)
-            {
-                let entries: Vec<(String, &Yaml)> = if k == g.key {
-                    vec![(g.key.clone(), v)]
-                } else {
-                    hash_items(v, &format!("`{k}`"))?
-                };
-                for (gn, gv) in entries {
-                    let i = if k == g.key {
-                        insts.iter().position(|x| x.ent == Ent::Group(gi))
-                    } else {
-                        insts
-                            .iter()
-                            .position(|x| x.ent == Ent::Group(gi) && x.yaml == gn)
-                    }
-                    .ok_or_else(|| {
-                        format!("the output names the {} `{gn}`, not in the input", g.key)
-                    })?;
+            // An entity's plural: instances by name.
+            if let Some((gi, g)) = m.groups.iter().enumerate().find(|(_, g)| g.plural == k) {
+                for (gn, gv) in hash_items(v, &format!("`{k}`"))? {
+                    let i = insts
+                        .iter()
+                        .position(|x| x.ent == Ent::Group(gi) && x.yaml == gn)
+                        .ok_or_else(|| {
+                            format!("the output names the {} `{gn}`, not in the input", g.key)
+                        })?;
                     for (vk, vv) in hash_items(gv, &format!("`{gn}`"))? {
                         same_entity(vars, &vk, &insts[i])?;
                         self.expect(vars, &vk, &[i], vv, period, &mut out)?;
                     }
+                }
+                continue;
+            }
+            // An entity's singular (`household:`): its variables over every
+            // instance, as a variable given alone is (OpenFisca's reading).
+            let singular: Option<Ent> = if k == m.person.key {
+                Some(Ent::Person)
+            } else {
+                m.groups.iter().position(|g| g.key == k).map(Ent::Group)
+            };
+            if let Some(ent) = singular {
+                for (vk, vv) in hash_items(v, &format!("`{k}`"))? {
+                    if vars.entity_of(&vk)? != ent {
+                        return Err(format!("`{vk}` is not a variable of a {k}"));
+                    }
+                    let targets: Vec<usize> = insts
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, x)| x.ent == ent)
+                        .map(|(i, _)| i)
+                        .collect();
+                    self.expect(vars, &vk, &targets, vv, period, &mut out)?;
                 }
                 continue;
             }
@@ -1107,6 +1126,41 @@ fn hash_items<'a>(y: &'a Yaml, what: &str) -> Result<Vec<(String, &'a Yaml)>, Fa
     }
 }
 
+/// An error margin: one number, or numbers by variable with a `default`.
+#[derive(Debug, Clone, Default)]
+struct Margin {
+    default: Option<Q>,
+    by_var: BTreeMap<String, Option<Q>>,
+}
+
+impl Margin {
+    fn of(&self, var: &str) -> Option<Q> {
+        self.by_var.get(var).copied().unwrap_or(self.default)
+    }
+}
+
+fn margins(y: &Yaml) -> Result<Margin, Fail> {
+    match y {
+        Yaml::Hash(h) => {
+            let mut m = Margin::default();
+            for (k, v) in h {
+                let k = key_text(k).unwrap_or_default();
+                let x = margin(v)?;
+                if k == "default" {
+                    m.default = x;
+                } else {
+                    m.by_var.insert(k, x);
+                }
+            }
+            Ok(m)
+        }
+        other => Ok(Margin {
+            default: margin(other)?,
+            by_var: BTreeMap::new(),
+        }),
+    }
+}
+
 fn margin(y: &Yaml) -> Result<Option<Q>, Fail> {
     match y {
         Yaml::BadValue | Yaml::Null => Ok(None),
@@ -1114,9 +1168,6 @@ fn margin(y: &Yaml) -> Result<Option<Q>, Fail> {
         Yaml::Real(s) => Q::parse(s)
             .map(Some)
             .ok_or_else(|| format!("the error margin `{s}` is not a number")),
-        Yaml::Hash(_) => {
-            Err("error margins by variable are not supported yet: give one number".into())
-        }
         other => Err(format!(
             "the error margin `{}` is not a number",
             show(other)
