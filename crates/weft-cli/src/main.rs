@@ -62,6 +62,11 @@ enum Command {
         /// Also list the rules, table rows and exceptions no test exercised.
         #[arg(long)]
         coverage: bool,
+        /// Run OpenFisca YAML test files (every .yaml/.yml file below DIR,
+        /// or that file) instead of the policy's own tests, through the
+        /// mapping in the policy's openfisca.yaml.
+        #[arg(long, value_name = "DIR", conflicts_with = "coverage")]
+        yaml: Option<PathBuf>,
     },
     /// Evaluate one household (or record) given as JSON and print every
     /// output.
@@ -154,7 +159,11 @@ fn main() {
             engine,
             filter,
             coverage,
-        } => cmd::test::test(&policy, &engine, filter.as_deref(), coverage),
+            yaml,
+        } => match yaml {
+            Some(dir) => cmd::test::test_yaml(&policy, &engine, filter.as_deref(), &dir),
+            None => cmd::test::test(&policy, &engine, filter.as_deref(), coverage),
+        },
         Command::Eval {
             policy,
             as_of,

@@ -124,6 +124,34 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
                         continue;
                     };
                     for (fd, v) in def.fields.iter().zip(&rec.values) {
+                        // A value a data file could not hold (negative
+                        // money, more than 1,000,000,000,000.00…): read
+                        // back from its data-file text, as a batch would.
+                        if let (
+                            weft_check::hir::FieldKind::Column,
+                            weft_check::hir::TestValue::Scalar(x),
+                        ) = (&fd.kind, v)
+                        {
+                            let text = weft_ir::value::csv_value(prog, &fd.ty, *x);
+                            if let Err(why) = weft_data::cell::parse_text(
+                                prog,
+                                &fd.ty,
+                                weft_data::cell::CellKind::Text,
+                                &text,
+                            ) {
+                                failures.push(Failure {
+                                    expect: 0,
+                                    span: rec.span,
+                                    message: format!(
+                                        "`{}` would be rejected in a batch: `{}` is {}: {why}",
+                                        rec.id,
+                                        fd.name,
+                                        display_value(prog, &fd.ty, *x)
+                                    ),
+                                });
+                                continue;
+                            }
+                        }
                         let (Some((lo, hi)), weft_check::hir::TestValue::Scalar(x)) = (fd.range, v)
                         else {
                             continue;

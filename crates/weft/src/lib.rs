@@ -52,6 +52,7 @@ mod error;
 pub mod explain;
 pub mod files;
 pub mod fmt;
+pub mod openfisca;
 mod overlay;
 mod report;
 pub mod run;

@@ -3,21 +3,80 @@
 use crate::PolicyArgs;
 use crate::error::{CliError, CliResult};
 use crate::out;
+use std::path::Path;
 use weft::Engine;
+use weft::openfisca::YamlTestOutcome;
 use weft::testing::{Coverage, TestOutcome};
 
-pub fn test(p: &PolicyArgs, engine: &str, filter: Option<&str>, coverage: bool) -> CliResult {
+fn engines(engine: &str) -> Result<Vec<Engine>, CliError> {
+    match engine {
+        "interp" => Ok(vec![Engine::Interpreter]),
+        "jit" => Ok(vec![Engine::Jit]),
+        "both" => Ok(vec![Engine::Interpreter, Engine::Jit]),
+        other => Err(CliError::Usage(format!(
+            "unknown engine `{other}`; use interp, jit or both"
+        ))),
+    }
+}
+
+/// `weft test POLICY --yaml DIR`: OpenFisca YAML test files, through the
+/// policy's `openfisca.yaml` mapping.
+pub fn test_yaml(p: &PolicyArgs, engine: &str, filter: Option<&str>, dir: &Path) -> CliResult {
+    let engines = engines(engine)?;
     let policy = super::load(p)?;
-    let engines: Vec<Engine> = match engine {
-        "interp" => vec![Engine::Interpreter],
-        "jit" => vec![Engine::Jit],
-        "both" => vec![Engine::Interpreter, Engine::Jit],
-        other => {
-            return Err(CliError::Usage(format!(
-                "unknown engine `{other}`; use interp, jit or both"
-            )));
+    let names: Vec<&str> = engines.iter().map(|e| e.name()).collect();
+    let all = policy.run_openfisca_tests(&p.policy, dir, &engines)?;
+    let selected: Vec<&YamlTestOutcome> = all
+        .iter()
+        .filter(|t| filter.map(|f| t.name.contains(f)).unwrap_or(true))
+        .collect();
+    println!(
+        "\nrunning {} from {} on {}",
+        out::plural(selected.len(), "OpenFisca test", "OpenFisca tests"),
+        dir.display(),
+        names.join(" and ")
+    );
+    for t in &selected {
+        println!(
+            "test {}#{}: {} ... {}",
+            t.file,
+            t.index,
+            t.name,
+            if t.passed() { "ok" } else { "FAILED" }
+        );
+        for n in &t.notes {
+            println!("  note: {n}");
         }
-    };
+    }
+    let failed: Vec<&&YamlTestOutcome> = selected.iter().filter(|t| !t.passed()).collect();
+    if !failed.is_empty() {
+        println!("\nfailures:");
+        for t in &failed {
+            println!("\n---- {}#{}: {} ----", t.file, t.index, t.name);
+            for f in &t.failures {
+                println!("  {f}");
+            }
+        }
+    }
+    let expectations: usize = selected.iter().map(|t| t.expectations).sum();
+    println!(
+        "\ntest result: {}. {} passed; {} failed; {} checked on {}\n",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        selected.len() - failed.len(),
+        failed.len(),
+        out::plural(expectations, "expectation", "expectations"),
+        names.join(" and ")
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Reported)
+    }
+}
+
+pub fn test(p: &PolicyArgs, engine: &str, filter: Option<&str>, coverage: bool) -> CliResult {
+    let engines = engines(engine)?;
+    let policy = super::load(p)?;
     let names: Vec<&str> = engines.iter().map(|e| e.name()).collect();
     let mut results: Vec<(&str, Vec<TestOutcome>)> = Vec::new();
     for e in &engines {
