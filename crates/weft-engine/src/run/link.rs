@@ -137,7 +137,7 @@ pub struct Unresolved {
 }
 
 /// The words and columns the rejection messages use.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Words {
     /// `household`
     pub gword: String,
@@ -516,30 +516,35 @@ pub fn unknown_member(w: &Words, rows: &Rows, i: usize, dup: bool) -> ErrorRow {
             };
         }
     }
+    let (column, message) = unlinked(w, &text, dup);
+    ErrorRow {
+        seq,
+        line,
+        id,
+        column,
+        message,
+    }
+}
+
+/// The column and message of a member row no group can take: its group's
+/// id is on more than one row (`dup`), or no group has the id `text` it
+/// names. Runs over files and records held in memory say the same.
+pub fn unlinked(w: &Words, text: &str, dup: bool) -> (String, String) {
     if dup {
-        return ErrorRow {
-            seq,
-            line,
-            id,
-            column: String::new(),
-            message: format!(
+        return (
+            String::new(),
+            format!(
                 "{} {text} rejected: {} {text} appears on more than one row",
                 w.gword, w.gkey
             ),
-        };
+        );
     }
     let message = if text.is_empty() {
         format!("no {} is named (an empty {})", w.gword, w.link_name)
     } else {
         format!("unknown {} {text}", w.gword)
     };
-    ErrorRow {
-        seq,
-        line,
-        id,
-        column: w.link_name.clone(),
-        message,
-    }
+    (w.link_name.clone(), message)
 }
 
 /// The hashes of every id, for duplicates and set-aside links.

@@ -10,7 +10,7 @@
 //! values, and grouped column by column.
 
 use super::block::{Rows, Texts, Values};
-use super::link::Staged;
+use super::link::{self, Staged};
 use super::process::{Ctx, Encode, process, validate};
 use super::{ChunkEval, InterpEval, RunError, plan_for};
 use crate::rows::{Group, Parsed, RowError, Val, header_map, parse_rows};
@@ -180,23 +180,26 @@ pub fn prepare_in_memory(
                 _ => None,
             });
             let gi = target.as_ref().and_then(|t| first.get(t).copied());
+            let dup = gi.is_some_and(|gi| seen.get(&groups[gi].row.id).copied().unwrap_or(0) > 1);
             match gi {
-                Some(gi) if seen.get(&groups[gi].row.id).copied().unwrap_or(0) == 1 => {
-                    groups[gi].members.push(p)
-                }
+                Some(gi) if !dup => groups[gi].members.push(p),
                 _ => {
-                    let col = link
-                        .and_then(|c| ms.columns.get(c))
-                        .map(|c| c.name.clone())
-                        .unwrap_or_default();
-                    let t = target.unwrap_or_default();
-                    errors.push((
-                        ms.input.clone(),
-                        p.line,
-                        p.id.clone(),
-                        col,
-                        format!("unknown {gword} {t}"),
-                    ));
+                    // As a run over files says it (a duplicated household's
+                    // member quotes its own error first).
+                    let w = link::Words {
+                        gword: gword.clone(),
+                        gkey: key_col(gs),
+                        link_name: link
+                            .and_then(|c| ms.columns.get(c))
+                            .map(|c| c.name.clone())
+                            .unwrap_or_default(),
+                        ..link::Words::default()
+                    };
+                    let (col, message) = match (&p.error, dup) {
+                        (Some(e), true) => (e.column.clone(), e.message.clone()),
+                        _ => link::unlinked(&w, target.as_deref().unwrap_or(""), dup),
+                    };
+                    errors.push((ms.input.clone(), p.line, p.id.clone(), col, message));
                 }
             }
         }
