@@ -87,8 +87,13 @@ pub struct DiffReport {
     pub records_compared: u64,
     pub records_changed: u64,
     pub cells_changed: u64,
+    /// Rows rejected (bad data) on each side.
     pub rejected_before: u64,
     pub rejected_after: u64,
+    /// Rows left out (an `exclude` check: persons not yet born) on each
+    /// side.
+    pub left_out_before: u64,
+    pub left_out_after: u64,
     pub programmes: Vec<ProgrammeDiff>,
     pub changes_file: Option<String>,
 }
@@ -123,6 +128,11 @@ pub struct DiffObserver<'a> {
     ir: &'a Ir,
     pending: HashMap<(usize, u64), Row>,
     rejected_pending: Vec<(bool, u64)>,
+    /// Member seqs left out, before and after, in the current batch.
+    left_pending: [std::collections::HashSet<u64>; 2],
+    /// Per output: it is of a group record (members are left out, never
+    /// groups).
+    group_output: Vec<bool>,
     /// Variant names of the `by` field.
     by_names: Vec<String>,
     pub report: DiffReport,
@@ -205,6 +215,18 @@ impl<'a> DiffObserver<'a> {
             ir,
             pending: HashMap::new(),
             rejected_pending: Vec::new(),
+            left_pending: Default::default(),
+            group_output: ir
+                .outputs
+                .iter()
+                .map(|o| {
+                    ir.hir
+                        .records
+                        .get(o.record as usize)
+                        .map(|r| r.members().is_some())
+                        .unwrap_or(false)
+                })
+                .collect(),
             by_names,
             report: DiffReport {
                 programmes,
@@ -260,7 +282,17 @@ impl<'a> DiffObserver<'a> {
         }
     }
 
-    fn compare(&mut self, output: usize, before: Option<&Row>, after: Option<&Row>) {
+    /// What became of a row not evaluated on one side.
+    fn fate(&self, side: usize, output: usize, seq: u64) -> &'static str {
+        let member = !self.group_output.get(output).copied().unwrap_or(true);
+        if member && self.left_pending[side].contains(&seq) {
+            "left out"
+        } else {
+            "rejected"
+        }
+    }
+
+    fn compare(&mut self, output: usize, seq: u64, before: Option<&Row>, after: Option<&Row>) {
         let ir = self.ir;
         let Some(out) = ir.outputs.get(output) else {
             return;
@@ -289,11 +321,13 @@ impl<'a> DiffObserver<'a> {
             }
             (Some(_), None) => {
                 changed = true;
-                self.write_change(output, &id, "", "evaluated", "rejected");
+                let fate = self.fate(1, output, seq);
+                self.write_change(output, &id, "", "evaluated", fate);
             }
             (None, Some(_)) => {
                 changed = true;
-                self.write_change(output, &id, "", "rejected", "evaluated");
+                let fate = self.fate(0, output, seq);
+                self.write_change(output, &id, "", fate, "evaluated");
             }
             (None, None) => {}
         }
@@ -400,6 +434,7 @@ impl Observer for DiffObserver<'_> {
         }
         self.pending.clear();
         self.rejected_pending.clear();
+        self.left_pending = Default::default();
         if let Some(w) = self.changes.as_mut() {
             let r = w
                 .truncate()
@@ -410,7 +445,13 @@ impl Observer for DiffObserver<'_> {
         }
     }
 
-    fn observe(&mut self, side: usize, evaluated: &[Evaluated<'_>], rejected: &[(bool, u64)]) {
+    fn observe(
+        &mut self,
+        side: usize,
+        evaluated: &[Evaluated<'_>],
+        rejected: &[(bool, u64)],
+        left_out: &[u64],
+    ) {
         if self.initial.is_none() {
             self.initial = Some(self.report.clone());
         }
@@ -421,9 +462,13 @@ impl Observer for DiffObserver<'_> {
                 .collect();
             self.rejected_pending = rejected.to_vec();
             self.report.rejected_before += rejected.len() as u64;
+            self.report.left_out_before += left_out.len() as u64;
+            self.left_pending[0] = left_out.iter().copied().collect();
             return;
         }
         self.report.rejected_after += rejected.len() as u64;
+        self.report.left_out_after += left_out.len() as u64;
+        self.left_pending[1] = left_out.iter().copied().collect();
         let mut before = std::mem::take(&mut self.pending);
         // Rows in input order, per output.
         let mut keys: BTreeMap<(usize, u64), (Option<Row>, Option<Row>)> = BTreeMap::new();
@@ -433,10 +478,11 @@ impl Observer for DiffObserver<'_> {
         for (k, v) in before.drain() {
             keys.entry(k).or_default().0 = Some(v);
         }
-        for ((o, _), (b, a)) in keys {
-            self.compare(o, b.as_ref(), a.as_ref());
+        for ((o, seq), (b, a)) in keys {
+            self.compare(o, seq, b.as_ref(), a.as_ref());
         }
         self.rejected_pending.clear();
+        self.left_pending = Default::default();
     }
 }
 
@@ -449,8 +495,14 @@ pub fn yuan(v: i128) -> String {
 pub fn render_text(r: &DiffReport) -> String {
     let mut s = format!("weft diff: {}  →  {}\n", r.before, r.after);
     s.push_str(&format!(
-        "  {} records compared, {} changed ({} cells); rejected before {}, after {}\n",
-        r.records_compared, r.records_changed, r.cells_changed, r.rejected_before, r.rejected_after
+        "  {} records compared, {} changed ({} cells); rejected before {}, after {}; left out before {}, after {}\n",
+        r.records_compared,
+        r.records_changed,
+        r.cells_changed,
+        r.rejected_before,
+        r.rejected_after,
+        r.left_out_before,
+        r.left_out_after
     ));
     for p in &r.programmes {
         let idx = match p.period.as_str() {

@@ -59,6 +59,7 @@ pub fn manifest(
                 "rows": f.rows,
                 "evaluated": f.evaluated,
                 "rejected": f.rejected,
+                "left_out": f.left_out,
             })
         })
         .collect();

@@ -94,8 +94,12 @@ pub struct FileCounts {
     pub rows: u64,
     /// Rows evaluated.
     pub evaluated: u64,
-    /// Rows rejected (in `errors`).
+    /// Rows rejected: bad data, or a member of a rejected group (in
+    /// `errors`, with the reason).
     pub rejected: u64,
+    /// Rows left out by the policy (an `exclude` check, such as a person
+    /// not yet born): not errors of the data; in `errors` with the reason.
+    pub left_out: u64,
 }
 
 /// Where a run's time went. Reading, evaluation and writing overlap.
@@ -174,6 +178,7 @@ impl RunReport {
                     rows: f.rows,
                     evaluated: f.evaluated,
                     rejected: f.rejected,
+                    left_out: f.left_out,
                 })
                 .collect(),
             timings: Timings {
@@ -274,6 +279,10 @@ pub struct DiffReport {
     pub rejected_before: u64,
     /// Rows rejected after.
     pub rejected_after: u64,
+    /// Rows left out before (not yet born, …).
+    pub left_out_before: u64,
+    /// Rows left out after.
+    pub left_out_after: u64,
     /// Per programme.
     pub programmes: Vec<ProgrammeDiff>,
     /// The changes file written, if any.
@@ -291,6 +300,8 @@ impl DiffReport {
             cells_changed: r.cells_changed,
             rejected_before: r.rejected_before,
             rejected_after: r.rejected_after,
+            left_out_before: r.left_out_before,
+            left_out_after: r.left_out_after,
             programmes: r
                 .programmes
                 .into_iter()
@@ -337,6 +348,8 @@ impl DiffReport {
             cells_changed: self.cells_changed,
             rejected_before: self.rejected_before,
             rejected_after: self.rejected_after,
+            left_out_before: self.left_out_before,
+            left_out_after: self.left_out_after,
             programmes: self
                 .programmes
                 .iter()

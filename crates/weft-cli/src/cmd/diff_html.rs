@@ -260,7 +260,7 @@ svg {{ max-width: 100%; height: auto; }}
 <body>
 <h1>Who gains, who loses, what it costs</h1>
 <p class="sub">before: {before}<br>after: {after}</p>
-<p class="facts"><span>{compared} records compared</span><span>{changed} changed</span><span>rejected before {rb}, after {ra}</span></p>
+<p class="facts"><span>{compared} records compared</span><span>{changed} changed</span><span>rejected before {rb}, after {ra}</span><span>left out before {lb}, after {la}</span></p>
 <h2>Yearly cost by programme, before and after</h2>
 <p class="sub">monthly amounts × 12; one-off amounts (temporary assistance) as assessed once</p>
 {cost}
@@ -279,6 +279,8 @@ svg {{ max-width: 100%; height: auto; }}
         changed = r.records_changed,
         rb = r.rejected_before,
         ra = r.rejected_after,
+        lb = r.left_out_before,
+        la = r.left_out_after,
         cost = bars(
             &cost_rows,
             &[("before", BEFORE), ("after", AFTER)],

@@ -229,7 +229,7 @@ pub fn run(a: &RunArgs) -> CliResult {
         let files: Vec<serde_json::Value> = report
             .files
             .iter()
-            .map(|f| serde_json::json!({"input": f.input, "file": f.file, "read": f.rows, "evaluated": f.evaluated, "rejected": f.rejected}))
+            .map(|f| serde_json::json!({"input": f.input, "file": f.file, "read": f.rows, "evaluated": f.evaluated, "rejected": f.rejected, "left_out": f.left_out}))
             .collect();
         let mut v = serde_json::json!({"as_of": as_of.to_string(), "engine": engine_name, "files": files, "programmes": progs});
         if a.timings {
@@ -247,8 +247,8 @@ pub fn run(a: &RunArgs) -> CliResult {
         );
         for f in &report.files {
             eprintln!(
-                "  {:<12} {:>10} read {:>10} evaluated {:>8} rejected  ({})",
-                f.input, f.rows, f.evaluated, f.rejected, f.file
+                "  {:<12} {:>10} read {:>10} evaluated {:>8} rejected {:>8} left out  ({})",
+                f.input, f.rows, f.evaluated, f.rejected, f.left_out, f.file
             );
         }
         eprintln!(
