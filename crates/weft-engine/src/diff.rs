@@ -30,6 +30,22 @@ pub const BINS: &[(i64, i64, &str)] = &[
     (100_000, i64::MAX, "≥ 1,000"),
 ];
 
+/// The bounds of bin `i` of [`BINS`] in fen, as [`bin_of`] places
+/// changes: `(lower, lower inclusive, upper, upper inclusive)`, `None`
+/// where the bin is open.
+pub fn bin_bounds(i: usize) -> (Option<i64>, bool, Option<i64>, bool) {
+    match i {
+        0 => (None, false, Some(-100_000), true),
+        1 => (Some(-100_000), false, Some(-10_000), true),
+        2 => (Some(-10_000), false, Some(-1_000), true),
+        3 => (Some(-1_000), false, Some(0), false),
+        4 => (Some(0), false, Some(1_000), false),
+        5 => (Some(1_000), true, Some(10_000), false),
+        6 => (Some(10_000), true, Some(100_000), false),
+        _ => (Some(100_000), true, None, false),
+    }
+}
+
 fn bin_of(change: i64) -> Option<usize> {
     Some(match change {
         0 => return None,
@@ -94,6 +110,8 @@ pub struct DiffReport {
     /// side.
     pub left_out_before: u64,
     pub left_out_after: u64,
+    /// Parameters whose version or values differ between the sides.
+    pub parameters_changed: Vec<ParamChange>,
     pub programmes: Vec<ProgrammeDiff>,
     pub changes_file: Option<String>,
 }
@@ -559,8 +577,189 @@ pub fn render_text(r: &DiffReport) -> String {
             }
         }
     }
+    if !r.parameters_changed.is_empty() {
+        s.push_str("\nparameters changed:\n");
+        let side = |v: &Option<ParamVersion>| match v {
+            Some(v) => format!("{} (from {}, {})", v.value, v.effective, v.origin),
+            None => "not used".to_string(),
+        };
+        for p in &r.parameters_changed {
+            s.push_str(&format!(
+                "  {}\n    before: {}\n    after:  {}\n",
+                p.name,
+                side(&p.before),
+                side(&p.after)
+            ));
+        }
+    }
     if let Some(f) = &r.changes_file {
         s.push_str(&format!("\nchanged cells written to {f}\n"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bin_bounds_hold_the_changes_bin_of_places() {
+        for c in (-200_500..=200_500).step_by(250).chain([-100_001, -100_000, -99_999, -10_000, -1_000, -1, 1, 999, 1_000, 9_999, 10_000, 100_000]) {
+            let Some(i) = bin_of(c) else {
+                assert_eq!(c, 0);
+                continue;
+            };
+            let (lo, lo_in, hi, hi_in) = bin_bounds(i);
+            let above = lo.map(|l| if lo_in { c >= l } else { c > l }).unwrap_or(true);
+            let below = hi.map(|h| if hi_in { c <= h } else { c < h }).unwrap_or(true);
+            assert!(above && below, "{c} in bin {i}");
+        }
+        assert_eq!(BINS.len(), 8);
+    }
+}
+
+/// A parameter as one side of a comparison binds it.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ParamVersion {
+    /// The effective date (month, for a series) of the version in force.
+    pub effective: String,
+    /// Where it was given (a file of the pack, or an overlay).
+    pub origin: String,
+    /// The values in force, as text (`jilin 550.00, siping 500.00, …`).
+    pub value: String,
+}
+
+/// A parameter whose version or values differ between the two sides.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ParamChange {
+    pub name: String,
+    /// `None`: the side does not use it.
+    pub before: Option<ParamVersion>,
+    pub after: Option<ParamVersion>,
+}
+
+/// Every parameter a bound program reads, by name (the first context
+/// that reads it: the evaluation month's, unless only a prior-year or a
+/// fixed date reads it).
+pub fn parameter_versions(ir: &Ir, bound: &weft_ir::bind::Bound) -> BTreeMap<String, ParamVersion> {
+    use weft_syntax::num;
+    let mut out: BTreeMap<String, (bool, ParamVersion)> = BTreeMap::new();
+    for (i, pr) in ir.param_refs.iter().enumerate() {
+        let Some(Some(bp)) = bound.params.get(i) else {
+            continue;
+        };
+        let Some(pd) = ir.hir.params.get(pr.param as usize) else {
+            continue;
+        };
+        let at_as_of = matches!(ir.contexts.get(pr.ctx as usize), Some(weft_ir::Ctx::AsOf) | None);
+        if out.get(&pd.name).map(|(a, _)| *a || !at_as_of).unwrap_or(false) {
+            continue;
+        }
+        let on = bound
+            .ctx_dates
+            .get(pr.ctx as usize)
+            .copied()
+            .unwrap_or(bound.as_of);
+        let effective = if pd.series {
+            num::format_month(bp.effective)
+        } else {
+            num::format_date(bp.effective)
+        };
+        let origin = pd
+            .version_at(bp.effective)
+            .or_else(|| pd.version_at(on))
+            .map(|v| v.origin.clone())
+            .unwrap_or_default();
+        out.insert(
+            pd.name.clone(),
+            (
+                at_as_of,
+                ParamVersion {
+                    effective,
+                    origin,
+                    value: param_text(ir, pd, bp),
+                },
+            ),
+        );
+    }
+    out.into_iter().map(|(k, (_, v))| (k, v)).collect()
+}
+
+/// A bound parameter's values as text.
+pub fn param_text(ir: &Ir, pd: &weft_check::hir::ParamDef, bp: &weft_ir::bind::BoundParam) -> String {
+    use weft_ir::value::{display_value, group_thousands};
+    use weft_syntax::num;
+    if matches!(pd.ty, Ty::Bands(_)) {
+        return bp
+            .bands
+            .iter()
+            .map(|x| {
+                let hi =
+                    x.hi.map(|h| group_thousands(&num::format_money(h)))
+                        .unwrap_or_default();
+                format!(
+                    "{}..{hi}: {}",
+                    group_thousands(&num::format_money(x.lo)),
+                    num::format_decimal(x.rate)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
+    if pd.keys.is_empty() {
+        return bp
+            .values
+            .first()
+            .map(|v| display_value(&ir.hir, &pd.ty, *v))
+            .unwrap_or_default();
+    }
+    bp.values
+        .iter()
+        .enumerate()
+        .map(|(slot, v)| {
+            let key: Vec<String> = pd
+                .keys
+                .iter()
+                .zip(pd.key_of(slot))
+                .map(|((e, _), k)| {
+                    ir.hir
+                        .enums
+                        .get(*e as usize)
+                        .and_then(|en| en.variants.get(k as usize))
+                        .map(|x| x.code.clone())
+                        .unwrap_or_default()
+                })
+                .collect();
+            format!("{} {}", key.join("/"), display_value(&ir.hir, &pd.ty, *v))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The parameters whose version or values differ between two bound
+/// programs.
+pub fn parameters_changed(
+    before: (&Ir, &weft_ir::bind::Bound),
+    after: (&Ir, &weft_ir::bind::Bound),
+) -> Vec<ParamChange> {
+    let b = parameter_versions(before.0, before.1);
+    let a = parameter_versions(after.0, after.1);
+    let mut names: Vec<&String> = b.keys().chain(a.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|n| {
+            let (x, y) = (b.get(n), a.get(n));
+            let same = match (x, y) {
+                (Some(x), Some(y)) => x.value == y.value && x.effective == y.effective,
+                _ => false,
+            };
+            (!same).then(|| ParamChange {
+                name: n.clone(),
+                before: x.cloned(),
+                after: y.cloned(),
+            })
+        })
+        .collect()
 }

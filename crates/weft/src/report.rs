@@ -259,6 +259,48 @@ pub struct ProgrammeDiff {
     pub by: Vec<ByRow>,
 }
 
+/// A parameter as one side of a comparison binds it.
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParameterVersion {
+    /// The effective date (the month, for a series) of the version in force.
+    pub effective: String,
+    /// Where the version was given: a file of the pack or an overlay.
+    pub origin: String,
+    /// Its values in force, as text.
+    pub value: String,
+}
+
+impl ParameterVersion {
+    fn of(v: weft_engine::diff::ParamVersion) -> ParameterVersion {
+        ParameterVersion {
+            effective: v.effective,
+            origin: v.origin,
+            value: v.value,
+        }
+    }
+    fn inner(&self) -> weft_engine::diff::ParamVersion {
+        weft_engine::diff::ParamVersion {
+            effective: self.effective.clone(),
+            origin: self.origin.clone(),
+            value: self.value.clone(),
+        }
+    }
+}
+
+/// A parameter whose version or values differ between the two sides of a
+/// comparison.
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParameterChange {
+    /// The parameter's name.
+    pub name: String,
+    /// Before (`None`: that side does not read it).
+    pub before: Option<ParameterVersion>,
+    /// After.
+    pub after: Option<ParameterVersion>,
+}
+
 /// Two situations compared over one population.
 #[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
 #[non_exhaustive]
@@ -283,6 +325,8 @@ pub struct DiffReport {
     pub left_out_before: u64,
     /// Rows left out after.
     pub left_out_after: u64,
+    /// Parameters whose version or values differ between the two sides.
+    pub parameters_changed: Vec<ParameterChange>,
     /// Per programme.
     pub programmes: Vec<ProgrammeDiff>,
     /// The changes file written, if any.
@@ -302,6 +346,15 @@ impl DiffReport {
             rejected_after: r.rejected_after,
             left_out_before: r.left_out_before,
             left_out_after: r.left_out_after,
+            parameters_changed: r
+                .parameters_changed
+                .into_iter()
+                .map(|p| ParameterChange {
+                    name: p.name,
+                    before: p.before.map(ParameterVersion::of),
+                    after: p.after.map(ParameterVersion::of),
+                })
+                .collect(),
             programmes: r
                 .programmes
                 .into_iter()
@@ -350,6 +403,15 @@ impl DiffReport {
             rejected_after: self.rejected_after,
             left_out_before: self.left_out_before,
             left_out_after: self.left_out_after,
+            parameters_changed: self
+                .parameters_changed
+                .iter()
+                .map(|p| weft_engine::diff::ParamChange {
+                    name: p.name.clone(),
+                    before: p.before.as_ref().map(ParameterVersion::inner),
+                    after: p.after.as_ref().map(ParameterVersion::inner),
+                })
+                .collect(),
             programmes: self
                 .programmes
                 .iter()
@@ -389,6 +451,129 @@ impl DiffReport {
     /// The report as text for a terminal, as `weft diff` prints it.
     pub fn to_text(&self) -> String {
         weft_engine::diff::render_text(&self.inner())
+    }
+
+    /// The report for programs, as `weft diff --format json` prints it
+    /// (`docs/schema/diff.schema.json`): labelled objects only, money as
+    /// exact decimal strings of yuan without separators, the histogram's
+    /// bins with their bounds.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let programmes: Vec<serde_json::Value> = self
+            .programmes
+            .iter()
+            .map(|p| {
+                let per = |v: &[i128; 3]| {
+                    json!({"once": exact_yuan(v[0]), "per_month": exact_yuan(v[1]), "per_year": exact_yuan(v[2])})
+                };
+                let diff = [
+                    p.after[0] - p.before[0],
+                    p.after[1] - p.before[1],
+                    p.after[2] - p.before[2],
+                ];
+                let histogram: Vec<serde_json::Value> = BINS
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, _, label))| {
+                        let (lo, lo_in, hi, hi_in) = weft_engine::diff::bin_bounds(i);
+                        json!({
+                            "label": label,
+                            "min": lo.map(|v| exact_yuan(v as i128)),
+                            "min_inclusive": lo_in,
+                            "max": hi.map(|v| exact_yuan(v as i128)),
+                            "max_inclusive": hi_in,
+                            "records": p.histogram.get(i).copied().unwrap_or(0),
+                        })
+                    })
+                    .collect();
+                let by: Vec<serde_json::Value> = p
+                    .by
+                    .iter()
+                    .map(|b| {
+                        json!({
+                            "value": b.value,
+                            "recipients_before": b.recipients_before,
+                            "recipients_after": b.recipients_after,
+                            "gained": b.gained,
+                            "lost": b.lost,
+                            "amount_before": exact_yuan(b.amount_before),
+                            "amount_after": exact_yuan(b.amount_after),
+                        })
+                    })
+                    .collect();
+                json!({
+                    "programme": p.programme,
+                    "name": p.name,
+                    "period": p.period,
+                    "recipients_before": p.recipients_before,
+                    "recipients_after": p.recipients_after,
+                    "gained": p.gained,
+                    "lost": p.lost,
+                    "unchanged": p.unchanged,
+                    "increased": p.increased,
+                    "decreased": p.decreased,
+                    "total_before": per(&p.before),
+                    "total_after": per(&p.after),
+                    "total_difference": per(&diff),
+                    "histogram": histogram,
+                    "by": by,
+                })
+            })
+            .collect();
+        json!({
+            "before": self.before,
+            "after": self.after,
+            "by": self.by,
+            "records_compared": self.records_compared,
+            "records_changed": self.records_changed,
+            "cells_changed": self.cells_changed,
+            "rejected_before": self.rejected_before,
+            "rejected_after": self.rejected_after,
+            "left_out_before": self.left_out_before,
+            "left_out_after": self.left_out_after,
+            "parameters_changed": self.parameters_changed.iter().map(|p| {
+                let v = |x: &Option<ParameterVersion>| x.as_ref().map(|x| json!({"effective": x.effective, "origin": x.origin, "value": x.value}));
+                json!({"name": p.name, "before": v(&p.before), "after": v(&p.after)})
+            }).collect::<Vec<_>>(),
+            "programmes": programmes,
+            "changes_file": self.changes_file,
+        })
+    }
+}
+
+/// Fen as an exact decimal string of yuan, without separators
+/// (`"423223.89"`, `"-0.05"`): what a program reading JSON can parse.
+pub fn exact_yuan(fen: i128) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
+}
+
+impl ProgrammeTotals {
+    /// As JSON (`docs/schema/run-summary.schema.json`'s programme).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "programme": self.name,
+            "name": self.display,
+            "recipients": self.recipients,
+            "total_per_month": exact_yuan(self.per_month),
+            "total_per_year": exact_yuan(self.per_year),
+            "total_once": exact_yuan(self.once),
+        })
+    }
+}
+
+impl FileCounts {
+    /// As JSON (`docs/schema/run-summary.schema.json`'s file).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "input": self.input,
+            "file": self.file,
+            "read": self.rows,
+            "evaluated": self.evaluated,
+            "rejected": self.rejected,
+            "left_out": self.left_out,
+        })
     }
 }
 

@@ -13,7 +13,7 @@ use weft_engine::run::{EvalSide, InputFile, RunOptions};
 
 use crate::report::ProgressAdapter;
 pub use crate::report::{
-    BINS, ByRow, DiffReport, FileCounts, Format, NoProgress, ProgrammeDiff, ProgrammeTotals,
+    BINS, ByRow, DiffReport, FileCounts, ParameterChange, ParameterVersion, Format, NoProgress, ProgrammeDiff, ProgrammeTotals,
     Progress, RunReport, Timings,
 };
 
@@ -22,6 +22,12 @@ pub use crate::report::{
 /// summaries of `weft run` and `weft diff` show it.
 pub fn format_yuan(fen: i128) -> String {
     weft_engine::summary::yuan(fen)
+}
+
+/// An amount of fen as an exact decimal string of yuan without separators
+/// (`"423223.89"`), as the JSON summaries write money.
+pub fn format_yuan_exact(fen: i128) -> String {
+    crate::report::exact_yuan(fen)
 }
 
 /// What a run over files reads and where it writes.
@@ -275,6 +281,10 @@ pub fn diff(
     if let Some(e) = obs.error() {
         return Err(Error::Run(format!("cannot write the changes file: {e}")));
     }
+    obs.report.parameters_changed = weft_engine::diff::parameters_changed(
+        (ir_b, before.bound()),
+        (after.ir(), after.bound()),
+    );
     let mut report = DiffReport::of(obs.report.clone());
     report.changes_file = config.changes.as_ref().map(|p| p.display().to_string());
     Ok(report)

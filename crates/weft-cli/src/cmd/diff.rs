@@ -136,7 +136,7 @@ pub fn diff(a: &DiffArgs) -> CliResult {
     if a.format == "json" {
         println!(
             "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
+            serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
         );
     } else {
         print!("{}", report.to_text());

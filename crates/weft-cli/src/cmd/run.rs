@@ -212,25 +212,9 @@ pub fn run(a: &RunArgs) -> CliResult {
     }
     let engine_name = eval.engine().name();
     if a.summary == "json" {
-        let progs: Vec<serde_json::Value> = report
-            .programmes
-            .iter()
-            .map(|p| {
-                serde_json::json!({
-                    "programme": p.name,
-                    "name": p.display,
-                    "recipients": p.recipients,
-                    "total_per_month": exact_yuan(p.per_month),
-                    "total_per_year": exact_yuan(p.per_year),
-                    "total_once": exact_yuan(p.once),
-                })
-            })
-            .collect();
-        let files: Vec<serde_json::Value> = report
-            .files
-            .iter()
-            .map(|f| serde_json::json!({"input": f.input, "file": f.file, "read": f.rows, "evaluated": f.evaluated, "rejected": f.rejected, "left_out": f.left_out}))
-            .collect();
+        let progs: Vec<serde_json::Value> =
+            report.programmes.iter().map(|p| p.to_json()).collect();
+        let files: Vec<serde_json::Value> = report.files.iter().map(|f| f.to_json()).collect();
         let mut v = serde_json::json!({"as_of": as_of.to_string(), "engine": engine_name, "files": files, "programmes": progs});
         if a.timings {
             v["timings_ms"] = timings_json(&report, compile_time, total);
@@ -293,14 +277,6 @@ pub fn run(a: &RunArgs) -> CliResult {
         }
     }
     Ok(())
-}
-
-/// Fen as an exact decimal string of yuan, without separators
-/// (`"423223.89"`, `"-0.05"`): what a program reading the JSON can parse.
-fn exact_yuan(fen: i128) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let a = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
 fn ms(d: std::time::Duration) -> f64 {
