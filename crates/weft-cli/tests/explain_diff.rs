@@ -237,11 +237,11 @@ fn a_diff_across_the_july_2018_standards_matches_two_runs() {
             "tekun",
             "persons.csv",
             &["tekun_basic_living", "tekun_care"][..],
-            1,
+            "per_month",
         ),
-        ("dibao", "households.csv", &["dibao_benefit"][..], 1),
-        ("medical_aid", "persons.csv", &["medical_aid_pays"][..], 2),
-        ("price_subsidy", "persons.csv", &["price_subsidy"][..], 1),
+        ("dibao", "households.csv", &["dibao_benefit"][..], "per_month"),
+        ("medical_aid", "persons.csv", &["medical_aid_pays"][..], "per_year"),
+        ("price_subsidy", "persons.csv", &["price_subsidy"][..], "per_month"),
     ];
     for (prog, file, cols, period) in cases {
         let p = report["programmes"]
@@ -253,12 +253,12 @@ fn a_diff_across_the_july_2018_standards_matches_two_runs() {
         let b: i128 = cols.iter().map(|c| total(&before.join(file), c)).sum();
         let a: i128 = cols.iter().map(|c| total(&after.join(file), c)).sum();
         assert_eq!(
-            p["before"][period].as_i64().unwrap() as i128,
+            fen(p["total_before"][period].as_str().unwrap()),
             b,
             "{prog} before"
         );
         assert_eq!(
-            p["after"][period].as_i64().unwrap() as i128,
+            fen(p["total_after"][period].as_str().unwrap()),
             a,
             "{prog} after"
         );
@@ -270,7 +270,10 @@ fn a_diff_across_the_july_2018_standards_matches_two_runs() {
         .iter()
         .find(|x| x["programme"] == "dibao")
         .unwrap();
-    assert!(dibao["after"][1].as_i64().unwrap() > dibao["before"][1].as_i64().unwrap());
+    assert!(
+        fen(dibao["total_after"]["per_month"].as_str().unwrap())
+            > fen(dibao["total_before"]["per_month"].as_str().unwrap())
+    );
     // The changes file lists changed cells only.
     let changes = std::fs::read_to_string(tmp.path().join("changes.csv")).unwrap();
     assert_eq!(
@@ -288,23 +291,23 @@ fn a_diff_across_the_july_2018_standards_matches_two_runs() {
     assert!(html.matches("<svg").count() >= 3, "three charts");
     for p in report["programmes"].as_array().unwrap() {
         let period = match p["period"].as_str().unwrap() {
-            "per month" => 1,
-            "per year" => 2,
-            _ => 0,
+            "per month" => "per_month",
+            "per year" => "per_year",
+            _ => "once",
         };
-        let fmt = |v: i64| weft::run::format_yuan(v as i128);
+        let fmt = |v: &serde_json::Value| weft::run::format_yuan(fen(v.as_str().unwrap()));
         assert!(
             html.contains(&format!("<td class=n>{}</td>", p["recipients_after"])),
             "{}",
             p["programme"]
         );
         assert!(
-            html.contains(&fmt(p["before"][period].as_i64().unwrap())),
+            html.contains(&fmt(&p["total_before"][period])),
             "{}",
             p["programme"]
         );
         assert!(
-            html.contains(&fmt(p["after"][period].as_i64().unwrap())),
+            html.contains(&fmt(&p["total_after"][period])),
             "{}",
             p["programme"]
         );
@@ -343,4 +346,49 @@ fn fen(text: &str) -> i128 {
     let yuan: i128 = yuan.trim_start_matches('-').parse().unwrap();
     let cents: i128 = format!("{cents:0<2}").parse().unwrap();
     sign * (yuan * 100 + cents)
+}
+
+const SP: &str = "tests/jilin/spec-examples/population-small/persons.csv";
+const SH: &str = "tests/jilin/spec-examples/population-small/households.csv";
+
+fn explain_small(month: &str, id: &str, output: &str) -> String {
+    let (code, out, err) = weft(&[
+        "explain", "policies/jilin", "--persons", SP, "--households", SH, "--as-of", month, "--id", id,
+        "--output", output,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+/// Income is below the standard but the assets are over the limit: the
+/// explanation shows the input and the comparison with both sides.
+#[test]
+fn a_household_failing_dibao_on_assets() {
+    let out = explain_small("2018-08", "H42-000052", "dibao_eligible");
+    assert!(out.contains("input household H42-000052: financial_assets = ¥47,093.66"), "{out}");
+    assert!(
+        out.contains("financial_assets ¥47,093.66 <= dibao_standard × dibao_asset_months × counted_members ¥25,920.00 (¥540.00 × 24 months × 2): false"),
+        "{out}"
+    );
+    insta::assert_snapshot!(out);
+}
+
+/// A priority person through `registered_poor`: the input that made it
+/// true is shown.
+#[test]
+fn a_priority_person_through_registered_poor() {
+    let out = explain_small("2018-08", "P42-0000002", "major_illness_pays");
+    let priority = out.split("priority(P42-0000002) = true").nth(1).expect("priority shown");
+    assert!(priority.contains("input household H42-000000: registered_poor = true"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+/// A table's rows before the one that applied, each with why not.
+#[test]
+fn a_table_row_skipped() {
+    let out = explain_small("2018-08", "P42-0000006", "child_category");
+    assert!(out.contains("row 4 does not apply: age(p) < 16 and p.household.residence == rural"), "{out}");
+    assert!(out.contains("household.residence urban == rural: false"), "{out}");
+    assert!(out.contains("row 5 applies"), "{out}");
+    insta::assert_snapshot!(out);
 }
