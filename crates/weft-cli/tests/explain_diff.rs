@@ -392,3 +392,81 @@ fn a_table_row_skipped() {
     assert!(out.contains("row 5 applies"), "{out}");
     insta::assert_snapshot!(out);
 }
+
+/// `--rules-as-of`: the population of July 2018 under June's rules against
+/// July's: only the policy changed, so no age (nor any other value of the
+/// population's own) moves; the standards do.
+#[test]
+fn a_rules_as_of_diff_changes_no_age() {
+    let tmp = tempfile::tempdir().unwrap();
+    let changes = tmp.path().join("changes.csv");
+    let (code, json, err) = weft(&[
+        "diff", "policies/jilin", "--persons", SP, "--households", SH, "--as-of", "2018-07",
+        "--rules-as-of", "2018-06", "--as-of-after", "2018-07", "--format", "json", "--changes",
+        changes.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let text = std::fs::read_to_string(&changes).unwrap();
+    let columns: std::collections::BTreeSet<&str> =
+        text.lines().skip(1).filter_map(|l| l.split(',').nth(2)).collect();
+    assert!(!columns.contains("age"), "{columns:?}");
+    assert!(columns.contains("dibao_standard"), "{columns:?}");
+    // Across the two months without it, ages do move (the test can fail).
+    let (code, _, err) = weft(&[
+        "diff", "policies/jilin", "--persons", SP, "--households", SH, "--as-of", "2018-06",
+        "--as-of-after", "2018-07", "--format", "json", "--changes", changes.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&changes).unwrap();
+    assert!(text.lines().any(|l| l.split(',').nth(2) == Some("age")));
+    assert!(report["before"].as_str().unwrap().contains("under the rules of 2018-06"));
+    let names: Vec<&str> = report["parameters_changed"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    assert!(names.contains(&"dibao_standard_urban"), "{names:?}");
+}
+
+/// `--rules-as-of` on `weft run` too: a July population
+/// under June's standard pays June's dibao.
+#[test]
+fn run_under_the_rules_of_another_month() {
+    let tmp = tempfile::tempdir().unwrap();
+    let total_of = |rules: Option<&str>, month: &str| {
+        let out = tmp.path().join(format!("{month}-{}", rules.unwrap_or("own")));
+        let mut args = vec![
+            "run", "policies/jilin", "--persons", SP, "--households", SH, "--as-of", month, "--quiet",
+            "--summary", "json", "--out",
+        ];
+        let o = out.to_str().unwrap().to_string();
+        args.push(&o);
+        if let Some(r) = rules {
+            args.extend(["--rules-as-of", r]);
+        }
+        let (code, json, err) = weft(&args);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let d = v["programmes"].as_array().unwrap().iter().find(|p| p["programme"] == "dibao").unwrap().clone();
+        let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+        (fen(d["total_per_month"].as_str().unwrap()), m["rules_as_of"].clone(), total(&out.join("persons.csv"), "age"))
+    };
+    let (june, _, _) = total_of(None, "2018-06");
+    let (july, _, july_ages) = total_of(None, "2018-07");
+    let (mixed, rules, mixed_ages) = total_of(Some("2018-06"), "2018-07");
+    assert!(july > june);
+    assert_ne!(mixed, july, "June's standards pay less");
+    assert_eq!(rules, "2018-06");
+    assert_eq!(mixed_ages, july_ages, "ages are July's");
+}
+
+/// `weft explain --as-of A --as-of-after B`: what differs and why.
+#[test]
+fn explain_across_two_months() {
+    let (code, out, err) = weft(&[
+        "explain", "policies/jilin", "--persons", SP, "--households", SH, "--as-of", "2018-06",
+        "--as-of-after", "2018-07", "--id", "H42-000052", "--output", "dibao_standard",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("dibao_standard(H42-000052): ¥500.00 per month → ¥540.00 per month"), "{out}");
+    assert!(out.contains("dibao_standard_urban\n    before:"), "{out}");
+    assert!(!out.contains("cpi_yoy"), "only the parameters on the path: {out}");
+    insta::assert_snapshot!(out);
+}

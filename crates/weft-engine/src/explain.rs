@@ -555,7 +555,16 @@ impl Builder<'_> {
             .and_then(|p| self.bound.ctx_dates.get(p.ctx as usize))
             .copied()
             .unwrap_or(self.bound.as_of);
-        let version = pd.and_then(|p| p.version_at(date));
+        // The version bound (with `--rules-as-of`, not the one of `date`).
+        let bound_effective = pr
+            .and_then(|_| self.bound.params.get(pref as usize))
+            .and_then(|b| b.as_ref())
+            .map(|b| b.effective);
+        let version = pd.and_then(|p| {
+            bound_effective
+                .and_then(|e| p.version_at(e))
+                .or_else(|| p.version_at(date))
+        });
         let key = pd.filter(|p| !p.keys.is_empty()).map(|p| {
             p.keys
                 .iter()
@@ -981,4 +990,39 @@ fn expr_text(ir: &Ir, inst: InstId, n: NodeId, depth: usize) -> String {
         }
         _ => "…".into(),
     }
+}
+
+/// Every value on an explanation's paths, `(what, value)` in tree order,
+/// each once: outputs (`column = …`), rules' values, inputs
+/// (`input household H1: financial_assets`), parameters.
+pub fn values(e: &Explanation) -> Vec<(String, String)> {
+    fn walk(n: &ExplainNode, out: &mut Vec<(String, String)>) {
+        let mut push = |w: String, v: String| {
+            if !out.iter().any(|(x, _)| *x == w) {
+                out.push((w, v));
+            }
+        };
+        push(
+            n.what.clone(),
+            n.value.clone().or_else(|| n.error.clone()).unwrap_or_default(),
+        );
+        for i in &n.inputs {
+            push(
+                format!("input {} {}: {}", i.record_kind.to_lowercase(), i.record, i.field),
+                i.value.clone(),
+            );
+        }
+        for u in &n.uses {
+            walk(u, out);
+        }
+    }
+    let mut out = Vec::new();
+    for (c, n) in &e.outputs {
+        out.push((
+            c.clone(),
+            n.value.clone().or_else(|| n.error.clone()).unwrap_or_default(),
+        ));
+        walk(n, &mut out);
+    }
+    out
 }

@@ -34,7 +34,7 @@ pub fn manifest(
             "keys": if pd.keys.is_empty() { Value::Null } else { json!("all") },
             "effective": if pd.series { num::format_month(bp.effective) } else { num::format_date(bp.effective) },
             "as_of": num::format_date(on),
-            "origin": pd.version_at(on).map(|v| v.origin.clone()).unwrap_or_default(),
+            "origin": pd.version_at(bp.effective).or_else(|| pd.version_at(on)).map(|v| v.origin.clone()).unwrap_or_default(),
         }));
     }
     params.sort_by_key(|a| a.to_string());
@@ -67,6 +67,7 @@ pub fn manifest(
         "weft_version": env!("CARGO_PKG_VERSION"),
         "engine": opts.engine_name,
         "as_of": num::format_month(opts.as_of),
+        "rules_as_of": opts.rules_as_of.map(num::format_month),
         "policy": {
             "sha256": crate::run::hex(&policy_hash.finalize()),
             "files": opts.policy_files.iter().map(|(n, h)| json!({"name": n, "sha256": h})).collect::<Vec<_>>(),

@@ -109,6 +109,7 @@ impl RunConfig {
     fn options(&self, ev: &Evaluator, write: bool, by: Option<String>) -> RunOptions {
         RunOptions {
             as_of: ev.as_of().days(),
+            rules_as_of: (ev.rules_as_of() != ev.as_of()).then(|| ev.rules_as_of().days()),
             inputs: self.inputs.clone(),
             out_dir: self.out_dir.clone(),
             out_format: self.out_format.inner(),

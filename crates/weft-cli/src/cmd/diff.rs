@@ -12,6 +12,12 @@ pub struct DiffArgs {
     /// The month evaluated before, YYYY-MM.
     #[arg(long = "as-of")]
     pub as_of: String,
+    /// Evaluate the side before under the rules, parameters and series in
+    /// force in this month (YYYY-MM), the population as of --as-of: with
+    /// `--as-of M --rules-as-of M0 --as-of-after M` the diff shows what the
+    /// policy changed between M0 and M alone (no ages, no births).
+    #[arg(long = "rules-as-of", value_name = "YYYY-MM")]
+    pub rules_as_of: Option<String>,
     /// The month evaluated after (default: the same month).
     #[arg(long = "as-of-after")]
     pub as_of_after: Option<String>,
@@ -55,7 +61,12 @@ pub fn diff(a: &DiffArgs) -> CliResult {
             a.format
         )));
     }
-    if a.as_of_after.is_none() && a.params_after.is_empty() && a.policy_after.is_none() {
+    let rules_as_of = a.rules_as_of.as_deref().map(super::parse_month).transpose()?;
+    if a.as_of_after.is_none()
+        && a.params_after.is_empty()
+        && a.policy_after.is_none()
+        && rules_as_of.is_none()
+    {
         return Err(CliError::Usage(
             "say what changes after: --as-of-after, --params-after or --policy-after".into(),
         ));
@@ -92,9 +103,19 @@ pub fn diff(a: &DiffArgs) -> CliResult {
         a.engine.as_deref(),
         &[(&before, as_of), (&after, as_of_after)],
     )?;
-    let eval_b = super::evaluator(&before, as_of, engine)?;
+    let eval_b = match rules_as_of {
+        Some(r) => super::run::evaluator_with_rules(&before, as_of, Some(r), engine).map_err(
+            |e| match e {
+                e @ weft::Error::NoParameterVersion { .. } => {
+                    CliError::Failed(format!("cannot evaluate {as_of} under the rules of {r}: {e}"))
+                }
+                e => e.into(),
+            },
+        )?,
+        None => super::evaluator(&before, as_of, engine)?,
+    };
     // Only parameter values change: the compiled program is shared.
-    let eval_a = if as_of_after == as_of {
+    let eval_a = if as_of_after == as_of && rules_as_of.is_none() {
         eval_b.rebind(&after).map_err(|e| match e {
             e @ weft::Error::NoParameterVersion { .. } => {
                 CliError::Failed(format!("cannot evaluate {as_of_after}: {e}"))
@@ -104,8 +125,11 @@ pub fn diff(a: &DiffArgs) -> CliResult {
     } else {
         super::evaluator(&after, as_of_after, engine)?
     };
-    let describe = |p: &PolicyArgs, d: weft::Month, extra: &[PathBuf]| {
+    let describe = |p: &PolicyArgs, d: weft::Month, extra: &[PathBuf], rules: Option<weft::Month>| {
         let mut s = format!("{} as of {d}", p.policy.display());
+        if let Some(r) = rules {
+            s.push_str(&format!(" under the rules of {r}"));
+        }
         for x in extra {
             s.push_str(&format!(" with {}", x.display()));
         }
@@ -115,8 +139,8 @@ pub fn diff(a: &DiffArgs) -> CliResult {
         .by(a.by.clone())
         .changes(a.changes.as_deref())
         .labels(
-            describe(&a.policy, as_of, &[]),
-            describe(&after_args, as_of_after, &a.params_after),
+            describe(&a.policy, as_of, &[], rules_as_of),
+            describe(&after_args, as_of_after, &a.params_after, None),
         );
     for (name, path) in specs {
         let Some(format) = Format::from_path(&path) else {

@@ -16,6 +16,11 @@ pub struct RunArgs {
     /// The month evaluated, YYYY-MM.
     #[arg(long = "as-of")]
     pub as_of: String,
+    /// Evaluate the population as of --as-of under the rules, parameters
+    /// and series in force in this month (YYYY-MM): the policy's effect
+    /// apart from the population's (ages, births).
+    #[arg(long = "rules-as-of", value_name = "YYYY-MM")]
+    pub rules_as_of: Option<String>,
     /// The output directory (refused if not empty, unless --force).
     #[arg(long)]
     pub out: PathBuf,
@@ -186,7 +191,18 @@ pub fn run(a: &RunArgs) -> CliResult {
     let policy = super::load(&a.policy)?;
     let engine = super::engine(a.engine.as_deref(), &[(&policy, as_of)])?;
     let t_bind = std::time::Instant::now();
-    let eval = super::evaluator(&policy, as_of, engine)?;
+    let rules_as_of = a.rules_as_of.as_deref().map(super::parse_month).transpose()?;
+    let eval = match rules_as_of {
+        Some(r) => evaluator_with_rules(&policy, as_of, Some(r), engine).map_err(|e| {
+            match e {
+                e @ weft::Error::NoParameterVersion { .. } => {
+                    CliError::Failed(format!("cannot evaluate {as_of} under the rules of {r}: {e}"))
+                }
+                e => e.into(),
+            }
+        })?,
+        None => super::evaluator(&policy, as_of, engine)?,
+    };
     let compile_time = t_bind.elapsed();
     let bar = if !a.quiet && std::io::stderr().is_terminal() {
         let b = ProgressBar::new(0);
@@ -216,6 +232,9 @@ pub fn run(a: &RunArgs) -> CliResult {
             report.programmes.iter().map(|p| p.to_json()).collect();
         let files: Vec<serde_json::Value> = report.files.iter().map(|f| f.to_json()).collect();
         let mut v = serde_json::json!({"as_of": as_of.to_string(), "engine": engine_name, "files": files, "programmes": progs});
+        if let Some(r) = rules_as_of {
+            v["rules_as_of"] = serde_json::json!(r.to_string());
+        }
         if a.timings {
             v["timings_ms"] = timings_json(&report, compile_time, total);
         }
@@ -223,9 +242,12 @@ pub fn run(a: &RunArgs) -> CliResult {
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         eprintln!(
-            "weft run {} as of {} ({} engine) → {}",
+            "weft run {} as of {}{} ({} engine) → {}",
             a.policy.policy.display(),
             as_of,
+            rules_as_of
+                .map(|r| format!(" under the rules of {r}"))
+                .unwrap_or_default(),
             engine_name,
             a.out.display()
         );
@@ -277,6 +299,19 @@ pub fn run(a: &RunArgs) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// An evaluator for `as_of`, under the rules of `rules_as_of` when given.
+pub fn evaluator_with_rules(
+    policy: &weft::Policy,
+    as_of: weft::Month,
+    rules_as_of: Option<weft::Month>,
+    engine: weft::Engine,
+) -> Result<weft::Evaluator, weft::Error> {
+    match rules_as_of {
+        Some(r) => policy.evaluator_with_rules(as_of, r, engine),
+        None => policy.evaluator(as_of, engine),
+    }
 }
 
 fn ms(d: std::time::Duration) -> f64 {

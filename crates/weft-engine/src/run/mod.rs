@@ -86,6 +86,9 @@ pub struct InputFile {
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub as_of: i32,
+    /// The month whose rules and parameters are in force, when not
+    /// `as_of` (`--rules-as-of`), for the manifest.
+    pub rules_as_of: Option<i32>,
     pub inputs: Vec<InputFile>,
     pub out_dir: PathBuf,
     pub out_format: Format,
