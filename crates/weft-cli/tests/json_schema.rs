@@ -166,3 +166,16 @@ fn diff_reports_hold_to_their_schema() {
     let names: Vec<&str> = v["parameters_changed"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
     assert!(names.contains(&"dibao_standard_urban"), "{names:?}");
 }
+
+#[test]
+fn a_range_run_summary_holds_to_the_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let v = weft(&[
+        "run", "policies/jilin", "--as-of", "2018-06..2018-08", "--persons", P, "--households", H,
+        "--out", out.to_str().unwrap(), "--quiet", "--summary", "json", "--timings",
+    ]);
+    assert_valid("run-summary.schema.json", &v);
+    assert_eq!(v["months"].as_array().unwrap().len(), 3);
+    assert!(v["timings_ms"]["evaluate_engine"].is_number());
+}

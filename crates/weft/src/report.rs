@@ -62,6 +62,8 @@ pub trait Progress: Sync {
     fn total(&self, _bytes: u64) {}
     /// `bytes` more were read.
     fn advance(&self, _bytes: u64) {}
+    /// `rows` more input rows were evaluated (or rejected, or left out).
+    fn rows(&self, _rows: u64) {}
 }
 
 /// No progress reported.
@@ -79,6 +81,9 @@ impl weft_engine::run::Progress for ProgressAdapter<'_> {
     }
     fn advance(&self, bytes: u64) {
         self.0.advance(bytes);
+    }
+    fn rows(&self, rows: u64) {
+        self.0.rows(rows);
     }
 }
 
@@ -587,4 +592,154 @@ pub struct SynthReport {
     pub hit_rates: Vec<(String, u64, u64)>,
     /// Records drawn again to pass their checks.
     pub redraws: u64,
+}
+
+/// One programme over a range of months (`weft run --as-of A..B`).
+///
+/// The rule: monthly amounts are summed over the months; one-off amounts
+/// (paid in the month evaluated) are summed too; a yearly amount is an
+/// annual figure, of which each month evaluated contributes a twelfth — the
+/// range's yearly total is the sum of the months' yearly totals divided by
+/// 12, rounded half away from zero to the fen (for twelve months with the
+/// same yearly amounts, that amount).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RangeTotals {
+    /// The programme's name in the policy.
+    pub name: String,
+    /// Its name for people.
+    pub display: Option<String>,
+    /// Record-months: the sum over the months of the recipients.
+    pub recipient_months: u64,
+    /// Fen: the monthly amounts summed over the months.
+    pub per_month: i128,
+    /// Fen: a twelfth of each month's yearly amounts.
+    pub per_year: i128,
+    /// Fen: one-off amounts summed over the months.
+    pub once: i128,
+}
+
+impl RangeTotals {
+    /// The totals of a range from the reports of its months (in any
+    /// order; all of one policy).
+    pub fn of_months(months: &[&RunReport]) -> Vec<RangeTotals> {
+        let mut out: Vec<RangeTotals> = Vec::new();
+        let mut yearly: Vec<i128> = Vec::new();
+        for r in months {
+            for (i, p) in r.programmes.iter().enumerate() {
+                if out.len() <= i {
+                    out.push(RangeTotals {
+                        name: p.name.clone(),
+                        display: p.display.clone(),
+                        ..RangeTotals::default()
+                    });
+                    yearly.push(0);
+                }
+                let t = &mut out[i];
+                t.recipient_months += p.recipients;
+                t.per_month += p.per_month;
+                t.once += p.once;
+                yearly[i] += p.per_year;
+            }
+        }
+        for (t, y) in out.iter_mut().zip(yearly) {
+            t.per_year = div_round(y, 12);
+        }
+        out
+    }
+
+    /// Everything paid over the range, in fen.
+    pub fn total(&self) -> i128 {
+        self.per_month + self.per_year + self.once
+    }
+
+    /// As JSON (`docs/schema/run-summary.schema.json`'s programme).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "programme": self.name,
+            "name": self.display,
+            "recipients": self.recipient_months,
+            "total_per_month": exact_yuan(self.per_month),
+            "total_per_year": exact_yuan(self.per_year),
+            "total_once": exact_yuan(self.once),
+            "total": exact_yuan(self.total()),
+        })
+    }
+}
+
+/// `a / b` rounded half away from zero (`b > 0`).
+fn div_round(a: i128, b: i128) -> i128 {
+    let (q, r) = (a / b, a % b);
+    if 2 * r.abs() >= b { q + a.signum() } else { q }
+}
+
+/// The months of `A..B` (`2018-01..2018-12`, both included) or of one
+/// month `A`.
+pub fn parse_months(text: &str) -> Result<Vec<crate::Month>, crate::Error> {
+    let bad = || crate::Error::BadMonth {
+        text: text.to_string(),
+    };
+    let (a, b) = match text.split_once("..") {
+        Some((a, b)) => (a.trim(), b.trim()),
+        None => (text.trim(), text.trim()),
+    };
+    let ym = |s: &str| -> Option<(i32, u32)> {
+        let (y, m) = s.split_once('-')?;
+        Some((y.parse().ok()?, m.parse().ok()?))
+    };
+    // Each end must be a month Weft accepts.
+    a.parse::<crate::Month>()?;
+    b.parse::<crate::Month>()?;
+    let (mut y, mut m) = ym(a).ok_or_else(bad)?;
+    let end = ym(b).ok_or_else(bad)?;
+    if (y, m) > end {
+        return Err(bad());
+    }
+    let mut out = Vec::new();
+    while (y, m) <= end {
+        out.push(crate::Month::new(y, m).ok_or_else(bad)?);
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        if out.len() > 12 * 200 {
+            return Err(bad());
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_of_a_range() {
+        let m = parse_months("2018-11..2019-02").unwrap();
+        let s: Vec<String> = m.iter().map(|m| m.to_string()).collect();
+        assert_eq!(s, ["2018-11", "2018-12", "2019-01", "2019-02"]);
+        assert_eq!(parse_months("2018-03").unwrap().len(), 1);
+        assert!(parse_months("2018-03..2018-01").is_err());
+        assert!(parse_months("2018-13..2019-01").is_err());
+    }
+
+    #[test]
+    fn a_yearly_amount_counts_a_twelfth_per_month() {
+        let month = |per_year: i128, per_month: i128| RunReport {
+            programmes: vec![ProgrammeTotals {
+                name: "p".into(),
+                recipients: 2,
+                per_year,
+                per_month,
+                ..ProgrammeTotals::default()
+            }],
+            ..RunReport::default()
+        };
+        let ms: Vec<RunReport> = (0..12).map(|_| month(1_200_01, 5)).collect();
+        let refs: Vec<&RunReport> = ms.iter().collect();
+        let t = &RangeTotals::of_months(&refs)[0];
+        assert_eq!((t.per_year, t.per_month, t.recipient_months), (1_200_01, 60, 24));
+        let three: Vec<&RunReport> = ms.iter().take(3).collect();
+        // 3 × 120,001 / 12 = 30,000.25 → 30,000.
+        assert_eq!(RangeTotals::of_months(&three)[0].per_year, 30_000);
+        assert_eq!(div_round(-18, 12), -2);
+        assert_eq!(div_round(-17, 12), -1);
+    }
 }

@@ -13,7 +13,8 @@ use weft_engine::run::{EvalSide, InputFile, RunOptions};
 
 use crate::report::ProgressAdapter;
 pub use crate::report::{
-    BINS, ByRow, DiffReport, FileCounts, ParameterChange, ParameterVersion, Format, NoProgress, ProgrammeDiff, ProgrammeTotals,
+    BINS, ByRow, DiffReport, FileCounts, ParameterChange, ParameterVersion, RangeTotals,
+    parse_months, Format, NoProgress, ProgrammeDiff, ProgrammeTotals,
     Progress, RunReport, Timings,
 };
 
@@ -104,6 +105,19 @@ impl RunConfig {
     pub fn index_partitions(mut self, n: Option<usize>) -> RunConfig {
         self.index_partitions = n;
         self
+    }
+
+    /// The same run writing to another directory (a month of a range).
+    pub fn with_out_dir(&self, out_dir: impl Into<PathBuf>) -> RunConfig {
+        RunConfig {
+            out_dir: out_dir.into(),
+            ..self.clone()
+        }
+    }
+
+    /// The output directory.
+    pub fn out_dir(&self) -> &Path {
+        &self.out_dir
     }
 
     fn options(&self, ev: &Evaluator, write: bool, by: Option<String>) -> RunOptions {
@@ -208,6 +222,16 @@ pub fn diff(
     after: &Evaluator,
     config: &DiffConfig,
 ) -> Result<DiffReport, Error> {
+    diff_with_progress(before, after, config, &NoProgress)
+}
+
+/// [`diff`], reporting progress.
+pub fn diff_with_progress(
+    before: &Evaluator,
+    after: &Evaluator,
+    config: &DiffConfig,
+    progress: &dyn Progress,
+) -> Result<DiffReport, Error> {
     let ir_b = before.ir();
     let prog = &ir_b.hir;
     // The breakdown field: `by`, else `region` when the records have it.
@@ -273,8 +297,8 @@ pub fn diff(
                     eval: ea,
                 },
             ];
-            let quiet = ProgressAdapter(&NoProgress);
-            weft_engine::run::run_sides(&sides, &opts, &quiet, Some(&mut obs))
+            let p = ProgressAdapter(progress);
+            weft_engine::run::run_sides(&sides, &opts, &p, Some(&mut obs))
         })
     });
     obs.finish();
@@ -289,4 +313,46 @@ pub fn diff(
     let mut report = DiffReport::of(obs.report.clone());
     report.changes_file = config.changes.as_ref().map(|p| p.display().to_string());
     Ok(report)
+}
+
+/// One month of a run over a range of months.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MonthRun {
+    /// The month.
+    pub as_of: crate::Month,
+    /// Its output directory (`OUT/YYYY-MM`).
+    pub out_dir: PathBuf,
+    /// What its run did.
+    pub report: RunReport,
+}
+
+/// Evaluate a population for every month of `months` (`weft run --as-of
+/// 2018-01..2018-12`): each month a complete result of its own in
+/// `config`'s output directory's subdirectory `YYYY-MM` (results, errors,
+/// manifest), all or nothing per month. A program is compiled once per
+/// distinct binding (months whose rules and parameters bind alike share
+/// it). `on_month(i, month)` is called before each month. Sum the
+/// months' programmes with [`RangeTotals::of_months`].
+pub fn run_range(
+    policy: &crate::Policy,
+    months: &[crate::Month],
+    engine: crate::Engine,
+    config: &RunConfig,
+    progress: &dyn Progress,
+    on_month: &mut dyn FnMut(usize, crate::Month),
+) -> Result<Vec<MonthRun>, Error> {
+    let mut out = Vec::with_capacity(months.len());
+    for (i, m) in months.iter().enumerate() {
+        on_month(i, *m);
+        let eval = policy.evaluator(*m, engine)?;
+        let dir = config.out_dir.join(m.to_string());
+        let report = eval.run_files(&config.with_out_dir(&dir), progress)?;
+        out.push(MonthRun {
+            as_of: *m,
+            out_dir: dir,
+            report,
+        });
+    }
+    Ok(out)
 }

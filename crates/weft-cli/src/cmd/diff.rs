@@ -47,6 +47,9 @@ pub struct DiffArgs {
     /// `jit` (default when available) or `interp`.
     #[arg(long)]
     pub engine: Option<String>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 pub fn diff(a: &DiffArgs) -> CliResult {
@@ -153,7 +156,10 @@ pub fn diff(a: &DiffArgs) -> CliResult {
     }
     let t = std::time::Instant::now();
     // (Unlike `weft run`, no `help:` line for a missing input.)
-    let report = weft::run::diff(&eval_b, &eval_a, &config).map_err(|e| match e {
+    let progress = super::run::Bar::new(a.quiet);
+    let result = weft::run::diff_with_progress(&eval_b, &eval_a, &config, &progress);
+    progress.finish();
+    let report = result.map_err(|e| match e {
         e @ weft::Error::MissingInput { .. } => CliError::Usage(e.to_string()),
         e => CliError::from(e),
     })?;

@@ -187,6 +187,8 @@ pub enum RunError {
 pub trait Progress: Sync {
     fn total(&self, _bytes: u64) {}
     fn advance(&self, _bytes: u64) {}
+    /// `rows` more input rows were evaluated, rejected or left out.
+    fn rows(&self, _rows: u64) {}
 }
 
 pub struct NoProgress;
@@ -1318,6 +1320,7 @@ fn attempt<'o>(
                     obs.observe(si, &ev, &rej, &out);
                 }
             }
+            let mut batch_rows = 0u64;
             for v in b.per_chunk {
                 for (si, o) in v.into_iter().enumerate() {
                     if let Some(sm) = summaries.get_mut(si) {
@@ -1330,6 +1333,9 @@ fn attempt<'o>(
                     timings.check_cpu += o.check_cpu;
                     eval_g += o.evaluated_groups;
                     eval_m += o.evaluated_members;
+                    batch_rows += o.evaluated_groups
+                        + o.evaluated_members
+                        + (o.group_errors.len() + o.member_errors.len()) as u64;
                     for (oi, blk) in o.outs.iter().enumerate() {
                         let spec = cx0.specs.get(oi).map(|x| x.as_slice()).unwrap_or(&[]);
                         if let Some(sink) = sinks.get_mut(oi) {
@@ -1342,6 +1348,7 @@ fn attempt<'o>(
                 }
             }
             write_time += t.elapsed();
+            progress.rows(batch_rows);
             if let Some(l) = limit {
                 // Rows left out are not errors: they do not count.
                 let so_far = (gerrs.len() + merrs.len()) as u64 - left_out;
