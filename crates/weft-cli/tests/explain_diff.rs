@@ -289,6 +289,27 @@ fn a_diff_across_the_july_2018_standards_matches_two_runs() {
         );
     }
     assert!(html.matches("<svg").count() >= 3, "three charts");
+    // The memo's parts: the headline a year's worth of the change with its
+    // sign, the parameters changed, who loses most (with ids), the policy.
+    let net: i128 = report["programmes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let y = |k: &str| fen(p[k]["per_month"].as_str().unwrap()) * 12 + fen(p[k]["per_year"].as_str().unwrap());
+            y("total_after") - y("total_before")
+        })
+        .sum();
+    assert!(net > 0, "the July standards cost more");
+    assert!(html.contains(&format!("+¥{}", weft::run::format_yuan(net))), "headline");
+    assert!(html.contains("more spending a year"));
+    assert!(html.contains("<code>dibao_standard_urban</code>"));
+    for l in report["losers"].as_array().unwrap() {
+        assert!(html.contains(&format!("<code>{}</code>", l["id"].as_str().unwrap())));
+    }
+    assert!(html.contains(report["policy"]["sha256_before"].as_str().unwrap()));
+    // Per-period histograms apart.
+    assert!(html.contains("Amounts per month") && html.contains("Amounts per year"));
     for p in report["programmes"].as_array().unwrap() {
         let period = match p["period"].as_str().unwrap() {
             "per month" => "per_month",

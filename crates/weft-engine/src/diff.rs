@@ -112,6 +112,10 @@ pub struct DiffReport {
     pub left_out_after: u64,
     /// Parameters whose version or values differ between the sides.
     pub parameters_changed: Vec<ParamChange>,
+    /// Records gained and lost, per output and value of the breakdown.
+    pub records_by: Vec<RecordsBy>,
+    /// The records that lose most (at most [`LOSERS`], the most first).
+    pub losers: Vec<Loser>,
     pub programmes: Vec<ProgrammeDiff>,
     pub changes_file: Option<String>,
 }
@@ -353,6 +357,9 @@ impl<'a> DiffObserver<'a> {
             self.report.records_changed += 1;
         }
         // Programmes.
+        let mut any_gained = false;
+        let mut any_lost = false;
+        let mut change_by_period = [0i128; 3];
         let by = before.or(after).and_then(|r| r.1);
         let by_name = by
             .and_then(|v| usize::try_from(v).ok())
@@ -404,7 +411,10 @@ impl<'a> DiffObserver<'a> {
             for i in 0..3 {
                 pd.before[i] += tb[i];
                 pd.after[i] += ta[i];
+                change_by_period[i] += ta[i] - tb[i];
             }
+            any_gained |= !rb && ra;
+            any_lost |= rb && !ra;
             pd.recipients_before += rb as u64;
             pd.recipients_after += ra as u64;
             match (rb, ra) {
@@ -441,6 +451,49 @@ impl<'a> DiffObserver<'a> {
             row.lost += (rb && !ra) as u64;
             row.amount_before += ab as i128;
             row.amount_after += aa as i128;
+        }
+        // Records (not programme memberships) that gained or lost any.
+        let oname = out.name.clone();
+        let rrow = match self
+            .report
+            .records_by
+            .iter()
+            .position(|r| r.output == oname && r.value == by_name)
+        {
+            Some(i) => &mut self.report.records_by[i],
+            None => {
+                self.report.records_by.push(RecordsBy {
+                    output: oname.clone(),
+                    value: by_name.clone(),
+                    ..RecordsBy::default()
+                });
+                let n = self.report.records_by.len() - 1;
+                &mut self.report.records_by[n]
+            }
+        };
+        rrow.records += 1;
+        rrow.gained += any_gained as u64;
+        rrow.lost += any_lost as u64;
+        // The records that lose most (a year's worth: monthly × 12 +
+        // yearly + one-off).
+        let annual = change_by_period[1] * 12 + change_by_period[2] + change_by_period[0];
+        if annual < 0 {
+            let l = &mut self.report.losers;
+            let full = l.len() >= LOSERS;
+            if !full || l.last().map(|x| annual < x.annual).unwrap_or(true) {
+                let at = l.partition_point(|x| x.annual <= annual);
+                l.insert(
+                    at,
+                    Loser {
+                        output: oname,
+                        id,
+                        region: by_name,
+                        change: change_by_period,
+                        annual,
+                    },
+                );
+                l.truncate(LOSERS);
+            }
         }
     }
 }
@@ -616,6 +669,36 @@ mod tests {
         }
         assert_eq!(BINS.len(), 8);
     }
+}
+
+/// How many of the records that lose most a report keeps.
+pub const LOSERS: usize = 20;
+
+/// Records of one output with one value of the breakdown field that
+/// gained or lost any programme.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct RecordsBy {
+    pub output: String,
+    pub value: String,
+    /// Records compared.
+    pub records: u64,
+    /// Records that became recipients of at least one programme.
+    pub gained: u64,
+    /// Records that stopped being recipients of at least one programme.
+    pub lost: u64,
+}
+
+/// A record that loses.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Loser {
+    pub output: String,
+    pub id: String,
+    /// The value of the breakdown field.
+    pub region: String,
+    /// Fen per period: once, per month, per year (after − before).
+    pub change: [i128; 3],
+    /// A year's worth: per month × 12 + per year + once.
+    pub annual: i128,
 }
 
 /// A parameter as one side of a comparison binds it.

@@ -39,14 +39,7 @@ pub fn manifest(
     }
     params.sort_by_key(|a| a.to_string());
     params.dedup();
-    let mut policy_hash = sha2::Sha256::new();
-    use sha2::Digest;
-    for (n, h) in &opts.policy_files {
-        policy_hash.update(n.as_bytes());
-        policy_hash.update([0]);
-        policy_hash.update(h.as_bytes());
-        policy_hash.update([0]);
-    }
+
     let inputs: Vec<Value> = report
         .files
         .iter()
@@ -69,11 +62,25 @@ pub fn manifest(
         "as_of": num::format_month(opts.as_of),
         "rules_as_of": opts.rules_as_of.map(num::format_month),
         "policy": {
-            "sha256": crate::run::hex(&policy_hash.finalize()),
+            "sha256": policy_hash(&opts.policy_files),
             "files": opts.policy_files.iter().map(|(n, h)| json!({"name": n, "sha256": h})).collect::<Vec<_>>(),
         },
         "parameters_used": params,
         "inputs": inputs,
         "outputs": outputs.iter().map(|(n, r)| json!({"file": n, "rows": r})).collect::<Vec<_>>(),
     })
+}
+
+/// The hash of a policy: SHA-256 over its files' `(name, sha256)` in
+/// order, as the manifest's `policy.sha256`.
+pub fn policy_hash(files: &[(String, String)]) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for (n, x) in files {
+        h.update(n.as_bytes());
+        h.update([0]);
+        h.update(x.as_bytes());
+        h.update([0]);
+    }
+    crate::run::hex(&h.finalize())
 }

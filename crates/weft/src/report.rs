@@ -293,6 +293,39 @@ impl ParameterVersion {
     }
 }
 
+/// Records of one output and one value of the breakdown field that
+/// gained or lost any programme.
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordsBy {
+    /// The output (`persons`, `households`).
+    pub output: String,
+    /// The breakdown field's value (`changchun`).
+    pub value: String,
+    /// Records compared.
+    pub records: u64,
+    /// Records that became recipients of at least one programme.
+    pub gained: u64,
+    /// Records that stopped being recipients of at least one programme.
+    pub lost: u64,
+}
+
+/// A record that loses.
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Loser {
+    /// The output it is a row of.
+    pub output: String,
+    /// Its id.
+    pub id: String,
+    /// The breakdown field's value.
+    pub value: String,
+    /// Fen, after − before, `[once, per month, per year]`.
+    pub change: [i128; 3],
+    /// A year's worth in fen: per month × 12 + per year + once.
+    pub annual: i128,
+}
+
 /// A parameter whose version or values differ between the two sides of a
 /// comparison.
 #[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
@@ -332,6 +365,16 @@ pub struct DiffReport {
     pub left_out_after: u64,
     /// Parameters whose version or values differ between the two sides.
     pub parameters_changed: Vec<ParameterChange>,
+    /// Records (not programme memberships) that gained or lost any
+    /// programme, per output and value of the breakdown field.
+    pub records_by: Vec<RecordsBy>,
+    /// The records that lose most, the most first (at most 20).
+    pub losers: Vec<Loser>,
+    /// The SHA-256 of the policy's files before and after (as the
+    /// manifest's `policy.sha256`).
+    pub policy_sha256: (String, String),
+    /// The Weft version that compared.
+    pub version: String,
     /// Per programme.
     pub programmes: Vec<ProgrammeDiff>,
     /// The changes file written, if any.
@@ -360,6 +403,30 @@ impl DiffReport {
                     after: p.after.map(ParameterVersion::of),
                 })
                 .collect(),
+            records_by: r
+                .records_by
+                .into_iter()
+                .map(|x| RecordsBy {
+                    output: x.output,
+                    value: x.value,
+                    records: x.records,
+                    gained: x.gained,
+                    lost: x.lost,
+                })
+                .collect(),
+            losers: r
+                .losers
+                .into_iter()
+                .map(|x| Loser {
+                    output: x.output,
+                    id: x.id,
+                    value: x.region,
+                    change: x.change,
+                    annual: x.annual,
+                })
+                .collect(),
+            policy_sha256: Default::default(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
             programmes: r
                 .programmes
                 .into_iter()
@@ -415,6 +482,28 @@ impl DiffReport {
                     name: p.name.clone(),
                     before: p.before.as_ref().map(ParameterVersion::inner),
                     after: p.after.as_ref().map(ParameterVersion::inner),
+                })
+                .collect(),
+            records_by: self
+                .records_by
+                .iter()
+                .map(|x| weft_engine::diff::RecordsBy {
+                    output: x.output.clone(),
+                    value: x.value.clone(),
+                    records: x.records,
+                    gained: x.gained,
+                    lost: x.lost,
+                })
+                .collect(),
+            losers: self
+                .losers
+                .iter()
+                .map(|x| weft_engine::diff::Loser {
+                    output: x.output.clone(),
+                    id: x.id.clone(),
+                    region: x.value.clone(),
+                    change: x.change,
+                    annual: x.annual,
                 })
                 .collect(),
             programmes: self
@@ -536,6 +625,9 @@ impl DiffReport {
             "rejected_after": self.rejected_after,
             "left_out_before": self.left_out_before,
             "left_out_after": self.left_out_after,
+            "policy": {"sha256_before": self.policy_sha256.0, "sha256_after": self.policy_sha256.1, "weft_version": self.version},
+            "records_by": self.records_by.iter().map(|x| json!({"output": x.output, "value": x.value, "records": x.records, "gained": x.gained, "lost": x.lost})).collect::<Vec<_>>(),
+            "losers": self.losers.iter().map(|x| json!({"output": x.output, "id": x.id, "value": x.value, "change": {"once": exact_yuan(x.change[0]), "per_month": exact_yuan(x.change[1]), "per_year": exact_yuan(x.change[2])}, "annual": exact_yuan(x.annual)})).collect::<Vec<_>>(),
             "parameters_changed": self.parameters_changed.iter().map(|p| {
                 let v = |x: &Option<ParameterVersion>| x.as_ref().map(|x| json!({"effective": x.effective, "origin": x.origin, "value": x.value}));
                 json!({"name": p.name, "before": v(&p.before), "after": v(&p.after)})

@@ -311,6 +311,10 @@ pub fn diff_with_progress(
         (after.ir(), after.bound()),
     );
     let mut report = DiffReport::of(obs.report.clone());
+    report.policy_sha256 = (
+        weft_engine::manifest::policy_hash(&before.policy().file_hashes()),
+        weft_engine::manifest::policy_hash(&after.policy().file_hashes()),
+    );
     report.changes_file = config.changes.as_ref().map(|p| p.display().to_string());
     Ok(report)
 }
