@@ -239,9 +239,24 @@ fn a_diff_across_the_july_2018_standards_matches_two_runs() {
             &["tekun_basic_living", "tekun_care"][..],
             "per_month",
         ),
-        ("dibao", "households.csv", &["dibao_benefit"][..], "per_month"),
-        ("medical_aid", "persons.csv", &["medical_aid_pays"][..], "per_year"),
-        ("price_subsidy", "persons.csv", &["price_subsidy"][..], "per_month"),
+        (
+            "dibao",
+            "households.csv",
+            &["dibao_benefit"][..],
+            "per_month",
+        ),
+        (
+            "medical_aid",
+            "persons.csv",
+            &["medical_aid_pays"][..],
+            "per_year",
+        ),
+        (
+            "price_subsidy",
+            "persons.csv",
+            &["price_subsidy"][..],
+            "per_month",
+        ),
     ];
     for (prog, file, cols, period) in cases {
         let p = report["programmes"]
@@ -296,12 +311,18 @@ fn a_diff_across_the_july_2018_standards_matches_two_runs() {
         .unwrap()
         .iter()
         .map(|p| {
-            let y = |k: &str| fen(p[k]["per_month"].as_str().unwrap()) * 12 + fen(p[k]["per_year"].as_str().unwrap());
+            let y = |k: &str| {
+                fen(p[k]["per_month"].as_str().unwrap()) * 12
+                    + fen(p[k]["per_year"].as_str().unwrap())
+            };
             y("total_after") - y("total_before")
         })
         .sum();
     assert!(net > 0, "the July standards cost more");
-    assert!(html.contains(&format!("+¥{}", weft::run::format_yuan(net))), "headline");
+    assert!(
+        html.contains(&format!("+¥{}", weft::run::format_yuan(net))),
+        "headline"
+    );
     assert!(html.contains("more spending a year"));
     assert!(html.contains("<code>dibao_standard_urban</code>"));
     for l in report["losers"].as_array().unwrap() {
@@ -374,8 +395,18 @@ const SH: &str = "tests/jilin/spec-examples/population-small/households.csv";
 
 fn explain_small(month: &str, id: &str, output: &str) -> String {
     let (code, out, err) = weft(&[
-        "explain", "policies/jilin", "--persons", SP, "--households", SH, "--as-of", month, "--id", id,
-        "--output", output,
+        "explain",
+        "policies/jilin",
+        "--persons",
+        SP,
+        "--households",
+        SH,
+        "--as-of",
+        month,
+        "--id",
+        id,
+        "--output",
+        output,
     ]);
     assert_eq!(code, 0, "{err}");
     out
@@ -386,7 +417,10 @@ fn explain_small(month: &str, id: &str, output: &str) -> String {
 #[test]
 fn a_household_failing_dibao_on_assets() {
     let out = explain_small("2018-08", "H42-000052", "dibao_eligible");
-    assert!(out.contains("input household H42-000052: financial_assets = ¥47,093.66"), "{out}");
+    assert!(
+        out.contains("input household H42-000052: financial_assets = ¥47,093.66"),
+        "{out}"
+    );
     assert!(
         out.contains("financial_assets ¥47,093.66 <= dibao_standard × dibao_asset_months × counted_members ¥25,920.00 (¥540.00 × 24 months × 2): false"),
         "{out}"
@@ -399,8 +433,14 @@ fn a_household_failing_dibao_on_assets() {
 #[test]
 fn a_priority_person_through_registered_poor() {
     let out = explain_small("2018-08", "P42-0000002", "major_illness_pays");
-    let priority = out.split("priority(P42-0000002) = true").nth(1).expect("priority shown");
-    assert!(priority.contains("input household H42-000000: registered_poor = true"), "{out}");
+    let priority = out
+        .split("priority(P42-0000002) = true")
+        .nth(1)
+        .expect("priority shown");
+    assert!(
+        priority.contains("input household H42-000000: registered_poor = true"),
+        "{out}"
+    );
     insta::assert_snapshot!(out);
 }
 
@@ -408,8 +448,14 @@ fn a_priority_person_through_registered_poor() {
 #[test]
 fn a_table_row_skipped() {
     let out = explain_small("2018-08", "P42-0000006", "child_category");
-    assert!(out.contains("row 4 does not apply: age(p) < 16 and p.household.residence == rural"), "{out}");
-    assert!(out.contains("household.residence urban == rural: false"), "{out}");
+    assert!(
+        out.contains("row 4 does not apply: age(p) < 16 and p.household.residence == rural"),
+        "{out}"
+    );
+    assert!(
+        out.contains("household.residence urban == rural: false"),
+        "{out}"
+    );
     assert!(out.contains("row 5 applies"), "{out}");
     insta::assert_snapshot!(out);
 }
@@ -422,27 +468,65 @@ fn a_rules_as_of_diff_changes_no_age() {
     let tmp = tempfile::tempdir().unwrap();
     let changes = tmp.path().join("changes.csv");
     let (code, json, err) = weft(&[
-        "diff", "policies/jilin", "--persons", SP, "--households", SH, "--as-of", "2018-07",
-        "--rules-as-of", "2018-06", "--as-of-after", "2018-07", "--format", "json", "--changes",
+        "diff",
+        "policies/jilin",
+        "--persons",
+        SP,
+        "--households",
+        SH,
+        "--as-of",
+        "2018-07",
+        "--rules-as-of",
+        "2018-06",
+        "--as-of-after",
+        "2018-07",
+        "--format",
+        "json",
+        "--changes",
         changes.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     let text = std::fs::read_to_string(&changes).unwrap();
-    let columns: std::collections::BTreeSet<&str> =
-        text.lines().skip(1).filter_map(|l| l.split(',').nth(2)).collect();
+    let columns: std::collections::BTreeSet<&str> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(2))
+        .collect();
     assert!(!columns.contains("age"), "{columns:?}");
     assert!(columns.contains("dibao_standard"), "{columns:?}");
     // Across the two months without it, ages do move (the test can fail).
     let (code, _, err) = weft(&[
-        "diff", "policies/jilin", "--persons", SP, "--households", SH, "--as-of", "2018-06",
-        "--as-of-after", "2018-07", "--format", "json", "--changes", changes.to_str().unwrap(),
+        "diff",
+        "policies/jilin",
+        "--persons",
+        SP,
+        "--households",
+        SH,
+        "--as-of",
+        "2018-06",
+        "--as-of-after",
+        "2018-07",
+        "--format",
+        "json",
+        "--changes",
+        changes.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(&changes).unwrap();
     assert!(text.lines().any(|l| l.split(',').nth(2) == Some("age")));
-    assert!(report["before"].as_str().unwrap().contains("under the rules of 2018-06"));
-    let names: Vec<&str> = report["parameters_changed"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    assert!(
+        report["before"]
+            .as_str()
+            .unwrap()
+            .contains("under the rules of 2018-06")
+    );
+    let names: Vec<&str> = report["parameters_changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
     assert!(names.contains(&"dibao_standard_urban"), "{names:?}");
 }
 
@@ -452,10 +536,22 @@ fn a_rules_as_of_diff_changes_no_age() {
 fn run_under_the_rules_of_another_month() {
     let tmp = tempfile::tempdir().unwrap();
     let total_of = |rules: Option<&str>, month: &str| {
-        let out = tmp.path().join(format!("{month}-{}", rules.unwrap_or("own")));
+        let out = tmp
+            .path()
+            .join(format!("{month}-{}", rules.unwrap_or("own")));
         let mut args = vec![
-            "run", "policies/jilin", "--persons", SP, "--households", SH, "--as-of", month, "--quiet",
-            "--summary", "json", "--out",
+            "run",
+            "policies/jilin",
+            "--persons",
+            SP,
+            "--households",
+            SH,
+            "--as-of",
+            month,
+            "--quiet",
+            "--summary",
+            "json",
+            "--out",
         ];
         let o = out.to_str().unwrap().to_string();
         args.push(&o);
@@ -465,9 +561,21 @@ fn run_under_the_rules_of_another_month() {
         let (code, json, err) = weft(&args);
         assert_eq!(code, 0, "{err}");
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        let d = v["programmes"].as_array().unwrap().iter().find(|p| p["programme"] == "dibao").unwrap().clone();
-        let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
-        (fen(d["total_per_month"].as_str().unwrap()), m["rules_as_of"].clone(), total(&out.join("persons.csv"), "age"))
+        let d = v["programmes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["programme"] == "dibao")
+            .unwrap()
+            .clone();
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap())
+                .unwrap();
+        (
+            fen(d["total_per_month"].as_str().unwrap()),
+            m["rules_as_of"].clone(),
+            total(&out.join("persons.csv"), "age"),
+        )
     };
     let (june, _, _) = total_of(None, "2018-06");
     let (july, _, july_ages) = total_of(None, "2018-07");
@@ -482,12 +590,30 @@ fn run_under_the_rules_of_another_month() {
 #[test]
 fn explain_across_two_months() {
     let (code, out, err) = weft(&[
-        "explain", "policies/jilin", "--persons", SP, "--households", SH, "--as-of", "2018-06",
-        "--as-of-after", "2018-07", "--id", "H42-000052", "--output", "dibao_standard",
+        "explain",
+        "policies/jilin",
+        "--persons",
+        SP,
+        "--households",
+        SH,
+        "--as-of",
+        "2018-06",
+        "--as-of-after",
+        "2018-07",
+        "--id",
+        "H42-000052",
+        "--output",
+        "dibao_standard",
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("dibao_standard(H42-000052): ¥500.00 per month → ¥540.00 per month"), "{out}");
+    assert!(
+        out.contains("dibao_standard(H42-000052): ¥500.00 per month → ¥540.00 per month"),
+        "{out}"
+    );
     assert!(out.contains("dibao_standard_urban\n    before:"), "{out}");
-    assert!(!out.contains("cpi_yoy"), "only the parameters on the path: {out}");
+    assert!(
+        !out.contains("cpi_yoy"),
+        "only the parameters on the path: {out}"
+    );
     insta::assert_snapshot!(out);
 }

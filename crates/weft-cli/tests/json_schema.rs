@@ -5,6 +5,8 @@
 //! `enum`, `pattern`, `minimum`, `$ref` to `#/$defs/…`); a keyword it
 //! does not know fails the test, so the schemas cannot drift past it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,8 +21,20 @@ fn schema(name: &str) -> Value {
 }
 
 const KNOWN: &[&str] = &[
-    "$schema", "$id", "title", "description", "type", "properties", "required",
-    "additionalProperties", "items", "enum", "pattern", "minimum", "$ref", "$defs",
+    "$schema",
+    "$id",
+    "title",
+    "description",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "enum",
+    "pattern",
+    "minimum",
+    "$ref",
+    "$defs",
 ];
 
 /// The problems of `v` against `s` (empty: valid).
@@ -31,7 +45,9 @@ fn check(root: &Value, s: &Value, v: &Value, at: &str, out: &mut Vec<String>) {
     };
     for k in obj.keys() {
         if !KNOWN.contains(&k.as_str()) {
-            out.push(format!("{at}: schema keyword `{k}` not supported by this checker"));
+            out.push(format!(
+                "{at}: schema keyword `{k}` not supported by this checker"
+            ));
         }
     }
     if let Some(r) = obj.get("$ref").and_then(Value::as_str) {
@@ -139,31 +155,75 @@ fn run_summaries_hold_to_their_schema() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("o");
     let v = weft(&[
-        "run", "policies/jilin", "--as-of", "2018-08", "--persons", P, "--households", H,
-        "--out", out.to_str().unwrap(), "--quiet", "--summary", "json", "--timings",
+        "run",
+        "policies/jilin",
+        "--as-of",
+        "2018-08",
+        "--persons",
+        P,
+        "--households",
+        H,
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--summary",
+        "json",
+        "--timings",
     ]);
     assert_valid("run-summary.schema.json", &v);
     assert!(v["timings_ms"]["evaluate_engine"].is_number());
     // Money is exact, without separators.
-    let dibao = v["programmes"].as_array().unwrap().iter().find(|p| p["programme"] == "dibao").unwrap();
-    assert!(dibao["total_per_month"].as_str().unwrap().parse::<f64>().unwrap() > 0.0);
+    let dibao = v["programmes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["programme"] == "dibao")
+        .unwrap();
+    assert!(
+        dibao["total_per_month"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+            > 0.0
+    );
 }
 
 #[test]
 fn diff_reports_hold_to_their_schema() {
     let v = weft(&[
-        "diff", "policies/jilin", "--as-of", "2018-06", "--as-of-after", "2018-07", "--persons", P,
-        "--households", H, "--format", "json",
+        "diff",
+        "policies/jilin",
+        "--as-of",
+        "2018-06",
+        "--as-of-after",
+        "2018-07",
+        "--persons",
+        P,
+        "--households",
+        H,
+        "--format",
+        "json",
     ]);
     assert_valid("diff.schema.json", &v);
     // Labelled objects, never positional arrays of amounts.
-    let dibao = v["programmes"].as_array().unwrap().iter().find(|p| p["programme"] == "dibao").unwrap();
+    let dibao = v["programmes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["programme"] == "dibao")
+        .unwrap();
     assert!(dibao["total_before"]["per_month"].is_string());
     assert_eq!(dibao["histogram"].as_array().unwrap().len(), 8);
     assert!(dibao["histogram"][0]["min"].is_null());
     assert_eq!(dibao["histogram"][0]["max"], "-1000.00");
     // The July 2018 standards are among the parameters that changed.
-    let names: Vec<&str> = v["parameters_changed"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    let names: Vec<&str> = v["parameters_changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
     assert!(names.contains(&"dibao_standard_urban"), "{names:?}");
 }
 
@@ -172,8 +232,20 @@ fn a_range_run_summary_holds_to_the_schema() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("o");
     let v = weft(&[
-        "run", "policies/jilin", "--as-of", "2018-06..2018-08", "--persons", P, "--households", H,
-        "--out", out.to_str().unwrap(), "--quiet", "--summary", "json", "--timings",
+        "run",
+        "policies/jilin",
+        "--as-of",
+        "2018-06..2018-08",
+        "--persons",
+        P,
+        "--households",
+        H,
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--summary",
+        "json",
+        "--timings",
     ]);
     assert_valid("run-summary.schema.json", &v);
     assert_eq!(v["months"].as_array().unwrap().len(), 3);

@@ -1,6 +1,8 @@
 //! `weft run --as-of A..B`: every month evaluated into OUT/YYYY-MM and one
 //! summary over the range.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,8 +17,24 @@ const H: &str = "tests/jilin/spec-examples/population-small/households.csv";
 fn summary(as_of: &str, out: &Path) -> Value {
     let o = Command::new(env!("CARGO_BIN_EXE_weft"))
         .current_dir(root())
-        .args(["run", "policies/jilin", "--persons", P, "--households", H, "--as-of", as_of])
-        .args(["--quiet", "--force", "--summary", "json", "--out", out.to_str().unwrap()])
+        .args([
+            "run",
+            "policies/jilin",
+            "--persons",
+            P,
+            "--households",
+            H,
+            "--as-of",
+            as_of,
+        ])
+        .args([
+            "--quiet",
+            "--force",
+            "--summary",
+            "json",
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -48,7 +66,10 @@ fn a_year_equals_the_sum_of_its_twelve_months() {
     for m in 1..=12 {
         let month = format!("2018-{m:02}");
         let one = summary(&month, &tmp.path().join(&month));
-        let mine = months.iter().find(|x| x["as_of"] == month.as_str()).unwrap();
+        let mine = months
+            .iter()
+            .find(|x| x["as_of"] == month.as_str())
+            .unwrap();
         assert_eq!(mine["programmes"], one["programmes"], "{month}");
         assert_eq!(mine["files"], one["files"], "{month}");
         // The month's directory holds that month's run.
@@ -69,11 +90,19 @@ fn a_year_equals_the_sum_of_its_twelve_months() {
             sums[i].3 += p["recipients"].as_u64().unwrap();
         }
     }
-    assert!(changed, "the months differ (July's standards), so the sum means something");
+    assert!(
+        changed,
+        "the months differ (July's standards), so the sum means something"
+    );
     for (p, (monthly, once, yearly, recipients)) in progs.iter().zip(sums) {
         assert_eq!(fen(&p["total_per_month"]), monthly, "{}", p["programme"]);
         assert_eq!(fen(&p["total_once"]), once, "{}", p["programme"]);
-        assert_eq!(p["recipients"].as_u64().unwrap(), recipients, "{}", p["programme"]);
+        assert_eq!(
+            p["recipients"].as_u64().unwrap(),
+            recipients,
+            "{}",
+            p["programme"]
+        );
         // A twelfth of each month's yearly amounts, rounded to the fen.
         let share = (yearly + 6) / 12;
         assert_eq!(fen(&p["total_per_year"]), share, "{}", p["programme"]);
@@ -90,9 +119,23 @@ fn a_year_equals_the_sum_of_its_twelve_months() {
 fn a_bad_range_is_a_usage_error() {
     let o = Command::new(env!("CARGO_BIN_EXE_weft"))
         .current_dir(root())
-        .args(["run", "policies/jilin", "--persons", P, "--households", H, "--as-of", "2018-12..2018-01"])
+        .args([
+            "run",
+            "policies/jilin",
+            "--persons",
+            P,
+            "--households",
+            H,
+            "--as-of",
+            "2018-12..2018-01",
+        ])
         .args(["--quiet", "--out", "/nonexistent/x"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

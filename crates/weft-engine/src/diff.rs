@@ -657,14 +657,20 @@ mod tests {
 
     #[test]
     fn bin_bounds_hold_the_changes_bin_of_places() {
-        for c in (-200_500..=200_500).step_by(250).chain([-100_001, -100_000, -99_999, -10_000, -1_000, -1, 1, 999, 1_000, 9_999, 10_000, 100_000]) {
+        for c in (-200_500..=200_500).step_by(250).chain([
+            -100_001, -100_000, -99_999, -10_000, -1_000, -1, 1, 999, 1_000, 9_999, 10_000, 100_000,
+        ]) {
             let Some(i) = bin_of(c) else {
                 assert_eq!(c, 0);
                 continue;
             };
             let (lo, lo_in, hi, hi_in) = bin_bounds(i);
-            let above = lo.map(|l| if lo_in { c >= l } else { c > l }).unwrap_or(true);
-            let below = hi.map(|h| if hi_in { c <= h } else { c < h }).unwrap_or(true);
+            let above = lo
+                .map(|l| if lo_in { c >= l } else { c > l })
+                .unwrap_or(true);
+            let below = hi
+                .map(|h| if hi_in { c <= h } else { c < h })
+                .unwrap_or(true);
             assert!(above && below, "{c} in bin {i}");
         }
         assert_eq!(BINS.len(), 8);
@@ -734,8 +740,15 @@ pub fn parameter_versions(ir: &Ir, bound: &weft_ir::bind::Bound) -> BTreeMap<Str
         let Some(pd) = ir.hir.params.get(pr.param as usize) else {
             continue;
         };
-        let at_as_of = matches!(ir.contexts.get(pr.ctx as usize), Some(weft_ir::Ctx::AsOf) | None);
-        if out.get(&pd.name).map(|(a, _)| *a || !at_as_of).unwrap_or(false) {
+        let at_as_of = matches!(
+            ir.contexts.get(pr.ctx as usize),
+            Some(weft_ir::Ctx::AsOf) | None
+        );
+        if out
+            .get(&pd.name)
+            .map(|(a, _)| *a || !at_as_of)
+            .unwrap_or(false)
+        {
             continue;
         }
         let on = bound
@@ -769,7 +782,11 @@ pub fn parameter_versions(ir: &Ir, bound: &weft_ir::bind::Bound) -> BTreeMap<Str
 }
 
 /// A bound parameter's values as text.
-pub fn param_text(ir: &Ir, pd: &weft_check::hir::ParamDef, bp: &weft_ir::bind::BoundParam) -> String {
+pub fn param_text(
+    ir: &Ir,
+    pd: &weft_check::hir::ParamDef,
+    bp: &weft_ir::bind::BoundParam,
+) -> String {
     use weft_ir::value::{display_value, group_thousands};
     use weft_syntax::num;
     if matches!(pd.ty, Ty::Bands(_)) {

@@ -411,7 +411,7 @@ impl Builder<'_> {
                     }
                 }
                 Event::Cmp(n, sides, holds) => {
-                    if let Some(text) = self.condition(inst, step, *n, *sides) {
+                    if let Some(text) = self.condition(step, *n, *sides) {
                         node.conditions.push(Condition {
                             text,
                             holds: *holds,
@@ -448,7 +448,10 @@ impl Builder<'_> {
             weft_check::ty::Ty::Opt(t) => (**t).clone(),
             t => t.clone(),
         };
-        if matches!(ty, weft_check::ty::Ty::Record(_) | weft_check::ty::Ty::List(_)) {
+        if matches!(
+            ty,
+            weft_check::ty::Ty::Record(_) | weft_check::ty::Ty::List(_)
+        ) {
             return None;
         }
         Some(InputUse {
@@ -462,7 +465,7 @@ impl Builder<'_> {
     /// `lhs value OP rhs value` for a comparison node.
     /// The values of a formula's leaves as this step read them
     /// (`¥550.00 × 24 months × 1`), when every leaf was read.
-    fn formula_values(&self, inst: InstId, step: &Step, n: NodeId, depth: usize) -> Option<String> {
+    fn formula_values(&self, step: &Step, n: NodeId, depth: usize) -> Option<String> {
         use weft_ir::{ArithOp, Node};
         if depth > 6 {
             return None;
@@ -472,21 +475,21 @@ impl Builder<'_> {
             None => v.to_string(),
         };
         match self.ir.node(n)? {
-            Node::Const(v) => Some(shown(ty_of(self.ir, inst, n), *v)),
+            Node::Const(v) => Some(shown(ty_of(self.ir, n), *v)),
             Node::Param { pref, .. } => step.events.iter().find_map(|e| match e {
-                Event::Param(p, _, v) if p == pref => Some(shown(ty_of(self.ir, inst, n), *v)),
+                Event::Param(p, _, v) if p == pref => Some(shown(ty_of(self.ir, n), *v)),
                 _ => None,
             }),
             Node::Call { inst: c, .. } => step.events.iter().find_map(|e| match e {
                 Event::Call(x, r) if x == c => match self.rec.steps.get(&(*c, *r))?.result {
-                    Some(Ok(v)) => Some(shown(ty_of(self.ir, inst, n), v)),
+                    Some(Ok(v)) => Some(shown(ty_of(self.ir, n), v)),
                     _ => None,
                 },
                 _ => None,
             }),
             Node::Field { record, field, .. } => step.events.iter().find_map(|e| match e {
                 Event::Field((r, f), _, v) if r == record && f == field => {
-                    Some(shown(ty_of(self.ir, inst, n), *v))
+                    Some(shown(ty_of(self.ir, n), *v))
                 }
                 _ => None,
             }),
@@ -499,26 +502,26 @@ impl Builder<'_> {
                 };
                 Some(format!(
                     "{} {sym} {}",
-                    self.formula_values(inst, step, *a, depth + 1)?,
-                    self.formula_values(inst, step, *b, depth + 1)?
+                    self.formula_values(step, *a, depth + 1)?,
+                    self.formula_values(step, *b, depth + 1)?
                 ))
             }
             _ => None,
         }
     }
 
-    fn condition(&self, inst: InstId, step: &Step, n: NodeId, (x, y): (i64, i64)) -> Option<String> {
+    fn condition(&self, step: &Step, n: NodeId, (x, y): (i64, i64)) -> Option<String> {
         let Some(weft_ir::Node::Cmp(op, a, b)) = self.ir.node(n) else {
             return None;
         };
-        let ta = ty_of(self.ir, inst, *a);
-        let tb = ty_of(self.ir, inst, *b);
+        let ta = ty_of(self.ir, *a);
+        let tb = ty_of(self.ir, *b);
         let (ta, tb) = (ta.clone().or(tb.clone()), tb.or(ta));
         // A side the policy's text does not name (a count, a local) says
         // nothing to a reader: such comparisons are left out.
         let unnamed = |m: NodeId| {
             !matches!(self.ir.node(m), Some(weft_ir::Node::Const(_)))
-                && expr_text(self.ir, inst, m, 0).contains('…')
+                && expr_text(self.ir, m, 0).contains('…')
         };
         if unnamed(*a) || unnamed(*b) {
             return None;
@@ -529,10 +532,10 @@ impl Builder<'_> {
                 None => v.to_string(),
             };
             let value = strip_period(&value);
-            let text = expr_text(self.ir, inst, node, 0);
+            let text = expr_text(self.ir, node, 0);
             match self.ir.node(node) {
                 Some(weft_ir::Node::Const(_)) => value,
-                Some(weft_ir::Node::Arith(..)) => match self.formula_values(inst, step, node, 0) {
+                Some(weft_ir::Node::Arith(..)) => match self.formula_values(step, node, 0) {
                     Some(f) => format!("{text} {value} ({f})"),
                     None => format!("{text} {value}"),
                 },
@@ -883,7 +886,7 @@ fn strip_period(s: &str) -> String {
 }
 
 /// The type of a node's value, where the IR tells it (for showing values).
-fn ty_of(ir: &Ir, inst: InstId, n: NodeId) -> Option<weft_check::ty::Ty> {
+fn ty_of(ir: &Ir, n: NodeId) -> Option<weft_check::ty::Ty> {
     use weft_check::ty::Ty;
     use weft_ir::{ArithOp, Node};
     let unopt = |t: &Ty| match t {
@@ -904,10 +907,10 @@ fn ty_of(ir: &Ir, inst: InstId, n: NodeId) -> Option<weft_check::ty::Ty> {
             .and_then(|p| ir.hir.params.get(p.param as usize))
             .map(|p| p.ty.clone())
             .filter(|t| !matches!(t, Ty::Bands(_))),
-        Node::Neg(a) => ty_of(ir, inst, *a),
+        Node::Neg(a) => ty_of(ir, *a),
         Node::AsOf | Node::CtxDate(_) => Some(Ty::Date),
         Node::Arith(op, a, b) => {
-            let (x, y) = (ty_of(ir, inst, *a), ty_of(ir, inst, *b));
+            let (x, y) = (ty_of(ir, *a), ty_of(ir, *b));
             let plain = |t: &Option<Ty>| matches!(t, None | Some(Ty::Int) | Some(Ty::IntLit));
             match op {
                 ArithOp::SubDates => Some(Ty::Dur(weft_check::ty::DurUnit::Days)),
@@ -921,20 +924,20 @@ fn ty_of(ir: &Ir, inst: InstId, n: NodeId) -> Option<weft_check::ty::Ty> {
                 },
             }
         }
-        Node::Builtin(_, args) => args.first().and_then(|a| ty_of(ir, inst, *a)),
+        Node::Builtin(_, args) => args.first().and_then(|a| ty_of(ir, *a)),
         _ => None,
     }
 }
 
 /// A node as the policy's text would name it (rules, parameters and fields
 /// by name, arithmetic spelled out), for a comparison's sides.
-fn expr_text(ir: &Ir, inst: InstId, n: NodeId, depth: usize) -> String {
+fn expr_text(ir: &Ir, n: NodeId, depth: usize) -> String {
     use weft_ir::{ArithOp, Node};
     if depth > 4 {
         return "…".into();
     }
     let sub = |m: NodeId| {
-        let t = expr_text(ir, inst, m, depth + 1);
+        let t = expr_text(ir, m, depth + 1);
         let outer_mul = matches!(
             ir.node(n),
             Some(Node::Arith(
@@ -948,7 +951,7 @@ fn expr_text(ir: &Ir, inst: InstId, n: NodeId, depth: usize) -> String {
         }
     };
     match ir.node(n) {
-        Some(Node::Const(v)) => match ty_of(ir, inst, n) {
+        Some(Node::Const(v)) => match ty_of(ir, n) {
             Some(t) => display_value(&ir.hir, &t, *v),
             None => v.to_string(),
         },
@@ -962,7 +965,9 @@ fn expr_text(ir: &Ir, inst: InstId, n: NodeId, depth: usize) -> String {
                 .map(|f| f.name.clone())
                 .unwrap_or_default();
             match ir.node(*rec) {
-                Some(Node::Field { .. }) => format!("{}.{name}", expr_text(ir, inst, *rec, depth + 1)),
+                Some(Node::Field { .. }) => {
+                    format!("{}.{name}", expr_text(ir, *rec, depth + 1))
+                }
                 _ => name,
             }
         }
@@ -985,7 +990,7 @@ fn expr_text(ir: &Ir, inst: InstId, n: NodeId, depth: usize) -> String {
         }
         Some(Node::Builtin(b, args)) => {
             let name = format!("{b:?}").to_lowercase();
-            let args: Vec<String> = args.iter().map(|a| expr_text(ir, inst, *a, depth + 1)).collect();
+            let args: Vec<String> = args.iter().map(|a| expr_text(ir, *a, depth + 1)).collect();
             format!("{name}({})", args.join(", "))
         }
         _ => "…".into(),
@@ -1004,11 +1009,19 @@ pub fn values(e: &Explanation) -> Vec<(String, String)> {
         };
         push(
             n.what.clone(),
-            n.value.clone().or_else(|| n.error.clone()).unwrap_or_default(),
+            n.value
+                .clone()
+                .or_else(|| n.error.clone())
+                .unwrap_or_default(),
         );
         for i in &n.inputs {
             push(
-                format!("input {} {}: {}", i.record_kind.to_lowercase(), i.record, i.field),
+                format!(
+                    "input {} {}: {}",
+                    i.record_kind.to_lowercase(),
+                    i.record,
+                    i.field
+                ),
                 i.value.clone(),
             );
         }
@@ -1020,7 +1033,10 @@ pub fn values(e: &Explanation) -> Vec<(String, String)> {
     for (c, n) in &e.outputs {
         out.push((
             c.clone(),
-            n.value.clone().or_else(|| n.error.clone()).unwrap_or_default(),
+            n.value
+                .clone()
+                .or_else(|| n.error.clone())
+                .unwrap_or_default(),
         ));
         walk(n, &mut out);
     }

@@ -346,7 +346,13 @@ impl Policy {
         record: &RecordRef,
         columns: &[String],
     ) -> Result<ExplainOutcome2, Error> {
-        let b = self.explain_files_with_rules(before.as_of, before.rules_as_of, inputs, record, columns)?;
+        let b = self.explain_files_with_rules(
+            before.as_of,
+            before.rules_as_of,
+            inputs,
+            record,
+            columns,
+        )?;
         let a = after.0.explain_files_with_rules(
             after.1.as_of,
             after.1.rules_as_of,
@@ -356,13 +362,20 @@ impl Policy {
         )?;
         let (b, a) = match (b, a) {
             (ExplainOutcome::Explained(b), ExplainOutcome::Explained(a)) => (b, a),
-            (ExplainOutcome::NotEvaluated(n), _) => return Ok(ExplainOutcome2::NotEvaluated(true, n)),
-            (_, ExplainOutcome::NotEvaluated(n)) => return Ok(ExplainOutcome2::NotEvaluated(false, n)),
+            (ExplainOutcome::NotEvaluated(n), _) => {
+                return Ok(ExplainOutcome2::NotEvaluated(true, n));
+            }
+            (_, ExplainOutcome::NotEvaluated(n)) => {
+                return Ok(ExplainOutcome2::NotEvaluated(false, n));
+            }
         };
-        let eb = self.evaluator_with_rules(before.as_of, before.rules_as_of, Engine::Interpreter)?;
-        let ea = after
-            .0
-            .evaluator_with_rules(after.1.as_of, after.1.rules_as_of, Engine::Interpreter)?;
+        let eb =
+            self.evaluator_with_rules(before.as_of, before.rules_as_of, Engine::Interpreter)?;
+        let ea = after.0.evaluator_with_rules(
+            after.1.as_of,
+            after.1.rules_as_of,
+            Engine::Interpreter,
+        )?;
         let parameters_changed = crate::report::DiffReport::of(weft_engine::diff::DiffReport {
             parameters_changed: weft_engine::diff::parameters_changed(
                 (eb.ir(), eb.bound()),
@@ -375,9 +388,9 @@ impl Policy {
         let va = weft_engine::explain::values(&a.inner);
         // The parameters on either path only.
         let on_path = |name: &str| {
-            vb.iter().chain(va.iter()).any(|(w, _)| {
-                w == name || w.strip_prefix(name).is_some_and(|r| r.starts_with('['))
-            })
+            vb.iter()
+                .chain(va.iter())
+                .any(|(w, _)| w == name || w.strip_prefix(name).is_some_and(|r| r.starts_with('[')))
         };
         let parameters_changed: Vec<crate::run::ParameterChange> = parameters_changed
             .into_iter()

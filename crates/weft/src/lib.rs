@@ -556,12 +556,9 @@ fn context_date(ir: &weft_ir::Ir, as_of: i32, c: usize, depth: usize) -> i32 {
         _ if depth > 64 => as_of,
         Some(weft_ir::Ctx::AsOf) | None => as_of,
         Some(weft_ir::Ctx::Fixed(d)) => *d,
-        Some(weft_ir::Ctx::PriorYear(p)) => weft_syntax::num::prior_year_end(context_date(
-            ir,
-            as_of,
-            *p as usize,
-            depth + 1,
-        )),
+        Some(weft_ir::Ctx::PriorYear(p)) => {
+            weft_syntax::num::prior_year_end(context_date(ir, as_of, *p as usize, depth + 1))
+        }
     }
 }
 

@@ -824,10 +824,13 @@ mod tests {
             }],
             ..RunReport::default()
         };
-        let ms: Vec<RunReport> = (0..12).map(|_| month(1_200_01, 5)).collect();
+        let ms: Vec<RunReport> = (0..12).map(|_| month(120_001, 5)).collect();
         let refs: Vec<&RunReport> = ms.iter().collect();
         let t = &RangeTotals::of_months(&refs)[0];
-        assert_eq!((t.per_year, t.per_month, t.recipient_months), (1_200_01, 60, 24));
+        assert_eq!(
+            (t.per_year, t.per_month, t.recipient_months),
+            (120_001, 60, 24)
+        );
         let three: Vec<&RunReport> = ms.iter().take(3).collect();
         // 3 × 120,001 / 12 = 30,000.25 → 30,000.
         assert_eq!(RangeTotals::of_months(&three)[0].per_year, 30_000);

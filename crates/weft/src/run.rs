@@ -13,9 +13,8 @@ use weft_engine::run::{EvalSide, InputFile, RunOptions};
 
 use crate::report::ProgressAdapter;
 pub use crate::report::{
-    BINS, ByRow, DiffReport, FileCounts, ParameterChange, ParameterVersion, RangeTotals,
-    parse_months, Format, NoProgress, ProgrammeDiff, ProgrammeTotals,
-    Progress, RunReport, Timings,
+    BINS, ByRow, DiffReport, FileCounts, Format, NoProgress, ParameterChange, ParameterVersion,
+    ProgrammeDiff, ProgrammeTotals, Progress, RangeTotals, RunReport, Timings, parse_months,
 };
 
 /// An amount of fen (a total, which may exceed one record's money) as
@@ -306,10 +305,8 @@ pub fn diff_with_progress(
     if let Some(e) = obs.error() {
         return Err(Error::Run(format!("cannot write the changes file: {e}")));
     }
-    obs.report.parameters_changed = weft_engine::diff::parameters_changed(
-        (ir_b, before.bound()),
-        (after.ir(), after.bound()),
-    );
+    obs.report.parameters_changed =
+        weft_engine::diff::parameters_changed((ir_b, before.bound()), (after.ir(), after.bound()));
     let mut report = DiffReport::of(obs.report.clone());
     report.policy_sha256 = (
         weft_engine::manifest::policy_hash(&before.policy().file_hashes()),

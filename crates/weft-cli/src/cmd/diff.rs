@@ -64,7 +64,11 @@ pub fn diff(a: &DiffArgs) -> CliResult {
             a.format
         )));
     }
-    let rules_as_of = a.rules_as_of.as_deref().map(super::parse_month).transpose()?;
+    let rules_as_of = a
+        .rules_as_of
+        .as_deref()
+        .map(super::parse_month)
+        .transpose()?;
     if a.as_of_after.is_none()
         && a.params_after.is_empty()
         && a.policy_after.is_none()
@@ -109,9 +113,9 @@ pub fn diff(a: &DiffArgs) -> CliResult {
     let eval_b = match rules_as_of {
         Some(r) => super::run::evaluator_with_rules(&before, as_of, Some(r), engine).map_err(
             |e| match e {
-                e @ weft::Error::NoParameterVersion { .. } => {
-                    CliError::Failed(format!("cannot evaluate {as_of} under the rules of {r}: {e}"))
-                }
+                e @ weft::Error::NoParameterVersion { .. } => CliError::Failed(format!(
+                    "cannot evaluate {as_of} under the rules of {r}: {e}"
+                )),
                 e => e.into(),
             },
         )?,
@@ -128,16 +132,17 @@ pub fn diff(a: &DiffArgs) -> CliResult {
     } else {
         super::evaluator(&after, as_of_after, engine)?
     };
-    let describe = |p: &PolicyArgs, d: weft::Month, extra: &[PathBuf], rules: Option<weft::Month>| {
-        let mut s = format!("{} as of {d}", p.policy.display());
-        if let Some(r) = rules {
-            s.push_str(&format!(" under the rules of {r}"));
-        }
-        for x in extra {
-            s.push_str(&format!(" with {}", x.display()));
-        }
-        s
-    };
+    let describe =
+        |p: &PolicyArgs, d: weft::Month, extra: &[PathBuf], rules: Option<weft::Month>| {
+            let mut s = format!("{} as of {d}", p.policy.display());
+            if let Some(r) = rules {
+                s.push_str(&format!(" under the rules of {r}"));
+            }
+            for x in extra {
+                s.push_str(&format!(" with {}", x.display()));
+            }
+            s
+        };
     let mut config = DiffConfig::new()
         .by(a.by.clone())
         .changes(a.changes.as_deref())

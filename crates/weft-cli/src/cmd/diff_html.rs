@@ -156,13 +156,7 @@ fn histogram(counts: &[u64], caption: &str) -> String {
                 .set("y2", h - bottom)
                 .set("stroke", "#999"),
         )
-        .add(text(
-            w / 2.0,
-            h - 18.0,
-            caption,
-            "middle",
-            12,
-        ));
+        .add(text(w / 2.0, h - 18.0, caption, "middle", 12));
     doc.to_string()
 }
 
@@ -235,14 +229,16 @@ fn diverging(rows: &[(String, i128)], unit: &str) -> String {
         doc = doc
             .add(text(label_w - 8.0, y + bar_h - 4.0, name, "end", 12))
             .add(
-                Group::new().add(Title::new(format!("{name}: {shown}"))).add(
-                    Rectangle::new()
-                        .set("x", x)
-                        .set("y", y)
-                        .set("width", w)
-                        .set("height", bar_h)
-                        .set("fill", color),
-                ),
+                Group::new()
+                    .add(Title::new(format!("{name}: {shown}")))
+                    .add(
+                        Rectangle::new()
+                            .set("x", x)
+                            .set("y", y)
+                            .set("width", w)
+                            .set("height", bar_h)
+                            .set("fill", color),
+                    ),
             )
             .add(text(tx, y + bar_h - 4.0, &shown, anchor, 11));
     }
@@ -362,7 +358,10 @@ pub fn page(r: &DiffReport) -> String {
     // Per-record changes: one histogram per period, never mixed.
     let mut hists = String::new();
     for (period, caption) in [
-        ("per month", "change per record and programme, yuan per month"),
+        (
+            "per month",
+            "change per record and programme, yuan per month",
+        ),
         ("per year", "change per record and programme, yuan per year"),
         ("once", "change per record and programme, yuan paid once"),
     ] {

@@ -55,12 +55,14 @@ pub fn eval(
     } else {
         engine
     };
-    let eval = super::run::evaluator_with_rules(&policy, as_of, rules_as_of, engine).map_err(|e| match e {
-        e @ weft::Error::NoParameterVersion { .. } => {
-            CliError::Failed(format!("cannot evaluate this month: {e}"))
-        }
-        e => e.into(),
-    })?;
+    let eval = super::run::evaluator_with_rules(&policy, as_of, rules_as_of, engine).map_err(
+        |e| match e {
+            e @ weft::Error::NoParameterVersion { .. } => {
+                CliError::Failed(format!("cannot evaluate this month: {e}"))
+            }
+            e => e.into(),
+        },
+    )?;
     if let Some(id) = explain {
         return explain_one(&eval, &json, id, format);
     }

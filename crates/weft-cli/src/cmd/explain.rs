@@ -44,8 +44,16 @@ pub struct ExplainArgs {
 
 pub fn explain(a: &ExplainArgs) -> CliResult {
     let as_of = super::parse_month(&a.as_of)?;
-    let rules_as_of = a.rules_as_of.as_deref().map(super::parse_month).transpose()?;
-    let as_of_after = a.as_of_after.as_deref().map(super::parse_month).transpose()?;
+    let rules_as_of = a
+        .rules_as_of
+        .as_deref()
+        .map(super::parse_month)
+        .transpose()?;
+    let as_of_after = a
+        .as_of_after
+        .as_deref()
+        .map(super::parse_month)
+        .transpose()?;
     if a.format != "text" && a.format != "json" {
         return Err(CliError::Usage(format!(
             "unknown format `{}`; use text or json",

@@ -142,18 +142,31 @@ impl Bar {
             "{prefix}{spinner} {wide_bar} {percent:>3}% · {rows} rows · {rate} rows/s · {eta_avg}",
         ) {
             let style = style
-                .with_key("rows", move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{}", thousands(r1.load(Ordering::Relaxed)));
-                })
-                .with_key("rate", move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
-                    let secs = s.elapsed().as_secs_f64();
-                    let n = r2.load(Ordering::Relaxed);
-                    let rate = if secs > 0.0 { (n as f64 / secs) as u64 } else { 0 };
-                    let _ = write!(w, "{}", thousands(rate));
-                })
-                .with_key("eta_avg", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{}", eta(s.elapsed(), s.pos(), s.len().unwrap_or(0)));
-                });
+                .with_key(
+                    "rows",
+                    move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{}", thousands(r1.load(Ordering::Relaxed)));
+                    },
+                )
+                .with_key(
+                    "rate",
+                    move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let secs = s.elapsed().as_secs_f64();
+                        let n = r2.load(Ordering::Relaxed);
+                        let rate = if secs > 0.0 {
+                            (n as f64 / secs) as u64
+                        } else {
+                            0
+                        };
+                        let _ = write!(w, "{}", thousands(rate));
+                    },
+                )
+                .with_key(
+                    "eta_avg",
+                    |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{}", eta(s.elapsed(), s.pos(), s.len().unwrap_or(0)));
+                    },
+                );
             b.set_style(style);
         }
         Bar { bar: Some(b), rows }
@@ -198,7 +211,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -223,7 +236,10 @@ fn eta(elapsed: std::time::Duration, pos: u64, len: u64) -> String {
 
 pub fn run(a: &RunArgs) -> CliResult {
     let months = weft::run::parse_months(&a.as_of)?;
-    let as_of = months.first().copied().ok_or_else(|| CliError::Usage("no month".into()))?;
+    let as_of = months
+        .first()
+        .copied()
+        .ok_or_else(|| CliError::Usage("no month".into()))?;
     let range = a.as_of.contains("..");
     if range && a.rules_as_of.is_some() {
         return Err(CliError::Usage(
@@ -288,15 +304,17 @@ pub fn run(a: &RunArgs) -> CliResult {
         return run_range(a, &policy, &months, engine, &config);
     }
     let t_bind = std::time::Instant::now();
-    let rules_as_of = a.rules_as_of.as_deref().map(super::parse_month).transpose()?;
+    let rules_as_of = a
+        .rules_as_of
+        .as_deref()
+        .map(super::parse_month)
+        .transpose()?;
     let eval = match rules_as_of {
-        Some(r) => evaluator_with_rules(&policy, as_of, Some(r), engine).map_err(|e| {
-            match e {
-                e @ weft::Error::NoParameterVersion { .. } => {
-                    CliError::Failed(format!("cannot evaluate {as_of} under the rules of {r}: {e}"))
-                }
-                e => e.into(),
-            }
+        Some(r) => evaluator_with_rules(&policy, as_of, Some(r), engine).map_err(|e| match e {
+            e @ weft::Error::NoParameterVersion { .. } => CliError::Failed(format!(
+                "cannot evaluate {as_of} under the rules of {r}: {e}"
+            )),
+            e => e.into(),
         })?,
         None => super::evaluator(&policy, as_of, engine)?,
     };
@@ -312,8 +330,7 @@ pub fn run(a: &RunArgs) -> CliResult {
     }
     let engine_name = eval.engine().name();
     if a.summary == "json" {
-        let progs: Vec<serde_json::Value> =
-            report.programmes.iter().map(|p| p.to_json()).collect();
+        let progs: Vec<serde_json::Value> = report.programmes.iter().map(|p| p.to_json()).collect();
         let files: Vec<serde_json::Value> = report.files.iter().map(|f| f.to_json()).collect();
         let mut v = serde_json::json!({"as_of": as_of.to_string(), "engine": engine_name, "files": files, "programmes": progs});
         if let Some(r) = rules_as_of {
@@ -401,7 +418,9 @@ fn run_range(
     });
     progress.finish();
     let runs = result.map_err(|e| match e {
-        e @ weft::Error::NoParameterVersion { .. } => CliError::Failed(format!("cannot evaluate: {e}")),
+        e @ weft::Error::NoParameterVersion { .. } => {
+            CliError::Failed(format!("cannot evaluate: {e}"))
+        }
         e => e.into(),
     })?;
     let total = t.elapsed();
