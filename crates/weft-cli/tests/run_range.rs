@@ -139,3 +139,52 @@ fn a_bad_range_is_a_usage_error() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// `weft diff` over a range: each side totalled by the rule of a range
+/// run — the side after equals `weft run` over the same months.
+#[test]
+fn a_diff_over_a_range_totals_each_side_like_a_range_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .current_dir(root())
+        .args(["diff", "policies/jilin", "--persons", P, "--households", H])
+        .args([
+            "--as-of",
+            "2018-07..2018-09",
+            "--rules-as-of",
+            "2018-06",
+            "--quiet",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["months"].as_array().unwrap().len(), 3);
+    let run = summary("2018-07..2018-09", &tmp.path().join("r"));
+    for (x, y) in d["programmes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(run["programmes"].as_array().unwrap())
+    {
+        assert_eq!(x["programme"], y["programme"]);
+        assert_eq!(x["after"]["total"], y["total"], "{}", x["programme"]);
+        assert_eq!(x["after"]["recipients"], y["recipients"]);
+        assert_eq!(
+            fen(&x["difference"]),
+            fen(&x["after"]["total"]) - fen(&x["before"]["total"])
+        );
+    }
+    let dibao = d["programmes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["programme"] == "dibao")
+        .unwrap();
+    assert!(
+        fen(&dibao["difference"]) > 0,
+        "the July 2018 standards cost more"
+    );
+}

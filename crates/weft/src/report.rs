@@ -715,23 +715,61 @@ impl RangeTotals {
     /// The totals of a range from the reports of its months (in any
     /// order; all of one policy).
     pub fn of_months(months: &[&RunReport]) -> Vec<RangeTotals> {
+        RangeTotals::sum(months.iter().map(|r| {
+            r.programmes
+                .iter()
+                .map(|p| {
+                    (
+                        &p.name,
+                        &p.display,
+                        p.recipients,
+                        [p.once, p.per_month, p.per_year],
+                    )
+                })
+                .collect()
+        }))
+    }
+
+    /// The totals of a range from the comparisons of its months: the side
+    /// before (`after` false) or after, by the same rule.
+    pub fn of_diffs(months: &[&DiffReport], after: bool) -> Vec<RangeTotals> {
+        RangeTotals::sum(months.iter().map(|r| {
+            r.programmes
+                .iter()
+                .map(|p| {
+                    if after {
+                        (&p.programme, &p.name, p.recipients_after, p.after)
+                    } else {
+                        (&p.programme, &p.name, p.recipients_before, p.before)
+                    }
+                })
+                .collect()
+        }))
+    }
+
+    /// Per month, per programme: name, display name, recipients, fen
+    /// `[once, per month, per year]`.
+    #[allow(clippy::type_complexity)]
+    fn sum<'a>(
+        months: impl Iterator<Item = Vec<(&'a String, &'a Option<String>, u64, [i128; 3])>>,
+    ) -> Vec<RangeTotals> {
         let mut out: Vec<RangeTotals> = Vec::new();
         let mut yearly: Vec<i128> = Vec::new();
-        for r in months {
-            for (i, p) in r.programmes.iter().enumerate() {
+        for progs in months {
+            for (i, (name, display, recipients, t3)) in progs.into_iter().enumerate() {
                 if out.len() <= i {
                     out.push(RangeTotals {
-                        name: p.name.clone(),
-                        display: p.display.clone(),
+                        name: name.clone(),
+                        display: display.clone(),
                         ..RangeTotals::default()
                     });
                     yearly.push(0);
                 }
                 let t = &mut out[i];
-                t.recipient_months += p.recipients;
-                t.per_month += p.per_month;
-                t.once += p.once;
-                yearly[i] += p.per_year;
+                t.recipient_months += recipients;
+                t.once += t3[0];
+                t.per_month += t3[1];
+                yearly[i] += t3[2];
             }
         }
         for (t, y) in out.iter_mut().zip(yearly) {
