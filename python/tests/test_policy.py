@@ -87,7 +87,14 @@ def test_summary_equals_weft_runs(result, tmp_path):
     files = {f["input"]: f for f in theirs["files"]}
     for f in ours["files"]:
         t = files[f["input"]]
-        assert (f["read"], f["evaluated"], f["rejected"]) == (t["read"], t["evaluated"], t["rejected"])
+        # `weft run` counts rows left out (persons not yet born) apart from
+        # rejected ones; this summary does not tell them apart yet (its error
+        # rows carry no flag): its `rejected` is both.
+        assert (f["read"], f["evaluated"], f["rejected"]) == (
+            t["read"],
+            t["evaluated"],
+            t["rejected"] + t["left_out"],
+        )
 
 
 def _text_tables():

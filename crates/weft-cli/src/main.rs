@@ -90,6 +90,11 @@ enum Command {
         /// printing every output.
         #[arg(long)]
         explain: Option<String>,
+        /// Evaluate the population as of --as-of under the rules, parameters
+        /// and series in force in this month (YYYY-MM): the policy's effect
+        /// apart from the population's (ages, births).
+        #[arg(long = "rules-as-of", value_name = "YYYY-MM")]
+        rules_as_of: Option<String>,
     },
     /// Evaluate a whole population: `--persons FILE --households FILE` (the
     /// policy's input names), writing results, errors and a manifest.
@@ -171,9 +176,10 @@ fn main() {
             format,
             engine,
             explain,
+            rules_as_of,
         } => cmd::eval::eval(
             &policy,
-            &as_of,
+            (&as_of, rules_as_of.as_deref()),
             &input,
             &format,
             &engine,

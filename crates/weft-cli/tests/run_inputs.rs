@@ -889,3 +889,142 @@ fn the_json_summary_is_for_machines() {
         "JSON on stderr"
     );
 }
+
+/// A person not yet born is left out, not rejected: in the summary (text
+/// and JSON), the manifest and a diff; and left-out rows are not errors
+/// for `--fail-fast`.
+#[test]
+fn left_out_is_counted_apart_from_rejected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = tmp.path().join("households.csv");
+    let p = tmp.path().join("persons.csv");
+    std::fs::write(
+        &h,
+        format!("{H}G,tonghua,urban,0,false,true\nB,jilin,urban,1.234,false,false\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        &p,
+        format!(
+            "{P}{}{}{}",
+            person("G1", "G", "1945-07-07"),
+            person("G2", "G", "2030-01-01"),
+            person("B1", "B", "1980-01-01")
+        ),
+    )
+    .unwrap();
+    let weft = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_weft"))
+            .env("NO_COLOR", "1")
+            .arg("run")
+            .arg(root().join("policies/jilin"))
+            .args([
+                "--households",
+                h.to_str().unwrap(),
+                "--persons",
+                p.to_str().unwrap(),
+            ])
+            .args([
+                "--as-of", "2018-08", "--quiet", "--engine", "interp", "--force",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let out = tmp.path().join("out");
+    let (code, _, text) = weft(&["--out", out.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{text}");
+    let persons = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("persons"))
+        .unwrap();
+    let words: Vec<&str> = persons.split_whitespace().collect();
+    assert_eq!(
+        &words[..9],
+        &[
+            "persons",
+            "3",
+            "read",
+            "1",
+            "evaluated",
+            "1",
+            "rejected",
+            "1",
+            "left"
+        ],
+        "{text}"
+    );
+    let (code, json, _) = weft(&["--out", out.to_str().unwrap(), "--summary", "json"]);
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let f = &v["files"][1];
+    assert_eq!(
+        (
+            f["read"].as_u64(),
+            f["evaluated"].as_u64(),
+            f["rejected"].as_u64(),
+            f["left_out"].as_u64()
+        ),
+        (Some(3), Some(1), Some(1), Some(1))
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["inputs"][1]["left_out"].as_u64(), Some(1));
+    assert_eq!(m["inputs"][1]["rejected"].as_u64(), Some(1));
+    assert_eq!(m["inputs"][0]["rejected"].as_u64(), Some(1));
+    // One row rejected (B's household and B1) is over a limit of 0 …
+    let (code, _, _) = weft(&[
+        "--out",
+        tmp.path().join("o2").to_str().unwrap(),
+        "--fail-fast",
+    ]);
+    assert_ne!(code, Some(0));
+    // … but a left-out row alone is not.
+    std::fs::write(&h, format!("{H}G,tonghua,urban,0,false,true\n")).unwrap();
+    std::fs::write(
+        &p,
+        format!(
+            "{P}{}{}",
+            person("G1", "G", "1945-07-07"),
+            person("G2", "G", "2030-01-01")
+        ),
+    )
+    .unwrap();
+    let (code, _, e) = weft(&[
+        "--out",
+        tmp.path().join("o3").to_str().unwrap(),
+        "--fail-fast",
+    ]);
+    assert_eq!(code, Some(0), "{e}");
+    // A diff counts both apart too.
+    let o = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("diff")
+        .arg(root().join("policies/jilin"))
+        .args([
+            "--households",
+            h.to_str().unwrap(),
+            "--persons",
+            p.to_str().unwrap(),
+        ])
+        .args([
+            "--as-of",
+            "2018-06",
+            "--as-of-after",
+            "2018-07",
+            "--engine",
+            "interp",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["left_out_before"].as_u64(), Some(1), "{d}");
+    assert_eq!(d["left_out_after"].as_u64(), Some(1));
+    assert_eq!(d["rejected_before"].as_u64(), Some(0));
+}

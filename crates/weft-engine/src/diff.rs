@@ -30,6 +30,22 @@ pub const BINS: &[(i64, i64, &str)] = &[
     (100_000, i64::MAX, "≥ 1,000"),
 ];
 
+/// The bounds of bin `i` of [`BINS`] in fen, as [`bin_of`] places
+/// changes: `(lower, lower inclusive, upper, upper inclusive)`, `None`
+/// where the bin is open.
+pub fn bin_bounds(i: usize) -> (Option<i64>, bool, Option<i64>, bool) {
+    match i {
+        0 => (None, false, Some(-100_000), true),
+        1 => (Some(-100_000), false, Some(-10_000), true),
+        2 => (Some(-10_000), false, Some(-1_000), true),
+        3 => (Some(-1_000), false, Some(0), false),
+        4 => (Some(0), false, Some(1_000), false),
+        5 => (Some(1_000), true, Some(10_000), false),
+        6 => (Some(10_000), true, Some(100_000), false),
+        _ => (Some(100_000), true, None, false),
+    }
+}
+
 fn bin_of(change: i64) -> Option<usize> {
     Some(match change {
         0 => return None,
@@ -87,8 +103,19 @@ pub struct DiffReport {
     pub records_compared: u64,
     pub records_changed: u64,
     pub cells_changed: u64,
+    /// Rows rejected (bad data) on each side.
     pub rejected_before: u64,
     pub rejected_after: u64,
+    /// Rows left out (an `exclude` check: persons not yet born) on each
+    /// side.
+    pub left_out_before: u64,
+    pub left_out_after: u64,
+    /// Parameters whose version or values differ between the sides.
+    pub parameters_changed: Vec<ParamChange>,
+    /// Records gained and lost, per output and value of the breakdown.
+    pub records_by: Vec<RecordsBy>,
+    /// The records that lose most (at most [`LOSERS`], the most first).
+    pub losers: Vec<Loser>,
     pub programmes: Vec<ProgrammeDiff>,
     pub changes_file: Option<String>,
 }
@@ -123,6 +150,11 @@ pub struct DiffObserver<'a> {
     ir: &'a Ir,
     pending: HashMap<(usize, u64), Row>,
     rejected_pending: Vec<(bool, u64)>,
+    /// Member seqs left out, before and after, in the current batch.
+    left_pending: [std::collections::HashSet<u64>; 2],
+    /// Per output: it is of a group record (members are left out, never
+    /// groups).
+    group_output: Vec<bool>,
     /// Variant names of the `by` field.
     by_names: Vec<String>,
     pub report: DiffReport,
@@ -205,6 +237,18 @@ impl<'a> DiffObserver<'a> {
             ir,
             pending: HashMap::new(),
             rejected_pending: Vec::new(),
+            left_pending: Default::default(),
+            group_output: ir
+                .outputs
+                .iter()
+                .map(|o| {
+                    ir.hir
+                        .records
+                        .get(o.record as usize)
+                        .map(|r| r.members().is_some())
+                        .unwrap_or(false)
+                })
+                .collect(),
             by_names,
             report: DiffReport {
                 programmes,
@@ -260,7 +304,17 @@ impl<'a> DiffObserver<'a> {
         }
     }
 
-    fn compare(&mut self, output: usize, before: Option<&Row>, after: Option<&Row>) {
+    /// What became of a row not evaluated on one side.
+    fn fate(&self, side: usize, output: usize, seq: u64) -> &'static str {
+        let member = !self.group_output.get(output).copied().unwrap_or(true);
+        if member && self.left_pending[side].contains(&seq) {
+            "left out"
+        } else {
+            "rejected"
+        }
+    }
+
+    fn compare(&mut self, output: usize, seq: u64, before: Option<&Row>, after: Option<&Row>) {
         let ir = self.ir;
         let Some(out) = ir.outputs.get(output) else {
             return;
@@ -289,11 +343,13 @@ impl<'a> DiffObserver<'a> {
             }
             (Some(_), None) => {
                 changed = true;
-                self.write_change(output, &id, "", "evaluated", "rejected");
+                let fate = self.fate(1, output, seq);
+                self.write_change(output, &id, "", "evaluated", fate);
             }
             (None, Some(_)) => {
                 changed = true;
-                self.write_change(output, &id, "", "rejected", "evaluated");
+                let fate = self.fate(0, output, seq);
+                self.write_change(output, &id, "", fate, "evaluated");
             }
             (None, None) => {}
         }
@@ -301,6 +357,9 @@ impl<'a> DiffObserver<'a> {
             self.report.records_changed += 1;
         }
         // Programmes.
+        let mut any_gained = false;
+        let mut any_lost = false;
+        let mut change_by_period = [0i128; 3];
         let by = before.or(after).and_then(|r| r.1);
         let by_name = by
             .and_then(|v| usize::try_from(v).ok())
@@ -352,7 +411,10 @@ impl<'a> DiffObserver<'a> {
             for i in 0..3 {
                 pd.before[i] += tb[i];
                 pd.after[i] += ta[i];
+                change_by_period[i] += ta[i] - tb[i];
             }
+            any_gained |= !rb && ra;
+            any_lost |= rb && !ra;
             pd.recipients_before += rb as u64;
             pd.recipients_after += ra as u64;
             match (rb, ra) {
@@ -390,6 +452,49 @@ impl<'a> DiffObserver<'a> {
             row.amount_before += ab as i128;
             row.amount_after += aa as i128;
         }
+        // Records (not programme memberships) that gained or lost any.
+        let oname = out.name.clone();
+        let rrow = match self
+            .report
+            .records_by
+            .iter()
+            .position(|r| r.output == oname && r.value == by_name)
+        {
+            Some(i) => &mut self.report.records_by[i],
+            None => {
+                self.report.records_by.push(RecordsBy {
+                    output: oname.clone(),
+                    value: by_name.clone(),
+                    ..RecordsBy::default()
+                });
+                let n = self.report.records_by.len() - 1;
+                &mut self.report.records_by[n]
+            }
+        };
+        rrow.records += 1;
+        rrow.gained += any_gained as u64;
+        rrow.lost += any_lost as u64;
+        // The records that lose most (a year's worth: monthly × 12 +
+        // yearly + one-off).
+        let annual = change_by_period[1] * 12 + change_by_period[2] + change_by_period[0];
+        if annual < 0 {
+            let l = &mut self.report.losers;
+            let full = l.len() >= LOSERS;
+            if !full || l.last().map(|x| annual < x.annual).unwrap_or(true) {
+                let at = l.partition_point(|x| x.annual <= annual);
+                l.insert(
+                    at,
+                    Loser {
+                        output: oname,
+                        id,
+                        region: by_name,
+                        change: change_by_period,
+                        annual,
+                    },
+                );
+                l.truncate(LOSERS);
+            }
+        }
     }
 }
 
@@ -400,6 +505,7 @@ impl Observer for DiffObserver<'_> {
         }
         self.pending.clear();
         self.rejected_pending.clear();
+        self.left_pending = Default::default();
         if let Some(w) = self.changes.as_mut() {
             let r = w
                 .truncate()
@@ -410,7 +516,13 @@ impl Observer for DiffObserver<'_> {
         }
     }
 
-    fn observe(&mut self, side: usize, evaluated: &[Evaluated<'_>], rejected: &[(bool, u64)]) {
+    fn observe(
+        &mut self,
+        side: usize,
+        evaluated: &[Evaluated<'_>],
+        rejected: &[(bool, u64)],
+        left_out: &[u64],
+    ) {
         if self.initial.is_none() {
             self.initial = Some(self.report.clone());
         }
@@ -421,9 +533,13 @@ impl Observer for DiffObserver<'_> {
                 .collect();
             self.rejected_pending = rejected.to_vec();
             self.report.rejected_before += rejected.len() as u64;
+            self.report.left_out_before += left_out.len() as u64;
+            self.left_pending[0] = left_out.iter().copied().collect();
             return;
         }
         self.report.rejected_after += rejected.len() as u64;
+        self.report.left_out_after += left_out.len() as u64;
+        self.left_pending[1] = left_out.iter().copied().collect();
         let mut before = std::mem::take(&mut self.pending);
         // Rows in input order, per output.
         let mut keys: BTreeMap<(usize, u64), (Option<Row>, Option<Row>)> = BTreeMap::new();
@@ -433,10 +549,11 @@ impl Observer for DiffObserver<'_> {
         for (k, v) in before.drain() {
             keys.entry(k).or_default().0 = Some(v);
         }
-        for ((o, _), (b, a)) in keys {
-            self.compare(o, b.as_ref(), a.as_ref());
+        for ((o, seq), (b, a)) in keys {
+            self.compare(o, seq, b.as_ref(), a.as_ref());
         }
         self.rejected_pending.clear();
+        self.left_pending = Default::default();
     }
 }
 
@@ -449,8 +566,14 @@ pub fn yuan(v: i128) -> String {
 pub fn render_text(r: &DiffReport) -> String {
     let mut s = format!("weft diff: {}  →  {}\n", r.before, r.after);
     s.push_str(&format!(
-        "  {} records compared, {} changed ({} cells); rejected before {}, after {}\n",
-        r.records_compared, r.records_changed, r.cells_changed, r.rejected_before, r.rejected_after
+        "  {} records compared, {} changed ({} cells); rejected before {}, after {}; left out before {}, after {}\n",
+        r.records_compared,
+        r.records_changed,
+        r.cells_changed,
+        r.rejected_before,
+        r.rejected_after,
+        r.left_out_before,
+        r.left_out_after
     ));
     for p in &r.programmes {
         let idx = match p.period.as_str() {
@@ -507,8 +630,236 @@ pub fn render_text(r: &DiffReport) -> String {
             }
         }
     }
+    if !r.parameters_changed.is_empty() {
+        s.push_str("\nparameters changed:\n");
+        let side = |v: &Option<ParamVersion>| match v {
+            Some(v) => format!("{} (from {}, {})", v.value, v.effective, v.origin),
+            None => "not used".to_string(),
+        };
+        for p in &r.parameters_changed {
+            s.push_str(&format!(
+                "  {}\n    before: {}\n    after:  {}\n",
+                p.name,
+                side(&p.before),
+                side(&p.after)
+            ));
+        }
+    }
     if let Some(f) = &r.changes_file {
         s.push_str(&format!("\nchanged cells written to {f}\n"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bin_bounds_hold_the_changes_bin_of_places() {
+        for c in (-200_500..=200_500).step_by(250).chain([
+            -100_001, -100_000, -99_999, -10_000, -1_000, -1, 1, 999, 1_000, 9_999, 10_000, 100_000,
+        ]) {
+            let Some(i) = bin_of(c) else {
+                assert_eq!(c, 0);
+                continue;
+            };
+            let (lo, lo_in, hi, hi_in) = bin_bounds(i);
+            let above = lo
+                .map(|l| if lo_in { c >= l } else { c > l })
+                .unwrap_or(true);
+            let below = hi
+                .map(|h| if hi_in { c <= h } else { c < h })
+                .unwrap_or(true);
+            assert!(above && below, "{c} in bin {i}");
+        }
+        assert_eq!(BINS.len(), 8);
+    }
+}
+
+/// How many of the records that lose most a report keeps.
+pub const LOSERS: usize = 20;
+
+/// Records of one output with one value of the breakdown field that
+/// gained or lost any programme.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct RecordsBy {
+    pub output: String,
+    pub value: String,
+    /// Records compared.
+    pub records: u64,
+    /// Records that became recipients of at least one programme.
+    pub gained: u64,
+    /// Records that stopped being recipients of at least one programme.
+    pub lost: u64,
+}
+
+/// A record that loses.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Loser {
+    pub output: String,
+    pub id: String,
+    /// The value of the breakdown field.
+    pub region: String,
+    /// Fen per period: once, per month, per year (after − before).
+    pub change: [i128; 3],
+    /// A year's worth: per month × 12 + per year + once.
+    pub annual: i128,
+}
+
+/// A parameter as one side of a comparison binds it.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ParamVersion {
+    /// The effective date (month, for a series) of the version in force.
+    pub effective: String,
+    /// Where it was given (a file of the pack, or an overlay).
+    pub origin: String,
+    /// The values in force, as text (`jilin 550.00, siping 500.00, …`).
+    pub value: String,
+}
+
+/// A parameter whose version or values differ between the two sides.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ParamChange {
+    pub name: String,
+    /// `None`: the side does not use it.
+    pub before: Option<ParamVersion>,
+    pub after: Option<ParamVersion>,
+}
+
+/// Every parameter a bound program reads, by name (the first context
+/// that reads it: the evaluation month's, unless only a prior-year or a
+/// fixed date reads it).
+pub fn parameter_versions(ir: &Ir, bound: &weft_ir::bind::Bound) -> BTreeMap<String, ParamVersion> {
+    use weft_syntax::num;
+    let mut out: BTreeMap<String, (bool, ParamVersion)> = BTreeMap::new();
+    for (i, pr) in ir.param_refs.iter().enumerate() {
+        let Some(Some(bp)) = bound.params.get(i) else {
+            continue;
+        };
+        let Some(pd) = ir.hir.params.get(pr.param as usize) else {
+            continue;
+        };
+        let at_as_of = matches!(
+            ir.contexts.get(pr.ctx as usize),
+            Some(weft_ir::Ctx::AsOf) | None
+        );
+        if out
+            .get(&pd.name)
+            .map(|(a, _)| *a || !at_as_of)
+            .unwrap_or(false)
+        {
+            continue;
+        }
+        let on = bound
+            .ctx_dates
+            .get(pr.ctx as usize)
+            .copied()
+            .unwrap_or(bound.as_of);
+        let effective = if pd.series {
+            num::format_month(bp.effective)
+        } else {
+            num::format_date(bp.effective)
+        };
+        let origin = pd
+            .version_at(bp.effective)
+            .or_else(|| pd.version_at(on))
+            .map(|v| v.origin.clone())
+            .unwrap_or_default();
+        out.insert(
+            pd.name.clone(),
+            (
+                at_as_of,
+                ParamVersion {
+                    effective,
+                    origin,
+                    value: param_text(ir, pd, bp),
+                },
+            ),
+        );
+    }
+    out.into_iter().map(|(k, (_, v))| (k, v)).collect()
+}
+
+/// A bound parameter's values as text.
+pub fn param_text(
+    ir: &Ir,
+    pd: &weft_check::hir::ParamDef,
+    bp: &weft_ir::bind::BoundParam,
+) -> String {
+    use weft_ir::value::{display_value, group_thousands};
+    use weft_syntax::num;
+    if matches!(pd.ty, Ty::Bands(_)) {
+        return bp
+            .bands
+            .iter()
+            .map(|x| {
+                let hi =
+                    x.hi.map(|h| group_thousands(&num::format_money(h)))
+                        .unwrap_or_default();
+                format!(
+                    "{}..{hi}: {}",
+                    group_thousands(&num::format_money(x.lo)),
+                    num::format_decimal(x.rate)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
+    if pd.keys.is_empty() {
+        return bp
+            .values
+            .first()
+            .map(|v| display_value(&ir.hir, &pd.ty, *v))
+            .unwrap_or_default();
+    }
+    bp.values
+        .iter()
+        .enumerate()
+        .map(|(slot, v)| {
+            let key: Vec<String> = pd
+                .keys
+                .iter()
+                .zip(pd.key_of(slot))
+                .map(|((e, _), k)| {
+                    ir.hir
+                        .enums
+                        .get(*e as usize)
+                        .and_then(|en| en.variants.get(k as usize))
+                        .map(|x| x.code.clone())
+                        .unwrap_or_default()
+                })
+                .collect();
+            format!("{} {}", key.join("/"), display_value(&ir.hir, &pd.ty, *v))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The parameters whose version or values differ between two bound
+/// programs.
+pub fn parameters_changed(
+    before: (&Ir, &weft_ir::bind::Bound),
+    after: (&Ir, &weft_ir::bind::Bound),
+) -> Vec<ParamChange> {
+    let b = parameter_versions(before.0, before.1);
+    let a = parameter_versions(after.0, after.1);
+    let mut names: Vec<&String> = b.keys().chain(a.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|n| {
+            let (x, y) = (b.get(n), a.get(n));
+            let same = match (x, y) {
+                (Some(x), Some(y)) => x.value == y.value && x.effective == y.effective,
+                _ => false,
+            };
+            (!same).then(|| ParamChange {
+                name: n.clone(),
+                before: x.cloned(),
+                after: y.cloned(),
+            })
+        })
+        .collect()
 }

@@ -26,6 +26,10 @@ use weft_syntax::{SourceMap, num};
 enum Event {
     Call(InstId, usize),
     Param(ParamRefId, Vec<i64>, i64),
+    /// An input field read: `(record, field)`, the record's row, the value.
+    Field((u32, u32), usize, i64),
+    /// A comparison: its node, both sides, the outcome.
+    Cmp(NodeId, (i64, i64), bool),
 }
 
 #[derive(Default)]
@@ -86,6 +90,40 @@ impl Tracer for Recorder {
             s.events.push(Event::Param(pref, keys.to_vec(), value));
         }
     }
+    fn field(
+        &mut self,
+        inst: InstId,
+        row: Option<usize>,
+        field: (u32, u32),
+        rec_row: usize,
+        value: i64,
+    ) {
+        let s = self.steps.entry((inst, row.unwrap_or(0))).or_default();
+        if !s
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Field(f, r, _) if *f == field && *r == rec_row))
+        {
+            s.events.push(Event::Field(field, rec_row, value));
+        }
+    }
+    fn compare(
+        &mut self,
+        inst: InstId,
+        row: Option<usize>,
+        node: NodeId,
+        sides: (i64, i64),
+        result: bool,
+    ) {
+        let s = self.steps.entry((inst, row.unwrap_or(0))).or_default();
+        if !s
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Cmp(n, x, _) if *n == node && *x == sides))
+        {
+            s.events.push(Event::Cmp(node, sides, result));
+        }
+    }
     fn branch(&mut self, inst: InstId, row: Option<usize>, node: NodeId, taken: bool) {
         if self.notes.contains(&node) {
             self.steps
@@ -111,6 +149,25 @@ pub struct ParamUse {
     pub as_of: Option<String>,
 }
 
+/// An input field read on the path, with its value.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InputUse {
+    /// The record kind (`Household`).
+    pub record_kind: String,
+    /// The record's id.
+    pub record: String,
+    pub field: String,
+    pub value: String,
+}
+
+/// A comparison evaluated on the path, both sides shown.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Condition {
+    /// `financial_assets ¥19,990.79 > dibao_asset_limit ¥13,200.00`.
+    pub text: String,
+    pub holds: bool,
+}
+
 /// One step of the reasoning.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ExplainNode {
@@ -125,8 +182,13 @@ pub struct ExplainNode {
     pub doc: Option<String>,
     /// The date its parameters were read as of, when not the evaluation date.
     pub as_of: Option<String>,
-    /// Table rows and exceptions that decided it.
+    /// Table rows and exceptions that decided it (and the rows before
+    /// that did not apply).
     pub decided_by: Vec<String>,
+    /// Input fields it read, with their values.
+    pub inputs: Vec<InputUse>,
+    /// Comparisons it evaluated, both sides shown.
+    pub conditions: Vec<Condition>,
     pub parameters: Vec<ParamUse>,
     pub uses: Vec<ExplainNode>,
     /// Explained higher in the tree.
@@ -240,6 +302,8 @@ impl Builder<'_> {
             doc: step_doc(ir, inst).or_else(|| rule.and_then(|r| r.doc.clone())),
             as_of,
             decided_by: Vec::new(),
+            inputs: Vec::new(),
+            conditions: Vec::new(),
             parameters: Vec::new(),
             uses: Vec::new(),
             see_above: false,
@@ -257,10 +321,19 @@ impl Builder<'_> {
         }
         let Some(step) = step else { return node };
         for (n, taken) in &step.decisions {
-            if !taken {
-                continue;
-            }
             match ir.notes.get(n) {
+                Some(Note::Row { rule, row }) if !taken => {
+                    let r = ir.hir.rules.get(*rule as usize);
+                    if let Some(weft_check::hir::RuleKind::Table(t)) = r.map(|r| &r.kind) {
+                        let text = self.row_text(t, *row);
+                        node.decided_by.push(format!(
+                            "row {} does not apply: {}",
+                            row + 1,
+                            text.trim_start_matches('|').trim()
+                        ));
+                    }
+                }
+                _ if !taken => {}
                 Some(Note::Row { rule, row }) => {
                     let r = ir.hir.rules.get(*rule as usize);
                     if let Some(weft_check::hir::RuleKind::Table(t)) = r.map(|r| &r.kind) {
@@ -324,11 +397,26 @@ impl Builder<'_> {
                         doc: None,
                         as_of: p.as_of.clone(),
                         decided_by: Vec::new(),
+                        inputs: Vec::new(),
+                        conditions: Vec::new(),
                         parameters: Vec::new(),
                         uses: Vec::new(),
                         see_above: false,
                     });
                     node.parameters.push(p);
+                }
+                Event::Field((r, f), rec_row, v) => {
+                    if let Some(i) = self.input(*r, *f, *rec_row, *v) {
+                        node.inputs.push(i);
+                    }
+                }
+                Event::Cmp(n, sides, holds) => {
+                    if let Some(text) = self.condition(step, *n, *sides) {
+                        node.conditions.push(Condition {
+                            text,
+                            holds: *holds,
+                        });
+                    }
                 }
                 Event::Call(c, r) => {
                     let child = self.node(*c, *r);
@@ -339,6 +427,129 @@ impl Builder<'_> {
         node
     }
 
+    /// A table row's source text on one line.
+    fn row_text(&self, t: &weft_check::hir::TableDef, row: usize) -> String {
+        t.rows
+            .get(row)
+            .map(|x| {
+                self.sources
+                    .map(|s| one_line(s.slice(x.span)))
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default()
+    }
+
+    /// An input field read, unless it is a link (a row number, shown as the
+    /// record it names instead) or a list of members.
+    fn input(&self, record: u32, field: u32, rec_row: usize, v: i64) -> Option<InputUse> {
+        let r = self.ir.hir.records.get(record as usize)?;
+        let f = r.fields.get(field as usize)?;
+        let ty = match &f.ty {
+            weft_check::ty::Ty::Opt(t) => (**t).clone(),
+            t => t.clone(),
+        };
+        if matches!(
+            ty,
+            weft_check::ty::Ty::Record(_) | weft_check::ty::Ty::List(_)
+        ) {
+            return None;
+        }
+        Some(InputUse {
+            record_kind: r.name.clone(),
+            record: self.record_id(record, rec_row),
+            field: f.name.clone(),
+            value: display_value(&self.ir.hir, &ty, v),
+        })
+    }
+
+    /// `lhs value OP rhs value` for a comparison node.
+    /// The values of a formula's leaves as this step read them
+    /// (`¥550.00 × 24 months × 1`), when every leaf was read.
+    fn formula_values(&self, step: &Step, n: NodeId, depth: usize) -> Option<String> {
+        use weft_ir::{ArithOp, Node};
+        if depth > 6 {
+            return None;
+        }
+        let shown = |t: Option<weft_check::ty::Ty>, v: i64| match t {
+            Some(t) => strip_period(&display_value(&self.ir.hir, &t, v)),
+            None => v.to_string(),
+        };
+        match self.ir.node(n)? {
+            Node::Const(v) => Some(shown(ty_of(self.ir, n), *v)),
+            Node::Param { pref, .. } => step.events.iter().find_map(|e| match e {
+                Event::Param(p, _, v) if p == pref => Some(shown(ty_of(self.ir, n), *v)),
+                _ => None,
+            }),
+            Node::Call { inst: c, .. } => step.events.iter().find_map(|e| match e {
+                Event::Call(x, r) if x == c => match self.rec.steps.get(&(*c, *r))?.result {
+                    Some(Ok(v)) => Some(shown(ty_of(self.ir, n), v)),
+                    _ => None,
+                },
+                _ => None,
+            }),
+            Node::Field { record, field, .. } => step.events.iter().find_map(|e| match e {
+                Event::Field((r, f), _, v) if r == record && f == field => {
+                    Some(shown(ty_of(self.ir, n), *v))
+                }
+                _ => None,
+            }),
+            Node::Arith(op, a, b) => {
+                let sym = match op {
+                    ArithOp::Add | ArithOp::AddDays | ArithOp::AddMonths { .. } => "+",
+                    ArithOp::Sub | ArithOp::SubDates => "−",
+                    ArithOp::Mul | ArithOp::MulRound { .. } => "×",
+                    ArithOp::DivRound { .. } => "÷",
+                };
+                Some(format!(
+                    "{} {sym} {}",
+                    self.formula_values(step, *a, depth + 1)?,
+                    self.formula_values(step, *b, depth + 1)?
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    fn condition(&self, step: &Step, n: NodeId, (x, y): (i64, i64)) -> Option<String> {
+        let Some(weft_ir::Node::Cmp(op, a, b)) = self.ir.node(n) else {
+            return None;
+        };
+        let ta = ty_of(self.ir, *a);
+        let tb = ty_of(self.ir, *b);
+        let (ta, tb) = (ta.clone().or(tb.clone()), tb.or(ta));
+        // A side the policy's text does not name (a count, a local) says
+        // nothing to a reader: such comparisons are left out.
+        let unnamed = |m: NodeId| {
+            !matches!(self.ir.node(m), Some(weft_ir::Node::Const(_)))
+                && expr_text(self.ir, m, 0).contains('…')
+        };
+        if unnamed(*a) || unnamed(*b) {
+            return None;
+        }
+        let side = |node: NodeId, v: i64, ty: &Option<weft_check::ty::Ty>| {
+            let value = match ty {
+                Some(t) => display_value(&self.ir.hir, t, v),
+                None => v.to_string(),
+            };
+            let value = strip_period(&value);
+            let text = expr_text(self.ir, node, 0);
+            match self.ir.node(node) {
+                Some(weft_ir::Node::Const(_)) => value,
+                Some(weft_ir::Node::Arith(..)) => match self.formula_values(step, node, 0) {
+                    Some(f) => format!("{text} {value} ({f})"),
+                    None => format!("{text} {value}"),
+                },
+                _ => format!("{text} {value}"),
+            }
+        };
+        Some(format!(
+            "{} {} {}",
+            side(*a, x, &ta),
+            op.symbol(),
+            side(*b, y, &tb)
+        ))
+    }
+
     fn param(&self, pref: ParamRefId, keys: &[i64], v: i64) -> ParamUse {
         let ir = self.ir;
         let pr = ir.param_refs.get(pref as usize);
@@ -347,7 +558,16 @@ impl Builder<'_> {
             .and_then(|p| self.bound.ctx_dates.get(p.ctx as usize))
             .copied()
             .unwrap_or(self.bound.as_of);
-        let version = pd.and_then(|p| p.version_at(date));
+        // The version bound (with `--rules-as-of`, not the one of `date`).
+        let bound_effective = pr
+            .and_then(|_| self.bound.params.get(pref as usize))
+            .and_then(|b| b.as_ref())
+            .map(|b| b.effective);
+        let version = pd.and_then(|p| {
+            bound_effective
+                .and_then(|e| p.version_at(e))
+                .or_else(|| p.version_at(date))
+        });
         let key = pd.filter(|p| !p.keys.is_empty()).map(|p| {
             p.keys
                 .iter()
@@ -583,6 +803,22 @@ fn render_node(n: &ExplainNode, prefix: &str, last: bool, out: &mut String, root
     for d in &n.decided_by {
         out.push_str(&format!("{inner}{bar} {d}\n"));
     }
+    for i in &n.inputs {
+        out.push_str(&format!(
+            "{inner}{bar} input {} {}: {} = {}\n",
+            i.record_kind.to_lowercase(),
+            i.record,
+            i.field,
+            i.value
+        ));
+    }
+    for c in &n.conditions {
+        out.push_str(&format!(
+            "{inner}{bar} {}: {}\n",
+            c.text,
+            if c.holds { "true" } else { "false" }
+        ));
+    }
     let total = n.uses.len();
     let mut params = n.parameters.iter();
     for (i, u) in n.uses.iter().enumerate() {
@@ -634,6 +870,175 @@ fn one_line(text: &str) -> String {
             in_str = true;
         }
         out.push(c);
+    }
+    out
+}
+
+/// `¥1.00 per month` → `¥1.00`: both sides of a comparison have the same
+/// period, said once is enough.
+fn strip_period(s: &str) -> String {
+    for p in [" per month", " per year"] {
+        if let Some(x) = s.strip_suffix(p) {
+            return x.to_string();
+        }
+    }
+    s.to_string()
+}
+
+/// The type of a node's value, where the IR tells it (for showing values).
+fn ty_of(ir: &Ir, n: NodeId) -> Option<weft_check::ty::Ty> {
+    use weft_check::ty::Ty;
+    use weft_ir::{ArithOp, Node};
+    let unopt = |t: &Ty| match t {
+        Ty::Opt(t) => (**t).clone(),
+        t => t.clone(),
+    };
+    match ir.node(n)? {
+        Node::Field { record, field, .. } => ir
+            .hir
+            .records
+            .get(*record as usize)
+            .and_then(|r| r.fields.get(*field as usize))
+            .map(|f| unopt(&f.ty)),
+        Node::Call { inst: c, .. } => ir.inst(*c).map(|d| unopt(&d.ty)),
+        Node::Param { pref, .. } => ir
+            .param_refs
+            .get(*pref as usize)
+            .and_then(|p| ir.hir.params.get(p.param as usize))
+            .map(|p| p.ty.clone())
+            .filter(|t| !matches!(t, Ty::Bands(_))),
+        Node::Neg(a) => ty_of(ir, *a),
+        Node::AsOf | Node::CtxDate(_) => Some(Ty::Date),
+        Node::Arith(op, a, b) => {
+            let (x, y) = (ty_of(ir, *a), ty_of(ir, *b));
+            let plain = |t: &Option<Ty>| matches!(t, None | Some(Ty::Int) | Some(Ty::IntLit));
+            match op {
+                ArithOp::SubDates => Some(Ty::Dur(weft_check::ty::DurUnit::Days)),
+                ArithOp::AddDays | ArithOp::AddMonths { .. } => Some(Ty::Date),
+                ArithOp::Add | ArithOp::Sub => x.filter(|_| true).or(y),
+                _ => match (&x, &y) {
+                    (Some(Ty::Money(p)), _) | (_, Some(Ty::Money(p))) => Some(Ty::Money(*p)),
+                    _ if plain(&x) => y,
+                    _ if plain(&y) => x,
+                    _ => x,
+                },
+            }
+        }
+        Node::Builtin(_, args) => args.first().and_then(|a| ty_of(ir, *a)),
+        _ => None,
+    }
+}
+
+/// A node as the policy's text would name it (rules, parameters and fields
+/// by name, arithmetic spelled out), for a comparison's sides.
+fn expr_text(ir: &Ir, n: NodeId, depth: usize) -> String {
+    use weft_ir::{ArithOp, Node};
+    if depth > 4 {
+        return "…".into();
+    }
+    let sub = |m: NodeId| {
+        let t = expr_text(ir, m, depth + 1);
+        let outer_mul = matches!(
+            ir.node(n),
+            Some(Node::Arith(
+                ArithOp::Mul | ArithOp::MulRound { .. } | ArithOp::DivRound { .. },
+                ..
+            ))
+        );
+        match ir.node(m) {
+            Some(Node::Arith(ArithOp::Add | ArithOp::Sub, ..)) if outer_mul => format!("({t})"),
+            _ => t,
+        }
+    };
+    match ir.node(n) {
+        Some(Node::Const(v)) => match ty_of(ir, n) {
+            Some(t) => display_value(&ir.hir, &t, *v),
+            None => v.to_string(),
+        },
+        Some(Node::AsOf | Node::CtxDate(_)) => "the evaluation date".into(),
+        Some(Node::Field { rec, record, field }) => {
+            let name = ir
+                .hir
+                .records
+                .get(*record as usize)
+                .and_then(|r| r.fields.get(*field as usize))
+                .map(|f| f.name.clone())
+                .unwrap_or_default();
+            match ir.node(*rec) {
+                Some(Node::Field { .. }) => {
+                    format!("{}.{name}", expr_text(ir, *rec, depth + 1))
+                }
+                _ => name,
+            }
+        }
+        Some(Node::Call { inst: c, .. }) => ir.inst(*c).map(|d| d.name.clone()).unwrap_or_default(),
+        Some(Node::Param { pref, .. }) => ir
+            .param_refs
+            .get(*pref as usize)
+            .and_then(|p| ir.hir.params.get(p.param as usize))
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
+        Some(Node::Neg(a)) => format!("−{}", sub(*a)),
+        Some(Node::Arith(op, a, b)) => {
+            let sym = match op {
+                ArithOp::Add | ArithOp::AddDays | ArithOp::AddMonths { .. } => "+",
+                ArithOp::Sub | ArithOp::SubDates => "−",
+                ArithOp::Mul | ArithOp::MulRound { .. } => "×",
+                ArithOp::DivRound { .. } => "÷",
+            };
+            format!("{} {sym} {}", sub(*a), sub(*b))
+        }
+        Some(Node::Builtin(b, args)) => {
+            let name = format!("{b:?}").to_lowercase();
+            let args: Vec<String> = args.iter().map(|a| expr_text(ir, *a, depth + 1)).collect();
+            format!("{name}({})", args.join(", "))
+        }
+        _ => "…".into(),
+    }
+}
+
+/// Every value on an explanation's paths, `(what, value)` in tree order,
+/// each once: outputs (`column = …`), rules' values, inputs
+/// (`input household H1: financial_assets`), parameters.
+pub fn values(e: &Explanation) -> Vec<(String, String)> {
+    fn walk(n: &ExplainNode, out: &mut Vec<(String, String)>) {
+        let mut push = |w: String, v: String| {
+            if !out.iter().any(|(x, _)| *x == w) {
+                out.push((w, v));
+            }
+        };
+        push(
+            n.what.clone(),
+            n.value
+                .clone()
+                .or_else(|| n.error.clone())
+                .unwrap_or_default(),
+        );
+        for i in &n.inputs {
+            push(
+                format!(
+                    "input {} {}: {}",
+                    i.record_kind.to_lowercase(),
+                    i.record,
+                    i.field
+                ),
+                i.value.clone(),
+            );
+        }
+        for u in &n.uses {
+            walk(u, out);
+        }
+    }
+    let mut out = Vec::new();
+    for (c, n) in &e.outputs {
+        out.push((
+            c.clone(),
+            n.value
+                .clone()
+                .or_else(|| n.error.clone())
+                .unwrap_or_default(),
+        ));
+        walk(n, &mut out);
     }
     out
 }

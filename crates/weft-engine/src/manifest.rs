@@ -34,19 +34,12 @@ pub fn manifest(
             "keys": if pd.keys.is_empty() { Value::Null } else { json!("all") },
             "effective": if pd.series { num::format_month(bp.effective) } else { num::format_date(bp.effective) },
             "as_of": num::format_date(on),
-            "origin": pd.version_at(on).map(|v| v.origin.clone()).unwrap_or_default(),
+            "origin": pd.version_at(bp.effective).or_else(|| pd.version_at(on)).map(|v| v.origin.clone()).unwrap_or_default(),
         }));
     }
     params.sort_by_key(|a| a.to_string());
     params.dedup();
-    let mut policy_hash = sha2::Sha256::new();
-    use sha2::Digest;
-    for (n, h) in &opts.policy_files {
-        policy_hash.update(n.as_bytes());
-        policy_hash.update([0]);
-        policy_hash.update(h.as_bytes());
-        policy_hash.update([0]);
-    }
+
     let inputs: Vec<Value> = report
         .files
         .iter()
@@ -59,6 +52,7 @@ pub fn manifest(
                 "rows": f.rows,
                 "evaluated": f.evaluated,
                 "rejected": f.rejected,
+                "left_out": f.left_out,
             })
         })
         .collect();
@@ -66,12 +60,27 @@ pub fn manifest(
         "weft_version": env!("CARGO_PKG_VERSION"),
         "engine": opts.engine_name,
         "as_of": num::format_month(opts.as_of),
+        "rules_as_of": opts.rules_as_of.map(num::format_month),
         "policy": {
-            "sha256": crate::run::hex(&policy_hash.finalize()),
+            "sha256": policy_hash(&opts.policy_files),
             "files": opts.policy_files.iter().map(|(n, h)| json!({"name": n, "sha256": h})).collect::<Vec<_>>(),
         },
         "parameters_used": params,
         "inputs": inputs,
         "outputs": outputs.iter().map(|(n, r)| json!({"file": n, "rows": r})).collect::<Vec<_>>(),
     })
+}
+
+/// The hash of a policy: SHA-256 over its files' `(name, sha256)` in
+/// order, as the manifest's `policy.sha256`.
+pub fn policy_hash(files: &[(String, String)]) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for (n, x) in files {
+        h.update(n.as_bytes());
+        h.update([0]);
+        h.update(x.as_bytes());
+        h.update([0]);
+    }
+    crate::run::hex(&h.finalize())
 }

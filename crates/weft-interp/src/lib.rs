@@ -261,12 +261,16 @@ impl<'a> Interp<'a> {
                 let r = self.eval(*rec, base, inst, row)?;
                 let col = self.column(*record, *field, inst, row)?;
                 let r = usize::try_from(r).map_err(|_| self.internal(inst, row, "negative row"))?;
-                match col {
+                let v = match col {
                     Column::I64(v) | Column::Opt(v, _) => *v
                         .get(r)
                         .ok_or_else(|| self.internal(inst, row, "row out of range"))?,
                     _ => return Err(self.internal(inst, row, "a field read as a number")),
+                };
+                if let Some(t) = self.tracer.as_deref_mut() {
+                    t.field(inst, row, (*record, *field), r, v);
                 }
+                v
             }
             Node::FieldIsSet { rec, record, field } => {
                 let r = self.eval(*rec, base, inst, row)?;
@@ -343,7 +347,11 @@ impl<'a> Interp<'a> {
             Node::Cmp(op, a, b) => {
                 let x = self.eval(*a, base, inst, row)?;
                 let y = self.eval(*b, base, inst, row)?;
-                ops::cmp(*op, x, y) as i64
+                let c = ops::cmp(*op, x, y);
+                if let Some(t) = self.tracer.as_deref_mut() {
+                    t.compare(inst, row, n, (x, y), c);
+                }
+                c as i64
             }
             Node::TextEq(a, b) => {
                 let x = self.text(a, base, inst, row)?;

@@ -94,6 +94,19 @@ impl Policy {
         record: &RecordRef,
         columns: &[String],
     ) -> Result<ExplainOutcome, Error> {
+        self.explain_files_with_rules(as_of, as_of, inputs, record, columns)
+    }
+
+    /// [`Policy::explain_files`] with the rules, parameters and series in
+    /// force in `rules_as_of` (see [`Policy::evaluator_with_rules`]).
+    pub fn explain_files_with_rules(
+        &self,
+        as_of: Month,
+        rules_as_of: Month,
+        inputs: &[(String, PathBuf)],
+        record: &RecordRef,
+        columns: &[String],
+    ) -> Result<ExplainOutcome, Error> {
         let ir = self.ir();
         let schemas = InputSchema::all(&ir.hir);
         let plan = weft_engine::run::plan_for(ir)?;
@@ -177,7 +190,7 @@ impl Policy {
             _ => None,
         };
         // Bound once the record is found (as `weft explain` always did).
-        let eval = self.evaluator(as_of, Engine::Interpreter)?;
+        let eval = self.evaluator_with_rules(as_of, rules_as_of, Engine::Interpreter)?;
         let prepared = prepare_in_memory(
             ir,
             (&g.header, &g.rows),
@@ -233,4 +246,194 @@ impl Policy {
         }
         Ok(ExplainOutcome::Explained(Explanation { inner }))
     }
+}
+
+/// One side of an explained change: a month, and the month of the rules
+/// in force (the same, unless `--rules-as-of`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Side {
+    /// The month evaluated (the population's dates: ages, births).
+    pub as_of: Month,
+    /// The month whose rules, parameters and series are in force.
+    pub rules_as_of: Month,
+}
+
+/// Why a record's outputs differ between two situations.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ExplainedChange {
+    /// The explanation before.
+    pub before: Explanation,
+    /// The explanation after.
+    pub after: Explanation,
+    /// `(what, before, after)` of every value on either path that differs:
+    /// outputs, rules' values, inputs, parameters (a value on one side
+    /// only has `None` on the other).
+    pub values_changed: Vec<(String, Option<String>, Option<String>)>,
+    /// The parameters whose version or values differ.
+    pub parameters_changed: Vec<crate::run::ParameterChange>,
+    /// The rules whose version in force differs (`from` clauses).
+    pub rules_changed: Vec<String>,
+}
+
+impl ExplainedChange {
+    /// As text: what moved, then the explanation after.
+    pub fn to_text(&self) -> String {
+        let b = &self.before.inner;
+        let a = &self.after.inner;
+        let mut s = format!(
+            "{} {}: {} → {}\n",
+            a.record_kind, a.record, b.as_of, a.as_of
+        );
+        s.push_str("\nvalues that differ:\n");
+        if self.values_changed.is_empty() {
+            s.push_str("  none\n");
+        }
+        for (what, x, y) in &self.values_changed {
+            let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not used)".into());
+            s.push_str(&format!("  {what}: {} → {}\n", show(x), show(y)));
+        }
+        if !self.parameters_changed.is_empty() {
+            s.push_str("\nparameters that differ:\n");
+            for p in &self.parameters_changed {
+                let side = |v: &Option<crate::run::ParameterVersion>| match v {
+                    Some(v) => format!("{} (from {}, {})", v.value, v.effective, v.origin),
+                    None => "not used".into(),
+                };
+                s.push_str(&format!(
+                    "  {}\n    before: {}\n    after:  {}\n",
+                    p.name,
+                    side(&p.before),
+                    side(&p.after)
+                ));
+            }
+        }
+        if !self.rules_changed.is_empty() {
+            s.push_str(&format!(
+                "\nrules with another version in force: {}\n",
+                self.rules_changed.join(", ")
+            ));
+        }
+        s.push_str("\nafter:\n");
+        s.push_str(&self.after.to_text());
+        s
+    }
+
+    /// As JSON: `{"before", "after", "values_changed", "parameters_changed",
+    /// "rules_changed"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "before": self.before.to_json(),
+            "after": self.after.to_json(),
+            "values_changed": self.values_changed.iter().map(|(w, b, a)| serde_json::json!({"what": w, "before": b, "after": a})).collect::<Vec<_>>(),
+            "parameters_changed": self.parameters_changed,
+            "rules_changed": self.rules_changed,
+        })
+    }
+}
+
+impl Policy {
+    /// Explain how one record's outputs change between two situations
+    /// (`weft explain --as-of A --as-of-after B`): both explanations, the
+    /// values on their paths that differ (ages, rules' values, outputs),
+    /// the parameters and the rules whose versions differ. `after` may be
+    /// another version of the policy (an overlay).
+    pub fn explain_change(
+        &self,
+        before: Side,
+        after: (&Policy, Side),
+        inputs: &[(String, PathBuf)],
+        record: &RecordRef,
+        columns: &[String],
+    ) -> Result<ExplainOutcome2, Error> {
+        let b = self.explain_files_with_rules(
+            before.as_of,
+            before.rules_as_of,
+            inputs,
+            record,
+            columns,
+        )?;
+        let a = after.0.explain_files_with_rules(
+            after.1.as_of,
+            after.1.rules_as_of,
+            inputs,
+            record,
+            columns,
+        )?;
+        let (b, a) = match (b, a) {
+            (ExplainOutcome::Explained(b), ExplainOutcome::Explained(a)) => (b, a),
+            (ExplainOutcome::NotEvaluated(n), _) => {
+                return Ok(ExplainOutcome2::NotEvaluated(true, n));
+            }
+            (_, ExplainOutcome::NotEvaluated(n)) => {
+                return Ok(ExplainOutcome2::NotEvaluated(false, n));
+            }
+        };
+        let eb =
+            self.evaluator_with_rules(before.as_of, before.rules_as_of, Engine::Interpreter)?;
+        let ea = after.0.evaluator_with_rules(
+            after.1.as_of,
+            after.1.rules_as_of,
+            Engine::Interpreter,
+        )?;
+        let parameters_changed = crate::report::DiffReport::of(weft_engine::diff::DiffReport {
+            parameters_changed: weft_engine::diff::parameters_changed(
+                (eb.ir(), eb.bound()),
+                (ea.ir(), ea.bound()),
+            ),
+            ..Default::default()
+        })
+        .parameters_changed;
+        let vb = weft_engine::explain::values(&b.inner);
+        let va = weft_engine::explain::values(&a.inner);
+        // The parameters on either path only.
+        let on_path = |name: &str| {
+            vb.iter()
+                .chain(va.iter())
+                .any(|(w, _)| w == name || w.strip_prefix(name).is_some_and(|r| r.starts_with('[')))
+        };
+        let parameters_changed: Vec<crate::run::ParameterChange> = parameters_changed
+            .into_iter()
+            .filter(|p| on_path(&p.name))
+            .collect();
+        // Rules whose chosen body differs (same program only).
+        let mut rules_changed: Vec<String> = Vec::new();
+        if eb.ir().instances.len() == ea.ir().instances.len() {
+            for (i, inst) in eb.ir().instances.iter().enumerate() {
+                let (x, y) = (eb.bound().body.get(i), ea.bound().body.get(i));
+                if x != y && inst.versions.len() > 1 && !rules_changed.contains(&inst.name) {
+                    rules_changed.push(inst.name.clone());
+                }
+            }
+        }
+        let mut values_changed = Vec::new();
+        for (w, x) in &vb {
+            let y = va.iter().find(|(v, _)| v == w).map(|(_, y)| y.clone());
+            if y.as_ref() != Some(x) {
+                values_changed.push((w.clone(), Some(x.clone()), y));
+            }
+        }
+        for (w, y) in &va {
+            if !vb.iter().any(|(v, _)| v == w) {
+                values_changed.push((w.clone(), None, Some(y.clone())));
+            }
+        }
+        Ok(ExplainOutcome2::Explained(Box::new(ExplainedChange {
+            before: b,
+            after: a,
+            values_changed,
+            parameters_changed,
+            rules_changed,
+        })))
+    }
+}
+
+/// What explaining a change gives.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ExplainOutcome2 {
+    /// Both sides evaluated.
+    Explained(Box<ExplainedChange>),
+    /// One side was not (true: the side before).
+    NotEvaluated(bool, NotEvaluated),
 }

@@ -479,7 +479,22 @@ impl Policy {
 
     /// Bind the policy to a month and compile it for an engine.
     pub fn evaluator(&self, as_of: Month, engine: Engine) -> Result<Evaluator, Error> {
-        self.bind(as_of, engine, None)
+        self.bind(as_of, as_of, engine, None)
+    }
+
+    /// The population as of `as_of` (ages, the evaluation date) under the
+    /// rules, parameters and series in force in another month,
+    /// `rules_as_of`: what `--rules-as-of` does. Comparing
+    /// `evaluator_with_rules(m, m0)` with `evaluator(m)` isolates the
+    /// effect of what changed in the policy between `m0` and `m` from the
+    /// population's own changes (ages, births).
+    pub fn evaluator_with_rules(
+        &self,
+        as_of: Month,
+        rules_as_of: Month,
+        engine: Engine,
+    ) -> Result<Evaluator, Error> {
+        self.bind(as_of, rules_as_of, engine, None)
     }
 
     /// Bind to a month and compile for an engine, reusing `base`'s
@@ -487,11 +502,20 @@ impl Policy {
     fn bind(
         &self,
         as_of: Month,
+        rules_as_of: Month,
         engine: Engine,
         base: Option<&Evaluator>,
     ) -> Result<Evaluator, Error> {
         let ir = &self.inner.ir;
-        let bound = weft_ir::bind::bind(ir, as_of.days, &roots(ir))?;
+        let mut bound = weft_ir::bind::bind(ir, rules_as_of.days, &roots(ir))?;
+        if rules_as_of != as_of {
+            // Rules and parameters chosen as of `rules_as_of`; the dates
+            // the rules compute with (ages, prior-year ends) are `as_of`'s.
+            bound.as_of = as_of.days;
+            bound.ctx_dates = (0..ir.contexts.len())
+                .map(|c| context_date(ir, as_of.days, c, 0))
+                .collect();
+        }
         let plan = plan_for(ir)?;
         let reusable = base
             .and_then(|b| b.jit.as_ref().map(|j| (b, j)))
@@ -516,12 +540,26 @@ impl Policy {
         Ok(Evaluator {
             policy: self.clone(),
             as_of,
+            rules_as_of,
             bound,
             plan,
             jit,
             group_schema,
             member_schema,
         })
+    }
+}
+
+/// The date a context stands for when the evaluation date is `as_of` (as
+/// binding computes it).
+fn context_date(ir: &weft_ir::Ir, as_of: i32, c: usize, depth: usize) -> i32 {
+    match ir.contexts.get(c) {
+        _ if depth > 64 => as_of,
+        Some(weft_ir::Ctx::AsOf) | None => as_of,
+        Some(weft_ir::Ctx::Fixed(d)) => *d,
+        Some(weft_ir::Ctx::PriorYear(p)) => {
+            weft_syntax::num::prior_year_end(context_date(ir, as_of, *p as usize, depth + 1))
+        }
     }
 }
 
@@ -845,6 +883,9 @@ impl Explanation {
 pub struct Evaluator {
     policy: Policy,
     as_of: Month,
+    /// The month whose rules and parameters are in force (`as_of` unless
+    /// [`Policy::evaluator_with_rules`]).
+    rules_as_of: Month,
     bound: weft_ir::bind::Bound,
     plan: weft_interp::batch::Plan,
     /// The compiled program (shared by evaluators it fits: [`Evaluator::rebind`]).
@@ -939,6 +980,12 @@ impl Evaluator {
         self.as_of
     }
 
+    /// The month whose rules, parameters and series are in force (the
+    /// month evaluated, unless [`Policy::evaluator_with_rules`]).
+    pub fn rules_as_of(&self) -> Month {
+        self.rules_as_of
+    }
+
     /// The engine it runs on.
     pub fn engine(&self) -> Engine {
         if self.jit.is_some() {
@@ -985,7 +1032,7 @@ impl Evaluator {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn rebind(&self, policy: &Policy) -> Result<Evaluator, Error> {
-        policy.bind(self.as_of, self.engine(), Some(self))
+        policy.bind(self.as_of, self.rules_as_of, self.engine(), Some(self))
     }
 
     pub(crate) fn ir(&self) -> &weft_ir::Ir {

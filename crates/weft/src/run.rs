@@ -13,8 +13,8 @@ use weft_engine::run::{EvalSide, InputFile, RunOptions};
 
 use crate::report::ProgressAdapter;
 pub use crate::report::{
-    BINS, ByRow, DiffReport, FileCounts, Format, NoProgress, ProgrammeDiff, ProgrammeTotals,
-    Progress, RunReport, Timings,
+    BINS, ByRow, DiffReport, FileCounts, Format, NoProgress, ParameterChange, ParameterVersion,
+    ProgrammeDiff, ProgrammeTotals, Progress, RangeTotals, RunReport, Timings, parse_months,
 };
 
 /// An amount of fen (a total, which may exceed one record's money) as
@@ -22,6 +22,12 @@ pub use crate::report::{
 /// summaries of `weft run` and `weft diff` show it.
 pub fn format_yuan(fen: i128) -> String {
     weft_engine::summary::yuan(fen)
+}
+
+/// An amount of fen as an exact decimal string of yuan without separators
+/// (`"423223.89"`), as the JSON summaries write money.
+pub fn format_yuan_exact(fen: i128) -> String {
+    crate::report::exact_yuan(fen)
 }
 
 /// What a run over files reads and where it writes.
@@ -100,9 +106,23 @@ impl RunConfig {
         self
     }
 
+    /// The same run writing to another directory (a month of a range).
+    pub fn with_out_dir(&self, out_dir: impl Into<PathBuf>) -> RunConfig {
+        RunConfig {
+            out_dir: out_dir.into(),
+            ..self.clone()
+        }
+    }
+
+    /// The output directory.
+    pub fn out_dir(&self) -> &Path {
+        &self.out_dir
+    }
+
     fn options(&self, ev: &Evaluator, write: bool, by: Option<String>) -> RunOptions {
         RunOptions {
             as_of: ev.as_of().days(),
+            rules_as_of: (ev.rules_as_of() != ev.as_of()).then(|| ev.rules_as_of().days()),
             inputs: self.inputs.clone(),
             out_dir: self.out_dir.clone(),
             out_format: self.out_format.inner(),
@@ -201,6 +221,16 @@ pub fn diff(
     after: &Evaluator,
     config: &DiffConfig,
 ) -> Result<DiffReport, Error> {
+    diff_with_progress(before, after, config, &NoProgress)
+}
+
+/// [`diff`], reporting progress.
+pub fn diff_with_progress(
+    before: &Evaluator,
+    after: &Evaluator,
+    config: &DiffConfig,
+    progress: &dyn Progress,
+) -> Result<DiffReport, Error> {
     let ir_b = before.ir();
     let prog = &ir_b.hir;
     // The breakdown field: `by`, else `region` when the records have it.
@@ -266,8 +296,8 @@ pub fn diff(
                     eval: ea,
                 },
             ];
-            let quiet = ProgressAdapter(&NoProgress);
-            weft_engine::run::run_sides(&sides, &opts, &quiet, Some(&mut obs))
+            let p = ProgressAdapter(progress);
+            weft_engine::run::run_sides(&sides, &opts, &p, Some(&mut obs))
         })
     });
     obs.finish();
@@ -275,7 +305,55 @@ pub fn diff(
     if let Some(e) = obs.error() {
         return Err(Error::Run(format!("cannot write the changes file: {e}")));
     }
+    obs.report.parameters_changed =
+        weft_engine::diff::parameters_changed((ir_b, before.bound()), (after.ir(), after.bound()));
     let mut report = DiffReport::of(obs.report.clone());
+    report.policy_sha256 = (
+        weft_engine::manifest::policy_hash(&before.policy().file_hashes()),
+        weft_engine::manifest::policy_hash(&after.policy().file_hashes()),
+    );
     report.changes_file = config.changes.as_ref().map(|p| p.display().to_string());
     Ok(report)
+}
+
+/// One month of a run over a range of months.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MonthRun {
+    /// The month.
+    pub as_of: crate::Month,
+    /// Its output directory (`OUT/YYYY-MM`).
+    pub out_dir: PathBuf,
+    /// What its run did.
+    pub report: RunReport,
+}
+
+/// Evaluate a population for every month of `months` (`weft run --as-of
+/// 2018-01..2018-12`): each month a complete result of its own in
+/// `config`'s output directory's subdirectory `YYYY-MM` (results, errors,
+/// manifest), all or nothing per month. A program is compiled once per
+/// distinct binding (months whose rules and parameters bind alike share
+/// it). `on_month(i, month)` is called before each month. Sum the
+/// months' programmes with [`RangeTotals::of_months`].
+pub fn run_range(
+    policy: &crate::Policy,
+    months: &[crate::Month],
+    engine: crate::Engine,
+    config: &RunConfig,
+    progress: &dyn Progress,
+    on_month: &mut dyn FnMut(usize, crate::Month),
+) -> Result<Vec<MonthRun>, Error> {
+    let mut out = Vec::with_capacity(months.len());
+    for (i, m) in months.iter().enumerate() {
+        on_month(i, *m);
+        let eval = policy.evaluator(*m, engine)?;
+        let dir = config.out_dir.join(m.to_string());
+        let report = eval.run_files(&config.with_out_dir(&dir), progress)?;
+        out.push(MonthRun {
+            as_of: *m,
+            out_dir: dir,
+            report,
+        });
+    }
+    Ok(out)
 }

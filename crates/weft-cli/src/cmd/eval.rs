@@ -8,13 +8,14 @@ use weft::{Engine, Evaluation};
 
 pub fn eval(
     p: &PolicyArgs,
-    as_of: &str,
+    (as_of, rules_as_of): (&str, Option<&str>),
     input: &Path,
     format: &str,
     engine: &str,
     explain: Option<&str>,
 ) -> CliResult {
     let as_of = super::parse_month(as_of)?;
+    let rules_as_of = rules_as_of.map(super::parse_month).transpose()?;
     if !matches!(format, "table" | "json") {
         return Err(CliError::Usage(format!(
             "unknown format `{format}`; use table or json"
@@ -54,12 +55,14 @@ pub fn eval(
     } else {
         engine
     };
-    let eval = policy.evaluator(as_of, engine).map_err(|e| match e {
-        e @ weft::Error::NoParameterVersion { .. } => {
-            CliError::Failed(format!("cannot evaluate this month: {e}"))
-        }
-        e => e.into(),
-    })?;
+    let eval = super::run::evaluator_with_rules(&policy, as_of, rules_as_of, engine).map_err(
+        |e| match e {
+            e @ weft::Error::NoParameterVersion { .. } => {
+                CliError::Failed(format!("cannot evaluate this month: {e}"))
+            }
+            e => e.into(),
+        },
+    )?;
     if let Some(id) = explain {
         return explain_one(&eval, &json, id, format);
     }

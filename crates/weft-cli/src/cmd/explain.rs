@@ -3,7 +3,7 @@
 use crate::PolicyArgs;
 use crate::error::{CliError, CliResult};
 use std::path::PathBuf;
-use weft::explain::{ExplainOutcome, RecordRef};
+use weft::explain::{ExplainOutcome, ExplainOutcome2, RecordRef, Side};
 
 #[derive(clap::Args, Clone)]
 pub struct ExplainArgs {
@@ -12,6 +12,16 @@ pub struct ExplainArgs {
     /// The month evaluated, YYYY-MM.
     #[arg(long = "as-of")]
     pub as_of: String,
+    /// Evaluate under the rules, parameters and series in force in this
+    /// month (YYYY-MM), the population as of --as-of (with --as-of-after:
+    /// the side before).
+    #[arg(long = "rules-as-of", value_name = "YYYY-MM")]
+    pub rules_as_of: Option<String>,
+    /// Explain the change from --as-of to this month: the values, inputs
+    /// (ages), parameters and rules that differ, then the explanation
+    /// after.
+    #[arg(long = "as-of-after", value_name = "YYYY-MM")]
+    pub as_of_after: Option<String>,
     /// An input file: `NAME=FILE` (`--persons FILE` means the same).
     #[arg(long = "input", value_name = "NAME=FILE")]
     pub input: Vec<String>,
@@ -34,6 +44,16 @@ pub struct ExplainArgs {
 
 pub fn explain(a: &ExplainArgs) -> CliResult {
     let as_of = super::parse_month(&a.as_of)?;
+    let rules_as_of = a
+        .rules_as_of
+        .as_deref()
+        .map(super::parse_month)
+        .transpose()?;
+    let as_of_after = a
+        .as_of_after
+        .as_deref()
+        .map(super::parse_month)
+        .transpose()?;
     if a.format != "text" && a.format != "json" {
         return Err(CliError::Usage(format!(
             "unknown format `{}`; use text or json",
@@ -70,8 +90,12 @@ pub fn explain(a: &ExplainArgs) -> CliResult {
             ));
         }
     };
+    if let Some(after) = as_of_after {
+        return explain_change(a, &policy, (as_of, rules_as_of, after), &inputs, &record);
+    }
     // The tracing interpreter explains; nothing is compiled.
-    let outcome = match policy.explain_files(as_of, &inputs, &record, &a.output) {
+    let rules = rules_as_of.unwrap_or(as_of);
+    let outcome = match policy.explain_files_with_rules(as_of, rules, &inputs, &record, &a.output) {
         Ok(o) => o,
         Err(weft::Error::MissingInput { input }) => {
             return Err(CliError::Usage(format!(
@@ -94,24 +118,7 @@ pub fn explain(a: &ExplainArgs) -> CliResult {
     let e = match outcome {
         ExplainOutcome::Explained(e) => e,
         ExplainOutcome::NotEvaluated(n) => {
-            match &n.rejected_group {
-                Some((word, gid)) => eprintln!("the {word} {gid} is rejected and not evaluated:"),
-                None => {
-                    let id = a
-                        .person
-                        .as_ref()
-                        .or(a.id.as_ref())
-                        .cloned()
-                        .unwrap_or_default();
-                    eprintln!("the record {id} is left out of the evaluation:");
-                }
-            }
-            for r in &n.errors {
-                eprintln!(
-                    "  {}",
-                    error_line(&r.input, &r.record_id, &r.column, &r.message)
-                );
-            }
+            not_evaluated(a, &n);
             return Err(CliError::Reported);
         }
         _ => return Err(CliError::Reported),
@@ -125,6 +132,73 @@ pub fn explain(a: &ExplainArgs) -> CliResult {
         Err(CliError::Reported)
     } else {
         Ok(())
+    }
+}
+
+/// `--as-of-after`: explain a change.
+fn explain_change(
+    a: &ExplainArgs,
+    policy: &weft::Policy,
+    (as_of, rules, after): (weft::Month, Option<weft::Month>, weft::Month),
+    inputs: &[(String, PathBuf)],
+    record: &RecordRef,
+) -> CliResult {
+    let before = Side {
+        as_of,
+        rules_as_of: rules.unwrap_or(as_of),
+    };
+    let after_side = Side {
+        as_of: after,
+        rules_as_of: after,
+    };
+    let outcome = policy
+        .explain_change(before, (policy, after_side), inputs, record, &a.output)
+        .map_err(|e| match e {
+            e @ (weft::Error::AmbiguousId { .. } | weft::Error::UnknownOutputColumn { .. }) => {
+                CliError::Usage(e.to_string())
+            }
+            e => e.into(),
+        })?;
+    match outcome {
+        ExplainOutcome2::Explained(c) => {
+            if a.format == "json" {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&c.to_json()).unwrap_or_default()
+                );
+            } else {
+                print!("{}", c.to_text());
+            }
+            Ok(())
+        }
+        ExplainOutcome2::NotEvaluated(side, n) => {
+            eprintln!("as of {}:", if side { as_of } else { after });
+            not_evaluated(a, &n);
+            Err(CliError::Reported)
+        }
+        _ => Err(CliError::Reported),
+    }
+}
+
+/// Why a record was not evaluated, on stderr.
+fn not_evaluated(a: &ExplainArgs, n: &weft::explain::NotEvaluated) {
+    match &n.rejected_group {
+        Some((word, gid)) => eprintln!("the {word} {gid} is rejected and not evaluated:"),
+        None => {
+            let id = a
+                .person
+                .as_ref()
+                .or(a.id.as_ref())
+                .cloned()
+                .unwrap_or_default();
+            eprintln!("the record {id} is left out of the evaluation:");
+        }
+    }
+    for r in &n.errors {
+        eprintln!(
+            "  {}",
+            error_line(&r.input, &r.record_id, &r.column, &r.message)
+        );
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::PolicyArgs;
 use crate::error::{CliError, CliResult};
 use clap::{Args, FromArgMatches};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -13,9 +13,15 @@ use weft::run::{Format, Progress, RunConfig, RunReport, format_yuan as yuan};
 pub struct RunArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
-    /// The month evaluated, YYYY-MM.
+    /// The month evaluated, YYYY-MM; or a range of months, YYYY-MM..YYYY-MM
+    /// (each month in OUT/YYYY-MM, the summary totalled over the range).
     #[arg(long = "as-of")]
     pub as_of: String,
+    /// Evaluate the population as of --as-of under the rules, parameters
+    /// and series in force in this month (YYYY-MM): the policy's effect
+    /// apart from the population's (ages, births).
+    #[arg(long = "rules-as-of", value_name = "YYYY-MM")]
+    pub rules_as_of: Option<String>,
     /// The output directory (refused if not empty, unless --force).
     #[arg(long)]
     pub out: PathBuf,
@@ -114,23 +120,132 @@ pub fn rewrite_input_flags(args: Vec<OsString>) -> Vec<OsString> {
     out
 }
 
-struct Bar(Option<ProgressBar>);
+/// The progress bar of `weft run` and `weft diff` (nothing when stderr is
+/// not a terminal): the share of input read, rows done with thousands
+/// separators, whole rows per second and an ETA from the average rate so
+/// far (which settles, unlike an estimate from the last seconds).
+pub struct Bar {
+    bar: Option<ProgressBar>,
+    rows: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
 
-impl Progress for Bar {
-    fn total(&self, rows: u64) {
-        if let Some(b) = &self.0 {
-            b.set_length(rows);
+impl Bar {
+    pub fn new(quiet: bool) -> Bar {
+        use std::sync::atomic::Ordering;
+        let rows = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        if quiet || !std::io::stderr().is_terminal() {
+            return Bar { bar: None, rows };
+        }
+        let b = ProgressBar::new(0);
+        let (r1, r2) = (rows.clone(), rows.clone());
+        if let Ok(style) = ProgressStyle::with_template(
+            "{prefix}{spinner} {wide_bar} {percent:>3}% · {rows} rows · {rate} rows/s · {eta_avg}",
+        ) {
+            let style = style
+                .with_key(
+                    "rows",
+                    move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{}", thousands(r1.load(Ordering::Relaxed)));
+                    },
+                )
+                .with_key(
+                    "rate",
+                    move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let secs = s.elapsed().as_secs_f64();
+                        let n = r2.load(Ordering::Relaxed);
+                        let rate = if secs > 0.0 {
+                            (n as f64 / secs) as u64
+                        } else {
+                            0
+                        };
+                        let _ = write!(w, "{}", thousands(rate));
+                    },
+                )
+                .with_key(
+                    "eta_avg",
+                    |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{}", eta(s.elapsed(), s.pos(), s.len().unwrap_or(0)));
+                    },
+                );
+            b.set_style(style);
+        }
+        Bar { bar: Some(b), rows }
+    }
+
+    /// A label before the bar (`2018-03 (3/12) `), starting again from 0.
+    pub fn start(&self, label: &str) {
+        if let Some(b) = &self.bar {
+            b.set_prefix(label.to_string());
+            b.set_position(0);
+            b.reset_elapsed();
+            self.rows.store(0, std::sync::atomic::Ordering::Relaxed);
         }
     }
-    fn advance(&self, rows: u64) {
-        if let Some(b) = &self.0 {
-            b.inc(rows);
+
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
         }
     }
 }
 
+impl Progress for Bar {
+    fn total(&self, bytes: u64) {
+        if let Some(b) = &self.bar {
+            b.set_length(bytes);
+        }
+    }
+    fn advance(&self, bytes: u64) {
+        if let Some(b) = &self.bar {
+            b.inc(bytes);
+        }
+    }
+    fn rows(&self, rows: u64) {
+        self.rows
+            .fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The time left at the average rate so far: `ETA 1m 05s`; nothing in the
+/// first second or before anything is done (too little to tell).
+fn eta(elapsed: std::time::Duration, pos: u64, len: u64) -> String {
+    if pos == 0 || len <= pos || elapsed.as_secs_f64() < 1.0 {
+        return String::new();
+    }
+    let left = elapsed.as_secs_f64() * (len - pos) as f64 / pos as f64;
+    let s = left.round() as u64;
+    if s >= 60 {
+        format!("ETA {}m {:02}s", s / 60, s % 60)
+    } else {
+        format!("ETA {s}s")
+    }
+}
+
 pub fn run(a: &RunArgs) -> CliResult {
-    let as_of = super::parse_month(&a.as_of)?;
+    let months = weft::run::parse_months(&a.as_of)?;
+    let as_of = months
+        .first()
+        .copied()
+        .ok_or_else(|| CliError::Usage("no month".into()))?;
+    let range = a.as_of.contains("..");
+    if range && a.rules_as_of.is_some() {
+        return Err(CliError::Usage(
+            "--rules-as-of evaluates one month; give --as-of YYYY-MM".into(),
+        ));
+    }
     let Some(out_format) = Format::from_name(&a.format) else {
         return Err(CliError::Usage(format!(
             "unknown output format `{}`; use csv, jsonl or parquet",
@@ -185,26 +300,29 @@ pub fn run(a: &RunArgs) -> CliResult {
     };
     let policy = super::load(&a.policy)?;
     let engine = super::engine(a.engine.as_deref(), &[(&policy, as_of)])?;
+    if range {
+        return run_range(a, &policy, &months, engine, &config);
+    }
     let t_bind = std::time::Instant::now();
-    let eval = super::evaluator(&policy, as_of, engine)?;
-    let compile_time = t_bind.elapsed();
-    let bar = if !a.quiet && std::io::stderr().is_terminal() {
-        let b = ProgressBar::new(0);
-        if let Ok(style) = ProgressStyle::with_template(
-            "{spinner} {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-        ) {
-            b.set_style(style);
-        }
-        Some(b)
-    } else {
-        None
+    let rules_as_of = a
+        .rules_as_of
+        .as_deref()
+        .map(super::parse_month)
+        .transpose()?;
+    let eval = match rules_as_of {
+        Some(r) => evaluator_with_rules(&policy, as_of, Some(r), engine).map_err(|e| match e {
+            e @ weft::Error::NoParameterVersion { .. } => CliError::Failed(format!(
+                "cannot evaluate {as_of} under the rules of {r}: {e}"
+            )),
+            e => e.into(),
+        })?,
+        None => super::evaluator(&policy, as_of, engine)?,
     };
-    let progress = Bar(bar);
+    let compile_time = t_bind.elapsed();
+    let progress = Bar::new(a.quiet);
     let t = std::time::Instant::now();
     let result = eval.run_files(&config, &progress);
-    if let Some(b) = &progress.0 {
-        b.finish_and_clear();
-    }
+    progress.finish();
     let report = result?;
     let total = t.elapsed();
     for w in &report.warnings {
@@ -212,26 +330,12 @@ pub fn run(a: &RunArgs) -> CliResult {
     }
     let engine_name = eval.engine().name();
     if a.summary == "json" {
-        let progs: Vec<serde_json::Value> = report
-            .programmes
-            .iter()
-            .map(|p| {
-                serde_json::json!({
-                    "programme": p.name,
-                    "name": p.display,
-                    "recipients": p.recipients,
-                    "total_per_month": exact_yuan(p.per_month),
-                    "total_per_year": exact_yuan(p.per_year),
-                    "total_once": exact_yuan(p.once),
-                })
-            })
-            .collect();
-        let files: Vec<serde_json::Value> = report
-            .files
-            .iter()
-            .map(|f| serde_json::json!({"input": f.input, "file": f.file, "read": f.rows, "evaluated": f.evaluated, "rejected": f.rejected}))
-            .collect();
+        let progs: Vec<serde_json::Value> = report.programmes.iter().map(|p| p.to_json()).collect();
+        let files: Vec<serde_json::Value> = report.files.iter().map(|f| f.to_json()).collect();
         let mut v = serde_json::json!({"as_of": as_of.to_string(), "engine": engine_name, "files": files, "programmes": progs});
+        if let Some(r) = rules_as_of {
+            v["rules_as_of"] = serde_json::json!(r.to_string());
+        }
         if a.timings {
             v["timings_ms"] = timings_json(&report, compile_time, total);
         }
@@ -239,16 +343,19 @@ pub fn run(a: &RunArgs) -> CliResult {
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         eprintln!(
-            "weft run {} as of {} ({} engine) → {}",
+            "weft run {} as of {}{} ({} engine) → {}",
             a.policy.policy.display(),
             as_of,
+            rules_as_of
+                .map(|r| format!(" under the rules of {r}"))
+                .unwrap_or_default(),
             engine_name,
             a.out.display()
         );
         for f in &report.files {
             eprintln!(
-                "  {:<12} {:>10} read {:>10} evaluated {:>8} rejected  ({})",
-                f.input, f.rows, f.evaluated, f.rejected, f.file
+                "  {:<12} {:>10} read {:>10} evaluated {:>8} rejected {:>8} left out  ({})",
+                f.input, f.rows, f.evaluated, f.rejected, f.left_out, f.file
             );
         }
         eprintln!(
@@ -295,12 +402,128 @@ pub fn run(a: &RunArgs) -> CliResult {
     Ok(())
 }
 
-/// Fen as an exact decimal string of yuan, without separators
-/// (`"423223.89"`, `"-0.05"`): what a program reading the JSON can parse.
-fn exact_yuan(fen: i128) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let a = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", a / 100, a % 100)
+/// `--as-of A..B`: every month into OUT/YYYY-MM, one summary.
+fn run_range(
+    a: &RunArgs,
+    policy: &weft::Policy,
+    months: &[weft::Month],
+    engine: weft::Engine,
+    config: &RunConfig,
+) -> CliResult {
+    let progress = Bar::new(a.quiet);
+    let t = std::time::Instant::now();
+    let n = months.len();
+    let result = weft::run::run_range(policy, months, engine, config, &progress, &mut |i, m| {
+        progress.start(&format!("{m} ({}/{n}) ", i + 1));
+    });
+    progress.finish();
+    let runs = result.map_err(|e| match e {
+        e @ weft::Error::NoParameterVersion { .. } => {
+            CliError::Failed(format!("cannot evaluate: {e}"))
+        }
+        e => e.into(),
+    })?;
+    let total = t.elapsed();
+    for r in &runs {
+        for w in &r.report.warnings {
+            eprintln!("warning: {}: {w}", r.as_of);
+        }
+    }
+    let reports: Vec<&RunReport> = runs.iter().map(|r| &r.report).collect();
+    let sums = weft::run::RangeTotals::of_months(&reports);
+    let engine_name = engine.name();
+    if a.summary == "json" {
+        let months_json: Vec<serde_json::Value> = runs
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "as_of": r.as_of.to_string(),
+                    "out": r.out_dir.display().to_string(),
+                    "files": r.report.files.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
+                    "programmes": r.report.programmes.iter().map(|p| p.to_json()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let mut v = serde_json::json!({
+            "as_of": a.as_of.trim(),
+            "engine": engine_name,
+            "months": months_json,
+            "programmes": sums.iter().map(|p| p.to_json()).collect::<Vec<_>>(),
+        });
+        if a.timings {
+            // Each month's timings summed.
+            let mut all = RunReport::default();
+            for r in &runs {
+                let t = &r.report.timings;
+                all.timings.index += t.index;
+                all.timings.read += t.read;
+                all.timings.eval += t.eval;
+                all.timings.check_cpu += t.check_cpu;
+                all.timings.eval_cpu += t.eval_cpu;
+                all.timings.write += t.write;
+            }
+            v["timings_ms"] = timings_json(&all, std::time::Duration::ZERO, total);
+        }
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(());
+    }
+    eprintln!(
+        "weft run {} over {} ({} months, {} engine) → {}/YYYY-MM",
+        a.policy.policy.display(),
+        a.as_of.trim(),
+        n,
+        engine_name,
+        a.out.display()
+    );
+    for r in &runs {
+        let counts: Vec<String> = r
+            .report
+            .files
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} evaluated, {} rejected, {} left out",
+                    f.input,
+                    thousands(f.evaluated),
+                    thousands(f.rejected),
+                    thousands(f.left_out)
+                )
+            })
+            .collect();
+        eprintln!("  {}  {}", r.as_of, counts.join("; "));
+    }
+    eprintln!(
+        "  {:<24} {:>16} {:>18} {:>18} {:>16} {:>18}",
+        "programme", "recipient-months", "monthly, summed", "yearly, share", "once", "total"
+    );
+    for p in &sums {
+        eprintln!(
+            "  {:<24} {:>16} {:>18} {:>18} {:>16} {:>18}",
+            p.name,
+            thousands(p.recipient_months),
+            yuan(p.per_month),
+            yuan(p.per_year),
+            yuan(p.once),
+            yuan(p.total())
+        );
+    }
+    if a.timings {
+        eprintln!("  timings: {n} months in {:.1} ms", ms(total));
+    }
+    Ok(())
+}
+
+/// An evaluator for `as_of`, under the rules of `rules_as_of` when given.
+pub fn evaluator_with_rules(
+    policy: &weft::Policy,
+    as_of: weft::Month,
+    rules_as_of: Option<weft::Month>,
+    engine: weft::Engine,
+) -> Result<weft::Evaluator, weft::Error> {
+    match rules_as_of {
+        Some(r) => policy.evaluator_with_rules(as_of, r, engine),
+        None => policy.evaluator(as_of, engine),
+    }
 }
 
 fn ms(d: std::time::Duration) -> f64 {

@@ -88,6 +88,9 @@ pub struct InputFile {
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub as_of: i32,
+    /// The month whose rules and parameters are in force, when not
+    /// `as_of` (`--rules-as-of`), for the manifest.
+    pub rules_as_of: Option<i32>,
     pub inputs: Vec<InputFile>,
     pub out_dir: PathBuf,
     pub out_format: Format,
@@ -137,7 +140,11 @@ pub struct FileCounts {
     pub file: String,
     pub rows: u64,
     pub evaluated: u64,
+    /// Rows rejected: bad data, or a member of a group rejected (spec §5.3).
     pub rejected: u64,
+    /// Rows left out by an `exclude` check (persons not yet born): not
+    /// errors of the data. Their rows are in `errors` with the reason.
+    pub left_out: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -182,6 +189,8 @@ pub enum RunError {
 pub trait Progress: Sync {
     fn total(&self, _bytes: u64) {}
     fn advance(&self, _bytes: u64) {}
+    /// `rows` more input rows were evaluated, rejected or left out.
+    fn rows(&self, _rows: u64) {}
 }
 
 pub struct NoProgress;
@@ -258,9 +267,16 @@ pub struct Evaluated<'a> {
 
 /// Sees every batch's results, side by side (for `weft diff`).
 pub trait Observer {
-    /// The rows of one batch evaluated (or rejected: `(is_group, seq)`) on
+    /// The rows of one batch evaluated, rejected (`(is_group, seq)`) or
+    /// left out (member seqs) on
     /// one side. Called for every side of a batch before the next batch.
-    fn observe(&mut self, side: usize, evaluated: &[Evaluated<'_>], rejected: &[(bool, u64)]);
+    fn observe(
+        &mut self,
+        side: usize,
+        evaluated: &[Evaluated<'_>],
+        rejected: &[(bool, u64)],
+        left_out: &[u64],
+    );
     /// The run starts again from the first row (it found duplicate ids or
     /// an ungrouped member file on the way): forget what was observed.
     fn restart(&mut self) {}
@@ -288,6 +304,8 @@ struct Setup<'a> {
 struct Finished {
     gerrs: Vec<ErrorRow>,
     merrs: Vec<ErrorRow>,
+    /// Members left out (their rows are in `merrs`).
+    left_out: u64,
     summaries: Vec<Summary>,
     group_rows: u64,
     member_rows: u64,
@@ -470,6 +488,7 @@ pub fn run_sides(
         rows: fin.group_rows,
         evaluated: fin.evaluated_groups,
         rejected: fin.gerrs.len() as u64,
+        left_out: 0,
     });
     if let Some(m) = ms {
         report.files.push(FileCounts {
@@ -477,10 +496,15 @@ pub fn run_sides(
             file: mname.clone(),
             rows: fin.member_rows,
             evaluated: fin.evaluated_members,
-            rejected: fin.merrs.len() as u64,
+            rejected: fin.merrs.len() as u64 - fin.left_out,
+            left_out: fin.left_out,
         });
     }
-    let accounted: u64 = report.files.iter().map(|f| f.evaluated + f.rejected).sum();
+    let accounted: u64 = report
+        .files
+        .iter()
+        .map(|f| f.evaluated + f.rejected + f.left_out)
+        .sum();
     let total: u64 = report.files.iter().map(|f| f.rows).sum();
     if accounted != total {
         return Err(cleanup(RunError::Output(format!(
@@ -1060,6 +1084,7 @@ fn attempt<'o>(
     }
     let mut gerrs: Vec<ErrorRow> = Vec::new();
     let mut merrs: Vec<ErrorRow> = Vec::new();
+    let mut left_out = 0u64;
     let mut summaries: Vec<Summary> = setup.ctxs.iter().map(|c| Summary::new(c.ir)).collect();
     let (mut eval_g, mut eval_m) = (0u64, 0u64);
     let mut timings = Timings::default();
@@ -1099,6 +1124,7 @@ fn attempt<'o>(
                 for (si, cx) in cxs.iter().enumerate() {
                     let mut rows: Vec<(usize, u64, Vec<OutCell>, Option<i64>)> = Vec::new();
                     let mut rej: Vec<(bool, u64)> = Vec::new();
+                    let mut out: Vec<u64> = Vec::new();
                     for v in &b.per_chunk {
                         let Some(o) = v.get(si) else { continue };
                         for (oi, blk) in o.outs.iter().enumerate() {
@@ -1109,7 +1135,13 @@ fn attempt<'o>(
                             }
                         }
                         rej.extend(o.group_errors.iter().map(|e| (true, e.seq)));
-                        rej.extend(o.member_errors.iter().map(|e| (false, e.seq)));
+                        rej.extend(
+                            o.member_errors
+                                .iter()
+                                .filter(|e| !o.left_out.contains(&e.seq))
+                                .map(|e| (false, e.seq)),
+                        );
+                        out.extend(o.left_out.iter().copied());
                     }
                     let ev: Vec<Evaluated<'_>> = rows
                         .iter()
@@ -1120,9 +1152,10 @@ fn attempt<'o>(
                             by: *by,
                         })
                         .collect();
-                    obs.observe(si, &ev, &rej);
+                    obs.observe(si, &ev, &rej, &out);
                 }
             }
+            let mut batch_rows = 0u64;
             for v in b.per_chunk {
                 for (si, o) in v.into_iter().enumerate() {
                     if let Some(sm) = summaries.get_mut(si) {
@@ -1135,6 +1168,9 @@ fn attempt<'o>(
                     timings.check_cpu += o.check_cpu;
                     eval_g += o.evaluated_groups;
                     eval_m += o.evaluated_members;
+                    batch_rows += o.evaluated_groups
+                        + o.evaluated_members
+                        + (o.group_errors.len() + o.member_errors.len()) as u64;
                     for (oi, blk) in o.outs.iter().enumerate() {
                         let spec = cx0.specs.get(oi).map(|x| x.as_slice()).unwrap_or(&[]);
                         if let Some(sink) = sinks.get_mut(oi) {
@@ -1143,11 +1179,14 @@ fn attempt<'o>(
                     }
                     gerrs.extend(o.group_errors);
                     merrs.extend(o.member_errors);
+                    left_out += o.left_out.len() as u64;
                 }
             }
             write_time += t.elapsed();
+            progress.rows(batch_rows);
             if let Some(l) = limit {
-                let so_far = (gerrs.len() + merrs.len()) as u64;
+                // Rows left out are not errors: they do not count.
+                let so_far = (gerrs.len() + merrs.len()) as u64 - left_out;
                 if so_far > l {
                     return Err(RunError::Stopped {
                         errors: so_far,
@@ -1190,7 +1229,7 @@ fn attempt<'o>(
     }
     merrs.extend(end.unresolved.into_iter().map(|u| u.error));
     if let Some(l) = limit {
-        let so_far = (gerrs.len() + merrs.len()) as u64;
+        let so_far = (gerrs.len() + merrs.len()) as u64 - left_out;
         if so_far > l {
             return Err(RunError::Stopped {
                 errors: so_far,
@@ -1206,6 +1245,7 @@ fn attempt<'o>(
     Ok(Attempt::Done(Box::new(Finished {
         gerrs,
         merrs,
+        left_out,
         summaries,
         group_rows: end.group_rows,
         member_rows: end.member_rows,

@@ -174,8 +174,13 @@ pub fn text_fields_used(ir: &Ir) -> Vec<(u32, u32)> {
 /// What processing one chunk on one side gave.
 #[derive(Default)]
 pub struct Outcome {
+    /// Error rows of groups rejected.
     pub group_errors: Vec<ErrorRow>,
+    /// Error rows of members rejected or left out (those in `left_out`).
     pub member_errors: Vec<ErrorRow>,
+    /// Seqs of the members left out by an `exclude` check (spec §5.3: not
+    /// an error of the data; their rows are in `member_errors` too).
+    pub left_out: Vec<u64>,
     /// Per output: the rows evaluated.
     pub outs: Vec<OutBlock>,
     /// Per output: the rows encoded (CSV, JSON Lines).
@@ -438,6 +443,8 @@ fn reject(cx: &Ctx<'_>, st: &mut Staged, out: &mut Outcome) {
         for m in st.members_of(g) {
             if st.members.error(m).is_none() {
                 if let Some(x) = excluded(m) {
+                    out.left_out
+                        .push(st.members.seq.get(m).copied().unwrap_or(0));
                     out.member_errors.push(error_row(
                         &st.members,
                         m,
