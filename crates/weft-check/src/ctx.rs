@@ -80,8 +80,7 @@ impl<'s> Ctx<'s> {
         self.prog.locals.push(LocalInfo {
             name: name.to_string(),
             ty,
-        });
-        (self.prog.locals.len() - 1) as LocalId
+        })
     }
 
     /// A new local declared by a name in the text (a `let`, a binding, a

@@ -53,7 +53,7 @@ struct Raw {
 pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files: &[ParamSource]) {
     let mut raws: Vec<Raw> = Vec::new();
     // Inline versions.
-    for pi in 0..items.params.len() {
+    for pi in items.params.ids() {
         let at = items.params[pi];
         let origin = c
             .sources
@@ -72,7 +72,7 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
                     let mut values = vec![None; pd.slots()];
                     fill_inline(c, &pd, &v.value, &mut Vec::new(), &mut values);
                     raws.push(Raw {
-                        param: pi as ParamId,
+                        param: pi,
                         effective: v.effective,
                         values,
                         origin: origin.clone(),
@@ -91,7 +91,7 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
                     let before = c.diags.len();
                     let v = c.const_value(lit, &ty);
                     raws.push(Raw {
-                        param: pi as ParamId,
+                        param: pi,
                         effective: date,
                         values: vec![v.map(PVal::Scalar)],
                         origin: origin.clone(),
@@ -107,8 +107,8 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
     let mut replaced: HashSet<ParamId> = HashSet::new();
     // Parameters by name, the first of a name if it is declared twice.
     let mut by_name: HashMap<String, ParamId> = HashMap::new();
-    for (i, p) in c.prog.params.iter().enumerate() {
-        by_name.entry(p.name.clone()).or_insert(i as ParamId);
+    for (i, p) in c.prog.params.iter_enumerated() {
+        by_name.entry(p.name.clone()).or_insert(i);
     }
     for f in files {
         let name = c.sources.name(f.file).to_string();
@@ -132,7 +132,7 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
         for r in pack {
             if let Some(prev) = pack_dates.get(&r.effective) {
                 let (l, col) = c.sources.line_col(prev.file, prev.start);
-                let pname = c.prog.params[pid as usize].name.clone();
+                let pname = c.prog.params[pid].name.clone();
                 c.err(
                     Diagnostic::error(
                         "E0603",
@@ -182,7 +182,7 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
         if !bad.is_empty() {
             bad_versions.insert(pid, bad);
         }
-        if let Some(p) = c.prog.params.get_mut(pid as usize) {
+        if let Some(p) = c.prog.params.get_mut(pid) {
             p.versions = versions;
         }
     }
@@ -192,7 +192,7 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
         .diags
         .iter()
         .any(|d| matches!(d.code, "E0610" | "E0615" | "E0001"));
-    for pi in 0..c.prog.params.len() {
+    for pi in c.prog.params.ids() {
         let pd = c.prog.params[pi].clone();
         if pd.ty.is_error() {
             continue;
@@ -214,7 +214,7 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
         }
         for v in &pd.versions {
             if bad_versions
-                .get(&(pi as ParamId))
+                .get(&pi)
                 .is_some_and(|b| b.contains(&v.effective))
             {
                 continue;
@@ -259,7 +259,7 @@ pub fn key_text(c: &Ctx<'_>, pd: &ParamDef, slot: usize) -> String {
         .map(|(v, (e, _))| {
             c.prog
                 .enums
-                .get(*e as usize)
+                .get(*e)
                 .and_then(|en| en.variants.get(*v as usize))
                 .map(|x| x.code.clone())
                 .unwrap_or_default()
@@ -307,7 +307,7 @@ fn fill_inline(
                     let found = c
                         .prog
                         .enums
-                        .get(*e as usize)
+                        .get(*e)
                         .and_then(|en| en.variants.iter().position(|x| x.code == *code));
                     match found {
                         Some(i) => Some(PVal::Scalar(i as i64)),
@@ -353,7 +353,7 @@ fn fill_inline(
         let en = c
             .prog
             .enums
-            .get(e as usize)
+            .get(e)
             .map(|x| x.name.clone())
             .unwrap_or_default();
         c.err(
@@ -365,7 +365,7 @@ fn fill_inline(
     };
     let (e, set) = pd.keys[depth];
     for (k, val) in entries {
-        let en = c.prog.enums.get(e as usize).cloned();
+        let en = c.prog.enums.get(e).cloned();
         let Some(en) = en else { return };
         match en
             .variants
@@ -453,7 +453,7 @@ fn read_toml(
             c.err(d);
             continue;
         };
-        let pd = c.prog.params[pid as usize].clone();
+        let pd = c.prog.params[pid].clone();
         let Some(tbl) = itm.as_table_like() else {
             c.err(
                 Diagnostic::error("E0611", format!("`{name}` should be a table"))
@@ -641,7 +641,7 @@ fn toml_keys(
     let Some(&(e, set)) = pd.keys.get(depth) else {
         return;
     };
-    let Some(en) = c.prog.enums.get(e as usize).cloned() else {
+    let Some(en) = c.prog.enums.get(e).cloned() else {
         return;
     };
     for (k, v) in tbl.iter() {
@@ -768,7 +768,7 @@ fn toml_value(
     let raw = value_text(text, v);
     if let Ty::Enum(e, set) = &pd.ty {
         let code = raw.trim_matches('"');
-        let en = c.prog.enums.get(*e as usize)?;
+        let en = c.prog.enums.get(*e)?;
         return match en.variants.iter().position(|x| x.code == code) {
             Some(i) if set & (1u64 << i) != 0 => Some(PVal::Scalar(i as i64)),
             _ => {
@@ -806,7 +806,7 @@ pub fn scalar_text(c: &mut Ctx<'_>, raw: &str, ty: &Ty, span: Span) -> Option<i6
         Ty::Enum(e, set) => c
             .prog
             .enums
-            .get(*e as usize)
+            .get(*e)
             .and_then(|en| en.variants.iter().position(|v| v.code == s))
             .filter(|i| set & (1u64 << i) != 0)
             .map(|i| i as i64),
@@ -867,7 +867,7 @@ fn read_csv(
         c.err(d);
         return;
     };
-    let pd = c.prog.params[pid as usize].clone();
+    let pd = c.prog.params[pid].clone();
     if pd.keys.len() > 1 || matches!(pd.ty, Ty::Bands(_)) {
         c.err(
             Diagnostic::error("E0614", format!("`{}` cannot be given as CSV", pd.name))
@@ -967,7 +967,7 @@ fn read_csv(
                 let idx = c
                     .prog
                     .enums
-                    .get(e as usize)
+                    .get(e)
                     .and_then(|en| en.variants.iter().position(|x| x.code == *h));
                 match idx.and_then(|i| pd.slot_of(&[i as u32])) {
                     Some(s) => Some(s),

@@ -48,7 +48,7 @@ impl Ctx<'_> {
                         let n = self
                             .prog
                             .enums
-                            .get(id as usize)
+                            .get(id)
                             .map(|e| e.variants.len())
                             .unwrap_or(0);
                         Ty::Enum(id, full_set(n))
@@ -108,7 +108,7 @@ impl Ctx<'_> {
             DefKind::enum_id,
             WrongKind::Report(&wrong),
         )?;
-        let e = self.prog.enums.get(eid as usize)?;
+        let e = self.prog.enums.get(eid)?;
         let mut set = full_set(e.variants.len());
         let mut bad = Vec::new();
         let mut variants = Vec::new();
@@ -186,7 +186,7 @@ impl Ctx<'_> {
     pub fn word_value(&mut self, w: &ast::Ident, ty: &Ty) -> Option<i64> {
         match ty {
             Ty::Enum(e, _) => {
-                let en = self.prog.enums.get(*e as usize)?;
+                let en = self.prog.enums.get(*e)?;
                 match en.variants.iter().position(|v| v.name == w.name) {
                     Some(i) => {
                         self.model.refer_to(w.span, Target::Variant(*e, i as u32));

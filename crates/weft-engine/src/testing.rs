@@ -81,7 +81,7 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
     for (ti, t) in prog.tests.iter().enumerate() {
         let module = prog
             .modules
-            .get(t.module as usize)
+            .get(t.module)
             .map(|m| m.name.clone())
             .unwrap_or_default();
         let insts = ir.tests.get(ti).cloned().unwrap_or_default();
@@ -96,7 +96,7 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
             .enumerate()
             .flat_map(|(ri, r)| {
                 ir.checks
-                    .get(r.record as usize)
+                    .get(r.record.index())
                     .map(|cs| {
                         cs.iter()
                             .enumerate()
@@ -120,7 +120,7 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
             Ok(bound) => {
                 // Declared ranges (`in 0..=4`), as a batch checks them.
                 for rec in &t.records {
-                    let Some(def) = prog.records.get(rec.record as usize) else {
+                    let Some(def) = prog.records.get(rec.record) else {
                         continue;
                     };
                     for (fd, v) in def.fields.iter().zip(&rec.values) {
@@ -154,23 +154,20 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
                 let check_results = ev.eval(ir, &bound, &chunk, &check_runs);
                 for ((ri, ci, _), r) in checks.iter().zip(check_results) {
                     let rec = &t.records[*ri];
-                    let Some(def) = prog
-                        .records
-                        .get(rec.record as usize)
-                        .and_then(|d| d.checks.get(*ci))
+                    let Some(def) = prog.records.get(rec.record).and_then(|d| d.checks.get(*ci))
                     else {
                         continue;
                     };
                     let column = prog
                         .records
-                        .get(rec.record as usize)
+                        .get(rec.record)
                         .map(|d| d.column(def.column).to_string())
                         .unwrap_or_default();
                     let problem = match r {
                         Ok(1) => None,
                         Ok(_) => {
                             let mut m = def.message.clone();
-                            if let Some(d) = prog.records.get(rec.record as usize) {
+                            if let Some(d) = prog.records.get(rec.record) {
                                 for (fd, v) in d.fields.iter().zip(&rec.values) {
                                     let text = match v {
                                         weft_check::hir::TestValue::Scalar(x) => {

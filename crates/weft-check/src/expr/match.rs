@@ -51,7 +51,7 @@ pub fn match_expr(
     };
     match sv.ty.clone() {
         Ty::Enum(e, set) => {
-            let en = c.cx.prog.enums.get(e as usize).cloned();
+            let en = c.cx.prog.enums.get(e).cloned();
             let Some(en) = en else {
                 return Expr::error(span);
             };

@@ -103,7 +103,7 @@ fn by_kind(c: &mut Body<'_, '_>, s: &mut Scope, e: &ast::Expr, expect: Option<&T
                     let ty =
                         c.cx.prog
                             .locals
-                            .get(l as usize)
+                            .get(l)
                             .map(|x| x.ty.clone())
                             .unwrap_or(Ty::Error);
                     Expr::new(ExprKind::Local(l), ty, span)
