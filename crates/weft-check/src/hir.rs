@@ -126,6 +126,17 @@ pub struct FieldDef {
     pub span: Span,
 }
 
+/// A field's allowed range as written in the policy: `0..=10`, `0..` (no
+/// upper end), `..=10` (no lower end); each end shown by `show`.
+pub fn range_text(range: (Option<i64>, Option<i64>), show: impl Fn(i64) -> String) -> String {
+    match range {
+        (Some(lo), Some(hi)) => format!("{}..={}", show(lo), show(hi)),
+        (Some(lo), None) => format!("{}..", show(lo)),
+        (None, Some(hi)) => format!("..={}", show(hi)),
+        (None, None) => "..".to_string(),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldKind {
     /// A column of the record's input file.
@@ -719,5 +730,16 @@ impl ErrKind {
 
     pub fn from_index(i: u8) -> Option<ErrKind> {
         ErrKind::ALL.get(usize::from(i)).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn open_ranges_print_as_written() {
+        let show = |v: i64| v.to_string();
+        assert_eq!(super::range_text((Some(0), Some(10)), show), "0..=10");
+        assert_eq!(super::range_text((Some(0), None), show), "0..");
+        assert_eq!(super::range_text((None, Some(10)), show), "..=10");
     }
 }

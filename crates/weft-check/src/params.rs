@@ -105,6 +105,9 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
         }
     }
     let mut replaced: HashSet<ParamId> = HashSet::new();
+    // Parameters with a version whose date was rejected (and reported):
+    // "no values" would only repeat that.
+    let mut rejected: HashSet<ParamId> = HashSet::new();
     // Parameters by name, the first of a name if it is declared twice.
     let mut by_name: HashMap<String, ParamId> = HashMap::new();
     for (i, p) in c.prog.params.iter_enumerated() {
@@ -115,7 +118,7 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
         if name.ends_with(".csv") {
             read_csv(c, f, &by_name, &mut raws);
         } else {
-            read_toml(c, f, &by_name, &mut raws, &mut replaced);
+            read_toml(c, f, &by_name, &mut raws, &mut replaced, &mut rejected);
         }
     }
     // Merge: pack versions first, then overlays in the order given.
@@ -197,7 +200,7 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
         if pd.ty.is_error() {
             continue;
         }
-        if pd.versions.is_empty() && unreadable_file {
+        if pd.versions.is_empty() && (unreadable_file || rejected.contains(&pi)) {
             continue;
         }
         if pd.versions.is_empty() {
@@ -416,6 +419,7 @@ fn read_toml(
     by_name: &HashMap<String, ParamId>,
     raws: &mut Vec<Raw>,
     replaced: &mut HashSet<ParamId>,
+    rejected: &mut HashSet<ParamId>,
 ) {
     let file = f.file;
     let text = c.sources.text(file).to_string();
@@ -425,11 +429,16 @@ fn read_toml(
         Err(e) => {
             let span = span_of(file, e.span());
             let msg = toml_problem(e.message());
-            c.err(
-                Diagnostic::error("E0610", "this parameter file is not valid TOML")
+            let at = e.span().map(|r| r.start).unwrap_or(0);
+            let d = match toml_slip(&text, at) {
+                Some((what, help)) => Diagnostic::error("E0610", "this parameter file is not valid TOML")
+                    .with_label(span, what)
+                    .with_help(help),
+                None => Diagnostic::error("E0610", "this parameter file is not valid TOML")
                     .with_label(span, msg)
                     .with_help("a version reads `effective = 2018-07-01` then `value = 620` (or one `KEY = value` per key); text goes in double quotes"),
-            );
+            };
+            c.err(d);
             return;
         }
     };
@@ -454,6 +463,11 @@ fn read_toml(
             continue;
         };
         let pd = c.prog.params[pid].clone();
+        if pd.ty.is_error() {
+            // Its declaration did not check (and was reported): its values
+            // cannot be read against a type.
+            continue;
+        }
         let Some(tbl) = itm.as_table_like() else {
             c.err(
                 Diagnostic::error("E0611", format!("`{name}` should be a table"))
@@ -501,9 +515,15 @@ fn read_toml(
                         let espan = span_of(file, eff_item.span());
                         let etext = value_text(&text, eff_item);
                         let Some(effective) = num::parse_date(etext.trim_matches('"')) else {
+                            rejected.insert(pid);
+                            let help = match date_slip(etext.trim_matches('"')) {
+                                Some(h) => h,
+                                None => "write the date as YYYY-MM-DD without quotes, e.g. `effective = 2018-07-01`".to_string(),
+                            };
                             c.err(
                                 Diagnostic::error("E0613", format!("`{etext}` is not a date"))
-                                    .with_label(espan, "expected YYYY-MM-DD"),
+                                    .with_label(espan, "expected YYYY-MM-DD")
+                                    .with_help(help),
                             );
                             continue;
                         };
@@ -608,6 +628,91 @@ fn read_toml(
 /// The exact source text of a value.
 /// toml_edit's message in plain words: its first line, without the list
 /// of tokens it expected.
+/// A date written the Chinese way (`2018年7月1日`) or with day and month
+/// swapped (`2018-31-07`): what to write instead.
+fn date_slip(t: &str) -> Option<String> {
+    let nums: Vec<u32> = t
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let [y, a, b] = nums[..] else {
+        return None;
+    };
+    let fix = |m: u32, d: u32| format!("{y:04}-{m:02}-{d:02}");
+    if t.contains('年') {
+        return Some(format!(
+            "write the date as year-month-day with hyphens and without quotes: `effective = {}`",
+            fix(a, b)
+        ));
+    }
+    if a > 12 && b <= 12 && num::parse_date(&fix(b, a)).is_some() {
+        return Some(format!(
+            "there is no month {a}: dates are year-month-day, so write `{}`",
+            fix(b, a)
+        ));
+    }
+    None
+}
+
+/// What a drafter typing Chinese most likely meant where a TOML file
+/// breaks: a value with a full-width comma, a unit (`元`, `¥`) or a percent
+/// sign, or a date in the wrong order. `(label, help)`.
+fn toml_slip(text: &str, at: usize) -> Option<(String, String)> {
+    let start = text.get(..at)?.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let end = text
+        .get(at..)?
+        .find('\n')
+        .map(|i| at + i)
+        .unwrap_or(text.len());
+    let line = text.get(start..end)?;
+    let (key, value) = line.split_once('=')?;
+    let (key, value) = (key.trim(), value.trim());
+    let number: String = value
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    let rest = value.get(number.len()..).unwrap_or("").trim();
+    if let Some(h) = date_slip(value) {
+        return Some(("not a date".to_string(), h));
+    }
+    if number.is_empty() {
+        if let Some(n) = value.strip_prefix(['¥', '￥']) {
+            let n: String = n
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            return Some((
+                "an amount with a currency sign".to_string(),
+                format!("write amounts as plain numbers of yuan: `{key} = {n}`"),
+            ));
+        }
+        return None;
+    }
+    let first = rest.chars().next()?;
+    Some(match first {
+        '，' | '。' | '、' | '；' | ',' | ';' => (
+            format!("`{first}` after the number"),
+            format!("remove the `{first}`: a value is a plain number, `{key} = {number}`"),
+        ),
+        '元' | '角' | '分' | '¥' | '￥' => (
+            format!("the unit `{rest}` after the number"),
+            format!("write amounts as plain numbers of yuan, without the unit: `{key} = {number}`"),
+        ),
+        '%' | '％' => {
+            let pct = number.replace('_', "").parse::<f64>().ok()?;
+            let dec = format!("{}", pct / 100.0);
+            (
+                "a percent sign".to_string(),
+                format!(
+                    "TOML has no percentages: write the rate as a decimal, `{key} = {dec}` for {number}%"
+                ),
+            )
+        }
+        _ => return None,
+    })
+}
+
 fn toml_problem(message: &str) -> String {
     let first = message
         .lines()
@@ -868,6 +973,9 @@ fn read_csv(
         return;
     };
     let pd = c.prog.params[pid].clone();
+    if pd.ty.is_error() {
+        return;
+    }
     if pd.keys.len() > 1 || matches!(pd.ty, Ty::Bands(_)) {
         c.err(
             Diagnostic::error("E0614", format!("`{}` cannot be given as CSV", pd.name))

@@ -369,10 +369,20 @@ impl Signer<'_, '_> {
             | Ty::Error => ty,
             other => {
                 let shown = self.cx.prog.show(other);
+                let help = match other {
+                    Ty::Opt(inner) => format!(
+                        "a parameter has a value in every version: write `{}` without `?`",
+                        self.cx.prog.show(inner)
+                    ),
+                    _ => {
+                        "parameters hold Bool, Int, Decimal, Money, Date, durations, enums or bands"
+                            .to_string()
+                    }
+                };
                 self.cx.err(
                     Diagnostic::error("E0311", format!("a parameter cannot hold `{shown}`"))
                         .with_label(t.span, "not a parameter type")
-                        .with_help("parameters hold Bool, Int, Decimal, Money, Date, durations, enums or bands"),
+                        .with_help(help),
                 );
                 Ty::Error
             }

@@ -17,6 +17,7 @@ impl Ctx<'_> {
         let base = match &t.kind {
             ast::TypeKind::Money(p) => Ty::Money(per_of(*p)),
             ast::TypeKind::Bands(p) => Ty::Bands(per_of(*p)),
+            ast::TypeKind::Unparsed => return Ty::Error,
             ast::TypeKind::List(r) => {
                 let wrong = |k: DefKind| {
                     Diagnostic::error("E0301", format!("`{}` is not a record", r.name))
@@ -164,7 +165,7 @@ impl Ctx<'_> {
             (L::Duration(v, u), Ty::Dur(w)) if dur_unit(*u) == *w => Some(*v),
             _ => None,
         };
-        if got.is_none() {
+        if got.is_none() && !ty.is_error() {
             let shown = self.prog.show(ty);
             let hint = match ty {
                 Ty::Money(_) => "write an amount like `¥1,234.50`",
@@ -214,6 +215,8 @@ impl Ctx<'_> {
                 }
             }
             Ty::Bool if w.name == "true" || w.name == "false" => Some((w.name == "true") as i64),
+            // The type did not check (and was reported).
+            Ty::Error => None,
             _ => {
                 let shown = self.prog.show(ty);
                 self.err(

@@ -132,16 +132,13 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
                             || hi.map(|h| *x > h).unwrap_or(false)
                         {
                             let shown = display_value(prog, &fd.ty, *x);
-                            let lo_s = lo
-                                .map(|l| display_value(prog, &fd.ty, l))
-                                .unwrap_or_default();
-                            let hi_s = hi
-                                .map(|h| display_value(prog, &fd.ty, h))
-                                .unwrap_or_default();
+                            let range = weft_check::hir::range_text((lo, hi), |v| {
+                                display_value(prog, &fd.ty, v)
+                            });
                             failures.push(Failure {
                                 expect: 0,
                                 span: rec.span,
-                                message: format!("`{}` would be rejected in a batch: `{}` is {shown}, outside {lo_s}..={hi_s}", rec.id, fd.name),
+                                message: format!("`{}` would be rejected in a batch: `{}` is {shown}, outside {range}", rec.id, fd.name),
                             });
                         }
                     }

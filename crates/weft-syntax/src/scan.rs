@@ -58,6 +58,10 @@ pub enum Tok {
     Operator,
     #[regex(r"[，（）：；“”‘’【】。、！？｛｝＝＜＞｜－＋＊／　．]")]
     FullWidth,
+    /// `;`, which Weft never uses: reported once and blanked, so that the
+    /// item around it still parses (one mistake, one error).
+    #[token(";")]
+    Semi,
 }
 
 /// Item keywords: a new item starts at each of these at nesting depth 0.
@@ -279,6 +283,26 @@ pub fn scan(file: FileId, src: &str) -> Scan {
                         .with_help("end the text with `\"` on the same line"),
                 );
                 broken = true;
+            }
+            Ok(Tok::Semi) => {
+                out.diagnostics.push(
+                    Diagnostic::error("E0101", "unexpected `;`")
+                        .with_label(Span::new(file, span.start, span.end), "not expected here")
+                        .with_help("Weft does not end lines with `;`: remove it"),
+                );
+                replace_same_len(&mut out.text, span.start, span.end, ' ');
+            }
+            Ok(Tok::FullWidth) if slice == "；" => {
+                // A full-width semicolon: not even its ASCII form is Weft.
+                out.diagnostics.push(
+                    Diagnostic::error("E0102", "full-width `；` is not Weft punctuation")
+                        .with_label(
+                            Span::new(file, span.start, span.end),
+                            "typed with a Chinese input method",
+                        )
+                        .with_help("Weft does not end lines with `;`: remove it"),
+                );
+                replace_same_len(&mut out.text, span.start, span.end, ' ');
             }
             Ok(Tok::FullWidth) => {
                 let c = slice.chars().next().unwrap_or(' ');

@@ -6,7 +6,7 @@ use crate::body::Body;
 use crate::ctx::{WrongKind, item};
 use crate::expr::Scope;
 use crate::expr::coerce::check_against;
-use crate::expr::name::unknown_field;
+use crate::expr::name::{FieldUse, unknown_field};
 use crate::hir::*;
 use crate::ids::ModuleId;
 use crate::names::DefKind;
@@ -122,7 +122,7 @@ pub fn defaults(c: &mut Body<'_, '_>, d: &ast::DefaultsDecl, module: ModuleId) {
             .field(&name.name)
             .map(|(i, f)| (i, f.clone()))
         else {
-            unknown_field(c, rec_id, name);
+            unknown_field(c, rec_id, name, FieldUse::Defaults);
             continue;
         };
         if !matches!(fd.kind, FieldKind::Column) {

@@ -5,7 +5,7 @@ use crate::body::Body;
 use crate::ctx::WrongKind;
 use crate::decls::record::field_value;
 use crate::expr::coerce::check_against;
-use crate::expr::name::unknown_field;
+use crate::expr::name::{FieldUse, unknown_field};
 use crate::expr::{Scope, expr};
 use crate::hir::*;
 use crate::ids::ModuleId;
@@ -105,7 +105,7 @@ pub fn test(c: &mut Body<'_, '_>, t: &ast::TestDecl, module: ModuleId) {
                 .field(&name.name)
                 .map(|(i, f)| (i, f.clone()))
             else {
-                unknown_field(c, rec_id, name);
+                unknown_field(c, rec_id, name, FieldUse::Test);
                 continue;
             };
             if values[fid].is_some() {

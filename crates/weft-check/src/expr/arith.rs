@@ -263,6 +263,18 @@ pub fn arith(c: &mut Body<'_, '_>, op: BinOp, a: Expr, b: Expr, span: Span) -> E
                     "the value may be absent: decide with `match x { absent => …, v => … }`"
                         .to_string()
                 }
+                (BinOp::Mul, Bool, other) | (BinOp::Mul, other, Bool) if !matches!(other, Bool) => {
+                    let zero = match other {
+                        Money(_) => "¥0",
+                        Dur(DurUnit::Months) => "0 months",
+                        Dur(DurUnit::Years) => "0 years",
+                        Dur(DurUnit::Days) => "0 days",
+                        _ => "0",
+                    };
+                    format!(
+                        "a condition is not a number: write `if CONDITION then VALUE else {zero}`"
+                    )
+                }
                 (BinOp::Mul, Money(_), Money(_)) => {
                     "multiply money by a whole number or a rate (`¥100 × 0.3`), never by money"
                         .to_string()
@@ -326,6 +338,21 @@ pub fn compare(
             (Ty::Money(_), Ty::Money(_)) => d.with_help("amounts of different periods do not compare: convert one with `per_month(…)` or `per_year(…)`"),
             (Ty::Money(_), _) | (_, Ty::Money(_)) => d.with_help("write amounts of money with `¥`, e.g. `¥0`"),
             (Ty::Opt(_), _) | (_, Ty::Opt(_)) => d.with_help("the value may be absent: decide with `match x { absent => …, v => … }`"),
+            (Ty::Dur(u), Ty::Decimal | Ty::Int) | (Ty::Decimal | Ty::Int, Ty::Dur(u)) => {
+                let unit = u.name().to_lowercase();
+                let constant = [&av, &bv].into_iter().find_map(|e| match (&e.kind, &e.ty) {
+                    (ExprKind::Const(v), Ty::Decimal) => Some(*v),
+                    _ => None,
+                });
+                d.with_help(match (u, constant) {
+                    (DurUnit::Years, Some(v)) if v % MICRO != 0 => {
+                        let months = (v * 12 + MICRO / 2) / MICRO;
+                        format!("durations are whole numbers: compare in months, e.g. `months_between(date_of_birth, as_of) >= {months} months`")
+                    }
+                    (_, Some(v)) => format!("write the limit as a duration: `{} {unit}`", v / MICRO),
+                    _ => format!("write the limit as a duration, e.g. `60 {unit}`"),
+                })
+            }
             _ => d,
         };
         c.cx.err(d);

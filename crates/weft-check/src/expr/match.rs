@@ -32,20 +32,23 @@ pub fn match_expr(
                      bind: Option<LocalId>| {
         *ty = match ty.take() {
             None => Some(body.ty.clone()),
-            Some(t) => match t.join(&body.ty) {
-                Some(j) => Some(j),
-                None => {
-                    let (a, b) = (c.cx.prog.show(&t), c.cx.prog.show(&body.ty));
-                    c.cx.err(
+            Some(t) => {
+                match t.join(&body.ty) {
+                    Some(j) => Some(j),
+                    None => {
+                        let (a, b) = (c.cx.prog.show(&t), c.cx.prog.show(&body.ty));
+                        c.cx.err(
                         Diagnostic::error(
                             "E0336",
-                            format!("the arms give different types: `{a}` and `{b}`"),
+                            format!("the cases of this `match` give different types: `{a}` and `{b}`"),
                         )
-                        .with_label(body.span, format!("`{b}`, where earlier arms give `{a}`")),
+                        .with_label(body.span, format!("`{b}`, where the cases above give `{a}`"))
+                        .with_help(super::same_type_help(&t, &body.ty, "every case of a `match`")),
                     );
-                    Some(Ty::Error)
+                        Some(Ty::Error)
+                    }
                 }
-            },
+            }
         };
         out.push(Arm { pat, bind, body });
     };

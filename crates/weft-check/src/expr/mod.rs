@@ -24,7 +24,7 @@ use crate::expr::r#match::match_expr;
 use crate::expr::name::{field, index, name};
 use crate::expr::narrow::{facts, with_facts};
 use crate::hir::*;
-use crate::ty::{Per, Ty};
+use crate::ty::{DurUnit, Per, Ty};
 use crate::types::{dur_unit, per_of};
 use weft_syntax::ast::{self, CmpOp, ExprKind as A};
 use weft_syntax::{Diagnostic, Span};
@@ -39,6 +39,35 @@ pub mod narrow;
 mod scope;
 
 pub use scope::Scope;
+
+/// The help for two values that must have one type (the branches of an
+/// `if`, the cases of a `match`): what to write instead.
+pub fn same_type_help(a: &Ty, b: &Ty, who: &str) -> String {
+    let example = |t: &Ty| match t {
+        Ty::Money(_) => Some("an amount such as `¥0`"),
+        Ty::Decimal => Some("a decimal such as `0.5`"),
+        Ty::Int | Ty::IntLit => Some("a whole number such as `0`"),
+        Ty::Bool => Some("`true` or `false`"),
+        Ty::Dur(DurUnit::Months) => Some("a duration such as `0 months`"),
+        Ty::Dur(DurUnit::Years) => Some("a duration such as `0 years`"),
+        Ty::Dur(DurUnit::Days) => Some("a duration such as `0 days`"),
+        Ty::Date => Some("a date such as `2019-07-01`"),
+        _ => None,
+    };
+    match (a, b) {
+        (Ty::Money(_), Ty::Money(_)) => "amounts of different periods do not mix: convert one with `per_month(…)` or `per_year(…)`".to_string(),
+        (Ty::Money(_), Ty::Decimal) | (Ty::Decimal, Ty::Money(_)) => format!(
+            "{who} must give an amount: a share of an amount is a product, e.g. `¥600 * 0.5`"
+        ),
+        (Ty::Money(_), Ty::Int | Ty::IntLit) | (Ty::Int | Ty::IntLit, Ty::Money(_)) => {
+            format!("{who} must give an amount: write amounts with `¥`, e.g. `¥0` rather than `0`")
+        }
+        _ => match example(a) {
+            Some(e) => format!("{who} must give the same type: write {e} here too"),
+            None => format!("{who} must give a value of the same type"),
+        },
+    }
+}
 
 pub fn bx(e: Expr) -> Box<Expr> {
     Box::new(e)
@@ -284,15 +313,15 @@ pub fn join_branches(
             let (a, b) = (c.cx.prog.show(&tv.ty), c.cx.prog.show(&fv.ty));
             let mut d = Diagnostic::error(
                 "E0336",
-                format!("the branches give different types: `{a}` and `{b}`"),
+                format!("the two branches of this `if` give different types: `{a}` and `{b}`"),
             )
             .with_label(tv.span, format!("`{a}`"))
             .with_label(fv.span, format!("`{b}`"));
-            if matches!((&tv.ty, &fv.ty), (Ty::Money(_), Ty::Money(_))) {
-                d = d.with_help("amounts of different periods do not mix: convert one with `per_month(…)` or `per_year(…)`");
-            } else {
-                d = d.with_help("both branches of an `if` must give a value of the same type");
-            }
+            d = d.with_help(same_type_help(
+                &tv.ty,
+                &fv.ty,
+                "both branches of `if … then … else`",
+            ));
             c.cx.err(d);
             Expr::error(span)
         }

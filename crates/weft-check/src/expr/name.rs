@@ -311,7 +311,7 @@ pub fn field(
             }
             let Some((fid, fd)) = c.cx.prog.records.get(rec_id).and_then(|r| r.field(&f.name))
             else {
-                unknown_field(c, rec_id, f);
+                unknown_field(c, rec_id, f, FieldUse::Access);
                 return Expr::error(span);
             };
             let ty = field_ty(fd);
@@ -425,6 +425,10 @@ pub fn index(
         }
     };
     let pd = c.cx.prog.params[pid].clone();
+    if pd.ty.is_error() {
+        // Its declaration failed and was reported.
+        return Expr::error(span);
+    }
     if pd.keys.len() != idx.len() {
         let msg = if pd.keys.is_empty() {
             format!("`{}` has a single value and no keys", pn.name)
@@ -477,18 +481,48 @@ pub fn index(
     Expr::new(ExprKind::Param(pid, keys), ty, span)
 }
 
-pub fn unknown_field(c: &mut Body<'_, '_>, rec_id: RecordId, name: &ast::Ident) {
+/// Where a field name was written, for the help of [`unknown_field`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldUse {
+    /// `p.name` in an expression.
+    Access,
+    /// `Person A { name: … }` in a test.
+    Test,
+    /// `defaults Person { name: … }`.
+    Defaults,
+}
+
+pub fn unknown_field(c: &mut Body<'_, '_>, rec_id: RecordId, name: &ast::Ident, used: FieldUse) {
     let rec = &c.cx.prog.records[rec_id];
+    // A rule of this record with that name: a computed value, not a field.
+    let rule =
+        c.cx.prog
+            .rule_by_name(&name.name)
+            .filter(|r| c.cx.prog.rules[*r].param.map(|(_, of)| of) == Some(rec_id));
     let sugg =
         c.cx.suggestions
             .closest(&name.name, || rec.fields.iter().map(|f| f.name.as_str()));
     let mut d = Diagnostic::error(
         "E0304",
         format!("`{}` has no field `{}`", rec.name, name.name),
-    )
-    .with_label(name.span, "unknown field");
-    if let Some(s) = sugg.first() {
-        d = d.with_help(format!("did you mean `{s}`?"));
-    }
+    );
+    let n = &name.name;
+    d = match (rule, used) {
+        (Some(_), FieldUse::Test | FieldUse::Defaults) => d
+            .with_label(name.span, format!("`{n}` is a rule, computed from the fields"))
+            .with_help(format!(
+                "a test gives a record's fields only; to check the rule write `expect {n}(…) == …` after the records"
+            )),
+        (Some(_), FieldUse::Access) => d
+            .with_label(name.span, format!("`{n}` is a rule, not a field"))
+            .with_help(format!("call the rule with the record: `{n}(…)`")),
+        (None, _) => {
+            d = d.with_label(name.span, "unknown field");
+            match sugg.first() {
+                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                None => d,
+            }
+        }
+    };
     c.cx.err(d);
 }
