@@ -33,6 +33,7 @@ use crate::hir::*;
 use crate::ty::Ty;
 use crate::{ModuleSource, ParamSource};
 use std::collections::{HashMap, HashSet};
+use weft_msg::t;
 use weft_syntax::ast::{self, Item};
 use weft_syntax::num;
 use weft_syntax::{Diagnostic, FileId, Span};
@@ -205,8 +206,8 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
         }
         if pd.versions.is_empty() {
             c.err(
-                Diagnostic::error("E0605", format!("`{}` has no values", pd.name))
-                    .with_label(pd.span, "declared without any version")
+                Diagnostic::error("E0605", t!("param-no-values", name = &pd.name))
+                    .with_label(pd.span, t!("param-no-values.label"))
                     .with_help(if pd.series {
                         format!("give its months in a data file (`[{}.months]`) or inline (`2019-07 = …`)", pd.name)
                     } else {
@@ -431,7 +432,7 @@ fn read_toml(
             let msg = toml_problem(e.message());
             let at = e.span().map(|r| r.start).unwrap_or(0);
             let d = match toml_slip(&text, at) {
-                Some((what, help)) => Diagnostic::error("E0610", "this parameter file is not valid TOML")
+                Some((what, help)) => Diagnostic::error("E0610", t!("toml-invalid"))
                     .with_label(span, what)
                     .with_help(help),
                 None => Diagnostic::error("E0610", "this parameter file is not valid TOML")
@@ -518,11 +519,11 @@ fn read_toml(
                             rejected.insert(pid);
                             let help = match date_slip(etext.trim_matches('"')) {
                                 Some(h) => h,
-                                None => "write the date as YYYY-MM-DD without quotes, e.g. `effective = 2018-07-01`".to_string(),
+                                None => t!("help-date-format"),
                             };
                             c.err(
-                                Diagnostic::error("E0613", format!("`{etext}` is not a date"))
-                                    .with_label(espan, "expected YYYY-MM-DD")
+                                Diagnostic::error("E0613", t!("not-a-date", text = &etext))
+                                    .with_label(espan, t!("not-a-date.label"))
                                     .with_help(help),
                             );
                             continue;
@@ -539,10 +540,10 @@ fn read_toml(
                                 Some(x) => values[0] = toml_value(c, &pd, &text, file, x),
                                 None => c.err(
                                     Diagnostic::error(
-                                        "E0613",
-                                        format!("this version gives no `{field}`"),
+                                        "E0616",
+                                        t!("version-no-value", field = field),
                                     )
-                                    .with_label(vspan, format!("write `{field} = …`")),
+                                    .with_label(vspan, t!("version-no-value.label", field = field)),
                                 ),
                             }
                             for (extra, _) in vt.iter() {
@@ -625,9 +626,6 @@ fn read_toml(
     }
 }
 
-/// The exact source text of a value.
-/// toml_edit's message in plain words: its first line, without the list
-/// of tokens it expected.
 /// A date written the Chinese way (`2018年7月1日`) or with day and month
 /// swapped (`2018-31-07`): what to write instead.
 fn date_slip(t: &str) -> Option<String> {
@@ -641,15 +639,13 @@ fn date_slip(t: &str) -> Option<String> {
     };
     let fix = |m: u32, d: u32| format!("{y:04}-{m:02}-{d:02}");
     if t.contains('年') {
-        return Some(format!(
-            "write the date as year-month-day with hyphens and without quotes: `effective = {}`",
-            fix(a, b)
-        ));
+        return Some(t!("help-date-chinese", date = fix(a, b)));
     }
     if a > 12 && b <= 12 && num::parse_date(&fix(b, a)).is_some() {
-        return Some(format!(
-            "there is no month {a}: dates are year-month-day, so write `{}`",
-            fix(b, a)
+        return Some(t!(
+            "help-date-swapped",
+            month = a as usize,
+            date = fix(b, a)
         ));
     }
     None
@@ -674,7 +670,7 @@ fn toml_slip(text: &str, at: usize) -> Option<(String, String)> {
         .collect();
     let rest = value.get(number.len()..).unwrap_or("").trim();
     if let Some(h) = date_slip(value) {
-        return Some(("not a date".to_string(), h));
+        return Some((t!("toml-not-date"), h));
     }
     if number.is_empty() {
         if let Some(n) = value.strip_prefix(['¥', '￥']) {
@@ -683,29 +679,40 @@ fn toml_slip(text: &str, at: usize) -> Option<(String, String)> {
                 .filter(|c| c.is_ascii_digit() || *c == '.')
                 .collect();
             return Some((
-                "an amount with a currency sign".to_string(),
-                format!("write amounts as plain numbers of yuan: `{key} = {n}`"),
+                t!("toml-currency-sign"),
+                t!("help-toml-plain-yuan", key = key, number = &n),
             ));
         }
         return None;
     }
     let first = rest.chars().next()?;
     Some(match first {
-        '，' | '。' | '、' | '；' | ',' | ';' => (
-            format!("`{first}` after the number"),
-            format!("remove the `{first}`: a value is a plain number, `{key} = {number}`"),
-        ),
+        '，' | '。' | '、' | '；' | ',' | ';' => {
+            let char = first.to_string();
+            (
+                t!("toml-after-number", char = &char),
+                t!(
+                    "help-toml-remove",
+                    char = &char,
+                    key = key,
+                    number = &number
+                ),
+            )
+        }
         '元' | '角' | '分' | '¥' | '￥' => (
-            format!("the unit `{rest}` after the number"),
-            format!("write amounts as plain numbers of yuan, without the unit: `{key} = {number}`"),
+            t!("toml-unit", unit = rest),
+            t!("help-toml-unit", key = key, number = &number),
         ),
         '%' | '％' => {
             let pct = number.replace('_', "").parse::<f64>().ok()?;
             let dec = format!("{}", pct / 100.0);
             (
-                "a percent sign".to_string(),
-                format!(
-                    "TOML has no percentages: write the rate as a decimal, `{key} = {dec}` for {number}%"
+                t!("toml-percent"),
+                t!(
+                    "help-toml-percent",
+                    key = key,
+                    decimal = dec,
+                    number = &number
                 ),
             )
         }
@@ -713,6 +720,8 @@ fn toml_slip(text: &str, at: usize) -> Option<(String, String)> {
     })
 }
 
+/// toml_edit's message in plain words: its first line, without the list
+/// of tokens it expected.
 fn toml_problem(message: &str) -> String {
     let first = message
         .lines()
@@ -726,6 +735,7 @@ fn toml_problem(message: &str) -> String {
     }
 }
 
+/// The exact source text of a value.
 fn value_text(text: &str, item: &toml_edit::Item) -> String {
     match item.span() {
         Some(r) => text.get(r).unwrap_or("").trim().to_string(),

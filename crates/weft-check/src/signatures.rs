@@ -370,18 +370,14 @@ impl Signer<'_, '_> {
             other => {
                 let shown = self.cx.prog.show(other);
                 let help = match other {
-                    Ty::Opt(inner) => format!(
-                        "a parameter has a value in every version: write `{}` without `?`",
-                        self.cx.prog.show(inner)
-                    ),
-                    _ => {
-                        "parameters hold Bool, Int, Decimal, Money, Date, durations, enums or bands"
-                            .to_string()
+                    Ty::Opt(inner) => {
+                        weft_msg::t!("param-optional", ty = self.cx.prog.show(inner))
                     }
+                    _ => weft_msg::t!("param-type.help"),
                 };
                 self.cx.err(
-                    Diagnostic::error("E0311", format!("a parameter cannot hold `{shown}`"))
-                        .with_label(t.span, "not a parameter type")
+                    Diagnostic::error("E0311", weft_msg::t!("param-type", ty = &shown))
+                        .with_label(t.span, weft_msg::t!("param-type.label"))
                         .with_help(help),
                 );
                 Ty::Error

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 use weft_check::pack::{PackSources, compile_sources};
+use weft_msg::Lang;
 use weft_syntax::diag::render_plain;
 
 fn read_pack(dir: &Path) -> PackSources {
@@ -56,7 +57,8 @@ fn each_mistake_gives_one_diagnostic() {
     let mut wrong = Vec::new();
     for dir in cases() {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let (sources, _, diags) = compile_sources(&read_pack(&dir));
+        let (sources, _, diags) =
+            weft_msg::with_lang(Lang::En, || compile_sources(&read_pack(&dir)));
         let text = render_plain(&diags, &sources);
         if diags.len() != 1 {
             wrong.push(format!("{name}: {} diagnostics\n{text}", diags.len()));
@@ -68,4 +70,19 @@ fn each_mistake_gives_one_diagnostic() {
         "not one mistake, one error:\n\n{}",
         wrong.join("\n")
     );
+}
+
+/// The same corpus in Chinese: the same single diagnostic, with the same
+/// code, in words a drafter reads.
+#[test]
+fn each_mistake_in_chinese() {
+    for dir in cases() {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let en = weft_msg::with_lang(Lang::En, || compile_sources(&read_pack(&dir)).2);
+        let (sources, _, diags) =
+            weft_msg::with_lang(Lang::ZhCn, || compile_sources(&read_pack(&dir)));
+        let codes = |d: &[weft_syntax::Diagnostic]| d.iter().map(|x| x.code).collect::<Vec<_>>();
+        assert_eq!(codes(&diags), codes(&en), "{name}");
+        insta::assert_snapshot!(format!("zh_{name}"), render_plain(&diags, &sources));
+    }
 }

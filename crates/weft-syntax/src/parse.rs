@@ -13,6 +13,7 @@ use crate::span::{FileId, Span};
 use pest::Parser;
 use pest::iterators::{Pair, Pairs};
 use unicode_normalization::UnicodeNormalization;
+use weft_msg::t;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../../grammar/weft.pest"]
@@ -475,12 +476,9 @@ fn where_without_binder(text: &str, pos: usize, span: Span) -> Option<Diagnostic
         _ => format!("{name}(m.FIELD for m in {over} where …)"),
     };
     Some(
-        Diagnostic::error(
-            "E0355",
-            format!("`{name}` needs a name for each member to filter them"),
-        )
-        .with_label(span, "`where` needs a name such as `m` for each member")
-        .with_help(format!("write `{shape}`, and use `m` in the condition")),
+        Diagnostic::error("E0355", t!("agg-where-without-name", name = &name))
+            .with_label(span, t!("agg-where-without-name.label"))
+            .with_help(t!("agg-where-without-name.help", shape = shape)),
     )
 }
 
@@ -630,12 +628,9 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
     let span = Span::new(file, base + pos, base + end);
     let word = found.trim_matches('`');
     if KEYWORDS.contains(&word) && expected.iter().any(|e| e == "a name") {
-        return Diagnostic::error(
-            "E0106",
-            format!("`{word}` is a keyword and cannot be used as a name"),
-        )
-        .with_label(span, "a keyword here")
-        .with_help(format!("choose another name, such as `{word}_`"));
+        return Diagnostic::error("E0106", t!("syntax-keyword-as-name", word = word))
+            .with_label(span, t!("syntax-keyword-as-name.label"))
+            .with_help(t!("syntax-keyword-as-name.help", word = word));
     }
     let expected_text = join_or(&expected);
     if word == "where"
@@ -644,28 +639,22 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
         return d;
     }
     let currency = match found.as_str() {
-        "`€`" | "`$`" | "`£`" => {
-            Some("amounts are in yuan, written with `¥`: e.g. `¥600 per month`".to_string())
-        }
-        "`￥`" => Some(
-            "type the half-width `¥` (switch the input method to English punctuation)".to_string(),
-        ),
+        "`€`" | "`$`" | "`£`" => Some(t!("help-currency")),
+        "`￥`" => Some(t!("help-fullwidth-yen")),
         _ => None,
     };
-    let special_help = if let Some(h) = currency.as_deref() {
-        Some(h)
+    let special_help = if currency.is_some() {
+        currency
     } else if found == "`=`" && expected.iter().any(|e| e.contains("comparison")) {
-        Some("to compare two values write `==`")
+        Some(t!("help-compare-equals"))
     } else if found == "`;`" {
-        Some("Weft does not end lines with `;`: remove it")
+        Some(t!("syntax-semicolon.help"))
     } else if found == "`'`" {
-        Some("write text in double quotes: \"…\"")
+        Some(t!("help-single-quotes"))
     } else if pos >= text.trim_end().len() {
-        Some("the item ends too early: something is missing at its end")
+        Some(t!("help-ends-early"))
     } else if pos == 0 {
-        Some(
-            "every item starts with a keyword such as `rule`, `param` or `table`; write notes as comments starting with `//`",
-        )
+        Some(t!("help-item-keyword"))
     } else {
         None
     };

@@ -10,6 +10,7 @@
 use crate::diag::Diagnostic;
 use crate::span::{FileId, Span};
 use logos::Logos;
+use weft_msg::t;
 
 /// Deepest nesting of brackets allowed in one item.
 pub const MAX_DEPTH: usize = 64;
@@ -286,21 +287,24 @@ pub fn scan(file: FileId, src: &str) -> Scan {
             }
             Ok(Tok::Semi) => {
                 out.diagnostics.push(
-                    Diagnostic::error("E0101", "unexpected `;`")
-                        .with_label(Span::new(file, span.start, span.end), "not expected here")
-                        .with_help("Weft does not end lines with `;`: remove it"),
+                    Diagnostic::error("E0101", t!("syntax-semicolon"))
+                        .with_label(
+                            Span::new(file, span.start, span.end),
+                            t!("syntax-semicolon.label"),
+                        )
+                        .with_help(t!("syntax-semicolon.help")),
                 );
                 replace_same_len(&mut out.text, span.start, span.end, ' ');
             }
             Ok(Tok::FullWidth) if slice == "；" => {
                 // A full-width semicolon: not even its ASCII form is Weft.
                 out.diagnostics.push(
-                    Diagnostic::error("E0102", "full-width `；` is not Weft punctuation")
+                    Diagnostic::error("E0102", t!("fullwidth-semicolon"))
                         .with_label(
                             Span::new(file, span.start, span.end),
-                            "typed with a Chinese input method",
+                            t!("fullwidth-semicolon.label"),
                         )
-                        .with_help("Weft does not end lines with `;`: remove it"),
+                        .with_help(t!("syntax-semicolon.help")),
                 );
                 replace_same_len(&mut out.text, span.start, span.end, ' ');
             }
@@ -309,22 +313,18 @@ pub fn scan(file: FileId, src: &str) -> Scan {
                 let a = ascii_for(c).unwrap_or(' ');
                 if fullwidth_reported < 50 {
                     let what = if c == '　' {
-                        "a full-width space".to_string()
+                        t!("fullwidth-space")
                     } else {
                         format!("`{a}`")
                     };
+                    let char = c.to_string();
                     out.diagnostics.push(
-                        Diagnostic::error(
-                            "E0102",
-                            format!("full-width `{c}` is not Weft punctuation"),
-                        )
-                        .with_label(
-                            Span::new(file, span.start, span.end),
-                            format!("typed with a Chinese input method; {what} is meant"),
-                        )
-                        .with_help(format!(
-                            "switch the input method to half-width (English) punctuation and type {what}"
-                        )),
+                        Diagnostic::error("E0102", t!("fullwidth", char = &char))
+                            .with_label(
+                                Span::new(file, span.start, span.end),
+                                t!("fullwidth.label", meant = &what),
+                            )
+                            .with_help(t!("fullwidth.help", meant = &what)),
                     );
                 }
                 fullwidth_reported += 1;
@@ -351,13 +351,10 @@ pub fn scan(file: FileId, src: &str) -> Scan {
         let span = last.span();
         let mut d = Diagnostic::error(
             "E0102",
-            format!(
-                "{} more full-width punctuation marks not shown",
-                fullwidth_reported - 50
-            ),
+            t!("fullwidth-more", count = fullwidth_reported - 50),
         );
         if let Some(s) = span {
-            d = d.with_label(s, "the last one shown");
+            d = d.with_label(s, t!("fullwidth-more.label"));
         }
         out.diagnostics.push(d);
     }

@@ -4,6 +4,7 @@
 use crate::ctx::Ctx;
 use crate::hir::*;
 use std::collections::HashSet;
+use weft_msg::t;
 use weft_syntax::{Diagnostic, Span};
 
 /// Report every dependency cycle among rules, naming it.
@@ -107,22 +108,22 @@ pub fn cycles(cx: &mut Ctx<'_>, deps: &IdVec<RuleId, Vec<(RuleId, Span)>>) {
         let first_name = name(cx, start);
         let mut d = Diagnostic::error(
             "E0501",
-            format!("`{first_name}` depends on itself: {}", names.join(" → ")),
+            t!("cycle", name = &first_name, path = names.join(" → ")),
         );
         if let Some(&(_, sp)) = spans.first() {
             let to = path.get(1).map(|r| name(cx, *r)).unwrap_or_default();
-            d = d.with_label(sp, format!("`{first_name}` uses `{to}` here"));
+            d = d.with_label(sp, t!("cycle.label", name = &first_name, next = &to));
         }
         for &(r, sp) in spans.iter().skip(1) {
             let from = name(cx, r);
             if sp.file == spans[0].1.file {
-                d = d.with_label(sp, format!("`{from}` continues the cycle here"));
+                d = d.with_label(sp, t!("cycle-continues", name = &from));
             } else {
                 let loc = cx.location(sp);
-                d = d.with_note(format!("{loc}: `{from}` continues the cycle"));
+                d = d.with_note(t!("cycle-continues-note", location = loc, name = &from));
             }
         }
-        d = d.with_help("a rule may not depend on its own value; break the cycle by computing one of them without the other");
+        d = d.with_help(t!("cycle.help"));
         cx.err(d);
         for r in comp {
             if let Some(rd) = cx.prog.rules.get_mut(r) {

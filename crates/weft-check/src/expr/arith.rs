@@ -271,9 +271,7 @@ pub fn arith(c: &mut Body<'_, '_>, op: BinOp, a: Expr, b: Expr, span: Span) -> E
                         Dur(DurUnit::Days) => "0 days",
                         _ => "0",
                     };
-                    format!(
-                        "a condition is not a number: write `if CONDITION then VALUE else {zero}`"
-                    )
+                    weft_msg::t!("help-condition-times", zero = zero)
                 }
                 (BinOp::Mul, Money(_), Money(_)) => {
                     "multiply money by a whole number or a rate (`¥100 × 0.3`), never by money"
@@ -282,10 +280,13 @@ pub fn arith(c: &mut Body<'_, '_>, op: BinOp, a: Expr, b: Expr, span: Span) -> E
                 _ => "see the table of operations in the language reference".to_string(),
             };
             c.cx.err(
-                Diagnostic::error("E0321", format!("cannot {} `{x}` and `{y}`", op_word(op)))
-                    .with_label(asp, format!("`{x}`"))
-                    .with_label(bsp, format!("`{y}`"))
-                    .with_help(help),
+                Diagnostic::error(
+                    "E0321",
+                    weft_msg::t!(&format!("cannot-{}", op_word(op)), a = &x, b = &y),
+                )
+                .with_label(asp, format!("`{x}`"))
+                .with_label(bsp, format!("`{y}`"))
+                .with_help(help),
             );
             Expr::error(span)
         }
@@ -331,7 +332,7 @@ pub fn compare(
     };
     let Some(ty) = joined else {
         let (x, y) = (c.cx.prog.show(&av.ty), c.cx.prog.show(&bv.ty));
-        let mut d = Diagnostic::error("E0322", format!("cannot compare `{x}` with `{y}`"))
+        let mut d = Diagnostic::error("E0322", weft_msg::t!("cannot-compare", a = &x, b = &y))
             .with_label(av.span, format!("`{x}`"))
             .with_label(bv.span, format!("`{y}`"));
         d = match (&av.ty, &bv.ty) {
@@ -347,10 +348,12 @@ pub fn compare(
                 d.with_help(match (u, constant) {
                     (DurUnit::Years, Some(v)) if v % MICRO != 0 => {
                         let months = (v * 12 + MICRO / 2) / MICRO;
-                        format!("durations are whole numbers: compare in months, e.g. `months_between(date_of_birth, as_of) >= {months} months`")
+                        weft_msg::t!("help-duration-months", months = months)
                     }
-                    (_, Some(v)) => format!("write the limit as a duration: `{} {unit}`", v / MICRO),
-                    _ => format!("write the limit as a duration, e.g. `60 {unit}`"),
+                    (_, Some(v)) => {
+                        weft_msg::t!("help-duration-limit", value = v / MICRO, unit = &unit)
+                    }
+                    _ => weft_msg::t!("help-duration-example", unit = &unit),
                 })
             }
             _ => d,

@@ -32,23 +32,28 @@ pub fn match_expr(
                      bind: Option<LocalId>| {
         *ty = match ty.take() {
             None => Some(body.ty.clone()),
-            Some(t) => {
-                match t.join(&body.ty) {
-                    Some(j) => Some(j),
-                    None => {
-                        let (a, b) = (c.cx.prog.show(&t), c.cx.prog.show(&body.ty));
-                        c.cx.err(
+            Some(t) => match t.join(&body.ty) {
+                Some(j) => Some(j),
+                None => {
+                    let (a, b) = (c.cx.prog.show(&t), c.cx.prog.show(&body.ty));
+                    c.cx.err(
                         Diagnostic::error(
                             "E0336",
-                            format!("the cases of this `match` give different types: `{a}` and `{b}`"),
+                            weft_msg::t!("match-types-differ", a = &a, b = &b),
                         )
-                        .with_label(body.span, format!("`{b}`, where the cases above give `{a}`"))
-                        .with_help(super::same_type_help(&t, &body.ty, "every case of a `match`")),
+                        .with_label(
+                            body.span,
+                            weft_msg::t!("match-types-differ.label", a = &a, b = &b),
+                        )
+                        .with_help(super::same_type_help(
+                            &t,
+                            &body.ty,
+                            &weft_msg::t!("who-match"),
+                        )),
                     );
-                        Some(Ty::Error)
-                    }
+                    Some(Ty::Error)
                 }
-            }
+            },
         };
         out.push(Arm { pat, bind, body });
     };

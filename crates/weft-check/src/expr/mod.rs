@@ -26,6 +26,7 @@ use crate::expr::narrow::{facts, with_facts};
 use crate::hir::*;
 use crate::ty::{DurUnit, Per, Ty};
 use crate::types::{dur_unit, per_of};
+use weft_msg::t;
 use weft_syntax::ast::{self, CmpOp, ExprKind as A};
 use weft_syntax::{Diagnostic, Span};
 
@@ -44,27 +45,27 @@ pub use scope::Scope;
 /// `if`, the cases of a `match`): what to write instead.
 pub fn same_type_help(a: &Ty, b: &Ty, who: &str) -> String {
     let example = |t: &Ty| match t {
-        Ty::Money(_) => Some("an amount such as `¥0`"),
-        Ty::Decimal => Some("a decimal such as `0.5`"),
-        Ty::Int | Ty::IntLit => Some("a whole number such as `0`"),
-        Ty::Bool => Some("`true` or `false`"),
-        Ty::Dur(DurUnit::Months) => Some("a duration such as `0 months`"),
-        Ty::Dur(DurUnit::Years) => Some("a duration such as `0 years`"),
-        Ty::Dur(DurUnit::Days) => Some("a duration such as `0 days`"),
-        Ty::Date => Some("a date such as `2019-07-01`"),
+        Ty::Money(_) => Some("example-money"),
+        Ty::Decimal => Some("example-decimal"),
+        Ty::Int | Ty::IntLit => Some("example-int"),
+        Ty::Bool => Some("example-bool"),
+        Ty::Dur(DurUnit::Months) => Some("example-months"),
+        Ty::Dur(DurUnit::Years) => Some("example-years"),
+        Ty::Dur(DurUnit::Days) => Some("example-days"),
+        Ty::Date => Some("example-date"),
         _ => None,
     };
     match (a, b) {
-        (Ty::Money(_), Ty::Money(_)) => "amounts of different periods do not mix: convert one with `per_month(…)` or `per_year(…)`".to_string(),
-        (Ty::Money(_), Ty::Decimal) | (Ty::Decimal, Ty::Money(_)) => format!(
-            "{who} must give an amount: a share of an amount is a product, e.g. `¥600 * 0.5`"
-        ),
+        (Ty::Money(_), Ty::Money(_)) => t!("same-type-periods"),
+        (Ty::Money(_), Ty::Decimal) | (Ty::Decimal, Ty::Money(_)) => {
+            t!("same-type-share", who = who)
+        }
         (Ty::Money(_), Ty::Int | Ty::IntLit) | (Ty::Int | Ty::IntLit, Ty::Money(_)) => {
-            format!("{who} must give an amount: write amounts with `¥`, e.g. `¥0` rather than `0`")
+            t!("same-type-yuan", who = who)
         }
         _ => match example(a) {
-            Some(e) => format!("{who} must give the same type: write {e} here too"),
-            None => format!("{who} must give a value of the same type"),
+            Some(e) => t!("same-type-example", who = who, example = t!(e)),
+            None => t!("same-type", who = who),
         },
     }
 }
@@ -311,17 +312,10 @@ pub fn join_branches(
         }
         None => {
             let (a, b) = (c.cx.prog.show(&tv.ty), c.cx.prog.show(&fv.ty));
-            let mut d = Diagnostic::error(
-                "E0336",
-                format!("the two branches of this `if` give different types: `{a}` and `{b}`"),
-            )
-            .with_label(tv.span, format!("`{a}`"))
-            .with_label(fv.span, format!("`{b}`"));
-            d = d.with_help(same_type_help(
-                &tv.ty,
-                &fv.ty,
-                "both branches of `if … then … else`",
-            ));
+            let mut d = Diagnostic::error("E0336", t!("if-types-differ", a = &a, b = &b))
+                .with_label(tv.span, format!("`{a}`"))
+                .with_label(fv.span, format!("`{b}`"));
+            d = d.with_help(same_type_help(&tv.ty, &fv.ty, &t!("who-if")));
             c.cx.err(d);
             Expr::error(span)
         }

@@ -12,6 +12,7 @@ use crate::hir::*;
 use crate::model::Target;
 use crate::names::DefKind;
 use crate::ty::{RecordId, Ty, full_set};
+use weft_msg::t;
 use weft_syntax::ast::{self, ExprKind as A};
 use weft_syntax::{Diagnostic, Span};
 
@@ -504,22 +505,20 @@ pub fn unknown_field(c: &mut Body<'_, '_>, rec_id: RecordId, name: &ast::Ident, 
             .closest(&name.name, || rec.fields.iter().map(|f| f.name.as_str()));
     let mut d = Diagnostic::error(
         "E0304",
-        format!("`{}` has no field `{}`", rec.name, name.name),
+        t!("no-field", record = &rec.name, field = &name.name),
     );
     let n = &name.name;
     d = match (rule, used) {
         (Some(_), FieldUse::Test | FieldUse::Defaults) => d
-            .with_label(name.span, format!("`{n}` is a rule, computed from the fields"))
-            .with_help(format!(
-                "a test gives a record's fields only; to check the rule write `expect {n}(…) == …` after the records"
-            )),
+            .with_label(name.span, t!("field-is-rule-test", name = n))
+            .with_help(t!("field-is-rule-test.help", name = n)),
         (Some(_), FieldUse::Access) => d
-            .with_label(name.span, format!("`{n}` is a rule, not a field"))
-            .with_help(format!("call the rule with the record: `{n}(…)`")),
+            .with_label(name.span, t!("field-is-rule", name = n))
+            .with_help(t!("field-is-rule.help", name = n)),
         (None, _) => {
-            d = d.with_label(name.span, "unknown field");
+            d = d.with_label(name.span, t!("no-field.label"));
             match sugg.first() {
-                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                Some(s) => d.with_help(t!("did-you-mean", name = s)),
                 None => d,
             }
         }
