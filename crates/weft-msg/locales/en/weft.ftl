@@ -121,3 +121,15 @@ cycle = `{ $name }` depends on itself: { $path }
     .help = a rule may not depend on its own value; break the cycle by computing one of them without the other
 cycle-continues = `{ $name }` continues the cycle here
 cycle-continues-note = { $location }: `{ $name }` continues the cycle
+
+## Plausibility warnings (W070x)
+
+plaus-far-date = `{ $name }` has a version in force from { $date }, far beyond the others
+    .label = { $years } years after the version of { $previous }
+    .help = check the year: a slip of the keyboard (`2081` for `2018`) makes a version never apply
+plaus-mid-month = `{ $name }` has a version in force from { $date }, in the middle of a month
+    .label = day { $day } of the month
+    .help = policies are evaluated by month, so this version first counts for the month after; write `effective = { $month }-01` if it is meant from { $month }
+plaus-jump = the `{ $name }` of { $date } is far from the version before it
+    .label = { $old } before, { $new } from here
+    .help = more than { $factor } times larger or smaller: check the figure (a yearly amount typed into a monthly parameter is 12 times too large)

@@ -120,3 +120,15 @@ cycle = 规则 `{ $name }` 依赖于它自身：{ $path }
     .help = 规则不能依赖自己的值；请让其中一条规则不经由另一条来计算，从而打破循环
 cycle-continues = `{ $name }` 在这里延续了循环
 cycle-continues-note = { $location }：`{ $name }` 延续了循环
+
+## 合理性警告 (W070x)
+
+plaus-far-date = 参数 `{ $name }` 有一个自 { $date } 起施行的版本，远远晚于其他版本
+    .label = 比 { $previous } 的版本晚 { $years } 年
+    .help = 请核对年份：键入错误（把 `2018` 打成 `2081`）会使这个版本永远不会生效
+plaus-mid-month = 参数 `{ $name }` 有一个自 { $date } 起施行的版本，生效日在月中
+    .label = 当月第 { $day } 日
+    .help = 政策按月计算，这个版本要到下个月才计入；如果它自 { $month } 起适用，请写 `effective = { $month }-01`
+plaus-jump = 参数 `{ $name }` 自 { $date } 起的取值与上一版本相差悬殊
+    .label = 之前为 { $old }，此后为 { $new }
+    .help = 相差超过 { $factor } 倍：请核对数字（把年度金额填进按月的参数会大 12 倍）
