@@ -4,7 +4,7 @@
 
 use crate::collect::Collected;
 use crate::ctx::Ctx;
-use crate::hir::{FieldId, RuleId, TestValue};
+use crate::hir::{FieldId, IdVec, RuleId, TestValue};
 use crate::signatures::Signatures;
 use crate::ty::RecordId;
 use std::collections::HashMap;
@@ -17,7 +17,7 @@ pub struct Body<'a, 's> {
     pub items: &'a Collected,
     pub sigs: &'a Signatures,
     /// Rule → the rules it refers to, with the first place it does.
-    pub deps: Vec<Vec<(RuleId, Span)>>,
+    pub deps: IdVec<RuleId, Vec<(RuleId, Span)>>,
     /// Typed `defaults` per record: field → value.
     pub defaults: HashMap<RecordId, HashMap<FieldId, TestValue>>,
 }

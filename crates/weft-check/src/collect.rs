@@ -8,7 +8,7 @@ use crate::hir::*;
 use crate::ids::ModuleId;
 use crate::model::Target;
 use crate::names::{Def, DefKind};
-use crate::ty::Ty;
+use crate::ty::{RecordId, Ty};
 use std::collections::{HashMap, HashSet};
 use weft_syntax::ast::{self, Item};
 use weft_syntax::{Diagnostic, Span};
@@ -17,13 +17,13 @@ use weft_syntax::{Diagnostic, Span};
 #[derive(Default)]
 pub struct Collected {
     /// Rule id → its declaration (a rule, table, scale or cascade).
-    pub rules: Vec<ItemRef>,
+    pub rules: IdVec<RuleId, ItemRef>,
     /// Record id → its declaration.
-    pub records: Vec<ItemRef>,
+    pub records: IdVec<RecordId, ItemRef>,
     /// Parameter id → its declaration (a parameter or a series).
-    pub params: Vec<ItemRef>,
+    pub params: IdVec<ParamId, ItemRef>,
     /// Output id → its declaration.
-    pub outputs: Vec<ItemRef>,
+    pub outputs: IdVec<OutputId, ItemRef>,
     /// Rules declared as cascades.
     pub cascades: HashSet<RuleId>,
 }
@@ -46,7 +46,7 @@ struct Collector<'a, 's> {
 impl Collector<'_, '_> {
     fn collect(&mut self, modules: &[ModuleSource]) {
         for (mi, m) in modules.iter().enumerate() {
-            self.cx.model.module(ModuleId::new(mi).raw(), m.file);
+            self.cx.model.module(ModuleId::new(mi), m.file);
             if !self.cx.names.add_module(&m.name, ModuleId::new(mi)) {
                 continue;
             }
@@ -66,14 +66,14 @@ impl Collector<'_, '_> {
                 match item {
                     Item::Enum(e) => self.collect_enum(e, module),
                     Item::Record(r) => {
-                        let id = self.cx.prog.records.len() as u32;
+                        let id = self.cx.prog.records.next_id();
                         let self_local = self.cx.new_local(&r.name.name, Ty::Record(id));
                         self.cx.prog.records.push(RecordDef {
                             name: r.name.name.clone(),
                             display: r.display.clone(),
                             doc: r.doc.clone(),
                             input: r.input.as_ref().map(|i| i.name.clone()),
-                            fields: Vec::new(),
+                            fields: IdVec::new(),
                             checks: Vec::new(),
                             key: None,
                             self_local,
@@ -101,15 +101,15 @@ impl Collector<'_, '_> {
                         self.push_rule(&s.name, module, &s.doc, &s.source, at, s.span);
                     }
                     Item::Cascade(c) => {
-                        self.out.cascades.insert(self.cx.prog.rules.len() as RuleId);
+                        self.out.cascades.insert(self.cx.prog.rules.next_id());
                         self.push_rule(&c.name, module, &c.doc, &c.source, at, c.span);
                     }
                     Item::Output(o) => {
-                        let id = self.cx.prog.outputs.len() as u32;
+                        let id = self.cx.prog.outputs.next_id();
                         self.cx.prog.outputs.push(OutputDef {
                             name: o.name.name.clone(),
-                            record: 0,
-                            binder: 0,
+                            record: RecordId::default(),
+                            binder: LocalId::default(),
                             columns: Vec::new(),
                             doc: o.doc.clone(),
                             span: o.name.span,
@@ -162,7 +162,7 @@ impl Collector<'_, '_> {
                 };
                 self.cx
                     .model
-                    .refer_to(imp.module.span, Target::Module(target.raw()));
+                    .refer_to(imp.module.span, Target::Module(target));
                 let own = own_of
                     .get(target.index())
                     .map(Vec::as_slice)
@@ -289,7 +289,7 @@ impl Collector<'_, '_> {
         at: ItemRef,
         extent: Span,
     ) {
-        let id = self.cx.prog.params.len() as u32;
+        let id = self.cx.prog.params.next_id();
         self.cx.prog.params.push(ParamDef {
             name: name.name.clone(),
             keys: Vec::new(),
@@ -298,7 +298,7 @@ impl Collector<'_, '_> {
             source: text.1.clone(),
             doc: text.0.clone(),
             versions: Vec::new(),
-            module: module.raw(),
+            module,
             span: name.span,
         });
         self.out.params.push(at);
@@ -315,10 +315,10 @@ impl Collector<'_, '_> {
         at: ItemRef,
         extent: Span,
     ) {
-        let id = self.cx.prog.rules.len() as u32;
+        let id = self.cx.prog.rules.next_id();
         self.cx.prog.rules.push(RuleDef {
             name: name.name.clone(),
-            module: module.raw(),
+            module,
             doc: doc.clone(),
             source: source.clone(),
             param: None,
@@ -333,7 +333,7 @@ impl Collector<'_, '_> {
     }
 
     fn collect_enum(&mut self, e: &ast::EnumDecl, module: ModuleId) {
-        let id = self.cx.prog.enums.len() as u32;
+        let id = self.cx.prog.enums.next_id();
         let mut variants: Vec<VariantDef> = Vec::new();
         if e.variants.len() > 64 {
             self.cx.err(

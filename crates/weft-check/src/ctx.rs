@@ -18,6 +18,7 @@ use crate::model::Recorder;
 use crate::names::{Def, DefKind, Lookup, Names};
 use crate::suggest::Suggestions;
 use crate::ty::Ty;
+use weft_msg::t;
 use weft_syntax::ast::{self, Item};
 use weft_syntax::{Diagnostic, SourceMap, Span};
 
@@ -80,8 +81,7 @@ impl<'s> Ctx<'s> {
         self.prog.locals.push(LocalInfo {
             name: name.to_string(),
             ty,
-        });
-        (self.prog.locals.len() - 1) as LocalId
+        })
     }
 
     /// A new local declared by a name in the text (a `let`, a binding, a
@@ -150,29 +150,30 @@ impl<'s> Ctx<'s> {
     pub fn unknown_name(&mut self, module: ModuleId, name: &ast::Ident, what: &str) {
         match self.names.lookup(module, &name.name) {
             Lookup::NotImported(m) => {
+                let m = m.to_string();
                 let d = Diagnostic::error(
                     "E0202",
-                    format!(
-                        "`{}` is declared in module `{m}`, which is not imported here",
-                        name.name
-                    ),
+                    t!("name-not-imported", name = &name.name, module = &m),
                 )
-                .with_label(name.span, "not imported")
-                .with_help(format!(
-                    "add `import {m}.{{{}}}` at the top of this file",
-                    name.name
-                ));
+                .with_label(name.span, t!("not-imported"))
+                .with_help(t!("not-imported.help", module = &m, name = &name.name));
                 self.err(d);
             }
             _ => {
                 let sugg = self
                     .suggestions
                     .closest(&name.name, || self.names.visible_names(module));
+                let what = match what {
+                    "parameter" | "type" | "value" | "rule" | "output" | "record" | "enum" => {
+                        t!(&format!("kind-{what}"))
+                    }
+                    other => other.to_string(),
+                };
                 let mut d =
-                    Diagnostic::error("E0203", format!("there is no {what} named `{}`", name.name))
-                        .with_label(name.span, "unknown name");
+                    Diagnostic::error("E0203", t!("no-such-name", what = what, name = &name.name))
+                        .with_label(name.span, t!("no-such-name.label"));
                 if let Some(s) = sugg.first() {
-                    d = d.with_help(format!("did you mean `{s}`?"));
+                    d = d.with_help(t!("did-you-mean", name = s));
                 } else {
                     // A close name in a module not imported here.
                     let far = self
@@ -181,9 +182,8 @@ impl<'s> Ctx<'s> {
                     if let Some(s) = far.first()
                         && let Lookup::NotImported(m) = self.names.lookup(module, s)
                     {
-                        d = d.with_help(format!(
-                                "did you mean `{s}`? It is declared in module `{m}`: add `import {m}.{{{s}}}` at the top of this file"
-                            ));
+                        let m = m.to_string();
+                        d = d.with_help(t!("did-you-mean-far", name = s, module = &m));
                     }
                 }
                 self.err(d);

@@ -5,29 +5,28 @@
 //! rounding, which scale), so later phases never look at types to decide
 //! what an operator means.
 
-use crate::ty::{EnumId, RecordId, Ty, VariantSet};
+use crate::ty::{Ty, VariantSet};
 use weft_syntax::Span;
 use weft_syntax::ast::{AggKind, CmpOp, HitPolicy, ScaleKind, Severity};
 
-pub type RuleId = u32;
-pub type ParamId = u32;
-pub type LocalId = u32;
-pub type FieldId = u32;
+pub use crate::ids::{
+    EnumId, FieldId, IdVec, LocalId, ModuleId, OutputId, ParamId, RecordId, RuleId,
+};
 
 #[derive(Debug, Clone, Default)]
 pub struct Program {
-    pub modules: Vec<ModuleInfo>,
-    pub enums: Vec<EnumDef>,
-    pub records: Vec<RecordDef>,
-    pub params: Vec<ParamDef>,
-    pub rules: Vec<RuleDef>,
+    pub modules: IdVec<ModuleId, ModuleInfo>,
+    pub enums: IdVec<EnumId, EnumDef>,
+    pub records: IdVec<RecordId, RecordDef>,
+    pub params: IdVec<ParamId, ParamDef>,
+    pub rules: IdVec<RuleId, RuleDef>,
     pub asserts: Vec<AssertDef>,
     pub tests: Vec<TestDef>,
-    pub outputs: Vec<OutputDef>,
+    pub outputs: IdVec<OutputId, OutputDef>,
     pub programmes: Vec<ProgrammeDef>,
     /// Every local variable of the program (rule parameters, `let`,
     /// aggregation and match bindings), by [`LocalId`].
-    pub locals: Vec<LocalInfo>,
+    pub locals: IdVec<LocalId, LocalInfo>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,7 +67,7 @@ pub struct RecordDef {
     pub doc: Option<String>,
     /// The name of the input file/flag (`persons`).
     pub input: Option<String>,
-    pub fields: Vec<FieldDef>,
+    pub fields: IdVec<FieldId, FieldDef>,
     pub checks: Vec<CheckDef>,
     /// The key field, if one is declared.
     pub key: Option<FieldId>,
@@ -79,22 +78,15 @@ pub struct RecordDef {
 
 impl RecordDef {
     pub fn field(&self, name: &str) -> Option<(FieldId, &FieldDef)> {
-        self.fields
-            .iter()
-            .enumerate()
-            .find(|(_, f)| f.name == name)
-            .map(|(i, f)| (i as FieldId, f))
+        self.fields.iter_enumerated().find(|(_, f)| f.name == name)
     }
 
     /// The field that links this record to a group record, if any.
     pub fn link(&self) -> Option<(FieldId, RecordId, &str)> {
         self.fields
-            .iter()
-            .enumerate()
+            .iter_enumerated()
             .find_map(|(i, f)| match &f.kind {
-                FieldKind::Link { target, column } => {
-                    Some((i as FieldId, *target, column.as_str()))
-                }
+                FieldKind::Link { target, column } => Some((i, *target, column.as_str())),
                 _ => None,
             })
     }
@@ -102,17 +94,16 @@ impl RecordDef {
     /// The members list field of a group record, if any.
     pub fn members(&self) -> Option<(FieldId, RecordId)> {
         self.fields
-            .iter()
-            .enumerate()
+            .iter_enumerated()
             .find_map(|(i, f)| match &f.kind {
-                FieldKind::Members { of } => Some((i as FieldId, *of)),
+                FieldKind::Members { of } => Some((i, *of)),
                 _ => None,
             })
     }
 
     /// The column name of a field in data files.
     pub fn column(&self, f: FieldId) -> &str {
-        match self.fields.get(f as usize) {
+        match self.fields.get(f) {
             Some(FieldDef {
                 kind: FieldKind::Link { column, .. },
                 ..
@@ -133,6 +124,17 @@ pub struct FieldDef {
     pub synth: Option<Vec<(SynthAlt, u64)>>,
     pub doc: Option<String>,
     pub span: Span,
+}
+
+/// A field's allowed range as written in the policy: `0..=10`, `0..` (no
+/// upper end), `..=10` (no lower end); each end shown by `show`.
+pub fn range_text(range: (Option<i64>, Option<i64>), show: impl Fn(i64) -> String) -> String {
+    match range {
+        (Some(lo), Some(hi)) => format!("{}..={}", show(lo), show(hi)),
+        (Some(lo), None) => format!("{}..", show(lo)),
+        (None, Some(hi)) => format!("..={}", show(hi)),
+        (None, None) => "..".to_string(),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +179,7 @@ pub struct ParamDef {
     pub doc: Option<String>,
     /// Sorted by effective date, no two on the same date.
     pub versions: Vec<ParamVersion>,
-    pub module: u32,
+    pub module: ModuleId,
     pub span: Span,
 }
 
@@ -267,7 +269,7 @@ pub struct Band {
 #[derive(Debug, Clone)]
 pub struct RuleDef {
     pub name: String,
-    pub module: u32,
+    pub module: ModuleId,
     pub doc: Option<String>,
     pub source: Option<String>,
     /// The record the rule is defined for, and the local that names it.
@@ -346,7 +348,7 @@ pub enum ScaleBands {
 #[derive(Debug, Clone)]
 pub struct ExceptionDef {
     pub label: String,
-    pub module: u32,
+    pub module: ModuleId,
     pub doc: Option<String>,
     pub source: Option<String>,
     pub cond: Expr,
@@ -373,7 +375,7 @@ pub struct AssertDef {
 #[derive(Debug, Clone)]
 pub struct TestDef {
     pub name: String,
-    pub module: u32,
+    pub module: ModuleId,
     pub as_of: i32,
     pub records: Vec<TestRecordDef>,
     pub expects: Vec<ExpectDef>,
@@ -385,7 +387,7 @@ pub struct TestRecordDef {
     pub record: RecordId,
     pub id: String,
     /// One value per field.
-    pub values: Vec<TestValue>,
+    pub values: IdVec<FieldId, TestValue>,
     pub span: Span,
 }
 
@@ -430,7 +432,7 @@ pub struct ProgrammeDef {
     pub display: Option<String>,
     pub source: Option<String>,
     pub doc: Option<String>,
-    pub output: usize,
+    pub output: OutputId,
     pub amounts: Vec<usize>,
     pub recipients: Option<usize>,
     pub span: Span,
@@ -621,32 +623,29 @@ pub use weft_syntax::ast::{AggKind as Agg, HitPolicy as Hit, ScaleKind as ScaleK
 impl crate::ty::TyNames for Program {
     fn enum_name(&self, id: EnumId) -> String {
         self.enums
-            .get(id as usize)
+            .get(id)
             .map(|e| e.name.clone())
             .unwrap_or_default()
     }
     fn enum_len(&self, id: EnumId) -> usize {
-        self.enums
-            .get(id as usize)
-            .map(|e| e.variants.len())
-            .unwrap_or(0)
+        self.enums.get(id).map(|e| e.variants.len()).unwrap_or(0)
     }
     fn variant_name(&self, id: EnumId, v: usize) -> String {
         self.enums
-            .get(id as usize)
+            .get(id)
             .and_then(|e| e.variants.get(v))
             .map(|v| v.name.clone())
             .unwrap_or_default()
     }
     fn record_name(&self, id: RecordId) -> String {
         self.records
-            .get(id as usize)
+            .get(id)
             .map(|r| r.name.clone())
             .unwrap_or_default()
     }
-    fn cascade_name(&self, id: u32) -> String {
+    fn cascade_name(&self, id: RuleId) -> String {
         self.rules
-            .get(id as usize)
+            .get(id)
             .map(|r| r.name.clone())
             .unwrap_or_default()
     }
@@ -659,23 +658,23 @@ impl Program {
 
     pub fn rule_by_name(&self, name: &str) -> Option<RuleId> {
         self.rules
-            .iter()
-            .position(|r| r.name == name)
-            .map(|i| i as RuleId)
+            .iter_enumerated()
+            .find(|(_, r)| r.name == name)
+            .map(|(i, _)| i)
     }
 
     pub fn param_by_name(&self, name: &str) -> Option<ParamId> {
         self.params
-            .iter()
-            .position(|r| r.name == name)
-            .map(|i| i as ParamId)
+            .iter_enumerated()
+            .find(|(_, r)| r.name == name)
+            .map(|(i, _)| i)
     }
 
     pub fn record_by_name(&self, name: &str) -> Option<RecordId> {
         self.records
-            .iter()
-            .position(|r| r.name == name)
-            .map(|i| i as RecordId)
+            .iter_enumerated()
+            .find(|(_, r)| r.name == name)
+            .map(|(i, _)| i)
     }
 }
 
@@ -731,5 +730,16 @@ impl ErrKind {
 
     pub fn from_index(i: u8) -> Option<ErrKind> {
         ErrKind::ALL.get(usize::from(i)).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn open_ranges_print_as_written() {
+        let show = |v: i64| v.to_string();
+        assert_eq!(super::range_text((Some(0), Some(10)), show), "0..=10");
+        assert_eq!(super::range_text((Some(0), None), show), "0..");
+        assert_eq!(super::range_text((None, Some(10)), show), "..=10");
     }
 }

@@ -22,7 +22,8 @@
 //!
 //! [`SourceMap`]: weft_syntax::SourceMap
 
-use crate::hir::{FieldId, LocalId, ParamId, Program, RuleId};
+use crate::hir::{FieldId, LocalId, OutputId, ParamId, Program, RuleId};
+use crate::ids::ModuleId;
 use crate::names::DefKind;
 use crate::ty::{EnumId, RecordId, Ty};
 use std::collections::{BTreeSet, HashMap};
@@ -39,16 +40,16 @@ pub enum Target {
     Param(ParamId),
     Rule(RuleId),
     /// An output, by its position in [`Program::outputs`].
-    Output(u32),
-    /// A column of an output, by their positions.
-    Column(u32, u32),
+    Output(OutputId),
+    /// A column of an output, by its position in the output.
+    Column(OutputId, u32),
     /// A programme, by its position in [`Program::programmes`].
     Programme(u32),
     /// An assertion, by its position in [`Program::asserts`].
     Assert(u32),
     /// A module (its file), by its position in the list of modules given
     /// to [`crate::check`].
-    Module(u32),
+    Module(ModuleId),
     /// A local: a rule's parameter, a `let`, a binding of `match`, of a
     /// comprehension or of an output.
     Local(LocalId),
@@ -89,7 +90,7 @@ pub(crate) struct Recorder {
     /// several (a rule and its exceptions).
     extents: Vec<(Target, Span)>,
     /// The start of each module's file.
-    modules: Vec<(u32, Span)>,
+    modules: Vec<(ModuleId, Span)>,
 }
 
 impl Recorder {
@@ -104,7 +105,7 @@ impl Recorder {
     }
 
     /// A module and its file.
-    pub fn module(&mut self, m: u32, file: weft_syntax::FileId) {
+    pub fn module(&mut self, m: ModuleId, file: weft_syntax::FileId) {
         self.modules.push((m, Span::new(file, 0, 0)));
     }
 
@@ -214,40 +215,38 @@ impl SemanticModel {
                 uses: Vec::new(),
             });
         };
-        for (i, e) in prog.enums.iter().enumerate() {
-            let id = i as EnumId;
+        for (id, e) in prog.enums.iter_enumerated() {
             item(Target::Enum(id), "enum", &e.name, e.span, &e.doc, &None);
             for (v, vd) in e.variants.iter().enumerate() {
                 defs.insert(Target::Variant(id, v as u32), vd.span);
             }
         }
-        for (i, r) in prog.records.iter().enumerate() {
-            let id = i as RecordId;
+        for (id, r) in prog.records.iter_enumerated() {
             item(Target::Record(id), "record", &r.name, r.span, &r.doc, &None);
-            for (f, fd) in r.fields.iter().enumerate() {
-                defs.insert(Target::Field(id, f as FieldId), fd.span);
+            for (f, fd) in r.fields.iter_enumerated() {
+                defs.insert(Target::Field(id, f), fd.span);
             }
         }
-        for (i, p) in prog.params.iter().enumerate() {
+        for (i, p) in prog.params.iter_enumerated() {
             let kind = if p.series { "series" } else { "parameter" };
-            let t = Target::Param(i as ParamId);
+            let t = Target::Param(i);
             item(t, kind, &p.name, p.span, &p.doc, &p.source);
         }
-        for (i, r) in prog.rules.iter().enumerate() {
+        for (i, r) in prog.rules.iter_enumerated() {
             let kind = match r.kind {
                 crate::hir::RuleKind::Table(_) => "table",
                 crate::hir::RuleKind::Cascade(_) => "cascade",
                 crate::hir::RuleKind::Scale(_) => "scale",
                 _ => "rule",
             };
-            let t = Target::Rule(i as RuleId);
+            let t = Target::Rule(i);
             item(t, kind, &r.name, r.span, &r.doc, &r.source);
         }
-        for (i, o) in prog.outputs.iter().enumerate() {
-            let t = Target::Output(i as u32);
+        for (i, o) in prog.outputs.iter_enumerated() {
+            let t = Target::Output(i);
             item(t, "output", &o.name, o.span, &o.doc, &None);
             for (c, cd) in o.columns.iter().enumerate() {
-                defs.insert(Target::Column(i as u32, c as u32), cd.span);
+                defs.insert(Target::Column(i, c as u32), cd.span);
             }
         }
         for (i, p) in prog.programmes.iter().enumerate() {
@@ -390,7 +389,7 @@ impl SemanticModel {
         let ty = |t: &Ty| prog.show(t);
         match target {
             Target::Enum(e) => {
-                let en = prog.enums.get(e as usize);
+                let en = prog.enums.get(e);
                 let name = en.map(|e| e.name.as_str()).unwrap_or_default();
                 let vs: Vec<&str> = en
                     .map(|e| e.variants.iter().map(|v| v.name.as_str()).collect())
@@ -398,7 +397,7 @@ impl SemanticModel {
                 format!("enum `{name}`: {}", vs.join(", "))
             }
             Target::Variant(e, v) => {
-                let en = prog.enums.get(e as usize);
+                let en = prog.enums.get(e);
                 let name = en.map(|e| e.name.as_str()).unwrap_or_default();
                 let var = en.and_then(|e| e.variants.get(v as usize));
                 match var {
@@ -409,8 +408,8 @@ impl SemanticModel {
                 }
             }
             Target::Field(r, f) => {
-                let rec = prog.records.get(r as usize);
-                let fd = rec.and_then(|x| x.fields.get(f as usize));
+                let rec = prog.records.get(r);
+                let fd = rec.and_then(|x| x.fields.get(f));
                 match (rec, fd) {
                     (Some(rec), Some(fd)) => {
                         format!("field `{}.{}`: {}", rec.name, fd.name, ty(&fd.ty))
@@ -418,12 +417,12 @@ impl SemanticModel {
                     _ => "a field".to_string(),
                 }
             }
-            Target::Param(p) => match prog.params.get(p as usize) {
+            Target::Param(p) => match prog.params.get(p) {
                 Some(pd) => {
                     let keys: Vec<&str> = pd
                         .keys
                         .iter()
-                        .filter_map(|(e, _)| prog.enums.get(*e as usize).map(|e| e.name.as_str()))
+                        .filter_map(|(e, _)| prog.enums.get(*e).map(|e| e.name.as_str()))
                         .collect();
                     let keyed = if keys.is_empty() {
                         String::new()
@@ -441,12 +440,12 @@ impl SemanticModel {
                 }
                 None => "a parameter".to_string(),
             },
-            Target::Rule(r) => match prog.rules.get(r as usize) {
+            Target::Rule(r) => match prog.rules.get(r) {
                 Some(rd) => {
                     let kind = self.item(target).map(|i| i.kind).unwrap_or("rule");
                     let of = rd
                         .param
-                        .and_then(|(_, rec)| prog.records.get(rec as usize))
+                        .and_then(|(_, rec)| prog.records.get(rec))
                         .map(|rec| format!(" of a `{}`", rec.name))
                         .unwrap_or_default();
                     format!("{kind} `{}`{of}: {}", rd.name, ty(&rd.ret))
@@ -454,7 +453,7 @@ impl SemanticModel {
                 None => "a rule".to_string(),
             },
             Target::Column(o, c) => {
-                let od = prog.outputs.get(o as usize);
+                let od = prog.outputs.get(o);
                 let cd = od.and_then(|od| od.columns.get(c as usize));
                 match (od, cd) {
                     (Some(od), Some(cd)) => {
@@ -477,7 +476,7 @@ impl SemanticModel {
                     md.map(|m| m.name.as_str()).unwrap_or_default()
                 )
             }
-            Target::Local(l) => match prog.locals.get(l as usize) {
+            Target::Local(l) => match prog.locals.get(l) {
                 Some(li) => format!("local `{}`: {}", li.name, ty(&li.ty)),
                 None => "a local".to_string(),
             },
@@ -521,20 +520,8 @@ impl SemanticModel {
     /// The doc comment of a field or a variant.
     fn part_doc(&self, prog: &Program, target: Target) -> Option<String> {
         match target {
-            Target::Field(r, f) => prog
-                .records
-                .get(r as usize)?
-                .fields
-                .get(f as usize)?
-                .doc
-                .clone(),
-            Target::Variant(e, v) => prog
-                .enums
-                .get(e as usize)?
-                .variants
-                .get(v as usize)?
-                .doc
-                .clone(),
+            Target::Field(r, f) => prog.records.get(r)?.fields.get(f)?.doc.clone(),
+            Target::Variant(e, v) => prog.enums.get(e)?.variants.get(v as usize)?.doc.clone(),
             _ => None,
         }
     }

@@ -8,8 +8,7 @@ use crate::hir::{ParamId, RuleId};
 use crate::ids::ModuleId;
 use crate::ty::{EnumId, RecordId};
 
-/// An output, by its position in the program's outputs.
-pub type OutputId = u32;
+pub use crate::ids::OutputId;
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use weft_syntax::Span;

@@ -101,10 +101,12 @@ fn compile(src: &PackSources, keep_model: bool) -> Compiled {
             model,
         }
     };
+    // The messages in the language of the caller's thread.
+    let lang = weft_msg::lang();
     match std::thread::Builder::new()
         .name("weft-compile".into())
         .stack_size(256 * 1024 * 1024)
-        .spawn(run)
+        .spawn(move || weft_msg::with_lang(lang, run))
     {
         Ok(h) => match h.join() {
             Ok(r) => r,

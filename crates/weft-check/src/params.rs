@@ -33,6 +33,7 @@ use crate::hir::*;
 use crate::ty::Ty;
 use crate::{ModuleSource, ParamSource};
 use std::collections::{HashMap, HashSet};
+use weft_msg::t;
 use weft_syntax::ast::{self, Item};
 use weft_syntax::num;
 use weft_syntax::{Diagnostic, FileId, Span};
@@ -53,7 +54,7 @@ struct Raw {
 pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files: &[ParamSource]) {
     let mut raws: Vec<Raw> = Vec::new();
     // Inline versions.
-    for pi in 0..items.params.len() {
+    for pi in items.params.ids() {
         let at = items.params[pi];
         let origin = c
             .sources
@@ -72,7 +73,7 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
                     let mut values = vec![None; pd.slots()];
                     fill_inline(c, &pd, &v.value, &mut Vec::new(), &mut values);
                     raws.push(Raw {
-                        param: pi as ParamId,
+                        param: pi,
                         effective: v.effective,
                         values,
                         origin: origin.clone(),
@@ -91,7 +92,7 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
                     let before = c.diags.len();
                     let v = c.const_value(lit, &ty);
                     raws.push(Raw {
-                        param: pi as ParamId,
+                        param: pi,
                         effective: date,
                         values: vec![v.map(PVal::Scalar)],
                         origin: origin.clone(),
@@ -105,17 +106,20 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
         }
     }
     let mut replaced: HashSet<ParamId> = HashSet::new();
+    // Parameters with a version whose date was rejected (and reported):
+    // "no values" would only repeat that.
+    let mut rejected: HashSet<ParamId> = HashSet::new();
     // Parameters by name, the first of a name if it is declared twice.
     let mut by_name: HashMap<String, ParamId> = HashMap::new();
-    for (i, p) in c.prog.params.iter().enumerate() {
-        by_name.entry(p.name.clone()).or_insert(i as ParamId);
+    for (i, p) in c.prog.params.iter_enumerated() {
+        by_name.entry(p.name.clone()).or_insert(i);
     }
     for f in files {
         let name = c.sources.name(f.file).to_string();
         if name.ends_with(".csv") {
             read_csv(c, f, &by_name, &mut raws);
         } else {
-            read_toml(c, f, &by_name, &mut raws, &mut replaced);
+            read_toml(c, f, &by_name, &mut raws, &mut replaced, &mut rejected);
         }
     }
     // Merge: pack versions first, then overlays in the order given.
@@ -132,7 +136,7 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
         for r in pack {
             if let Some(prev) = pack_dates.get(&r.effective) {
                 let (l, col) = c.sources.line_col(prev.file, prev.start);
-                let pname = c.prog.params[pid as usize].name.clone();
+                let pname = c.prog.params[pid].name.clone();
                 c.err(
                     Diagnostic::error(
                         "E0603",
@@ -182,28 +186,29 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
         if !bad.is_empty() {
             bad_versions.insert(pid, bad);
         }
-        if let Some(p) = c.prog.params.get_mut(pid as usize) {
+        if let Some(p) = c.prog.params.get_mut(pid) {
             p.versions = versions;
         }
     }
+    plausibility(c);
     // Coverage and emptiness. A file that could not be read at all may
     // have held the missing values: "no values" would only be noise then.
     let unreadable_file = c
         .diags
         .iter()
         .any(|d| matches!(d.code, "E0610" | "E0615" | "E0001"));
-    for pi in 0..c.prog.params.len() {
+    for pi in c.prog.params.ids() {
         let pd = c.prog.params[pi].clone();
         if pd.ty.is_error() {
             continue;
         }
-        if pd.versions.is_empty() && unreadable_file {
+        if pd.versions.is_empty() && (unreadable_file || rejected.contains(&pi)) {
             continue;
         }
         if pd.versions.is_empty() {
             c.err(
-                Diagnostic::error("E0605", format!("`{}` has no values", pd.name))
-                    .with_label(pd.span, "declared without any version")
+                Diagnostic::error("E0605", t!("param-no-values", name = &pd.name))
+                    .with_label(pd.span, t!("param-no-values.label"))
                     .with_help(if pd.series {
                         format!("give its months in a data file (`[{}.months]`) or inline (`2019-07 = …`)", pd.name)
                     } else {
@@ -214,7 +219,7 @@ pub fn load(c: &mut Ctx<'_>, items: &Collected, modules: &[ModuleSource], files:
         }
         for v in &pd.versions {
             if bad_versions
-                .get(&(pi as ParamId))
+                .get(&pi)
                 .is_some_and(|b| b.contains(&v.effective))
             {
                 continue;
@@ -259,7 +264,7 @@ pub fn key_text(c: &Ctx<'_>, pd: &ParamDef, slot: usize) -> String {
         .map(|(v, (e, _))| {
             c.prog
                 .enums
-                .get(*e as usize)
+                .get(*e)
                 .and_then(|en| en.variants.get(*v as usize))
                 .map(|x| x.code.clone())
                 .unwrap_or_default()
@@ -307,7 +312,7 @@ fn fill_inline(
                     let found = c
                         .prog
                         .enums
-                        .get(*e as usize)
+                        .get(*e)
                         .and_then(|en| en.variants.iter().position(|x| x.code == *code));
                     match found {
                         Some(i) => Some(PVal::Scalar(i as i64)),
@@ -353,7 +358,7 @@ fn fill_inline(
         let en = c
             .prog
             .enums
-            .get(e as usize)
+            .get(e)
             .map(|x| x.name.clone())
             .unwrap_or_default();
         c.err(
@@ -365,7 +370,7 @@ fn fill_inline(
     };
     let (e, set) = pd.keys[depth];
     for (k, val) in entries {
-        let en = c.prog.enums.get(e as usize).cloned();
+        let en = c.prog.enums.get(e).cloned();
         let Some(en) = en else { return };
         match en
             .variants
@@ -416,6 +421,7 @@ fn read_toml(
     by_name: &HashMap<String, ParamId>,
     raws: &mut Vec<Raw>,
     replaced: &mut HashSet<ParamId>,
+    rejected: &mut HashSet<ParamId>,
 ) {
     let file = f.file;
     let text = c.sources.text(file).to_string();
@@ -425,11 +431,16 @@ fn read_toml(
         Err(e) => {
             let span = span_of(file, e.span());
             let msg = toml_problem(e.message());
-            c.err(
-                Diagnostic::error("E0610", "this parameter file is not valid TOML")
+            let at = e.span().map(|r| r.start).unwrap_or(0);
+            let d = match toml_slip(&text, at) {
+                Some((what, help)) => Diagnostic::error("E0610", t!("toml-invalid"))
+                    .with_label(span, what)
+                    .with_help(help),
+                None => Diagnostic::error("E0610", "this parameter file is not valid TOML")
                     .with_label(span, msg)
                     .with_help("a version reads `effective = 2018-07-01` then `value = 620` (or one `KEY = value` per key); text goes in double quotes"),
-            );
+            };
+            c.err(d);
             return;
         }
     };
@@ -453,7 +464,12 @@ fn read_toml(
             c.err(d);
             continue;
         };
-        let pd = c.prog.params[pid as usize].clone();
+        let pd = c.prog.params[pid].clone();
+        if pd.ty.is_error() {
+            // Its declaration did not check (and was reported): its values
+            // cannot be read against a type.
+            continue;
+        }
         let Some(tbl) = itm.as_table_like() else {
             c.err(
                 Diagnostic::error("E0611", format!("`{name}` should be a table"))
@@ -501,9 +517,15 @@ fn read_toml(
                         let espan = span_of(file, eff_item.span());
                         let etext = value_text(&text, eff_item);
                         let Some(effective) = num::parse_date(etext.trim_matches('"')) else {
+                            rejected.insert(pid);
+                            let help = match date_slip(etext.trim_matches('"')) {
+                                Some(h) => h,
+                                None => t!("help-date-format"),
+                            };
                             c.err(
-                                Diagnostic::error("E0613", format!("`{etext}` is not a date"))
-                                    .with_label(espan, "expected YYYY-MM-DD"),
+                                Diagnostic::error("E0613", t!("not-a-date", text = &etext))
+                                    .with_label(espan, t!("not-a-date.label"))
+                                    .with_help(help),
                             );
                             continue;
                         };
@@ -519,10 +541,10 @@ fn read_toml(
                                 Some(x) => values[0] = toml_value(c, &pd, &text, file, x),
                                 None => c.err(
                                     Diagnostic::error(
-                                        "E0613",
-                                        format!("this version gives no `{field}`"),
+                                        "E0616",
+                                        t!("version-no-value", field = field),
                                     )
-                                    .with_label(vspan, format!("write `{field} = …`")),
+                                    .with_label(vspan, t!("version-no-value.label", field = field)),
                                 ),
                             }
                             for (extra, _) in vt.iter() {
@@ -605,7 +627,100 @@ fn read_toml(
     }
 }
 
-/// The exact source text of a value.
+/// A date written the Chinese way (`2018年7月1日`) or with day and month
+/// swapped (`2018-31-07`): what to write instead.
+fn date_slip(t: &str) -> Option<String> {
+    let nums: Vec<u32> = t
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let [y, a, b] = nums[..] else {
+        return None;
+    };
+    let fix = |m: u32, d: u32| format!("{y:04}-{m:02}-{d:02}");
+    if t.contains('年') {
+        return Some(t!("help-date-chinese", date = fix(a, b)));
+    }
+    if a > 12 && b <= 12 && num::parse_date(&fix(b, a)).is_some() {
+        return Some(t!(
+            "help-date-swapped",
+            month = a as usize,
+            date = fix(b, a)
+        ));
+    }
+    None
+}
+
+/// What a drafter typing Chinese most likely meant where a TOML file
+/// breaks: a value with a full-width comma, a unit (`元`, `¥`) or a percent
+/// sign, or a date in the wrong order. `(label, help)`.
+fn toml_slip(text: &str, at: usize) -> Option<(String, String)> {
+    let start = text.get(..at)?.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let end = text
+        .get(at..)?
+        .find('\n')
+        .map(|i| at + i)
+        .unwrap_or(text.len());
+    let line = text.get(start..end)?;
+    let (key, value) = line.split_once('=')?;
+    let (key, value) = (key.trim(), value.trim());
+    let number: String = value
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    let rest = value.get(number.len()..).unwrap_or("").trim();
+    if let Some(h) = date_slip(value) {
+        return Some((t!("toml-not-date"), h));
+    }
+    if number.is_empty() {
+        if let Some(n) = value.strip_prefix(['¥', '￥']) {
+            let n: String = n
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            return Some((
+                t!("toml-currency-sign"),
+                t!("help-toml-plain-yuan", key = key, number = &n),
+            ));
+        }
+        return None;
+    }
+    let first = rest.chars().next()?;
+    Some(match first {
+        '，' | '。' | '、' | '；' | ',' | ';' => {
+            let char = first.to_string();
+            (
+                t!("toml-after-number", char = &char),
+                t!(
+                    "help-toml-remove",
+                    char = &char,
+                    key = key,
+                    number = &number
+                ),
+            )
+        }
+        '元' | '角' | '分' | '¥' | '￥' => (
+            t!("toml-unit", unit = rest),
+            t!("help-toml-unit", key = key, number = &number),
+        ),
+        '%' | '％' => {
+            let pct = number.replace('_', "").parse::<f64>().ok()?;
+            let dec = format!("{}", pct / 100.0);
+            (
+                t!("toml-percent"),
+                t!(
+                    "help-toml-percent",
+                    key = key,
+                    decimal = dec,
+                    number = &number
+                ),
+            )
+        }
+        _ => return None,
+    })
+}
+
 /// toml_edit's message in plain words: its first line, without the list
 /// of tokens it expected.
 fn toml_problem(message: &str) -> String {
@@ -621,6 +736,7 @@ fn toml_problem(message: &str) -> String {
     }
 }
 
+/// The exact source text of a value.
 fn value_text(text: &str, item: &toml_edit::Item) -> String {
     match item.span() {
         Some(r) => text.get(r).unwrap_or("").trim().to_string(),
@@ -641,7 +757,7 @@ fn toml_keys(
     let Some(&(e, set)) = pd.keys.get(depth) else {
         return;
     };
-    let Some(en) = c.prog.enums.get(e as usize).cloned() else {
+    let Some(en) = c.prog.enums.get(e).cloned() else {
         return;
     };
     for (k, v) in tbl.iter() {
@@ -768,7 +884,7 @@ fn toml_value(
     let raw = value_text(text, v);
     if let Ty::Enum(e, set) = &pd.ty {
         let code = raw.trim_matches('"');
-        let en = c.prog.enums.get(*e as usize)?;
+        let en = c.prog.enums.get(*e)?;
         return match en.variants.iter().position(|x| x.code == code) {
             Some(i) if set & (1u64 << i) != 0 => Some(PVal::Scalar(i as i64)),
             _ => {
@@ -806,7 +922,7 @@ pub fn scalar_text(c: &mut Ctx<'_>, raw: &str, ty: &Ty, span: Span) -> Option<i6
         Ty::Enum(e, set) => c
             .prog
             .enums
-            .get(*e as usize)
+            .get(*e)
             .and_then(|en| en.variants.iter().position(|v| v.code == s))
             .filter(|i| set & (1u64 << i) != 0)
             .map(|i| i as i64),
@@ -867,7 +983,10 @@ fn read_csv(
         c.err(d);
         return;
     };
-    let pd = c.prog.params[pid as usize].clone();
+    let pd = c.prog.params[pid].clone();
+    if pd.ty.is_error() {
+        return;
+    }
     if pd.keys.len() > 1 || matches!(pd.ty, Ty::Bands(_)) {
         c.err(
             Diagnostic::error("E0614", format!("`{}` cannot be given as CSV", pd.name))
@@ -967,7 +1086,7 @@ fn read_csv(
                 let idx = c
                     .prog
                     .enums
-                    .get(e as usize)
+                    .get(e)
                     .and_then(|en| en.variants.iter().position(|x| x.code == *h));
                 match idx.and_then(|i| pd.slot_of(&[i as u32])) {
                     Some(s) => Some(s),
@@ -997,5 +1116,101 @@ fn read_csv(
             overlay: f.overlay,
             bad: c.diags.len() > before,
         });
+    }
+}
+
+/// How far past the parameter's previous version a new one may take
+/// effect before it looks like a typing slip (`2081-07-01` for
+/// `2018-07-01`), in years.
+pub const HORIZON_YEARS: i32 = 10;
+/// How much a value may grow or shrink from one version to the next before
+/// it looks like a slip (a yearly figure typed into a monthly parameter).
+pub const JUMP_FACTOR: i64 = 5;
+
+/// Plausibility warnings on the merged versions of every parameter: an
+/// effective date far beyond the others (W0702), a version in force from
+/// the middle of a month, where policies are evaluated by month (W0703),
+/// a value that jumps by more than [`JUMP_FACTOR`] from the previous
+/// version (W0704). Each is given once per version.
+fn plausibility(c: &mut Ctx<'_>) {
+    let mut found = Vec::new();
+    for pd in c.prog.params.iter() {
+        if pd.ty.is_error() || pd.series {
+            continue;
+        }
+        for (i, v) in pd.versions.iter().enumerate() {
+            let (y, _, d) = num::civil_from_days(v.effective);
+            let date = num::format_date(v.effective);
+            if d != 1 {
+                found.push(
+                    Diagnostic::warning(
+                        "W0703",
+                        t!("plaus-mid-month", name = &pd.name, date = &date),
+                    )
+                    .with_label(v.span, t!("plaus-mid-month.label", day = d as usize))
+                    .with_help(t!(
+                        "plaus-mid-month.help",
+                        month = num::format_month(v.effective)
+                    )),
+                );
+            }
+            let Some(prev) = i.checked_sub(1).and_then(|p| pd.versions.get(p)) else {
+                continue;
+            };
+            let (py, _, _) = num::civil_from_days(prev.effective);
+            if y - py > HORIZON_YEARS {
+                found.push(
+                    Diagnostic::warning(
+                        "W0702",
+                        t!("plaus-far-date", name = &pd.name, date = &date),
+                    )
+                    .with_label(
+                        v.span,
+                        t!(
+                            "plaus-far-date.label",
+                            years = i64::from(y - py),
+                            previous = num::format_date(prev.effective)
+                        ),
+                    )
+                    .with_help(t!("plaus-far-date.help")),
+                );
+            }
+            if !matches!(pd.ty, Ty::Money(_) | Ty::Int | Ty::Decimal) {
+                continue;
+            }
+            let jump = v
+                .values
+                .iter()
+                .zip(&prev.values)
+                .find_map(|pair| match pair {
+                    (Some(PVal::Scalar(new)), Some(PVal::Scalar(old)))
+                        if *old > 0
+                            && *new > 0
+                            && (new.saturating_div(JUMP_FACTOR) > *old
+                                || old.saturating_div(JUMP_FACTOR) > *new) =>
+                    {
+                        Some((*old, *new))
+                    }
+                    _ => None,
+                });
+            if let Some((old, new)) = jump {
+                let show = |x: i64| match pd.ty {
+                    Ty::Money(_) => format!("¥{}", num::format_money(x)),
+                    Ty::Decimal => num::format_decimal(x),
+                    _ => x.to_string(),
+                };
+                found.push(
+                    Diagnostic::warning("W0704", t!("plaus-jump", name = &pd.name, date = &date))
+                        .with_label(
+                            v.span,
+                            t!("plaus-jump.label", old = show(old), new = show(new)),
+                        )
+                        .with_help(t!("plaus-jump.help", factor = JUMP_FACTOR)),
+                );
+            }
+        }
+    }
+    for d in found {
+        c.err(d);
     }
 }

@@ -38,13 +38,13 @@ struct Signer<'a, 's> {
 impl Signer<'_, '_> {
     fn signatures(&mut self, modules: &[ModuleSource]) {
         // Records: field types and kinds.
-        for ri in 0..self.items.records.len() {
+        for ri in self.items.records.ids() {
             let at = self.items.records[ri];
             let Some(Item::Record(r)) = item(modules, at) else {
                 continue;
             };
             let module = at.module;
-            let mut fields: Vec<FieldDef> = Vec::new();
+            let mut fields: IdVec<FieldId, FieldDef> = IdVec::new();
             let mut key = None;
             for f in &r.fields {
                 if fields.iter().any(|o| o.name == f.name.name) {
@@ -123,7 +123,7 @@ impl Signer<'_, '_> {
                                 .with_help("ids are usually `Text`"),
                         );
                     } else {
-                        key = Some(fields.len() as u32);
+                        key = Some(fields.next_id());
                     }
                 }
                 let range = f.range.as_ref().and_then(|rg| self.field_range(rg, &ty));
@@ -150,9 +150,9 @@ impl Signer<'_, '_> {
             }
         }
         // Members lists need exactly one link back.
-        for ri in 0..self.cx.prog.records.len() {
+        for ri in self.cx.prog.records.ids() {
             let rec = &self.cx.prog.records[ri];
-            let members: Vec<(String, u32, Span)> = rec
+            let members: Vec<(String, RecordId, Span)> = rec
                 .fields
                 .iter()
                 .filter_map(|f| match f.kind {
@@ -164,11 +164,11 @@ impl Signer<'_, '_> {
                 let links = self
                     .cx.prog
                     .records
-                    .get(of as usize)
+                    .get(of)
                     .map(|o| {
                         o.fields
                             .iter()
-                            .filter(|f| matches!(f.kind, FieldKind::Link { target, .. } if target as usize == ri))
+                            .filter(|f| matches!(f.kind, FieldKind::Link { target, .. } if target == ri))
                             .count()
                     })
                     .unwrap_or(0);
@@ -177,7 +177,7 @@ impl Signer<'_, '_> {
                         .cx
                         .prog
                         .records
-                        .get(of as usize)
+                        .get(of)
                         .map(|o| o.name.clone())
                         .unwrap_or_default();
                     let this = self.cx.prog.records[ri].name.clone();
@@ -193,7 +193,7 @@ impl Signer<'_, '_> {
             }
         }
         // Parameters.
-        for pi in 0..self.items.params.len() {
+        for pi in self.items.params.ids() {
             let at = self.items.params[pi];
             let module = at.module;
             match item(modules, at) {
@@ -232,7 +232,7 @@ impl Signer<'_, '_> {
             }
         }
         // Rule signatures.
-        for ri in 0..self.items.rules.len() {
+        for ri in self.items.rules.ids() {
             let at = self.items.rules[ri];
             let module = at.module;
             let (params, ret, is_scale, name_span): (&[ast::Param], &ast::TypeExpr, bool, Span) =
@@ -322,7 +322,7 @@ impl Signer<'_, '_> {
                     }
                     locals.push(self.cx.bind_local(&p.name, t));
                 }
-                self.out.scale_params.insert(ri as RuleId, locals);
+                self.out.scale_params.insert(ri, locals);
             }
             if let Some(rd) = self.cx.prog.rules.get_mut(ri) {
                 rd.ret = ret_ty;
@@ -330,7 +330,7 @@ impl Signer<'_, '_> {
             }
         }
         // Outputs: their records.
-        for oi in 0..self.items.outputs.len() {
+        for oi in self.items.outputs.ids() {
             let at = self.items.outputs[oi];
             let Some(Item::Output(o)) = item(modules, at) else {
                 continue;
@@ -350,7 +350,7 @@ impl Signer<'_, '_> {
                         od.record = rec_id;
                         od.binder = l;
                     }
-                    _ => od.record = u32::MAX,
+                    _ => od.record = RecordId::NONE,
                 }
             }
         }
@@ -369,10 +369,16 @@ impl Signer<'_, '_> {
             | Ty::Error => ty,
             other => {
                 let shown = self.cx.prog.show(other);
+                let help = match other {
+                    Ty::Opt(inner) => {
+                        weft_msg::t!("param-optional", ty = self.cx.prog.show(inner))
+                    }
+                    _ => weft_msg::t!("param-type.help"),
+                };
                 self.cx.err(
-                    Diagnostic::error("E0311", format!("a parameter cannot hold `{shown}`"))
-                        .with_label(t.span, "not a parameter type")
-                        .with_help("parameters hold Bool, Int, Decimal, Money, Date, durations, enums or bands"),
+                    Diagnostic::error("E0311", weft_msg::t!("param-type", ty = &shown))
+                        .with_label(t.span, weft_msg::t!("param-type.label"))
+                        .with_help(help),
                 );
                 Ty::Error
             }

@@ -44,8 +44,8 @@ impl DurUnit {
     }
 }
 
-pub type EnumId = u32;
-pub type RecordId = u32;
+use crate::ids::RuleId;
+pub use crate::ids::{EnumId, RecordId};
 
 /// A set of variants of one enum, as a bit mask (enums have at most 64
 /// variants).
@@ -74,7 +74,7 @@ pub enum Ty {
     /// Marginal bands of money with rates (parameters only).
     Bands(Per),
     /// The result of calling a cascade: only its parts can be used.
-    Cascade(u32),
+    Cascade(RuleId),
     /// The type of an expression that already failed to check.
     Error,
 }
@@ -149,7 +149,7 @@ pub trait TyNames {
     fn enum_len(&self, id: EnumId) -> usize;
     fn variant_name(&self, id: EnumId, v: usize) -> String;
     fn record_name(&self, id: RecordId) -> String;
-    fn cascade_name(&self, id: u32) -> String;
+    fn cascade_name(&self, id: RuleId) -> String;
 }
 
 pub struct Show<'a, N: TyNames>(pub &'a Ty, pub &'a N);

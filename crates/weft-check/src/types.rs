@@ -17,6 +17,7 @@ impl Ctx<'_> {
         let base = match &t.kind {
             ast::TypeKind::Money(p) => Ty::Money(per_of(*p)),
             ast::TypeKind::Bands(p) => Ty::Bands(per_of(*p)),
+            ast::TypeKind::Unparsed => return Ty::Error,
             ast::TypeKind::List(r) => {
                 let wrong = |k: DefKind| {
                     Diagnostic::error("E0301", format!("`{}` is not a record", r.name))
@@ -48,7 +49,7 @@ impl Ctx<'_> {
                         let n = self
                             .prog
                             .enums
-                            .get(id as usize)
+                            .get(id)
                             .map(|e| e.variants.len())
                             .unwrap_or(0);
                         Ty::Enum(id, full_set(n))
@@ -108,7 +109,7 @@ impl Ctx<'_> {
             DefKind::enum_id,
             WrongKind::Report(&wrong),
         )?;
-        let e = self.prog.enums.get(eid as usize)?;
+        let e = self.prog.enums.get(eid)?;
         let mut set = full_set(e.variants.len());
         let mut bad = Vec::new();
         let mut variants = Vec::new();
@@ -164,7 +165,7 @@ impl Ctx<'_> {
             (L::Duration(v, u), Ty::Dur(w)) if dur_unit(*u) == *w => Some(*v),
             _ => None,
         };
-        if got.is_none() {
+        if got.is_none() && !ty.is_error() {
             let shown = self.prog.show(ty);
             let hint = match ty {
                 Ty::Money(_) => "write an amount like `¥1,234.50`",
@@ -186,7 +187,7 @@ impl Ctx<'_> {
     pub fn word_value(&mut self, w: &ast::Ident, ty: &Ty) -> Option<i64> {
         match ty {
             Ty::Enum(e, _) => {
-                let en = self.prog.enums.get(*e as usize)?;
+                let en = self.prog.enums.get(*e)?;
                 match en.variants.iter().position(|v| v.name == w.name) {
                     Some(i) => {
                         self.model.refer_to(w.span, Target::Variant(*e, i as u32));
@@ -214,6 +215,8 @@ impl Ctx<'_> {
                 }
             }
             Ty::Bool if w.name == "true" || w.name == "false" => Some((w.name == "true") as i64),
+            // The type did not check (and was reported).
+            Ty::Error => None,
             _ => {
                 let shown = self.prog.show(ty);
                 self.err(

@@ -65,8 +65,7 @@ fn at(sources: &SourceMap, f: FileId, needle: &str, nth: usize, skip: usize) -> 
 }
 
 fn rule(p: &Program, name: &str) -> Target {
-    let i = p.rules.iter().position(|r| r.name == name).unwrap();
-    Target::Rule(i as u32)
+    Target::Rule(p.rule_by_name(name).unwrap())
 }
 
 fn show(c: &Compiled, s: Span) -> (String, String) {

@@ -27,6 +27,10 @@ use std::path::PathBuf;
     about = "Weft: social-assistance policy as exact, checked, fast code"
 )]
 struct Cli {
+    /// The language of messages: `zh-CN` or `en` (default: from LC_ALL,
+    /// LC_MESSAGES or LANG, else English).
+    #[arg(long, global = true, value_name = "LANG")]
+    lang: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -157,6 +161,13 @@ fn main() {
             std::process::exit(code);
         }
     };
+    match weft::lang::detect(cli.lang.as_deref()) {
+        Ok(lang) => weft::lang::set_lang(lang),
+        Err(asked) => {
+            eprintln!("error: --lang {asked}: Weft speaks `zh-CN` and `en`");
+            std::process::exit(2);
+        }
+    }
     let result = match cli.command {
         Command::Check { policy } => cmd::check::check(&policy),
         Command::Test {

@@ -159,7 +159,7 @@ pub fn parse_text(
         Ty::Enum(e, set) => {
             let en = prog
                 .enums
-                .get(*e as usize)
+                .get(*e)
                 .ok_or_else(|| "unknown enum".to_string())?;
             // The code, or else the label (`urban` or `城镇`): an
             // extension of spec §2, so a register exported with labels reads.

@@ -39,19 +39,21 @@ impl InputSchema {
     pub fn from_record(record: u32, rec: &RecordDef) -> InputSchema {
         let mut columns = Vec::new();
         let mut key = None;
-        for (fi, f) in rec.fields.iter().enumerate() {
+        for (fi, f) in rec.fields.iter_enumerated() {
             let kind = match &f.kind {
                 FieldKind::Members { .. } => continue,
-                FieldKind::Link { target, .. } => ColKind::Link { target: *target },
+                FieldKind::Link { target, .. } => ColKind::Link {
+                    target: target.raw(),
+                },
                 FieldKind::Column if f.ty == Ty::Text => ColKind::Text,
                 FieldKind::Column => ColKind::Value(f.ty.clone()),
             };
-            if rec.key == Some(fi as u32) {
+            if rec.key == Some(fi) {
                 key = Some(columns.len());
             }
             columns.push(InputColumn {
-                name: rec.column(fi as u32).to_string(),
-                field: fi as u32,
+                name: rec.column(fi).to_string(),
+                field: fi.raw(),
                 kind,
                 range: f.range,
             });

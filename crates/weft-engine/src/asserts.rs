@@ -46,10 +46,14 @@ pub fn check_assertions(ir: &Ir, sources: &SourceMap) -> Vec<Diagnostic> {
             continue;
         };
         let atoms = ir.assert_atoms.get(ai).cloned().unwrap_or_default();
-        let Some(pd) = prog.params.get(a.param as usize) else {
+        let Some(pd) = prog.params.get(a.param) else {
             continue;
         };
-        let every: Vec<(u32, u32, u64)> = a.every.iter().map(|(l, e, s)| (*l, *e, *s)).collect();
+        let every: Vec<(u32, u32, u64)> = a
+            .every
+            .iter()
+            .map(|(l, e, s)| (l.raw(), e.raw(), *s))
+            .collect();
         let keys = combos(&every);
         let mut roots: Vec<InstId> = vec![inst];
         roots.extend(atoms.iter().flat_map(|x| [x.cond, x.left, x.right]));

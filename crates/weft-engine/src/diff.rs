@@ -201,7 +201,11 @@ impl<'a> DiffObserver<'a> {
                 let per = p
                     .amounts
                     .first()
-                    .and_then(|a| ir.outputs.get(p.output).and_then(|o| o.columns.get(*a)))
+                    .and_then(|a| {
+                        ir.outputs
+                            .get(p.output.index())
+                            .and_then(|o| o.columns.get(*a))
+                    })
                     .map(|c| match c.ty {
                         Ty::Money(p) => p,
                         _ => Per::Once,
@@ -225,7 +229,7 @@ impl<'a> DiffObserver<'a> {
             .outputs
             .iter()
             .map(|o| {
-                let key = ir.hir.records.get(o.record as usize).and_then(|r| r.key);
+                let key = ir.hir.records.get(o.record as usize).and_then(|r| r.key).map(|k| k.raw());
                 o.columns.iter().position(|c| matches!(&c.value, weft_ir::ColumnValue::Text(p) if p.len() == 1 && Some(p[0].1) == key && p[0].0 == o.record))
             })
             .collect();
@@ -366,7 +370,7 @@ impl<'a> DiffObserver<'a> {
             .and_then(|v| self.by_names.get(v).cloned())
             .unwrap_or_else(|| "?".into());
         for (pi, p) in ir.hir.programmes.iter().enumerate() {
-            if p.output != output {
+            if p.output.index() != output {
                 continue;
             }
             let Some(pd) = self.report.programmes.get_mut(pi) else {

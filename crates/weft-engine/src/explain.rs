@@ -223,7 +223,7 @@ impl Builder<'_> {
         let Some(r) = self.ir.hir.records.get(record as usize) else {
             return row.to_string();
         };
-        match r.key.and_then(|k| self.chunk.col(record, k)) {
+        match r.key.and_then(|k| self.chunk.col(record, k.raw())) {
             Some(Column::Text(v)) => v.get(row).cloned().unwrap_or_default(),
             Some(Column::I64(v)) => v.get(row).map(|x| x.to_string()).unwrap_or_default(),
             _ => row.to_string(),
@@ -575,7 +575,7 @@ impl Builder<'_> {
                 .map(|((e, _), k)| {
                     ir.hir
                         .enums
-                        .get(*e as usize)
+                        .get(*e)
                         .and_then(|en| en.variants.get(*k as usize))
                         .map(|x| x.code.clone())
                         .unwrap_or_default()

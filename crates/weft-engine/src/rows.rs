@@ -166,7 +166,7 @@ pub fn build_chunk(
                 let last = off.last().copied().unwrap_or(0);
                 off.push(last + g.members.len() as i64);
             }
-            if let Some(c) = gtable.cols.get_mut(mf as usize) {
+            if let Some(c) = gtable.cols.get_mut(mf.index()) {
                 *c = Column::Members(off);
             }
         }

@@ -39,7 +39,7 @@ impl Summary {
     /// Count one written row of output `oi`.
     pub fn add(&mut self, ir: &Ir, oi: usize, cells: &[OutCell]) {
         for (pi, p) in ir.hir.programmes.iter().enumerate() {
-            if p.output != oi {
+            if p.output.index() != oi {
                 continue;
             }
             let Some(t) = self.programmes.get_mut(pi) else {
@@ -87,7 +87,7 @@ impl Summary {
             return;
         };
         for (pi, p) in ir.hir.programmes.iter().enumerate() {
-            if p.output != oi {
+            if p.output.index() != oi {
                 continue;
             }
             let Some(t) = self.programmes.get_mut(pi) else {

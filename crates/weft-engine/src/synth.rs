@@ -96,11 +96,7 @@ fn default_value(
     Some(match ty {
         Ty::Bool => rng.gen_range(0..=1),
         Ty::Enum(e, set) => {
-            let n = prog
-                .enums
-                .get(*e as usize)
-                .map(|x| x.variants.len())
-                .unwrap_or(1);
+            let n = prog.enums.get(*e).map(|x| x.variants.len()).unwrap_or(1);
             let allowed: Vec<i64> = (0..n as i64).filter(|v| set & (1u64 << v) != 0).collect();
             if allowed.is_empty() {
                 0
@@ -479,7 +475,7 @@ pub fn synth(ir: &Ir, opts: &SynthOptions) -> Result<SynthReport, SynthError> {
         for (pi, p) in ir.hir.programmes.iter().enumerate() {
             let rows = res
                 .outputs
-                .get(p.output)
+                .get(p.output.index())
                 .map(|r| r.len() as u64)
                 .unwrap_or(0);
             let rec = summary

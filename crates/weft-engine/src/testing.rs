@@ -81,7 +81,7 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
     for (ti, t) in prog.tests.iter().enumerate() {
         let module = prog
             .modules
-            .get(t.module as usize)
+            .get(t.module)
             .map(|m| m.name.clone())
             .unwrap_or_default();
         let insts = ir.tests.get(ti).cloned().unwrap_or_default();
@@ -96,7 +96,7 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
             .enumerate()
             .flat_map(|(ri, r)| {
                 ir.checks
-                    .get(r.record as usize)
+                    .get(r.record.index())
                     .map(|cs| {
                         cs.iter()
                             .enumerate()
@@ -120,7 +120,7 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
             Ok(bound) => {
                 // Declared ranges (`in 0..=4`), as a batch checks them.
                 for rec in &t.records {
-                    let Some(def) = prog.records.get(rec.record as usize) else {
+                    let Some(def) = prog.records.get(rec.record) else {
                         continue;
                     };
                     for (fd, v) in def.fields.iter().zip(&rec.values) {
@@ -160,16 +160,13 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
                             || hi.map(|h| *x > h).unwrap_or(false)
                         {
                             let shown = display_value(prog, &fd.ty, *x);
-                            let lo_s = lo
-                                .map(|l| display_value(prog, &fd.ty, l))
-                                .unwrap_or_default();
-                            let hi_s = hi
-                                .map(|h| display_value(prog, &fd.ty, h))
-                                .unwrap_or_default();
+                            let range = weft_check::hir::range_text((lo, hi), |v| {
+                                display_value(prog, &fd.ty, v)
+                            });
                             failures.push(Failure {
                                 expect: 0,
                                 span: rec.span,
-                                message: format!("`{}` would be rejected in a batch: `{}` is {shown}, outside {lo_s}..={hi_s}", rec.id, fd.name),
+                                message: format!("`{}` would be rejected in a batch: `{}` is {shown}, outside {range}", rec.id, fd.name),
                             });
                         }
                     }
@@ -182,23 +179,20 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
                 let check_results = ev.eval(ir, &bound, &chunk, &check_runs);
                 for ((ri, ci, _), r) in checks.iter().zip(check_results) {
                     let rec = &t.records[*ri];
-                    let Some(def) = prog
-                        .records
-                        .get(rec.record as usize)
-                        .and_then(|d| d.checks.get(*ci))
+                    let Some(def) = prog.records.get(rec.record).and_then(|d| d.checks.get(*ci))
                     else {
                         continue;
                     };
                     let column = prog
                         .records
-                        .get(rec.record as usize)
+                        .get(rec.record)
                         .map(|d| d.column(def.column).to_string())
                         .unwrap_or_default();
                     let problem = match r {
                         Ok(1) => None,
                         Ok(_) => {
                             let mut m = def.message.clone();
-                            if let Some(d) = prog.records.get(rec.record as usize) {
+                            if let Some(d) = prog.records.get(rec.record) {
                                 for (fd, v) in d.fields.iter().zip(&rec.values) {
                                     let text = match v {
                                         weft_check::hir::TestValue::Scalar(x) => {

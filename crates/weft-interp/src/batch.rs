@@ -73,7 +73,7 @@ pub fn member_range(ir: &Ir, chunk: &Chunk, plan: &Plan, g: usize) -> std::ops::
     let Some((field, _)) = ir.hir.records.get(grec as usize).and_then(|r| r.members()) else {
         return 0..0;
     };
-    match chunk.col(grec, field) {
+    match chunk.col(grec, field.raw()) {
         Some(Column::Members(off)) => {
             let lo = off.get(g).copied().unwrap_or(0).max(0) as usize;
             let hi = off.get(g + 1).copied().unwrap_or(0).max(0) as usize;

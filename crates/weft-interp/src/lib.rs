@@ -570,7 +570,7 @@ impl<'a> Interp<'a> {
         else {
             return Err(self.internal(inst, row, "a record without members"));
         };
-        match self.column(group_record, field, inst, row)? {
+        match self.column(group_record, field.raw(), inst, row)? {
             Column::Members(off) => {
                 let g = usize::try_from(g).map_err(|_| self.internal(inst, row, "negative row"))?;
                 let lo = *off

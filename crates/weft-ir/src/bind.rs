@@ -222,7 +222,11 @@ pub fn bind(ir: &Ir, as_of: i32, roots: &[InstId]) -> Result<Bound, BindError> {
         if !used_prefs[pi] {
             continue;
         }
-        let Some(pd) = ir.hir.params.get(pr.param as usize) else {
+        let Some(pd) = ir
+            .hir
+            .params
+            .get(weft_check::hir::ParamId::from_raw(pr.param))
+        else {
             continue;
         };
         let date = ctx_dates.get(pr.ctx as usize).copied().unwrap_or(as_of);
@@ -249,12 +253,7 @@ pub fn bind(ir: &Ir, as_of: i32, roots: &[InstId]) -> Result<Bound, BindError> {
             .keys
             .iter()
             .map(|(e, set)| {
-                let n = ir
-                    .hir
-                    .enums
-                    .get(*e as usize)
-                    .map(|x| x.variants.len())
-                    .unwrap_or(0);
+                let n = ir.hir.enums.get(*e).map(|x| x.variants.len()).unwrap_or(0);
                 let mut r = vec![-1i32; n];
                 let mut k = 0;
                 for (v, slot) in r.iter_mut().enumerate() {

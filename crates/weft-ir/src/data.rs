@@ -74,7 +74,7 @@ pub fn test_chunk(ir: &Ir, t: &TestDef) -> Chunk {
     };
     for (rid, rec) in prog.records.iter().enumerate() {
         let members: Vec<usize> = (0..t.records.len())
-            .filter(|i| t.records[*i].record as usize == rid)
+            .filter(|i| (t.records[*i].record).index() == rid)
             .collect();
         let n = members.len();
         // Records of this kind by row.
@@ -92,12 +92,12 @@ pub fn test_chunk(ir: &Ir, t: &TestDef) -> Chunk {
             let col = match &fd.kind {
                 FieldKind::Members { of } => {
                     // Offsets: members are grouped by their link, in row order.
-                    let link = prog.records.get(*of as usize).and_then(|r| r.link());
+                    let link = prog.records.get(*of).and_then(|r| r.link());
                     let mut counts = vec![0i64; n];
                     if let Some((lf, _, _)) = link {
                         for r in &t.records {
                             if r.record == *of {
-                                if let Some(TestValue::Link(target)) = r.values.get(lf as usize) {
+                                if let Some(TestValue::Link(target)) = r.values.get(lf) {
                                     if let Some(c) = usize::try_from(rows[*target])
                                         .ok()
                                         .and_then(|x| counts.get_mut(x))

@@ -313,6 +313,6 @@ impl Ir {
             .records
             .iter()
             .enumerate()
-            .find_map(|(i, r)| r.members().map(|(_, of)| (i as RecordId, of)))
+            .find_map(|(i, r)| r.members().map(|(_, of)| (i as RecordId, of.raw())))
     }
 }

@@ -125,7 +125,7 @@ pub fn lower(prog: Arc<Program>) -> Result<Ir, LowerError> {
                         output: oi,
                         column: ci,
                     },
-                    Some(o.record),
+                    Some(o.record.raw()),
                     c.expr.ty.clone(),
                     as_of,
                     &[(o.binder, Binding::Slot(0))],
@@ -141,7 +141,7 @@ pub fn lower(prog: Arc<Program>) -> Result<Ir, LowerError> {
         }
         outputs.push(OutputIr {
             name: o.name.clone(),
-            record: o.record,
+            record: o.record.raw(),
             columns: cols,
         });
     }
@@ -297,7 +297,7 @@ pub fn lower(prog: Arc<Program>) -> Result<Ir, LowerError> {
 /// by the record they link to (in that record's order).
 pub fn test_rows(prog: &Program, t: &hir::TestDef) -> Vec<i64> {
     let mut rows = vec![0i64; t.records.len()];
-    let mut kinds: Vec<u32> = t.records.iter().map(|r| r.record).collect();
+    let mut kinds: Vec<hir::RecordId> = t.records.iter().map(|r| r.record).collect();
     kinds.sort_unstable();
     kinds.dedup();
     for k in kinds {
@@ -305,8 +305,8 @@ pub fn test_rows(prog: &Program, t: &hir::TestDef) -> Vec<i64> {
             .filter(|i| t.records[*i].record == k)
             .collect();
         // For a member kind: order by the position of the linked record.
-        if let Some((lf, _, _)) = prog.records.get(k as usize).and_then(|r| r.link()) {
-            idx.sort_by_key(|i| match t.records[*i].values.get(lf as usize) {
+        if let Some((lf, _, _)) = prog.records.get(k).and_then(|r| r.link()) {
+            idx.sort_by_key(|i| match t.records[*i].values.get(lf) {
                 Some(hir::TestValue::Link(target)) => *target,
                 _ => usize::MAX,
             });
@@ -325,7 +325,7 @@ fn text_path(e: &hir::Expr) -> R<Vec<(RecordId, FieldId)>> {
                 H::Local(_) => Vec::new(),
                 _ => text_path(b)?,
             };
-            p.push((*r, *f));
+            p.push((r.raw(), f.raw()));
             Ok(p)
         }
         _ => bug("a text column that is not a field path"),
@@ -410,7 +410,7 @@ impl Lowerer {
         let rid = match key {
             Key::Rule(r) | Key::Part(r, _) | Key::Remains(r, _) => r,
         };
-        let Some(rule) = self.prog.rules.get(rid as usize) else {
+        let Some(rule) = self.prog.rules.get(rid) else {
             return bug("a call to an unknown rule");
         };
         let kind = match key {
@@ -421,9 +421,9 @@ impl Lowerer {
         self.instances.push(Instance {
             name: rule.name.clone(),
             kind,
-            rule: Some(rid),
+            rule: Some(rid.raw()),
             ctx,
-            entity: rule.param.map(|(_, r)| r),
+            entity: rule.param.map(|(_, r)| r.raw()),
             ty: rule.ret.clone(),
             versions: Vec::new(),
             slots: 1,
@@ -443,7 +443,7 @@ impl Lowerer {
                 Key::Part(r, i) => (r, Some((true, i))),
                 Key::Remains(r, i) => (r, Some((false, i))),
             };
-            let Some(rule) = prog.rules.get(rid as usize) else {
+            let Some(rule) = prog.rules.get(rid) else {
                 return bug("unknown rule");
             };
             let mut f = Frame::new(ctx);
@@ -799,8 +799,8 @@ impl Lowerer {
             }
             H::Field(b, r, fi) => Ok(TextRef::Field {
                 rec: self.expr(f, b)?,
-                record: *r,
-                field: *fi,
+                record: r.raw(),
+                field: fi.raw(),
             }),
             H::Local(l) => match f.locals.get(l).cloned() {
                 Some(Binding::Subst(x)) => self.text_ref(f, &x),
@@ -813,7 +813,7 @@ impl Lowerer {
     /// The field path of an optional value (through `let` substitutions).
     fn opt_field(&mut self, f: &mut Frame, e: &hir::Expr) -> R<(NodeId, RecordId, FieldId)> {
         match &e.kind {
-            H::Field(b, r, fi) => Ok((self.expr(f, b)?, *r, *fi)),
+            H::Field(b, r, fi) => Ok((self.expr(f, b)?, r.raw(), fi.raw())),
             H::Local(l) => match f.locals.get(l).cloned() {
                 Some(Binding::Subst(x)) => self.opt_field(f, &x),
                 _ => bug("an optional local without a value"),
@@ -836,8 +836,8 @@ impl Lowerer {
                 let rec = self.expr(f, b)?;
                 self.push(Node::Field {
                     rec,
-                    record: *r,
-                    field: *fi,
+                    record: r.raw(),
+                    field: fi.raw(),
                 })
             }
             H::IsSet(x) => {
@@ -866,7 +866,7 @@ impl Lowerer {
             }
             H::Scale(r, args) => self.scale(f, *r, args)?,
             H::Param(p, keys) => {
-                let pref = self.pref(*p, f.ctx);
+                let pref = self.pref(p.raw(), f.ctx);
                 let mut ks = Vec::new();
                 for k in keys {
                     ks.push(self.expr(f, k)?);
@@ -958,8 +958,8 @@ impl Lowerer {
                 self.push(Node::Agg {
                     kind: *kind,
                     group,
-                    group_record: *gr,
-                    member_record: member,
+                    group_record: gr.raw(),
+                    member_record: member.raw(),
                     slot,
                     body,
                     filter,
@@ -973,7 +973,7 @@ impl Lowerer {
                     let Some(H::Param(p, _)) = args.first().map(|a| &a.kind) else {
                         return bug("bands builtin on a non-parameter");
                     };
-                    let pref = self.pref(*p, f.ctx);
+                    let pref = self.pref(p.raw(), f.ctx);
                     self.push(Node::BandsInfo(*b, pref))
                 }
                 _ => {
@@ -1066,7 +1066,7 @@ impl Lowerer {
 
     fn scale(&mut self, f: &mut Frame, rid: RuleId, args: &[hir::Expr]) -> R<NodeId> {
         let prog = self.prog.clone();
-        let Some(rule) = prog.rules.get(rid as usize) else {
+        let Some(rule) = prog.rules.get(rid) else {
             return bug("unknown scale");
         };
         let RuleKind::Scale(sd) = &rule.kind else {
@@ -1086,7 +1086,7 @@ impl Lowerer {
         let body = match sd.kind {
             ScaleKind::Marginal => {
                 let bands = match &sd.bands {
-                    ScaleBands::Param(p) => BandsSrc::Param(self.pref(*p, f.ctx)),
+                    ScaleBands::Param(p) => BandsSrc::Param(self.pref(p.raw(), f.ctx)),
                     ScaleBands::Rows(rows) => {
                         let mut out = Vec::new();
                         for (lo, hi, v) in rows {

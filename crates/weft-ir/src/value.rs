@@ -17,7 +17,7 @@ pub fn csv_value(prog: &Program, ty: &Ty, v: i64) -> String {
             .unwrap_or_else(|_| v.to_string()),
         Ty::Enum(e, _) => prog
             .enums
-            .get(*e as usize)
+            .get(*e)
             .and_then(|en| en.variants.get(usize::try_from(v).unwrap_or(usize::MAX)))
             .map(|x| x.code.clone())
             .unwrap_or_else(|| v.to_string()),
@@ -40,7 +40,7 @@ pub fn display_value(prog: &Program, ty: &Ty, v: i64) -> String {
         }
         Ty::Enum(e, _) => prog
             .enums
-            .get(*e as usize)
+            .get(*e)
             .and_then(|en| en.variants.get(usize::try_from(v).unwrap_or(usize::MAX)))
             .map(|x| x.name.clone())
             .unwrap_or_else(|| v.to_string()),

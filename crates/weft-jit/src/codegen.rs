@@ -2101,7 +2101,7 @@ impl FnGen<'_, '_> {
             .records
             .get(group_record as usize)
             .and_then(|r| r.members())
-            .and_then(|(f, _)| self.info.col_index(group_record, f, self.ir));
+            .and_then(|(f, _)| self.info.col_index(group_record, f.raw(), self.ir));
         let gr = self.k(group_record as i64);
         let (lo, hi) = match col {
             Some(ix) => {

@@ -709,7 +709,7 @@ impl Run<'_> {
         let offsets: Option<&[i64]> = plan.member.as_ref().and_then(|_| {
             let grec = plan.group.0;
             let (field, _) = ir.hir.records.get(grec as usize)?.members()?;
-            match chunk.col(grec, field) {
+            match chunk.col(grec, field.raw()) {
                 Some(weft_ir::data::Column::Members(off)) => Some(off.as_slice()),
                 _ => None,
             }

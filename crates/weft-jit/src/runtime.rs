@@ -683,7 +683,7 @@ pub(crate) unsafe extern "C" fn h_members(ctx: *mut Ctx<'_>, group_record: i64, 
     let Some((field, _)) = ir.hir.records.get(gr as usize).and_then(|r| r.members()) else {
         return fail_internal(c, Internal::RecordWithoutMembers);
     };
-    match chunk.col(gr, field) {
+    match chunk.col(gr, field.raw()) {
         None => fail_internal(c, Internal::ColumnNotLoaded),
         Some(Column::Members(off)) => {
             let Ok(g) = usize::try_from(g) else {

@@ -853,9 +853,15 @@ rule started(p: Person): Date = match p.start { absent => as_of  s => s }
         })
         .collect();
     let base = grouped_chunk(&ir, "Household", "Person", &groups);
-    let hh = ir.hir.record_by_name("Household").unwrap() as usize;
-    let pp = ir.hir.record_by_name("Person").unwrap() as usize;
-    let field = |rec: usize, name: &str| ir.hir.records[rec].field(name).unwrap().0 as usize;
+    let hh = ir.hir.record_by_name("Household").unwrap().index();
+    let pp = ir.hir.record_by_name("Person").unwrap().index();
+    let field = |rec: usize, name: &str| {
+        ir.hir.records.as_slice()[rec]
+            .field(name)
+            .unwrap()
+            .0
+            .index()
+    };
     let mut variants: Vec<(&str, weft_ir::data::Chunk)> = Vec::new();
     let mut c = base.clone();
     if let Column::I64(v) = &mut c.tables[pp].cols[field(pp, "household")] {

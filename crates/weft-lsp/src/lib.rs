@@ -44,6 +44,11 @@ pub fn run(connection: Connection) -> Result<(), String> {
     let caps = serde_json::to_value(capabilities()).map_err(|e| e.to_string())?;
     let init = connection.initialize(caps).map_err(|e| e.to_string())?;
     let params: lt::InitializeParams = serde_json::from_value(init).unwrap_or_default();
+    // Diagnostics in the editor's language when it says one Weft speaks;
+    // otherwise the language the process was started with.
+    if let Some(lang) = params.locale.as_deref().and_then(weft::lang::Lang::parse) {
+        weft::lang::set_lang(lang);
+    }
     let mut server = Server::new(&connection);
     if let Some(opts) = &params.initialization_options {
         server.configure(opts);

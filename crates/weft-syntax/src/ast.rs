@@ -167,6 +167,10 @@ pub enum TypeKind {
     List(Ident),
     Money(Option<Period>),
     Bands(Option<Period>),
+    /// The type of a declaration whose text did not parse, recovered so
+    /// that the declaration still exists (its syntax error is reported
+    /// once; its uses are not reported again).
+    Unparsed,
 }
 
 /// A literal, as written.

@@ -13,6 +13,7 @@ use crate::span::{FileId, Span};
 use pest::Parser;
 use pest::iterators::{Pair, Pairs};
 use unicode_normalization::UnicodeNormalization;
+use weft_msg::t;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../../grammar/weft.pest"]
@@ -171,11 +172,147 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
                     ),
                 }
             }
-            Err(e) => ctx.err(syntax_error(file, start, text, &e)),
+            Err(e) => {
+                ctx.err(syntax_error(file, start, text, &e));
+                if let Some(item) = recover(file, start, text) {
+                    module.items.push(item);
+                }
+            }
         }
         diags.extend(ctx.diags);
     }
     (module, diags)
+}
+
+// ------------------------------------------------------------- recovery
+
+/// A small cursor over the text of an item that failed to parse.
+struct Cursor<'t> {
+    text: &'t str,
+    pos: usize,
+}
+
+impl<'t> Cursor<'t> {
+    fn rest(&self) -> &'t str {
+        self.text.get(self.pos..).unwrap_or("")
+    }
+
+    /// Skip whitespace and comments (doc comments included).
+    fn skip_trivia(&mut self) {
+        loop {
+            let rest = self.rest();
+            let trimmed = rest.trim_start();
+            self.pos += rest.len() - trimmed.len();
+            if trimmed.starts_with("//") {
+                self.pos += trimmed.find('\n').unwrap_or(trimmed.len());
+            } else {
+                return;
+            }
+        }
+    }
+
+    fn word(&mut self) -> Option<(usize, &'t str)> {
+        self.skip_trivia();
+        let rest = self.rest();
+        let first = rest.chars().next()?;
+        if !(first.is_alphabetic() || first == '_') {
+            return None;
+        }
+        let len: usize = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .map(char::len_utf8)
+            .sum();
+        let start = self.pos;
+        self.pos += len;
+        Some((start, &rest[..len]))
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        self.skip_trivia();
+        if self.rest().starts_with(c) {
+            self.pos += c.len_utf8();
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The declaration an item that failed to parse still makes, so that its
+/// uses elsewhere are not reported as unknown names: one mistake, one
+/// error. A rule, table or cascade keeps its name and its record
+/// parameter (`rule r(p: Person): …`); a parameter or series its name.
+/// Their type is [`TypeKind::Unparsed`], which the checker takes as
+/// already reported. Other items declare nothing that a mistake in them
+/// could hide, or too much to guess (records, enums, scales).
+fn recover(file: FileId, base: usize, text: &str) -> Option<Item> {
+    let mut c = Cursor { text, pos: 0 };
+    let (_, kw) = c.word()?;
+    let (at, name) = c.word()?;
+    if KEYWORDS.contains(&name) {
+        return None;
+    }
+    let span = Span::new(file, base + at, base + at + name.len());
+    let name = Ident {
+        name: nfc(name),
+        span,
+    };
+    let whole = Span::new(file, base, base + text.trim_end().len());
+    let unparsed = TypeExpr {
+        kind: TypeKind::Unparsed,
+        optional: false,
+        span,
+    };
+    match kw {
+        "rule" | "table" | "cascade" => {
+            let mut params = Vec::new();
+            if c.eat('(') {
+                let (pat, pname) = c.word()?;
+                if !c.eat(':') {
+                    return None;
+                }
+                let (tat, tname) = c.word()?;
+                params.push(Param {
+                    name: Ident {
+                        name: nfc(pname),
+                        span: Span::new(file, base + pat, base + pat + pname.len()),
+                    },
+                    ty: TypeExpr {
+                        kind: TypeKind::Named(Ident {
+                            name: nfc(tname),
+                            span: Span::new(file, base + tat, base + tat + tname.len()),
+                        }),
+                        optional: false,
+                        span: Span::new(file, base + tat, base + tat + tname.len()),
+                    },
+                });
+            }
+            Some(Item::Rule(RuleDecl {
+                doc: None,
+                name,
+                params,
+                ret: unparsed,
+                source: None,
+                body: Expr {
+                    kind: ExprKind::Error,
+                    span,
+                },
+                versions: Vec::new(),
+                span: whole,
+            }))
+        }
+        "param" | "series" => Some(Item::Param(ParamDecl {
+            doc: None,
+            name,
+            keys: Vec::new(),
+            ty: unparsed,
+            source: None,
+            versions: Vec::new(),
+            span: whole,
+        })),
+        _ => None,
+    }
 }
 
 // ------------------------------------------------------- syntax errors
@@ -296,6 +433,53 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::neg_op | Rule::not_op => return None,
         _ => return None,
     })
+}
+
+/// `count(h.members where …)`: a filter without a name for each member.
+/// The aggregation written the way the language reads it, as `E0355`.
+fn where_without_binder(text: &str, pos: usize, span: Span) -> Option<Diagnostic> {
+    let before = text.get(..pos)?;
+    // The innermost bracket still open before `where`.
+    let mut depth = 0i32;
+    let mut open = None;
+    for (i, c) in before.char_indices().rev() {
+        match c {
+            ')' | ']' | '}' => depth += 1,
+            '(' | '[' | '{' if depth == 0 => {
+                open = Some(i);
+                break;
+            }
+            '(' | '[' | '{' => depth -= 1,
+            _ => {}
+        }
+    }
+    let open = open?;
+    let head = before.get(..open)?;
+    let name: String = head
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect::<Vec<char>>()
+        .into_iter()
+        .rev()
+        .collect();
+    if !["count", "sum", "any", "all", "min", "max"].contains(&name.as_str()) {
+        return None;
+    }
+    let over = before.get(open + 1..)?.trim();
+    if over.is_empty() || over.contains(" in ") || over.contains(" for ") {
+        return None;
+    }
+    let shape = match name.as_str() {
+        "count" => format!("count(m in {over} where …)"),
+        "any" | "all" => format!("{name}(CONDITION for m in {over} where …)"),
+        _ => format!("{name}(m.FIELD for m in {over} where …)"),
+    };
+    Some(
+        Diagnostic::error("E0355", t!("agg-where-without-name", name = &name))
+            .with_label(span, t!("agg-where-without-name.label"))
+            .with_help(t!("agg-where-without-name.help", shape = shape)),
+    )
 }
 
 /// The token at `pos`, for "found …".
@@ -444,26 +628,33 @@ fn syntax_error(file: FileId, base: usize, text: &str, e: &pest::error::Error<Ru
     let span = Span::new(file, base + pos, base + end);
     let word = found.trim_matches('`');
     if KEYWORDS.contains(&word) && expected.iter().any(|e| e == "a name") {
-        return Diagnostic::error(
-            "E0106",
-            format!("`{word}` is a keyword and cannot be used as a name"),
-        )
-        .with_label(span, "a keyword here")
-        .with_help(format!("choose another name, such as `{word}_`"));
+        return Diagnostic::error("E0106", t!("syntax-keyword-as-name", word = word))
+            .with_label(span, t!("syntax-keyword-as-name.label"))
+            .with_help(t!("syntax-keyword-as-name.help", word = word));
     }
     let expected_text = join_or(&expected);
-    let special_help = if found == "`=`" && expected.iter().any(|e| e.contains("comparison")) {
-        Some("to compare two values write `==`")
+    if word == "where"
+        && let Some(d) = where_without_binder(text, pos, span)
+    {
+        return d;
+    }
+    let currency = match found.as_str() {
+        "`€`" | "`$`" | "`£`" => Some(t!("help-currency")),
+        "`￥`" => Some(t!("help-fullwidth-yen")),
+        _ => None,
+    };
+    let special_help = if currency.is_some() {
+        currency
+    } else if found == "`=`" && expected.iter().any(|e| e.contains("comparison")) {
+        Some(t!("help-compare-equals"))
     } else if found == "`;`" {
-        Some("Weft does not end lines with `;`: remove it")
+        Some(t!("syntax-semicolon.help"))
     } else if found == "`'`" {
-        Some("write text in double quotes: \"…\"")
+        Some(t!("help-single-quotes"))
     } else if pos >= text.trim_end().len() {
-        Some("the item ends too early: something is missing at its end")
+        Some(t!("help-ends-early"))
     } else if pos == 0 {
-        Some(
-            "every item starts with a keyword such as `rule`, `param` or `table`; write notes as comments starting with `//`",
-        )
+        Some(t!("help-item-keyword"))
     } else {
         None
     };

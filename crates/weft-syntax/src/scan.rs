@@ -10,6 +10,7 @@
 use crate::diag::Diagnostic;
 use crate::span::{FileId, Span};
 use logos::Logos;
+use weft_msg::t;
 
 /// Deepest nesting of brackets allowed in one item.
 pub const MAX_DEPTH: usize = 64;
@@ -58,6 +59,10 @@ pub enum Tok {
     Operator,
     #[regex(r"[，（）：；“”‘’【】。、！？｛｝＝＜＞｜－＋＊／　．]")]
     FullWidth,
+    /// `;`, which Weft never uses: reported once and blanked, so that the
+    /// item around it still parses (one mistake, one error).
+    #[token(";")]
+    Semi,
 }
 
 /// Item keywords: a new item starts at each of these at nesting depth 0.
@@ -280,27 +285,46 @@ pub fn scan(file: FileId, src: &str) -> Scan {
                 );
                 broken = true;
             }
+            Ok(Tok::Semi) => {
+                out.diagnostics.push(
+                    Diagnostic::error("E0101", t!("syntax-semicolon"))
+                        .with_label(
+                            Span::new(file, span.start, span.end),
+                            t!("syntax-semicolon.label"),
+                        )
+                        .with_help(t!("syntax-semicolon.help")),
+                );
+                replace_same_len(&mut out.text, span.start, span.end, ' ');
+            }
+            Ok(Tok::FullWidth) if slice == "；" => {
+                // A full-width semicolon: not even its ASCII form is Weft.
+                out.diagnostics.push(
+                    Diagnostic::error("E0102", t!("fullwidth-semicolon"))
+                        .with_label(
+                            Span::new(file, span.start, span.end),
+                            t!("fullwidth-semicolon.label"),
+                        )
+                        .with_help(t!("syntax-semicolon.help")),
+                );
+                replace_same_len(&mut out.text, span.start, span.end, ' ');
+            }
             Ok(Tok::FullWidth) => {
                 let c = slice.chars().next().unwrap_or(' ');
                 let a = ascii_for(c).unwrap_or(' ');
                 if fullwidth_reported < 50 {
                     let what = if c == '　' {
-                        "a full-width space".to_string()
+                        t!("fullwidth-space")
                     } else {
                         format!("`{a}`")
                     };
+                    let char = c.to_string();
                     out.diagnostics.push(
-                        Diagnostic::error(
-                            "E0102",
-                            format!("full-width `{c}` is not Weft punctuation"),
-                        )
-                        .with_label(
-                            Span::new(file, span.start, span.end),
-                            format!("typed with a Chinese input method; {what} is meant"),
-                        )
-                        .with_help(format!(
-                            "switch the input method to half-width (English) punctuation and type {what}"
-                        )),
+                        Diagnostic::error("E0102", t!("fullwidth", char = &char))
+                            .with_label(
+                                Span::new(file, span.start, span.end),
+                                t!("fullwidth.label", meant = &what),
+                            )
+                            .with_help(t!("fullwidth.help", meant = &what)),
                     );
                 }
                 fullwidth_reported += 1;
@@ -327,13 +351,10 @@ pub fn scan(file: FileId, src: &str) -> Scan {
         let span = last.span();
         let mut d = Diagnostic::error(
             "E0102",
-            format!(
-                "{} more full-width punctuation marks not shown",
-                fullwidth_reported - 50
-            ),
+            t!("fullwidth-more", count = fullwidth_reported - 50),
         );
         if let Some(s) = span {
-            d = d.with_label(s, "the last one shown");
+            d = d.with_label(s, t!("fullwidth-more.label"));
         }
         out.diagnostics.push(d);
     }

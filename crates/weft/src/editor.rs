@@ -592,7 +592,7 @@ impl Analysis {
             md.push_str(rest);
         }
         if let Some(Target::Param(p)) = self.c.model.target_at(id, offset) {
-            md.push_str(&self.param_versions(p as usize, as_of));
+            md.push_str(&self.param_versions(p.index(), as_of));
         }
         Some(HoverInfo {
             place: self.place(h.span),
@@ -663,7 +663,7 @@ impl Analysis {
                 .zip(&pd.keys)
                 .map(|(var, (e, _))| {
                     prog.enums
-                        .get(*e as usize)
+                        .get(*e)
                         .and_then(|en| en.variants.get(*var as usize))
                         .map(|x| x.name.clone())
                         .unwrap_or_default()
@@ -707,7 +707,7 @@ impl Analysis {
                 .map(|s| self.place(s)),
         );
         if let Target::Param(p) = t {
-            if let Some(pd) = self.program().params.get(p as usize) {
+            if let Some(pd) = self.program().params.get(p) {
                 out.extend(self.toml_mentions(&pd.name));
             }
         }
@@ -769,11 +769,7 @@ impl Analysis {
                 return Err("a module is named by its file: rename the file".to_string());
             }
             Target::Variant(e, v) => {
-                if let Some(var) = prog
-                    .enums
-                    .get(e as usize)
-                    .and_then(|en| en.variants.get(v as usize))
-                {
+                if let Some(var) = prog.enums.get(e).and_then(|en| en.variants.get(v as usize)) {
                     if var.code == var.name {
                         return Err(format!(
                             "`{}` is also the variant's code in data files; give it an explicit code before renaming it",
@@ -783,10 +779,7 @@ impl Analysis {
                 }
             }
             Target::Field(r, f) => {
-                let fd = prog
-                    .records
-                    .get(r as usize)
-                    .and_then(|rd| rd.fields.get(f as usize));
+                let fd = prog.records.get(r).and_then(|rd| rd.fields.get(f));
                 if fd.is_some_and(|fd| {
                     !matches!(fd.kind, weft_check::hir::FieldKind::Members { .. })
                 }) {
@@ -857,7 +850,7 @@ impl Analysis {
                     let n = inside.matches(',').count();
                     let mut out = Vec::new();
                     if let Some((e, set)) = pd.keys.get(n) {
-                        if let Some(en) = prog.enums.get(*e as usize) {
+                        if let Some(en) = prog.enums.get(*e) {
                             for (v, vd) in en.variants.iter().enumerate() {
                                 if v < 64 && set & (1u64 << v) != 0 {
                                     out.push(Completion {
@@ -920,7 +913,7 @@ impl Analysis {
             })
             .collect();
         for (e, set) in &pd.keys {
-            let Some(en) = prog.enums.get(*e as usize) else {
+            let Some(en) = prog.enums.get(*e) else {
                 continue;
             };
             for (v, vd) in en.variants.iter().enumerate() {
@@ -978,9 +971,9 @@ impl Analysis {
     fn record_of(&self, file: &str, text: &str, base: &str, base_start: usize) -> Option<usize> {
         let prog = self.program();
         let rec = |ty: &Ty| match ty {
-            Ty::Record(r) => Some(*r as usize),
+            Ty::Record(r) => Some(r.index()),
             Ty::Opt(t) => match **t {
-                Ty::Record(r) => Some(r as usize),
+                Ty::Record(r) => Some(r.index()),
                 _ => None,
             },
             _ => None,
@@ -996,11 +989,11 @@ impl Analysis {
             }
             // A local of that name declared before, in this file.
             let mut best: Option<(u32, usize)> = None;
-            for (l, li) in prog.locals.iter().enumerate() {
+            for (l, li) in prog.locals.iter_enumerated() {
                 if li.name != base {
                     continue;
                 }
-                let Some(s) = self.c.model.definition(Target::Local(l as u32)) else {
+                let Some(s) = self.c.model.definition(Target::Local(l)) else {
                     continue;
                 };
                 if s.file == id && (s.start as usize) < base_start {
@@ -1052,8 +1045,8 @@ impl Analysis {
                 .map(|i| i.span.start)
                 .max()
                 .unwrap_or(0);
-            for (l, li) in prog.locals.iter().enumerate() {
-                let Some(s) = model.definition(Target::Local(l as u32)) else {
+            for (l, li) in prog.locals.iter_enumerated() {
+                let Some(s) = model.definition(Target::Local(l)) else {
                     continue;
                 };
                 if s.file == id
@@ -1202,7 +1195,7 @@ impl Analysis {
         let children = match t {
             Target::Enum(e) => prog
                 .enums
-                .get(e as usize)
+                .get(e)
                 .map(|en| {
                     en.variants
                         .iter()
@@ -1213,18 +1206,17 @@ impl Analysis {
                 .unwrap_or_default(),
             Target::Record(r) => prog
                 .records
-                .get(r as usize)
+                .get(r)
                 .map(|rd| {
                     rd.fields
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(f, fd)| part(Target::Field(r, f as u32), &fd.name))
+                        .iter_enumerated()
+                        .filter_map(|(f, fd)| part(Target::Field(r, f), &fd.name))
                         .collect()
                 })
                 .unwrap_or_default(),
             Target::Output(o) => prog
                 .outputs
-                .get(o as usize)
+                .get(o)
                 .map(|od| {
                     od.columns
                         .iter()
@@ -1279,16 +1271,16 @@ impl Analysis {
             })
             .collect();
         let mut targets: Vec<Target> = model.items().iter().map(|i| i.target).collect();
-        for (e, en) in prog.enums.iter().enumerate() {
-            targets.extend((0..en.variants.len()).map(|v| Target::Variant(e as u32, v as u32)));
+        for (e, en) in prog.enums.iter_enumerated() {
+            targets.extend((0..en.variants.len()).map(|v| Target::Variant(e, v as u32)));
         }
-        for (r, rd) in prog.records.iter().enumerate() {
-            targets.extend((0..rd.fields.len()).map(|f| Target::Field(r as u32, f as u32)));
+        for (r, rd) in prog.records.iter_enumerated() {
+            targets.extend(rd.fields.ids().map(|f| Target::Field(r, f)));
         }
-        for (o, od) in prog.outputs.iter().enumerate() {
-            targets.extend((0..od.columns.len()).map(|c| Target::Column(o as u32, c as u32)));
+        for (o, od) in prog.outputs.iter_enumerated() {
+            targets.extend((0..od.columns.len()).map(|c| Target::Column(o, c as u32)));
         }
-        targets.extend((0..prog.locals.len()).map(|l| Target::Local(l as u32)));
+        targets.extend(prog.locals.ids().map(Target::Local));
         for t in targets {
             if let Some(s) = model.definition(t) {
                 if s.file == id && !s.is_empty() {

@@ -56,7 +56,7 @@ impl Policy {
         for ((enum_id, _), code) in param.keys.iter().zip(keys) {
             let v = prog
                 .enums
-                .get(*enum_id as usize)
+                .get(*enum_id)
                 .and_then(|e| e.variants.iter().position(|v| v.code == *code))
                 .and_then(|v| u32::try_from(v).ok())
                 .ok_or_else(|| Error::Input(format!("`{code}` is no key of `{name}`")))?;
@@ -112,7 +112,7 @@ fn keyed_lines(prog: &Program, param: &ParamDef, texts: &[Option<String>]) -> Ve
         .keys
         .iter()
         .map(|(e, set)| {
-            let codes = prog.enums.get(*e as usize);
+            let codes = prog.enums.get(*e);
             (0..64u32)
                 .filter(|v| set & (1u64 << v) != 0)
                 .map(|v| {
@@ -171,7 +171,7 @@ fn scalar_text(prog: &Program, ty: &Ty, x: i64) -> Option<String> {
         Ty::Enum(e, _) => format!(
             "\"{}\"",
             prog.enums
-                .get(*e as usize)?
+                .get(*e)?
                 .variants
                 .get(usize::try_from(x).ok()?)?
                 .code
@@ -191,7 +191,7 @@ fn value_text(prog: &Program, ty: &Ty, value: &Value) -> Option<String> {
         (Ty::Date, Value::Date(d)) => scalar_text(prog, ty, i64::from(d.days())),
         (Ty::Enum(e, _), Value::Text(code)) => prog
             .enums
-            .get(*e as usize)?
+            .get(*e)?
             .variants
             .iter()
             .any(|v| v.code == *code)

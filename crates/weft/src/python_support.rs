@@ -87,7 +87,7 @@ pub fn programmes(policy: &Policy) -> Vec<ProgrammeColumns> {
         .programmes
         .iter()
         .filter_map(|p| {
-            let out = ir.outputs.get(p.output)?;
+            let out = ir.outputs.get(p.output.index())?;
             let col = |i: usize| out.columns.get(i);
             let amounts = p
                 .amounts

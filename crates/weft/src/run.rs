@@ -249,7 +249,7 @@ pub fn diff_with_progress(
                 .find_map(|r| match r.field(name).map(|(_, f)| f.ty.clone()) {
                     Some(weft_check::ty::Ty::Enum(e, _)) => prog
                         .enums
-                        .get(e as usize)
+                        .get(e)
                         .map(|en| en.variants.iter().map(|v| v.code.clone()).collect()),
                     _ => None,
                 })

@@ -4,23 +4,24 @@
 use crate::ctx::Ctx;
 use crate::hir::*;
 use std::collections::HashSet;
+use weft_msg::t;
 use weft_syntax::{Diagnostic, Span};
 
 /// Report every dependency cycle among rules, naming it.
-pub fn cycles(cx: &mut Ctx<'_>, deps: &[Vec<(RuleId, Span)>]) {
+pub fn cycles(cx: &mut Ctx<'_>, deps: &IdVec<RuleId, Vec<(RuleId, Span)>>) {
     let n = deps.len();
     // Tarjan's strongly connected components, iteratively.
-    let mut index = vec![usize::MAX; n];
-    let mut low = vec![0usize; n];
-    let mut on_stack = vec![false; n];
-    let mut stack: Vec<usize> = Vec::new();
+    let mut index: IdVec<RuleId, usize> = vec![usize::MAX; n].into();
+    let mut low: IdVec<RuleId, usize> = vec![0usize; n].into();
+    let mut on_stack: IdVec<RuleId, bool> = vec![false; n].into();
+    let mut stack: Vec<RuleId> = Vec::new();
     let mut next_index = 0usize;
-    let mut sccs: Vec<Vec<usize>> = Vec::new();
-    for root in 0..n {
+    let mut sccs: Vec<Vec<RuleId>> = Vec::new();
+    for root in deps.ids() {
         if index[root] != usize::MAX {
             continue;
         }
-        let mut work: Vec<(usize, usize)> = vec![(root, 0)];
+        let mut work: Vec<(RuleId, usize)> = vec![(root, 0)];
         while let Some(&mut (v, ref mut ei)) = work.last_mut() {
             if *ei == 0 && index[v] == usize::MAX {
                 index[v] = next_index;
@@ -31,9 +32,9 @@ pub fn cycles(cx: &mut Ctx<'_>, deps: &[Vec<(RuleId, Span)>]) {
             }
             let edges = &deps[v];
             if *ei < edges.len() {
-                let w = edges[*ei].0 as usize;
+                let w = edges[*ei].0;
                 *ei += 1;
-                if w >= n {
+                if w.index() >= n {
                     continue;
                 }
                 if index[w] == usize::MAX {
@@ -55,7 +56,7 @@ pub fn cycles(cx: &mut Ctx<'_>, deps: &[Vec<(RuleId, Span)>]) {
                             break;
                         }
                     }
-                    let self_loop = deps[v].iter().any(|(t, _)| *t as usize == v);
+                    let self_loop = deps[v].iter().any(|(t, _)| *t == v);
                     if comp.len() > 1 || self_loop {
                         sccs.push(comp);
                     }
@@ -63,28 +64,27 @@ pub fn cycles(cx: &mut Ctx<'_>, deps: &[Vec<(RuleId, Span)>]) {
             }
         }
     }
+    let name = |cx: &Ctx<'_>, r: RuleId| {
+        cx.prog
+            .rules
+            .get(r)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    };
     for comp in sccs {
         // Walk the cycle from its first-declared rule.
-        let members: HashSet<usize> = comp.iter().copied().collect();
-        let start = comp.iter().copied().min().unwrap_or(0);
+        let members: HashSet<RuleId> = comp.iter().copied().collect();
+        let start = comp.iter().copied().min().unwrap_or_default();
         let mut path = vec![start];
         let mut spans = Vec::new();
         let mut cur = start;
         loop {
             let next = deps[cur]
                 .iter()
-                .find(|(t, _)| {
-                    members.contains(&(*t as usize))
-                        && (*t as usize == start || !path.contains(&(*t as usize)))
-                })
-                .or_else(|| {
-                    deps[cur]
-                        .iter()
-                        .find(|(t, _)| members.contains(&(*t as usize)))
-                });
+                .find(|(t, _)| members.contains(t) && (*t == start || !path.contains(t)))
+                .or_else(|| deps[cur].iter().find(|(t, _)| members.contains(t)));
             let Some(&(t, sp)) = next else { break };
             spans.push((cur, sp));
-            let t = t as usize;
             if t == start || path.len() > members.len() {
                 path.push(t);
                 break;
@@ -105,39 +105,25 @@ pub fn cycles(cx: &mut Ctx<'_>, deps: &[Vec<(RuleId, Span)>]) {
                 )
             })
             .collect();
-        let first_name = cx
-            .prog
-            .rules
-            .get(start)
-            .map(|r| r.name.clone())
-            .unwrap_or_default();
+        let first_name = name(cx, start);
         let mut d = Diagnostic::error(
             "E0501",
-            format!("`{first_name}` depends on itself: {}", names.join(" → ")),
+            t!("cycle", name = &first_name, path = names.join(" → ")),
         );
         if let Some(&(_, sp)) = spans.first() {
-            let to = path
-                .get(1)
-                .and_then(|r| cx.prog.rules.get(*r))
-                .map(|r| r.name.clone())
-                .unwrap_or_default();
-            d = d.with_label(sp, format!("`{first_name}` uses `{to}` here"));
+            let to = path.get(1).map(|r| name(cx, *r)).unwrap_or_default();
+            d = d.with_label(sp, t!("cycle.label", name = &first_name, next = &to));
         }
         for &(r, sp) in spans.iter().skip(1) {
-            let from = cx
-                .prog
-                .rules
-                .get(r)
-                .map(|r| r.name.clone())
-                .unwrap_or_default();
+            let from = name(cx, r);
             if sp.file == spans[0].1.file {
-                d = d.with_label(sp, format!("`{from}` continues the cycle here"));
+                d = d.with_label(sp, t!("cycle-continues", name = &from));
             } else {
                 let loc = cx.location(sp);
-                d = d.with_note(format!("{loc}: `{from}` continues the cycle"));
+                d = d.with_note(t!("cycle-continues-note", location = loc, name = &from));
             }
         }
-        d = d.with_help("a rule may not depend on its own value; break the cycle by computing one of them without the other");
+        d = d.with_help(t!("cycle.help"));
         cx.err(d);
         for r in comp {
             if let Some(rd) = cx.prog.rules.get_mut(r) {

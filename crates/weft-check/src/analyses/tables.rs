@@ -151,12 +151,7 @@ impl<'a, 'c> Analyzer<'a, 'c> {
                     _ => e,
                 };
                 if let ExprKind::Field(_, r, f) = &target.kind
-                    && let Some(fd) = self
-                        .c
-                        .prog
-                        .records
-                        .get(*r as usize)
-                        .and_then(|r| r.fields.get(*f as usize))
+                    && let Some(fd) = self.c.prog.records.get(*r).and_then(|r| r.fields.get(*f))
                 {
                     if let Some((lo, hi)) = fd.range {
                         return vec![(lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX))];
@@ -323,7 +318,7 @@ impl<'a, 'c> Analyzer<'a, 'c> {
                 .c
                 .prog
                 .enums
-                .get(*e as usize)
+                .get(*e)
                 .and_then(|en| en.variants.get(v as usize))
                 .map(|x| x.name.clone())
                 .unwrap_or_default(),

@@ -38,7 +38,7 @@ pub fn exceptions(c: &mut Body<'_, '_>, modules: &[ModuleSource]) {
                 continue;
             };
             c.cx.model.extent(Target::Rule(rid), x.span);
-            let Some(rd) = c.cx.prog.rules.get(rid as usize) else {
+            let Some(rd) = c.cx.prog.rules.get(rid) else {
                 continue;
             };
             if matches!(rd.kind, RuleKind::Cascade(_) | RuleKind::Scale(_)) {
@@ -67,7 +67,7 @@ pub fn exceptions(c: &mut Body<'_, '_>, modules: &[ModuleSource]) {
                     let name =
                         c.cx.prog
                             .locals
-                            .get(l as usize)
+                            .get(l)
                             .map(|x| x.name.clone())
                             .unwrap_or_default();
                     c.cx.err(
@@ -93,7 +93,7 @@ pub fn exceptions(c: &mut Body<'_, '_>, modules: &[ModuleSource]) {
             if c.cx
                 .prog
                 .rules
-                .get(rid as usize)
+                .get(rid)
                 .is_some_and(|r| r.exceptions.iter().any(|e| e.label == x.label.name))
             {
                 c.cx.err(
@@ -110,10 +110,10 @@ pub fn exceptions(c: &mut Body<'_, '_>, modules: &[ModuleSource]) {
             }
             let cond = check_against(c, &mut s, &x.cond, &Ty::Bool, "the exception's condition");
             let value = check_against(c, &mut s, &x.value, &ret, "the exception's value");
-            if let Some(r) = c.cx.prog.rules.get_mut(rid as usize) {
+            if let Some(r) = c.cx.prog.rules.get_mut(rid) {
                 r.exceptions.push(ExceptionDef {
                     label: x.label.name.clone(),
-                    module: module.raw(),
+                    module,
                     doc: x.doc.clone(),
                     source: x.source.clone(),
                     cond,
@@ -137,7 +137,7 @@ pub fn exceptions(c: &mut Body<'_, '_>, modules: &[ModuleSource]) {
         let labels: Vec<String> =
             c.cx.prog
                 .rules
-                .get(rid as usize)
+                .get(rid)
                 .map(|r| r.exceptions.iter().map(|e| e.label.clone()).collect())
                 .unwrap_or_default();
         let mut resolved = Vec::new();
@@ -167,14 +167,14 @@ pub fn exceptions(c: &mut Body<'_, '_>, modules: &[ModuleSource]) {
         if let Some(e) =
             c.cx.prog
                 .rules
-                .get_mut(rid as usize)
+                .get_mut(rid)
                 .and_then(|r| r.exceptions.get_mut(idx))
         {
             e.over = resolved;
         }
     }
     // Priority cycles.
-    for rid in 0..c.cx.prog.rules.len() {
+    for rid in c.cx.prog.rules.ids() {
         let n = c.cx.prog.rules[rid].exceptions.len();
         for start in 0..n {
             // Is `start` reachable from itself?

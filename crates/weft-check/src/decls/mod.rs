@@ -39,7 +39,7 @@ mod test;
 /// What the bodies hand on to the analyses.
 pub struct Bodies {
     /// Rule → the rules it refers to, with the first place it does.
-    pub deps: Vec<Vec<(RuleId, Span)>>,
+    pub deps: IdVec<RuleId, Vec<(RuleId, Span)>>,
 }
 
 /// Check the body of every declaration.
@@ -49,7 +49,7 @@ pub fn bodies(
     sigs: &Signatures,
     modules: &[ModuleSource],
 ) -> Bodies {
-    let deps = vec![Vec::new(); cx.prog.rules.len()];
+    let deps = cx.prog.rules.iter().map(|_| Vec::new()).collect();
     let mut c = Body {
         cx,
         items,
@@ -62,12 +62,12 @@ pub fn bodies(
 }
 
 fn declarations(c: &mut Body<'_, '_>, modules: &[ModuleSource]) {
-    for ri in 0..c.items.rules.len() {
+    for ri in c.items.rules.ids() {
         let at = c.items.rules[ri];
-        rule_body(c, modules, ri as RuleId, at);
+        rule_body(c, modules, ri, at);
     }
     exceptions(c, modules);
-    for ri in 0..c.items.records.len() {
+    for ri in c.items.records.ids() {
         record_checks(c, modules, ri);
     }
     for (mi, m) in modules.iter().enumerate() {
@@ -86,7 +86,7 @@ fn declarations(c: &mut Body<'_, '_>, modules: &[ModuleSource]) {
             }
         }
     }
-    for oi in 0..c.items.outputs.len() {
+    for oi in c.items.outputs.ids() {
         let at = c.items.outputs[oi];
         output(c, modules, oi, at);
     }
@@ -104,7 +104,7 @@ pub fn rule_body(c: &mut Body<'_, '_>, modules: &[ModuleSource], rid: RuleId, at
     let ret =
         c.cx.prog
             .rules
-            .get(rid as usize)
+            .get(rid)
             .map(|r| r.ret.clone())
             .unwrap_or(Ty::Error);
     let kind = match item(modules, at) {
@@ -140,7 +140,7 @@ pub fn rule_body(c: &mut Body<'_, '_>, modules: &[ModuleSource], rid: RuleId, at
         },
         _ => RuleKind::Broken,
     };
-    if let Some(r) = c.cx.prog.rules.get_mut(rid as usize) {
+    if let Some(r) = c.cx.prog.rules.get_mut(rid) {
         r.kind = kind;
     }
 }

@@ -13,14 +13,14 @@ use crate::ty::Ty;
 use weft_syntax::Diagnostic;
 use weft_syntax::ast::{self, ExprKind as A, Item};
 
-pub fn output(c: &mut Body<'_, '_>, modules: &[ModuleSource], oi: usize, at: ItemRef) {
+pub fn output(c: &mut Body<'_, '_>, modules: &[ModuleSource], oi: OutputId, at: ItemRef) {
     let Some(Item::Output(o)) = item(modules, at) else {
         return;
     };
     let Some(od) = c.cx.prog.outputs.get(oi) else {
         return;
     };
-    if od.record == u32::MAX {
+    if od.record == RecordId::NONE {
         return;
     }
     let (rec_id, binder) = (od.record, od.binder);
@@ -45,7 +45,7 @@ pub fn output(c: &mut Body<'_, '_>, modules: &[ModuleSource], oi: usize, at: Ite
             Some(e) => expr(c, &mut s, e, None),
             None => {
                 // A field of the record, or a rule applied to it.
-                let field = c.cx.prog.records[rec_id as usize]
+                let field = c.cx.prog.records[rec_id]
                     .field(&name.name)
                     .map(|(i, f)| (i, f.clone()));
                 match field {
@@ -76,7 +76,7 @@ pub fn output(c: &mut Body<'_, '_>, modules: &[ModuleSource], oi: usize, at: Ite
                             Lookup::Found(d) => d
                                 .kind
                                 .rule()
-                                .and_then(|r| c.cx.prog.rules.get(r as usize))
+                                .and_then(|r| c.cx.prog.rules.get(r))
                                 .map(|r| r.param.is_some()),
                             _ => None,
                         };
@@ -95,13 +95,13 @@ pub fn output(c: &mut Body<'_, '_>, modules: &[ModuleSource], oi: usize, at: Ite
                                 None,
                             )
                         } else {
-                            let rn = c.cx.prog.records[rec_id as usize].name.clone();
+                            let rn = c.cx.prog.records[rec_id].name.clone();
                             let mut d = Diagnostic::error(
                                 "E0809",
                                 format!("`{}` is neither a field of `{rn}` nor a rule", name.name),
                             )
                             .with_label(name.span, "unknown column");
-                            let fields = &c.cx.prog.records[rec_id as usize].fields;
+                            let fields = &c.cx.prog.records[rec_id].fields;
                             let sugg = c.cx.suggestions.closest(&name.name, || {
                                 let mut cands: Vec<&str> =
                                     fields.iter().map(|f| f.name.as_str()).collect();
@@ -179,14 +179,13 @@ pub fn programme(c: &mut Body<'_, '_>, p: &ast::ProgrammeDecl, module: ModuleId)
     ) else {
         return;
     };
-    let oid = oid as usize;
     let cols: Vec<(String, Ty)> = c.cx.prog.outputs[oid]
         .columns
         .iter()
         .map(|c| (c.name.clone(), c.expr.ty.clone()))
         .collect();
     let mut amounts = Vec::new();
-    let column = |i: usize| Target::Column(oid as u32, i as u32);
+    let column = |i: usize| Target::Column(oid, i as u32);
     for a in &p.amounts {
         let found = cols.iter().position(|(n, _)| *n == a.name);
         if let Some(i) = found {

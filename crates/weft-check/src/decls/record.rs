@@ -6,15 +6,15 @@ use crate::body::Body;
 use crate::ctx::{WrongKind, item};
 use crate::expr::Scope;
 use crate::expr::coerce::check_against;
-use crate::expr::name::unknown_field;
+use crate::expr::name::{FieldUse, unknown_field};
 use crate::hir::*;
 use crate::ids::ModuleId;
 use crate::names::DefKind;
-use crate::ty::Ty;
+use crate::ty::{RecordId, Ty};
 use weft_syntax::Diagnostic;
 use weft_syntax::ast::{self, Item};
 
-pub fn record_checks(c: &mut Body<'_, '_>, modules: &[ModuleSource], ri: usize) {
+pub fn record_checks(c: &mut Body<'_, '_>, modules: &[ModuleSource], ri: RecordId) {
     let at = c.items.records[ri];
     let Some(Item::Record(r)) = item(modules, at) else {
         return;
@@ -22,7 +22,7 @@ pub fn record_checks(c: &mut Body<'_, '_>, modules: &[ModuleSource], ri: usize) 
     let self_local = c.cx.prog.records[ri].self_local;
     let mut s = Scope {
         module: at.module,
-        fields_of: Some((ri as u32, self_local)),
+        fields_of: Some((ri, self_local)),
         ..Scope::default()
     };
     let mut checks = Vec::new();
@@ -118,11 +118,11 @@ pub fn defaults(c: &mut Body<'_, '_>, d: &ast::DefaultsDecl, module: ModuleId) {
     };
     let mut map = c.defaults.remove(&rec_id).unwrap_or_default();
     for (name, e) in &d.fields {
-        let Some((fid, fd)) = c.cx.prog.records[rec_id as usize]
+        let Some((fid, fd)) = c.cx.prog.records[rec_id]
             .field(&name.name)
             .map(|(i, f)| (i, f.clone()))
         else {
-            unknown_field(c, rec_id, name);
+            unknown_field(c, rec_id, name, FieldUse::Defaults);
             continue;
         };
         if !matches!(fd.kind, FieldKind::Column) {

@@ -30,7 +30,7 @@ pub fn scale(
     }
     let amount_ty = params
         .first()
-        .and_then(|l| c.cx.prog.locals.get(*l as usize))
+        .and_then(|l| c.cx.prog.locals.get(*l))
         .map(|l| l.ty.clone())
         .unwrap_or(Ty::Error);
     if sd.kind == ast::ScaleKind::Marginal
@@ -66,7 +66,7 @@ pub fn scale(
             let pty =
                 c.cx.prog
                     .params
-                    .get(pid as usize)
+                    .get(pid)
                     .map(|p| p.ty.clone())
                     .unwrap_or(Ty::Error);
             match (&pty, &amount_ty) {

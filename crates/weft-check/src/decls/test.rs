@@ -5,7 +5,7 @@ use crate::body::Body;
 use crate::ctx::WrongKind;
 use crate::decls::record::field_value;
 use crate::expr::coerce::check_against;
-use crate::expr::name::unknown_field;
+use crate::expr::name::{FieldUse, unknown_field};
 use crate::expr::{Scope, expr};
 use crate::hir::*;
 use crate::ids::ModuleId;
@@ -97,18 +97,18 @@ pub fn test(c: &mut Body<'_, '_>, t: &ast::TestDecl, module: ModuleId) {
     let mut records = Vec::new();
     for (r, rec_id) in t.records.iter().zip(&rec_types) {
         let Some(rec_id) = *rec_id else { continue };
-        let fields = c.cx.prog.records[rec_id as usize].fields.clone();
-        let key = c.cx.prog.records[rec_id as usize].key;
-        let mut values: Vec<Option<TestValue>> = vec![None; fields.len()];
+        let fields = c.cx.prog.records[rec_id].fields.clone();
+        let key = c.cx.prog.records[rec_id].key;
+        let mut values: IdVec<FieldId, Option<TestValue>> = vec![None; fields.len()].into();
         for (name, e) in &r.fields {
-            let Some((fid, fd)) = c.cx.prog.records[rec_id as usize]
+            let Some((fid, fd)) = c.cx.prog.records[rec_id]
                 .field(&name.name)
                 .map(|(i, f)| (i, f.clone()))
             else {
-                unknown_field(c, rec_id, name);
+                unknown_field(c, rec_id, name, FieldUse::Test);
                 continue;
             };
-            if values[fid as usize].is_some() {
+            if values[fid].is_some() {
                 c.cx.err(
                     Diagnostic::error("E0803", format!("`{}` is given twice", name.name))
                         .with_label(name.span, "repeated field"),
@@ -147,7 +147,7 @@ pub fn test(c: &mut Body<'_, '_>, t: &ast::TestDecl, module: ModuleId) {
                         Some(id) => match ids.get(&id.name) {
                             Some((idx, trid)) if *trid == target => Some(TestValue::Link(*idx)),
                             Some(_) => {
-                                let tn = c.cx.prog.records[target as usize].name.clone();
+                                let tn = c.cx.prog.records[target].name.clone();
                                 c.cx.err(
                                     Diagnostic::error(
                                         "E0805",
@@ -158,7 +158,7 @@ pub fn test(c: &mut Body<'_, '_>, t: &ast::TestDecl, module: ModuleId) {
                                 None
                             }
                             None => {
-                                let tn = c.cx.prog.records[target as usize].name.clone();
+                                let tn = c.cx.prog.records[target].name.clone();
                                 c.cx.err(
                                     Diagnostic::error(
                                         "E0805",
@@ -188,12 +188,12 @@ pub fn test(c: &mut Body<'_, '_>, t: &ast::TestDecl, module: ModuleId) {
                         }
                     };
                     // A wrong link was reported: not "missing" as well.
-                    values[fid as usize] = Some(v.unwrap_or(TestValue::Absent));
+                    values[fid] = Some(v.unwrap_or(TestValue::Absent));
                 }
                 FieldKind::Column => {
-                    values[fid as usize] = field_value(c, &mut s, &fd, e);
-                    if values[fid as usize].is_none() {
-                        values[fid as usize] = Some(TestValue::Absent);
+                    values[fid] = field_value(c, &mut s, &fd, e);
+                    if values[fid].is_none() {
+                        values[fid] = Some(TestValue::Absent);
                     }
                 }
             }
@@ -201,17 +201,17 @@ pub fn test(c: &mut Body<'_, '_>, t: &ast::TestDecl, module: ModuleId) {
         // Fill in keys, defaults and absent optionals; report the rest.
         let defaults = c.defaults.get(&rec_id).cloned().unwrap_or_default();
         let mut missing = Vec::new();
-        let mut out = Vec::new();
-        for (fi, fd) in fields.iter().enumerate() {
+        let mut out: IdVec<FieldId, TestValue> = IdVec::new();
+        for (fi, fd) in fields.iter_enumerated() {
             let v = match values[fi].take() {
                 Some(v) => v,
                 None => match (&fd.kind, &fd.ty) {
                     (FieldKind::Members { .. }, _) => TestValue::Absent,
-                    _ if key == Some(fi as u32) => match fd.ty {
+                    _ if key == Some(fi) => match fd.ty {
                         Ty::Text => TestValue::Text(r.id.name.clone()),
                         _ => TestValue::Scalar(out.len() as i64),
                     },
-                    _ => match defaults.get(&(fi as u32)) {
+                    _ => match defaults.get(&fi) {
                         Some(v) => v.clone(),
                         None if matches!(fd.ty, Ty::Opt(_)) => TestValue::Absent,
                         None => {
@@ -224,7 +224,7 @@ pub fn test(c: &mut Body<'_, '_>, t: &ast::TestDecl, module: ModuleId) {
             out.push(v);
         }
         if !missing.is_empty() {
-            let rn = c.cx.prog.records[rec_id as usize].name.clone();
+            let rn = c.cx.prog.records[rec_id].name.clone();
             c.cx.err(
                 Diagnostic::error(
                     "E0806",
@@ -296,7 +296,7 @@ pub fn test(c: &mut Body<'_, '_>, t: &ast::TestDecl, module: ModuleId) {
     }
     c.cx.prog.tests.push(TestDef {
         name: t.name.clone(),
-        module: module.raw(),
+        module,
         as_of: t.as_of,
         records,
         expects,

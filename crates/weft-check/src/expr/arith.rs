@@ -263,6 +263,16 @@ pub fn arith(c: &mut Body<'_, '_>, op: BinOp, a: Expr, b: Expr, span: Span) -> E
                     "the value may be absent: decide with `match x { absent => …, v => … }`"
                         .to_string()
                 }
+                (BinOp::Mul, Bool, other) | (BinOp::Mul, other, Bool) if !matches!(other, Bool) => {
+                    let zero = match other {
+                        Money(_) => "¥0",
+                        Dur(DurUnit::Months) => "0 months",
+                        Dur(DurUnit::Years) => "0 years",
+                        Dur(DurUnit::Days) => "0 days",
+                        _ => "0",
+                    };
+                    weft_msg::t!("help-condition-times", zero = zero)
+                }
                 (BinOp::Mul, Money(_), Money(_)) => {
                     "multiply money by a whole number or a rate (`¥100 × 0.3`), never by money"
                         .to_string()
@@ -270,10 +280,13 @@ pub fn arith(c: &mut Body<'_, '_>, op: BinOp, a: Expr, b: Expr, span: Span) -> E
                 _ => "see the table of operations in the language reference".to_string(),
             };
             c.cx.err(
-                Diagnostic::error("E0321", format!("cannot {} `{x}` and `{y}`", op_word(op)))
-                    .with_label(asp, format!("`{x}`"))
-                    .with_label(bsp, format!("`{y}`"))
-                    .with_help(help),
+                Diagnostic::error(
+                    "E0321",
+                    weft_msg::t!(&format!("cannot-{}", op_word(op)), a = &x, b = &y),
+                )
+                .with_label(asp, format!("`{x}`"))
+                .with_label(bsp, format!("`{y}`"))
+                .with_help(help),
             );
             Expr::error(span)
         }
@@ -319,13 +332,30 @@ pub fn compare(
     };
     let Some(ty) = joined else {
         let (x, y) = (c.cx.prog.show(&av.ty), c.cx.prog.show(&bv.ty));
-        let mut d = Diagnostic::error("E0322", format!("cannot compare `{x}` with `{y}`"))
+        let mut d = Diagnostic::error("E0322", weft_msg::t!("cannot-compare", a = &x, b = &y))
             .with_label(av.span, format!("`{x}`"))
             .with_label(bv.span, format!("`{y}`"));
         d = match (&av.ty, &bv.ty) {
             (Ty::Money(_), Ty::Money(_)) => d.with_help("amounts of different periods do not compare: convert one with `per_month(…)` or `per_year(…)`"),
             (Ty::Money(_), _) | (_, Ty::Money(_)) => d.with_help("write amounts of money with `¥`, e.g. `¥0`"),
             (Ty::Opt(_), _) | (_, Ty::Opt(_)) => d.with_help("the value may be absent: decide with `match x { absent => …, v => … }`"),
+            (Ty::Dur(u), Ty::Decimal | Ty::Int) | (Ty::Decimal | Ty::Int, Ty::Dur(u)) => {
+                let unit = u.name().to_lowercase();
+                let constant = [&av, &bv].into_iter().find_map(|e| match (&e.kind, &e.ty) {
+                    (ExprKind::Const(v), Ty::Decimal) => Some(*v),
+                    _ => None,
+                });
+                d.with_help(match (u, constant) {
+                    (DurUnit::Years, Some(v)) if v % MICRO != 0 => {
+                        let months = (v * 12 + MICRO / 2) / MICRO;
+                        weft_msg::t!("help-duration-months", months = months)
+                    }
+                    (_, Some(v)) => {
+                        weft_msg::t!("help-duration-limit", value = v / MICRO, unit = &unit)
+                    }
+                    _ => weft_msg::t!("help-duration-example", unit = &unit),
+                })
+            }
             _ => d,
         };
         c.cx.err(d);

@@ -103,7 +103,7 @@ pub fn call(
     let ret =
         c.cx.prog
             .rules
-            .get(rid as usize)
+            .get(rid)
             .map(|r| r.ret.clone())
             .unwrap_or(Ty::Error);
     if let Some(params) = c.sigs.scale_params.get(&rid).cloned() {
@@ -116,7 +116,7 @@ pub fn call(
             let t =
                 c.cx.prog
                     .locals
-                    .get(*l as usize)
+                    .get(*l)
                     .map(|x| x.ty.clone())
                     .unwrap_or(Ty::Error);
             out.push(check_against(c, s, a, &t, "this argument"));
@@ -128,7 +128,7 @@ pub fn call(
         };
         return Expr::new(ExprKind::Scale(rid, out), ty, span);
     }
-    let param = c.cx.prog.rules.get(rid as usize).and_then(|r| r.param);
+    let param = c.cx.prog.rules.get(rid).and_then(|r| r.param);
     let is_cascade = c.items.cascades.contains(&rid);
     let pos = positional(c, args);
     let arg = match param {
@@ -147,7 +147,7 @@ pub fn call(
                 let rn =
                     c.cx.prog
                         .records
-                        .get(rec as usize)
+                        .get(rec)
                         .map(|x| x.name.clone())
                         .unwrap_or_default();
                 c.cx.err(

@@ -39,9 +39,17 @@ pub fn match_expr(
                     c.cx.err(
                         Diagnostic::error(
                             "E0336",
-                            format!("the arms give different types: `{a}` and `{b}`"),
+                            weft_msg::t!("match-types-differ", a = &a, b = &b),
                         )
-                        .with_label(body.span, format!("`{b}`, where earlier arms give `{a}`")),
+                        .with_label(
+                            body.span,
+                            weft_msg::t!("match-types-differ.label", a = &a, b = &b),
+                        )
+                        .with_help(super::same_type_help(
+                            &t,
+                            &body.ty,
+                            &weft_msg::t!("who-match"),
+                        )),
                     );
                     Some(Ty::Error)
                 }
@@ -51,7 +59,7 @@ pub fn match_expr(
     };
     match sv.ty.clone() {
         Ty::Enum(e, set) => {
-            let en = c.cx.prog.enums.get(e as usize).cloned();
+            let en = c.cx.prog.enums.get(e).cloned();
             let Some(en) = en else {
                 return Expr::error(span);
             };

@@ -24,8 +24,9 @@ use crate::expr::r#match::match_expr;
 use crate::expr::name::{field, index, name};
 use crate::expr::narrow::{facts, with_facts};
 use crate::hir::*;
-use crate::ty::{Per, Ty};
+use crate::ty::{DurUnit, Per, Ty};
 use crate::types::{dur_unit, per_of};
+use weft_msg::t;
 use weft_syntax::ast::{self, CmpOp, ExprKind as A};
 use weft_syntax::{Diagnostic, Span};
 
@@ -39,6 +40,35 @@ pub mod narrow;
 mod scope;
 
 pub use scope::Scope;
+
+/// The help for two values that must have one type (the branches of an
+/// `if`, the cases of a `match`): what to write instead.
+pub fn same_type_help(a: &Ty, b: &Ty, who: &str) -> String {
+    let example = |t: &Ty| match t {
+        Ty::Money(_) => Some("example-money"),
+        Ty::Decimal => Some("example-decimal"),
+        Ty::Int | Ty::IntLit => Some("example-int"),
+        Ty::Bool => Some("example-bool"),
+        Ty::Dur(DurUnit::Months) => Some("example-months"),
+        Ty::Dur(DurUnit::Years) => Some("example-years"),
+        Ty::Dur(DurUnit::Days) => Some("example-days"),
+        Ty::Date => Some("example-date"),
+        _ => None,
+    };
+    match (a, b) {
+        (Ty::Money(_), Ty::Money(_)) => t!("same-type-periods"),
+        (Ty::Money(_), Ty::Decimal) | (Ty::Decimal, Ty::Money(_)) => {
+            t!("same-type-share", who = who)
+        }
+        (Ty::Money(_), Ty::Int | Ty::IntLit) | (Ty::Int | Ty::IntLit, Ty::Money(_)) => {
+            t!("same-type-yuan", who = who)
+        }
+        _ => match example(a) {
+            Some(e) => t!("same-type-example", who = who, example = t!(e)),
+            None => t!("same-type", who = who),
+        },
+    }
+}
 
 pub fn bx(e: Expr) -> Box<Expr> {
     Box::new(e)
@@ -103,7 +133,7 @@ fn by_kind(c: &mut Body<'_, '_>, s: &mut Scope, e: &ast::Expr, expect: Option<&T
                     let ty =
                         c.cx.prog
                             .locals
-                            .get(l as usize)
+                            .get(l)
                             .map(|x| x.ty.clone())
                             .unwrap_or(Ty::Error);
                     Expr::new(ExprKind::Local(l), ty, span)
@@ -282,17 +312,10 @@ pub fn join_branches(
         }
         None => {
             let (a, b) = (c.cx.prog.show(&tv.ty), c.cx.prog.show(&fv.ty));
-            let mut d = Diagnostic::error(
-                "E0336",
-                format!("the branches give different types: `{a}` and `{b}`"),
-            )
-            .with_label(tv.span, format!("`{a}`"))
-            .with_label(fv.span, format!("`{b}`"));
-            if matches!((&tv.ty, &fv.ty), (Ty::Money(_), Ty::Money(_))) {
-                d = d.with_help("amounts of different periods do not mix: convert one with `per_month(…)` or `per_year(…)`");
-            } else {
-                d = d.with_help("both branches of an `if` must give a value of the same type");
-            }
+            let mut d = Diagnostic::error("E0336", t!("if-types-differ", a = &a, b = &b))
+                .with_label(tv.span, format!("`{a}`"))
+                .with_label(fv.span, format!("`{b}`"));
+            d = d.with_help(same_type_help(&tv.ty, &fv.ty, &t!("who-if")));
             c.cx.err(d);
             Expr::error(span)
         }

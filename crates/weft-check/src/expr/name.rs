@@ -12,12 +12,13 @@ use crate::hir::*;
 use crate::model::Target;
 use crate::names::DefKind;
 use crate::ty::{RecordId, Ty, full_set};
+use weft_msg::t;
 use weft_syntax::ast::{self, ExprKind as A};
 use weft_syntax::{Diagnostic, Span};
 
 pub fn add_dep(c: &mut Body<'_, '_>, s: &Scope, target: RuleId, span: Span) {
     if let Some(r) = s.rule
-        && let Some(d) = c.deps.get_mut(r as usize)
+        && let Some(d) = c.deps.get_mut(r)
         && !d.iter().any(|(t, _)| *t == target)
     {
         d.push((target, span));
@@ -31,7 +32,7 @@ pub fn variant(c: &mut Body<'_, '_>, id: &ast::Ident, expect: Option<&Ty>) -> Op
         && let Some(i) =
             c.cx.prog
                 .enums
-                .get(*e as usize)
+                .get(*e)
                 .and_then(|en| en.variants.iter().position(|v| v.name == id.name))
     {
         c.cx.model.refer_to(id.span, Target::Variant(*e, i as u32));
@@ -41,16 +42,15 @@ pub fn variant(c: &mut Body<'_, '_>, id: &ast::Ident, expect: Option<&Ty>) -> Op
             id.span,
         ));
     }
-    let hits: Vec<(u32, usize)> =
+    let hits: Vec<(EnumId, usize)> =
         c.cx.prog
             .enums
-            .iter()
-            .enumerate()
+            .iter_enumerated()
             .filter_map(|(ei, en)| {
                 en.variants
                     .iter()
                     .position(|v| v.name == id.name)
-                    .map(|vi| (ei as u32, vi))
+                    .map(|vi| (ei, vi))
             })
             .collect();
     match hits.as_slice() {
@@ -66,7 +66,7 @@ pub fn variant(c: &mut Body<'_, '_>, id: &ast::Ident, expect: Option<&Ty>) -> Op
         many => {
             let names: Vec<String> = many
                 .iter()
-                .map(|(e, _)| c.cx.prog.enums[*e as usize].name.clone())
+                .map(|(e, _)| c.cx.prog.enums[*e].name.clone())
                 .collect();
             c.cx.err(
                 Diagnostic::error(
@@ -97,7 +97,7 @@ pub fn name(
         let ty =
             c.cx.prog
                 .locals
-                .get(l as usize)
+                .get(l)
                 .map(|x| x.ty.clone())
                 .unwrap_or(Ty::Error);
         let ty = match place(c, s, whole) {
@@ -111,7 +111,7 @@ pub fn name(
         && let Some((fid, fd)) =
             c.cx.prog
                 .records
-                .get(rec_id as usize)
+                .get(rec_id)
                 .and_then(|r| r.field(&id.name))
     {
         let ty = field_ty(fd);
@@ -133,7 +133,7 @@ pub fn name(
         && c.cx
             .prog
             .enums
-            .get(*e as usize)
+            .get(*e)
             .map(|en| en.variants.iter().any(|v| v.name == id.name))
             .unwrap_or(false)
         && let Some(v) = variant(c, id, expect)
@@ -143,14 +143,14 @@ pub fn name(
     match c.cx.lookup(s.module, id) {
         Resolved::Found(kind) => match kind {
             DefKind::Rule(r) => {
-                let Some(rd) = c.cx.prog.rules.get(r as usize).cloned() else {
+                let Some(rd) = c.cx.prog.rules.get(r).cloned() else {
                     return Expr::error(span);
                 };
                 if let Some((_, rec)) = rd.param {
                     let rn =
                         c.cx.prog
                             .records
-                            .get(rec as usize)
+                            .get(rec)
                             .map(|x| x.name.clone())
                             .unwrap_or_default();
                     c.cx.err(
@@ -179,7 +179,7 @@ pub fn name(
                 Expr::new(ExprKind::Rule(r, None), ret, span)
             }
             DefKind::Param(p) => {
-                let Some(pd) = c.cx.prog.params.get(p as usize) else {
+                let Some(pd) = c.cx.prog.params.get(p) else {
                     return Expr::error(span);
                 };
                 if !pd.keys.is_empty() {
@@ -189,7 +189,7 @@ pub fn name(
                         .map(|(e, _)| {
                             c.cx.prog
                                 .enums
-                                .get(*e as usize)
+                                .get(*e)
                                 .map(|x| x.name.clone())
                                 .unwrap_or_default()
                         })
@@ -242,20 +242,10 @@ pub fn name(
                 let mut cands: Vec<&str> = s.locals.iter().map(|(n, _)| n.as_str()).collect();
                 cands.extend(names.visible_names(s.module));
                 if let Some((rec_id, _)) = s.fields_of {
-                    cands.extend(
-                        prog.records[rec_id as usize]
-                            .fields
-                            .iter()
-                            .map(|f| f.name.as_str()),
-                    );
+                    cands.extend(prog.records[rec_id].fields.iter().map(|f| f.name.as_str()));
                 }
                 if let Some(Ty::Enum(e, _)) = expect {
-                    cands.extend(
-                        prog.enums[*e as usize]
-                            .variants
-                            .iter()
-                            .map(|v| v.name.as_str()),
-                    );
+                    cands.extend(prog.enums[*e].variants.iter().map(|v| v.name.as_str()));
                 }
                 cands
             });
@@ -284,7 +274,7 @@ pub fn field(
         && s.local(&en.name).is_none()
         && let Resolved::Found(DefKind::Enum(e)) = c.cx.lookup(s.module, en)
     {
-        let ed = &c.cx.prog.enums[e as usize];
+        let ed = &c.cx.prog.enums[e];
         return match ed.variants.iter().position(|v| v.name == f.name) {
             Some(i) => {
                 c.cx.model.refer_to(f.span, Target::Variant(e, i as u32));
@@ -320,13 +310,9 @@ pub fn field(
                 );
                 return Expr::error(span);
             }
-            let Some((fid, fd)) =
-                c.cx.prog
-                    .records
-                    .get(rec_id as usize)
-                    .and_then(|r| r.field(&f.name))
+            let Some((fid, fd)) = c.cx.prog.records.get(rec_id).and_then(|r| r.field(&f.name))
             else {
-                unknown_field(c, rec_id, f);
+                unknown_field(c, rec_id, f, FieldUse::Access);
                 return Expr::error(span);
             };
             let ty = field_ty(fd);
@@ -339,7 +325,7 @@ pub fn field(
         }
         Ty::Cascade(cid) => {
             let (steps, rem): (Vec<String>, String) =
-                match c.cx.prog.rules.get(cid as usize).map(|r| &r.kind) {
+                match c.cx.prog.rules.get(cid).map(|r| &r.kind) {
                     Some(RuleKind::Cascade(cd)) => (
                         cd.steps.iter().map(|s| s.name.clone()).collect(),
                         cd.remainder.clone(),
@@ -354,7 +340,7 @@ pub fn field(
             let ty =
                 c.cx.prog
                     .rules
-                    .get(cid as usize)
+                    .get(cid)
                     .map(|r| r.ret.clone())
                     .unwrap_or(Ty::Error);
             match idx {
@@ -371,7 +357,7 @@ pub fn field(
                     let sugg =
                         c.cx.suggestions
                             .closest(&f.name, || all.iter().map(|x| x.as_str()));
-                    let cname = c.cx.prog.rules[cid as usize].name.clone();
+                    let cname = c.cx.prog.rules[cid].name.clone();
                     let mut d = Diagnostic::error(
                         "E0341",
                         format!("the cascade `{cname}` has no part `{}`", f.name),
@@ -439,7 +425,11 @@ pub fn index(
             return Expr::error(span);
         }
     };
-    let pd = c.cx.prog.params[pid as usize].clone();
+    let pd = c.cx.prog.params[pid].clone();
+    if pd.ty.is_error() {
+        // Its declaration failed and was reported.
+        return Expr::error(span);
+    }
     if pd.keys.len() != idx.len() {
         let msg = if pd.keys.is_empty() {
             format!("`{}` has a single value and no keys", pn.name)
@@ -459,7 +449,7 @@ pub fn index(
         let n =
             c.cx.prog
                 .enums
-                .get(*e as usize)
+                .get(*e)
                 .map(|x| x.variants.len())
                 .unwrap_or(0);
         let want_any = Ty::Enum(*e, full_set(n));
@@ -469,7 +459,7 @@ pub fn index(
                 let outside = kset & !set;
                 if outside != 0 {
                     let v = outside.trailing_zeros() as usize;
-                    let vname = c.cx.prog.enums[*e as usize]
+                    let vname = c.cx.prog.enums[*e]
                         .variants
                         .get(v)
                         .map(|x| x.name.clone())
@@ -492,18 +482,46 @@ pub fn index(
     Expr::new(ExprKind::Param(pid, keys), ty, span)
 }
 
-pub fn unknown_field(c: &mut Body<'_, '_>, rec_id: RecordId, name: &ast::Ident) {
-    let rec = &c.cx.prog.records[rec_id as usize];
+/// Where a field name was written, for the help of [`unknown_field`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldUse {
+    /// `p.name` in an expression.
+    Access,
+    /// `Person A { name: … }` in a test.
+    Test,
+    /// `defaults Person { name: … }`.
+    Defaults,
+}
+
+pub fn unknown_field(c: &mut Body<'_, '_>, rec_id: RecordId, name: &ast::Ident, used: FieldUse) {
+    let rec = &c.cx.prog.records[rec_id];
+    // A rule of this record with that name: a computed value, not a field.
+    let rule =
+        c.cx.prog
+            .rule_by_name(&name.name)
+            .filter(|r| c.cx.prog.rules[*r].param.map(|(_, of)| of) == Some(rec_id));
     let sugg =
         c.cx.suggestions
             .closest(&name.name, || rec.fields.iter().map(|f| f.name.as_str()));
     let mut d = Diagnostic::error(
         "E0304",
-        format!("`{}` has no field `{}`", rec.name, name.name),
-    )
-    .with_label(name.span, "unknown field");
-    if let Some(s) = sugg.first() {
-        d = d.with_help(format!("did you mean `{s}`?"));
-    }
+        t!("no-field", record = &rec.name, field = &name.name),
+    );
+    let n = &name.name;
+    d = match (rule, used) {
+        (Some(_), FieldUse::Test | FieldUse::Defaults) => d
+            .with_label(name.span, t!("field-is-rule-test", name = n))
+            .with_help(t!("field-is-rule-test.help", name = n)),
+        (Some(_), FieldUse::Access) => d
+            .with_label(name.span, t!("field-is-rule", name = n))
+            .with_help(t!("field-is-rule.help", name = n)),
+        (None, _) => {
+            d = d.with_label(name.span, t!("no-field.label"));
+            match sugg.first() {
+                Some(s) => d.with_help(t!("did-you-mean", name = s)),
+                None => d,
+            }
+        }
+    };
     c.cx.err(d);
 }

@@ -13,17 +13,17 @@ pub fn place(c: &Body<'_, '_>, s: &Scope, e: &ast::Expr) -> Option<(String, Ty)>
     match &e.kind {
         A::Name(id) => {
             if let Some(l) = s.local(&id.name) {
-                let ty = c.cx.prog.locals.get(l as usize)?.ty.clone();
+                let ty = c.cx.prog.locals.get(l)?.ty.clone();
                 return Some((format!("#{l}"), ty));
             }
             let (rec_id, l) = s.fields_of?;
-            let (_, fd) = c.cx.prog.records.get(rec_id as usize)?.field(&id.name)?;
+            let (_, fd) = c.cx.prog.records.get(rec_id)?.field(&id.name)?;
             Some((format!("#{l}.{}", id.name), field_ty(fd)))
         }
         A::Field(base, f) => {
             let (k, t) = place(c, s, base)?;
             let Ty::Record(rec_id) = t else { return None };
-            let (_, fd) = c.cx.prog.records.get(rec_id as usize)?.field(&f.name)?;
+            let (_, fd) = c.cx.prog.records.get(rec_id)?.field(&f.name)?;
             Some((format!("{k}.{}", f.name), field_ty(fd)))
         }
         _ => None,
@@ -58,7 +58,7 @@ pub fn facts_at(
     if depth > FACT_DEPTH {
         return vec![];
     }
-    let variant_of = |e: u32, x: &ast::Expr| -> Option<usize> {
+    let variant_of = |e: EnumId, x: &ast::Expr| -> Option<usize> {
         let name = match &x.kind {
             A::Name(id) => &id.name,
             A::Field(b, f) => match &b.kind {
@@ -66,7 +66,7 @@ pub fn facts_at(
                     if c.cx
                         .prog
                         .enums
-                        .get(e as usize)
+                        .get(e)
                         .map(|x| x.name == en.name)
                         .unwrap_or(false) =>
                 {
@@ -78,7 +78,7 @@ pub fn facts_at(
         };
         c.cx.prog
             .enums
-            .get(e as usize)?
+            .get(e)?
             .variants
             .iter()
             .position(|v| v.name == *name)
@@ -105,7 +105,7 @@ pub fn facts_at(
                 full_set(
                     c.cx.prog
                         .enums
-                        .get(e as usize)
+                        .get(e)
                         .map(|x| x.variants.len())
                         .unwrap_or(0),
                 ) & !bit
@@ -127,7 +127,7 @@ pub fn facts_at(
             let n =
                 c.cx.prog
                     .enums
-                    .get(e as usize)
+                    .get(e)
                     .map(|x| x.variants.len())
                     .unwrap_or(0);
             vec![(key, if positive { bits } else { full_set(n) & !bits })]

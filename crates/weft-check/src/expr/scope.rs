@@ -54,11 +54,11 @@ impl Scope {
             rule: Some(rid),
             ..Scope::default()
         };
-        if let Some(Some((l, _))) = c.cx.prog.rules.get(rid as usize).map(|r| r.param) {
+        if let Some(Some((l, _))) = c.cx.prog.rules.get(rid).map(|r| r.param) {
             let name =
                 c.cx.prog
                     .locals
-                    .get(l as usize)
+                    .get(l)
                     .map(|x| x.name.clone())
                     .unwrap_or_default();
             s.locals.push((name, l));

@@ -537,7 +537,7 @@ impl Fast {
             Ty::Int | Ty::Dur(_) => Fast::Int,
             Ty::Bool => Fast::Bool,
             Ty::Date => Fast::Date,
-            Ty::Enum(e, set) => match prog.enums.get(*e as usize) {
+            Ty::Enum(e, set) => match prog.enums.get(*e) {
                 // Codes first, then labels (as `parse_text` reads them).
                 Some(en) => Fast::Enum(
                     en.variants

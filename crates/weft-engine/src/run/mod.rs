@@ -392,7 +392,7 @@ pub fn run_sides(
                     .get(rec as usize)
                     .and_then(|r| r.field(name))
                     .filter(|(_, f)| matches!(f.ty, Ty::Enum(..)))
-                    .map(|(f, _)| (rec, f))
+                    .map(|(f, _)| (rec, f.raw()))
             };
             match find_in(gs.record).or_else(|| ms.and_then(|m| find_in(m.record))) {
                 Some(x) => Some(x),

@@ -59,7 +59,7 @@ pub fn kind_of(prog: &Program, ty: &Ty) -> OutKind {
         Ty::Text => OutKind::Text,
         Ty::Enum(e, _) => OutKind::Enum(
             prog.enums
-                .get(*e as usize)
+                .get(*e)
                 .map(|en| en.variants.iter().map(|v| v.code.clone()).collect())
                 .unwrap_or_default(),
         ),

@@ -228,7 +228,7 @@ fn table(
         }
     }
     if let (Some(off), Some((mf, _))) = (members, rec.members()) {
-        if let Some(slot) = cols.get_mut(mf as usize) {
+        if let Some(slot) = cols.get_mut(mf.index()) {
             *slot = Column::Members(off.iter().map(|x| *x as i64).collect());
         }
     }
@@ -405,7 +405,7 @@ fn run_checks(cx: &Ctx<'_>, st: &mut Staged, chunk: &Chunk) {
             let order = schema
                 .columns
                 .iter()
-                .position(|c| c.field == def.column)
+                .position(|c| c.field == def.column.raw())
                 .unwrap_or(usize::MAX);
             let e = RowError {
                 column: rdef.column(def.column).to_string(),

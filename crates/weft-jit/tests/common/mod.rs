@@ -244,7 +244,7 @@ pub fn grouped_chunk(ir: &Ir, group: &str, member: &str, groups: &[Group<'_>]) -
         ),
         (mrec, members.clone()),
     ] {
-        let rec = &prog.records[rid as usize];
+        let rec = &prog.records[rid];
         let n = rows.len();
         let mut cols = Vec::new();
         for fd in &rec.fields {
@@ -303,7 +303,7 @@ pub fn grouped_chunk(ir: &Ir, group: &str, member: &str, groups: &[Group<'_>]) -
             };
             cols.push(col);
         }
-        chunk.tables[rid as usize] = Table { rows: n, cols };
+        chunk.tables[rid.index()] = Table { rows: n, cols };
     }
     chunk
 }
@@ -385,7 +385,7 @@ pub fn random_chunk(
     let lo_date = weft_syntax::num::parse_date("1925-01-01").unwrap() as i64;
     let hi_date = weft_syntax::num::parse_date("2020-12-31").unwrap() as i64;
     for (rid, n) in [(grec, households), (mrec, persons)] {
-        let rec = &prog.records[rid as usize];
+        let rec = &prog.records.as_slice()[rid as usize];
         let mut cols = Vec::new();
         for (fi, fd) in rec.fields.iter().enumerate() {
             let scalar = |rng: &mut rand_chacha::ChaCha8Rng, ty: &Ty| -> i64 {
@@ -399,7 +399,7 @@ pub fn random_chunk(
                 match ty {
                     Ty::Bool => rng.gen_range(0..=1),
                     Ty::Enum(e, set) => {
-                        let nv = prog.enums[*e as usize].variants.len().min(64);
+                        let nv = prog.enums[*e].variants.len().min(64);
                         let opts: Vec<i64> =
                             (0..nv as i64).filter(|v| set & (1u64 << v) != 0).collect();
                         opts[rng.gen_range(0..opts.len())]

@@ -175,7 +175,7 @@ impl<'a> Doc<'a> {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let module = module_name(t.module);
+                let module = module_name(t.module.raw());
                 // Outcomes come in the program's order; match by name and
                 // module as well, so a skipped test is never misattributed.
                 let pick = outcomes
@@ -240,21 +240,15 @@ impl<'a> Doc<'a> {
     /// item they belong to), as a file name.
     pub fn page(&self, t: Target) -> Option<String> {
         let (kind, name) = match t {
-            Target::Enum(e) | Target::Variant(e, _) => {
-                ("enum", &self.prog.enums.get(e as usize)?.name)
-            }
-            Target::Record(r) | Target::Field(r, _) => {
-                ("record", &self.prog.records.get(r as usize)?.name)
-            }
-            Target::Param(p) => ("param", &self.prog.params.get(p as usize)?.name),
-            Target::Rule(r) => ("rule", &self.prog.rules.get(r as usize)?.name),
-            Target::Output(o) | Target::Column(o, _) => {
-                ("output", &self.prog.outputs.get(o as usize)?.name)
-            }
+            Target::Enum(e) | Target::Variant(e, _) => ("enum", &self.prog.enums.get(e)?.name),
+            Target::Record(r) | Target::Field(r, _) => ("record", &self.prog.records.get(r)?.name),
+            Target::Param(p) => ("param", &self.prog.params.get(p)?.name),
+            Target::Rule(r) => ("rule", &self.prog.rules.get(r)?.name),
+            Target::Output(o) | Target::Column(o, _) => ("output", &self.prog.outputs.get(o)?.name),
             Target::Programme(p) => ("programme", &self.prog.programmes.get(p as usize)?.name),
             Target::Assert(a) => {
                 let p = self.prog.asserts.get(a as usize)?.param;
-                ("param", &self.prog.params.get(p as usize)?.name)
+                ("param", &self.prog.params.get(p)?.name)
             }
             Target::Module(_) => return Some("index.html".into()),
             Target::Local(_) => return None,
@@ -267,43 +261,22 @@ impl<'a> Doc<'a> {
         let page = encode(&self.page(t)?);
         let anchor = match t {
             Target::Variant(e, v) => {
-                let name = &self
-                    .prog
-                    .enums
-                    .get(e as usize)?
-                    .variants
-                    .get(v as usize)?
-                    .name;
+                let name = &self.prog.enums.get(e)?.variants.get(v as usize)?.name;
                 Some(format!("variant-{name}"))
             }
             Target::Field(r, f) => {
-                let name = &self
-                    .prog
-                    .records
-                    .get(r as usize)?
-                    .fields
-                    .get(f as usize)?
-                    .name;
+                let name = &self.prog.records.get(r)?.fields.get(f)?.name;
                 Some(format!("field-{name}"))
             }
             Target::Column(o, c) => {
-                let name = &self
-                    .prog
-                    .outputs
-                    .get(o as usize)?
-                    .columns
-                    .get(c as usize)?
-                    .name;
+                let name = &self.prog.outputs.get(o)?.columns.get(c as usize)?.name;
                 Some(format!("column-{name}"))
             }
             Target::Assert(a) => Some(format!(
                 "assert-{}",
                 self.prog.asserts.get(a as usize)?.name
             )),
-            Target::Module(m) => Some(format!(
-                "module-{}",
-                self.prog.modules.get(m as usize)?.name
-            )),
+            Target::Module(m) => Some(format!("module-{}", self.prog.modules.get(m)?.name)),
             _ => None,
         };
         Some(match anchor {
@@ -316,30 +289,29 @@ impl<'a> Doc<'a> {
     pub fn name(&self, t: Target) -> String {
         let p = self.prog;
         let n = match t {
-            Target::Enum(e) => p.enums.get(e as usize).map(|x| x.name.clone()),
-            Target::Variant(e, v) => p.enums.get(e as usize).and_then(|x| {
+            Target::Enum(e) => p.enums.get(e).map(|x| x.name.clone()),
+            Target::Variant(e, v) => p.enums.get(e).and_then(|x| {
                 x.variants
                     .get(v as usize)
                     .map(|v| format!("{}.{}", x.name, v.name))
             }),
-            Target::Record(r) => p.records.get(r as usize).map(|x| x.name.clone()),
-            Target::Field(r, f) => p.records.get(r as usize).and_then(|x| {
-                x.fields
-                    .get(f as usize)
-                    .map(|f| format!("{}.{}", x.name, f.name))
-            }),
-            Target::Param(i) => p.params.get(i as usize).map(|x| x.name.clone()),
-            Target::Rule(i) => p.rules.get(i as usize).map(|x| x.name.clone()),
-            Target::Output(i) => p.outputs.get(i as usize).map(|x| x.name.clone()),
-            Target::Column(o, c) => p.outputs.get(o as usize).and_then(|x| {
+            Target::Record(r) => p.records.get(r).map(|x| x.name.clone()),
+            Target::Field(r, f) => p
+                .records
+                .get(r)
+                .and_then(|x| x.fields.get(f).map(|f| format!("{}.{}", x.name, f.name))),
+            Target::Param(i) => p.params.get(i).map(|x| x.name.clone()),
+            Target::Rule(i) => p.rules.get(i).map(|x| x.name.clone()),
+            Target::Output(i) => p.outputs.get(i).map(|x| x.name.clone()),
+            Target::Column(o, c) => p.outputs.get(o).and_then(|x| {
                 x.columns
                     .get(c as usize)
                     .map(|c| format!("{}.{}", x.name, c.name))
             }),
             Target::Programme(i) => p.programmes.get(i as usize).map(|x| x.name.clone()),
             Target::Assert(i) => p.asserts.get(i as usize).map(|x| x.name.clone()),
-            Target::Module(m) => p.modules.get(m as usize).map(|x| x.name.clone()),
-            Target::Local(l) => p.locals.get(l as usize).map(|x| x.name.clone()),
+            Target::Module(m) => p.modules.get(m).map(|x| x.name.clone()),
+            Target::Local(l) => p.locals.get(l).map(|x| x.name.clone()),
         };
         n.unwrap_or_default()
     }
@@ -348,15 +320,9 @@ impl<'a> Doc<'a> {
     pub fn display(&self, t: Target) -> Option<&str> {
         let p = self.prog;
         match t {
-            Target::Enum(e) => p.enums.get(e as usize)?.display.as_deref(),
-            Target::Variant(e, v) => p
-                .enums
-                .get(e as usize)?
-                .variants
-                .get(v as usize)?
-                .display
-                .as_deref(),
-            Target::Record(r) => p.records.get(r as usize)?.display.as_deref(),
+            Target::Enum(e) => p.enums.get(e)?.display.as_deref(),
+            Target::Variant(e, v) => p.enums.get(e)?.variants.get(v as usize)?.display.as_deref(),
+            Target::Record(r) => p.records.get(r)?.display.as_deref(),
             Target::Programme(i) => p.programmes.get(i as usize)?.display.as_deref(),
             _ => None,
         }
@@ -461,7 +427,7 @@ impl<'a> Doc<'a> {
     /// For every field of every record, the rules that read it.
     pub fn field_readers(&self) -> HashMap<Target, Vec<RuleId>> {
         let mut map: HashMap<Target, Vec<RuleId>> = HashMap::new();
-        for (i, rd) in self.prog.rules.iter().enumerate() {
+        for (i, rd) in self.prog.rules.iter_enumerated() {
             let mut fields = BTreeSet::new();
             for e in rule_exprs(rd) {
                 walk(e, &mut |x| {
@@ -471,7 +437,7 @@ impl<'a> Doc<'a> {
                 });
             }
             for f in fields {
-                map.entry(f).or_default().push(i as RuleId);
+                map.entry(f).or_default().push(i);
             }
         }
         map

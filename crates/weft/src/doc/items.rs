@@ -5,7 +5,9 @@ use super::chart;
 use super::ctx::{Doc, rule_exprs, rules_in, walk};
 use super::html::{citation, doc, esc, list, page, section, summary, zh};
 use std::collections::BTreeSet;
-use weft_check::hir::{ExprKind, PVal, RuleId, RuleKind, ScaleBands};
+use weft_check::hir::{
+    EnumId, ExprKind, OutputId, PVal, ParamId, RecordId, RuleId, RuleKind, ScaleBands,
+};
 use weft_check::model::Target;
 use weft_syntax::ast::{HitPolicy, ScaleKind};
 use weft_syntax::num;
@@ -64,7 +66,7 @@ fn hit_words(h: &HitPolicy) -> &'static str {
 /// The definition of a rule: its formula (by date), table, cascade or
 /// scale, with every name linked.
 fn definition(d: &Doc, r: RuleId) -> String {
-    let Some(rd) = d.prog.rules.get(r as usize) else {
+    let Some(rd) = d.prog.rules.get(r) else {
         return String::new();
     };
     let missed_rows: BTreeSet<String> = d
@@ -183,7 +185,7 @@ fn definition(d: &Doc, r: RuleId) -> String {
                     let ty = s
                         .params
                         .first()
-                        .and_then(|l| d.prog.locals.get(*l as usize))
+                        .and_then(|l| d.prog.locals.get(*l))
                         .map(|l| l.ty.clone())
                         .unwrap_or(weft_check::ty::Ty::Int);
                     out.push_str("<table class=\"rows\">\n<thead><tr><th>from</th><th>below</th><th>value</th></tr></thead>\n<tbody>\n");
@@ -239,7 +241,7 @@ fn num_prev_day(d: i32) -> i32 {
 
 /// A rule's page.
 pub(crate) fn rule(d: &Doc, r: RuleId) -> Option<(String, String)> {
-    let rd = d.prog.rules.get(r as usize)?;
+    let rd = d.prog.rules.get(r)?;
     let t = Target::Rule(r);
     let kind = kind_of(d, t);
     let sig = match rd.param {
@@ -362,8 +364,8 @@ pub(crate) fn outcome_badge(failures: Option<&[String]>) -> &'static str {
 
 /// The labels of a parameter's key combinations (`changchun 长春市 ×
 /// urban`), by slot.
-fn key_labels(d: &Doc, p: u32, html: bool) -> Vec<String> {
-    let Some(pd) = d.prog.params.get(p as usize) else {
+fn key_labels(d: &Doc, p: ParamId, html: bool) -> Vec<String> {
+    let Some(pd) = d.prog.params.get(p) else {
         return Vec::new();
     };
     let slots = pd.slots();
@@ -379,7 +381,7 @@ fn key_labels(d: &Doc, p: u32, html: bool) -> Vec<String> {
                     let name = d
                         .prog
                         .enums
-                        .get(*e as usize)
+                        .get(*e)
                         .and_then(|en| en.variants.get(v as usize))
                         .map(|x| x.name.clone())
                         .unwrap_or_default();
@@ -405,8 +407,8 @@ fn key_labels(d: &Doc, p: u32, html: bool) -> Vec<String> {
 }
 
 /// A parameter's page.
-pub(crate) fn param(d: &Doc, p: u32) -> Option<(String, String)> {
-    let pd = d.prog.params.get(p as usize)?;
+pub(crate) fn param(d: &Doc, p: ParamId) -> Option<(String, String)> {
+    let pd = d.prog.params.get(p)?;
     let t = Target::Param(p);
     let keys: Vec<String> = pd
         .keys
@@ -415,7 +417,7 @@ pub(crate) fn param(d: &Doc, p: u32) -> Option<(String, String)> {
             let all = d
                 .prog
                 .enums
-                .get(*e as usize)
+                .get(*e)
                 .map(|en| en.variants.len())
                 .unwrap_or(0);
             let part = if (set.count_ones() as usize) < all {
@@ -595,7 +597,7 @@ pub(crate) fn programme(d: &Doc, i: u32) -> Option<(String, String)> {
     let pd = d.prog.programmes.get(i as usize)?;
     let t = Target::Programme(i);
     let od = d.prog.outputs.get(pd.output)?;
-    let out_t = Target::Output(pd.output as u32);
+    let out_t = Target::Output(pd.output);
     let mut body = format!(
         "<p class=\"sig\">Reported from the output {} (one row per {}).</p>\n",
         d.link(out_t),
@@ -607,7 +609,7 @@ pub(crate) fn programme(d: &Doc, i: u32) -> Option<(String, String)> {
         match od.columns.get(c) {
             Some(cd) => {
                 let href = d
-                    .href(Target::Column(pd.output as u32, c as u32))
+                    .href(Target::Column(pd.output, c as u32))
                     .unwrap_or_default();
                 let column = format!("<a href=\"{href}\"><code>{}</code></a>", esc(&cd.name));
                 if d.sources.slice(cd.expr.span).trim() == cd.name {
@@ -645,7 +647,7 @@ pub(crate) fn programme(d: &Doc, i: u32) -> Option<(String, String)> {
         "<table class=\"rows\">\n<thead><tr><th>rule</th><th>source</th><th>what it says</th></tr></thead>\n<tbody>\n",
     );
     for rid in &rules {
-        let Some(rd) = d.prog.rules.get(*rid as usize) else {
+        let Some(rd) = d.prog.rules.get(*rid) else {
             continue;
         };
         if let Some(it) = d.model.item(Target::Rule(*rid)) {
@@ -680,10 +682,10 @@ pub(crate) fn programme(d: &Doc, i: u32) -> Option<(String, String)> {
 /// A record's page: its fields (with the rules reading each) and checks.
 pub(crate) fn record(
     d: &Doc,
-    r: u32,
+    r: RecordId,
     readers: &std::collections::HashMap<Target, Vec<RuleId>>,
 ) -> Option<(String, String)> {
-    let rd = d.prog.records.get(r as usize)?;
+    let rd = d.prog.records.get(r)?;
     let t = Target::Record(r);
     let input = match &rd.input {
         Some(i) => format!(
@@ -701,8 +703,8 @@ pub(crate) fn record(
     let mut f = String::from(
         "<table class=\"rows\">\n<thead><tr><th>field</th><th>type</th><th>allowed</th><th>about</th><th>read by</th></tr></thead>\n<tbody>\n",
     );
-    for (i, fd) in rd.fields.iter().enumerate() {
-        let ft = Target::Field(r, i as u32);
+    for (i, fd) in rd.fields.iter_enumerated() {
+        let ft = Target::Field(r, i);
         let show = |v: i64| chart::plain(&fd.ty, v);
         let range = match fd.range {
             Some((Some(lo), Some(hi))) => format!("{} to {}", show(lo), show(hi)),
@@ -710,7 +712,7 @@ pub(crate) fn record(
             Some((None, Some(hi))) => format!("≤ {}", show(hi)),
             _ => String::new(),
         };
-        let key = if rd.key == Some(i as u32) {
+        let key = if rd.key == Some(i) {
             " <span class=\"tag\">key</span>"
         } else {
             ""
@@ -768,8 +770,8 @@ pub(crate) fn record(
 }
 
 /// An enum's page: its variants with their codes and display names.
-pub(crate) fn enumeration(d: &Doc, e: u32) -> Option<(String, String)> {
-    let ed = d.prog.enums.get(e as usize)?;
+pub(crate) fn enumeration(d: &Doc, e: EnumId) -> Option<(String, String)> {
+    let ed = d.prog.enums.get(e)?;
     let t = Target::Enum(e);
     let mut body = format!(
         "<p class=\"sig\"><span class=\"where\">{}</span></p>\n",
@@ -809,8 +811,8 @@ pub(crate) fn enumeration(d: &Doc, e: u32) -> Option<(String, String)> {
 }
 
 /// An output's page: its columns and the programmes reported from it.
-pub(crate) fn output(d: &Doc, o: u32) -> Option<(String, String)> {
-    let od = d.prog.outputs.get(o as usize)?;
+pub(crate) fn output(d: &Doc, o: OutputId) -> Option<(String, String)> {
+    let od = d.prog.outputs.get(o)?;
     let t = Target::Output(o);
     let mut body = format!(
         "<p class=\"sig\">One row per {}, written as <code>{}.csv</code> (or <code>.jsonl</code>, <code>.parquet</code>) by <code>weft run</code>. <span class=\"where\">{}</span></p>\n",
@@ -839,7 +841,7 @@ pub(crate) fn output(d: &Doc, o: u32) -> Option<(String, String)> {
         .programmes
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.output == o as usize)
+        .filter(|(_, p)| p.output == o)
         .map(|(i, _)| Target::Programme(i as u32))
         .collect();
     body.push_str(&section(

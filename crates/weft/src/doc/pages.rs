@@ -27,21 +27,21 @@ pub(crate) fn render(d: &Doc) -> Vec<SiteFile> {
     for i in 0..d.prog.programmes.len() {
         add(items::programme(d, i as u32));
     }
-    for i in 0..d.prog.rules.len() {
-        add(items::rule(d, i as u32));
+    for i in d.prog.rules.ids() {
+        add(items::rule(d, i));
     }
-    for i in 0..d.prog.params.len() {
-        add(items::param(d, i as u32));
+    for i in d.prog.params.ids() {
+        add(items::param(d, i));
     }
     let readers = d.field_readers();
-    for i in 0..d.prog.records.len() {
-        add(items::record(d, i as u32, &readers));
+    for i in d.prog.records.ids() {
+        add(items::record(d, i, &readers));
     }
-    for i in 0..d.prog.enums.len() {
-        add(items::enumeration(d, i as u32));
+    for i in d.prog.enums.ids() {
+        add(items::enumeration(d, i));
     }
-    for i in 0..d.prog.outputs.len() {
-        add(items::output(d, i as u32));
+    for i in d.prog.outputs.ids() {
+        add(items::output(d, i));
     }
     files.push(SiteFile {
         path: "style.css".into(),
@@ -109,13 +109,12 @@ fn index(d: &Doc) -> String {
     body.push_str(&section("programmes", "Programmes", &pr));
     // Rules by module.
     let mut rules = String::new();
-    for (m, md) in p.modules.iter().enumerate() {
+    for (m, md) in p.modules.iter_enumerated() {
         let ts: Vec<Target> = p
             .rules
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.module as usize == m)
-            .map(|(i, _)| Target::Rule(i as u32))
+            .iter_enumerated()
+            .filter(|(_, r)| r.module == m)
+            .map(|(i, _)| Target::Rule(i))
             .collect();
         if ts.is_empty() {
             continue;
@@ -132,7 +131,7 @@ fn index(d: &Doc) -> String {
         if !p
             .rules
             .iter()
-            .any(|r| p.modules.get(r.module as usize).map(|x| &x.name) == Some(&md.name))
+            .any(|r| p.modules.get(r.module).map(|x| &x.name) == Some(&md.name))
         {
             rules.push_str(&format!(
                 "<p id=\"module-{}\" class=\"none\">Module <code>{}</code> declares no rule.</p>\n",
@@ -142,25 +141,19 @@ fn index(d: &Doc) -> String {
         }
     }
     body.push_str(&section("rules", "Rules", &rules));
-    let params: Vec<Target> = (0..p.params.len())
-        .map(|i| Target::Param(i as u32))
-        .collect();
+    let params: Vec<Target> = p.params.ids().map(Target::Param).collect();
     body.push_str(&section(
         "parameters",
         "Parameters",
         &item_table(d, &params),
     ));
-    let records: Vec<Target> = (0..p.records.len())
-        .map(|i| Target::Record(i as u32))
-        .collect();
-    let enums: Vec<Target> = (0..p.enums.len()).map(|i| Target::Enum(i as u32)).collect();
+    let records: Vec<Target> = p.records.ids().map(Target::Record).collect();
+    let enums: Vec<Target> = p.enums.ids().map(Target::Enum).collect();
     let mut rec = item_table(d, &records);
     rec.push_str("<h3>Enums</h3>\n");
     rec.push_str(&item_table(d, &enums));
     body.push_str(&section("records", "Records and enums", &rec));
-    let outputs: Vec<Target> = (0..p.outputs.len())
-        .map(|i| Target::Output(i as u32))
-        .collect();
+    let outputs: Vec<Target> = p.outputs.ids().map(Target::Output).collect();
     body.push_str(&section("outputs", "Outputs", &item_table(d, &outputs)));
     let c = d.coverage;
     let cov = format!(
@@ -282,7 +275,7 @@ fn search_js(d: &Doc) -> String {
         };
         let mut extra = String::new();
         if let Target::Enum(e) = it.target {
-            if let Some(ed) = d.prog.enums.get(e as usize) {
+            if let Some(ed) = d.prog.enums.get(e) {
                 for v in &ed.variants {
                     extra.push(' ');
                     extra.push_str(&v.name);
