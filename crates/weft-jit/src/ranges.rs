@@ -125,21 +125,15 @@ impl Assumptions {
             v.is_empty() || (mn >= lo && mx <= hi)
         };
         for (r, f, lo, hi) in &self.columns {
-            match chunk.col(*r, *f) {
-                Some(Column::I64(v)) => {
-                    if !within(v, *lo, *hi) {
-                        return false;
-                    }
-                }
-                // An absent value is read as what the column stores.
-                Some(Column::Opt(v, _)) => {
-                    if !within(v, *lo, *hi) {
-                        return false;
-                    }
-                }
-                // Anything else is read through the helpers, which find
-                // the interpreter's error; no value to check.
-                _ => {}
+            // An absent optional value is read as what the column stores
+            // (0); anything else than numbers is read through the
+            // helpers, which find the interpreter's error.
+            let v = match chunk.col(*r, *f) {
+                Some(Column::I64(v)) | Some(Column::Opt(v, _)) => v,
+                _ => continue,
+            };
+            if !within(v, *lo, *hi) {
+                return false;
             }
         }
         for (r, f) in &self.groups {
