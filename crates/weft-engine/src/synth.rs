@@ -13,7 +13,8 @@
 //! Members are written grouped, in the order of their groups, so `weft
 //! run` streams the output with bounded memory.
 
-use crate::run::{InterpEval, plan_for, roots, run_in_memory};
+use crate::engines::Interpreter;
+use crate::run::{plan_for, roots, run_in_memory};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
@@ -453,11 +454,7 @@ pub fn synth(ir: &Ir, opts: &SynthOptions) -> Result<SynthReport, SynthError> {
         let mh: Vec<String> = ms
             .map(|m| m.columns.iter().map(|c| c.name.clone()).collect())
             .unwrap_or_default();
-        let ev = InterpEval {
-            ir,
-            bound: &bound,
-            plan: &plan,
-        };
+        let ev = Interpreter::new(ir, &bound);
         let res = run_in_memory(
             ir,
             &bound,

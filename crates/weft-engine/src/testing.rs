@@ -5,10 +5,11 @@
 //! test's month for the instances its expectations need, and every
 //! expectation is evaluated. A failed comparison reports both sides.
 
+use crate::engines::EngineKind;
 use weft_check::ty::Ty;
 use weft_interp::{EvalError, Interp};
-use weft_ir::bind::{Bound, bind};
-use weft_ir::data::{Chunk, test_chunk};
+use weft_ir::bind::bind;
+use weft_ir::data::test_chunk;
 use weft_ir::value::display_value;
 use weft_ir::{InstId, Ir};
 
@@ -41,41 +42,10 @@ fn describe_error(ir: &Ir, e: &EvalError) -> String {
     format!("{} in `{name}`: {}", e.kind.code(), e.detail)
 }
 
-/// An engine that can evaluate instances of a bound program over a chunk.
-pub trait Evaluator {
-    fn name(&self) -> &'static str;
-    /// Evaluate instances (for a row each) in order, with a shared memo.
-    fn eval(
-        &self,
-        ir: &Ir,
-        bound: &Bound,
-        chunk: &Chunk,
-        insts: &[(InstId, usize)],
-    ) -> Vec<Result<i64, EvalError>>;
-}
-
-/// The reference interpreter as an [`Evaluator`].
-pub struct Interpreter;
-
-impl Evaluator for Interpreter {
-    fn name(&self) -> &'static str {
-        "interp"
-    }
-
-    fn eval(
-        &self,
-        ir: &Ir,
-        bound: &Bound,
-        chunk: &Chunk,
-        insts: &[(InstId, usize)],
-    ) -> Vec<Result<i64, EvalError>> {
-        let mut it = Interp::new(ir, bound, chunk);
-        insts.iter().map(|(i, r)| it.eval_inst(*i, *r)).collect()
-    }
-}
-
-/// Run every test of the program with one evaluator.
-pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
+/// Run every test of the program on one engine (bound for each test's
+/// month; on the JIT, a binding compiled before comes from the cache of
+/// compiled programs).
+pub fn run_tests(ir: &Ir, kind: EngineKind) -> Vec<TestOutcome> {
     let prog = &ir.hir;
     let mut out = Vec::new();
     for (ti, t) in prog.tests.iter().enumerate() {
@@ -118,6 +88,22 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
                 ),
             }),
             Ok(bound) => {
+                let engine = kind.engine(ir, &bound);
+                // An engine that cannot be had fails every evaluation.
+                let eval = |insts: &[(InstId, usize)]| match &engine {
+                    Ok(e) => e.eval_insts(&chunk, insts),
+                    Err(msg) => insts
+                        .iter()
+                        .map(|(i, r)| {
+                            Err(EvalError {
+                                kind: weft_ir::ErrKind::NoRow,
+                                inst: *i,
+                                row: Some(*r),
+                                detail: msg.clone(),
+                            })
+                        })
+                        .collect(),
+                };
                 // Declared ranges (`in 0..=4`), as a batch checks them.
                 for rec in &t.records {
                     let Some(def) = prog.records.get(rec.record) else {
@@ -176,7 +162,7 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
                     .iter()
                     .map(|(ri, _, i)| (*i, rows.get(*ri).copied().unwrap_or(0).max(0) as usize))
                     .collect();
-                let check_results = ev.eval(ir, &bound, &chunk, &check_runs);
+                let check_results = eval(&check_runs);
                 for ((ri, ci, _), r) in checks.iter().zip(check_results) {
                     let rec = &t.records[*ri];
                     let Some(def) = prog.records.get(rec.record).and_then(|d| d.checks.get(*ci))
@@ -224,18 +210,13 @@ pub fn run_tests(ir: &Ir, ev: &dyn Evaluator) -> Vec<TestOutcome> {
                         });
                     }
                 }
-                let results = ev.eval(
-                    ir,
-                    &bound,
-                    &chunk,
-                    &insts.iter().map(|i| (*i, 0)).collect::<Vec<_>>(),
-                );
+                let results = eval(&insts.iter().map(|i| (*i, 0)).collect::<Vec<_>>());
                 for (ei, (x, r)) in t.expects.iter().zip(results).enumerate() {
                     let msg = match (&x.fails, r) {
                         (None, Ok(1)) => None,
                         (None, Ok(_)) => Some(match sides.get(ei).copied().flatten() {
                             Some((a, b)) => {
-                                let vals = ev.eval(ir, &bound, &chunk, &[(a, 0), (b, 0)]);
+                                let vals = eval(&[(a, 0), (b, 0)]);
                                 let show = |r: &Result<i64, EvalError>, inst: InstId| match r {
                                     Ok(v) => display_value(
                                         prog,

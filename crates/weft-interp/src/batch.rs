@@ -8,8 +8,14 @@
 //! output's columns. The first error met rejects the group: its error is
 //! recorded and the rest of the group is not evaluated. The values of a
 //! rejected group's rows are unspecified (they are never written).
+//!
+//! [`Engine`] is the one abstraction over "the interpreter or the JIT":
+//! a bound program that evaluates chunks for a plan and instances for
+//! rows. [`Interpreter`] implements it here; `weft_jit::Jit` implements it
+//! with compiled code and the same results, errors included.
 
 use crate::{EvalError, Interp};
+use std::time::Duration;
 use weft_ir::bind::Bound;
 use weft_ir::data::{Chunk, Column};
 use weft_ir::{InstId, Ir, RecordId};
@@ -62,6 +68,63 @@ pub struct ChunkResult {
     pub group_values: Vec<Vec<i64>>,
     /// Per group row: the error that rejected it.
     pub errors: Vec<Option<EvalError>>,
+}
+
+/// An engine evaluating one bound program (an [`Ir`] with its [`Bound`]):
+/// what `weft run`, `weft test`, `weft diff` and the API evaluate with.
+/// Implementations give identical results, errors included; they differ
+/// only in speed.
+pub trait Engine: Sync {
+    /// `interp` or `jit`, as the command line and manifests name them.
+    fn name(&self) -> &'static str;
+    /// Evaluate a chunk for a batch, in the order and with the result the
+    /// module documentation describes.
+    fn eval_chunk(&self, chunk: &Chunk, plan: &Plan) -> ChunkResult;
+    /// Evaluate instances (each for a row of its record kind) in order
+    /// with one shared memo, as [`Interp::eval_inst`] on one [`Interp`]
+    /// does: the records' checks, a test's expectations.
+    fn eval_insts(&self, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>>;
+    /// For compiled code: how getting the program went.
+    fn compiled(&self) -> Option<Compiled> {
+        None
+    }
+}
+
+/// How an engine's program was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compiled {
+    /// How long compiling (or finding the compiled program) took.
+    pub time: Duration,
+    /// Whether a program compiled before for the same binding was reused.
+    pub reused: bool,
+}
+
+/// The reference interpreter as an [`Engine`].
+#[derive(Debug, Clone, Copy)]
+pub struct Interpreter<'a> {
+    pub ir: &'a Ir,
+    pub bound: &'a Bound,
+}
+
+impl<'a> Interpreter<'a> {
+    pub fn new(ir: &'a Ir, bound: &'a Bound) -> Interpreter<'a> {
+        Interpreter { ir, bound }
+    }
+}
+
+impl Engine for Interpreter<'_> {
+    fn name(&self) -> &'static str {
+        "interp"
+    }
+
+    fn eval_chunk(&self, chunk: &Chunk, plan: &Plan) -> ChunkResult {
+        eval_chunk(self.ir, self.bound, chunk, plan)
+    }
+
+    fn eval_insts(&self, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>> {
+        let mut it = Interp::new(self.ir, self.bound, chunk);
+        insts.iter().map(|(i, r)| it.eval_inst(*i, *r)).collect()
+    }
 }
 
 /// The member rows of group `g`.

@@ -1015,6 +1015,9 @@ impl FnGen<'_, '_> {
             }
             Node::Neg(a) => {
                 let v = self.expr(*a)?;
+                if self.info.proofs.safe(n) {
+                    return Ok(self.b.ins().ineg(v));
+                }
                 let is_min = self.b.ins().icmp_imm_s(IntCC::Equal, v, i64::MIN);
                 self.fail_if(is_min, sites::kind_site(ErrKind::Overflow));
                 self.b.ins().ineg(v)
@@ -1027,7 +1030,7 @@ impl FnGen<'_, '_> {
             Node::Arith(op, a, b) => {
                 let x = self.expr(*a)?;
                 let y = self.expr(*b)?;
-                self.arith(*op, x, y)
+                self.arith(n, *op, x, y)
             }
             Node::Cmp(op, a, b) => {
                 let x = self.expr(*a)?;
@@ -1140,7 +1143,7 @@ impl FnGen<'_, '_> {
                 slot,
                 body,
                 filter,
-            } => self.agg(*kind, *group, *group_record, *slot, *body, *filter)?,
+            } => self.agg(n, *kind, *group, *group_record, *slot, *body, *filter)?,
             Node::Builtin(bi, xs) => {
                 let mut args = Vec::with_capacity(xs.len());
                 for x in xs {
@@ -1155,7 +1158,7 @@ impl FnGen<'_, '_> {
                         let known: Vec<Option<i64>> = xs.iter().map(|x| self.known(*x)).collect();
                         self.date_builtin(*bi, &args, &known)
                     }
-                    _ => self.builtin(*bi, &args),
+                    _ => self.builtin(n, *bi, &args),
                 }
             }
             Node::BandsInfo(bi, pref) => {
@@ -1701,8 +1704,16 @@ impl FnGen<'_, '_> {
         self.checked(r)
     }
 
-    fn arith(&mut self, op: ArithOp, x: Value, y: Value) -> Value {
+    fn arith(&mut self, n: NodeId, op: ArithOp, x: Value, y: Value) -> Value {
         let c = self.ctx;
+        // Proven not to overflow (`ranges.rs`): no check.
+        let safe = self.info.proofs.safe(n);
+        match op {
+            ArithOp::Add if safe => return self.b.ins().iadd(x, y),
+            ArithOp::Sub | ArithOp::SubDates if safe => return self.b.ins().isub(x, y),
+            ArithOp::Mul if safe => return self.b.ins().imul(x, y),
+            _ => {}
+        }
         match op {
             ArithOp::Add => {
                 let r = self.b.ins().sadd_overflow(x, y);
@@ -1726,8 +1737,17 @@ impl FnGen<'_, '_> {
                 if d <= 0 || unit <= 0 {
                     return self.call_helper(H::MulRound, &[c, x, y, dk, uk]);
                 }
-                // Fast path: the exact product fits in 64 bits.
                 let lo = self.b.ins().imul(x, y);
+                if self.info.proofs.product_fits(n) {
+                    // Proven: the product fits in 64 bits.
+                    let q = self.div_round_const(lo, d);
+                    return if safe {
+                        self.b.ins().imul_imm_s(q, unit)
+                    } else {
+                        self.times_unit(q, unit)
+                    };
+                }
+                // Fast path: the exact product fits in 64 bits.
                 let hi = self.b.ins().smulhi(x, y);
                 let sign = self.b.ins().sshr_imm_u(lo, 63);
                 let fits = self.b.ins().icmp(IntCC::Equal, hi, sign);
@@ -1808,8 +1828,9 @@ impl FnGen<'_, '_> {
         }
     }
 
-    fn builtin(&mut self, bi: Builtin, args: &[Value]) -> Value {
+    fn builtin(&mut self, n: NodeId, bi: Builtin, args: &[Value]) -> Value {
         let c = self.ctx;
+        let safe = self.info.proofs.safe(n);
         let arg = |g: &mut Self, i: usize| match args.get(i) {
             Some(v) => *v,
             None => g.k(0),
@@ -1836,6 +1857,9 @@ impl FnGen<'_, '_> {
             }
             Builtin::Abs => {
                 let a = arg(self, 0);
+                if safe {
+                    return self.b.ins().iabs(a);
+                }
                 let is_min = self.b.ins().icmp_imm_s(IntCC::Equal, a, i64::MIN);
                 self.fail_if(is_min, sites::kind_site(ErrKind::Overflow));
                 self.b.ins().iabs(a)
@@ -1847,6 +1871,9 @@ impl FnGen<'_, '_> {
                     return self.call_helper(H::RoundTo, &[c, a, u]);
                 }
                 let q = self.div_round_const(a, unit);
+                if safe {
+                    return self.b.ins().imul_imm_s(q, unit);
+                }
                 self.times_unit(q, unit)
             }
             Builtin::YearsBetween
@@ -1867,11 +1894,17 @@ impl FnGen<'_, '_> {
             }
             Builtin::DaysBetween => {
                 let (a, b) = (arg(self, 0), arg(self, 1));
+                if safe {
+                    return self.b.ins().isub(b, a);
+                }
                 let r = self.b.ins().ssub_overflow(b, a);
                 self.checked(r)
             }
             Builtin::ToDecimal => {
                 let a = arg(self, 0);
+                if safe {
+                    return self.b.ins().imul_imm_s(a, MICRO);
+                }
                 let m = self.k(MICRO);
                 let r = self.b.ins().smul_overflow(a, m);
                 self.checked(r)
@@ -2085,8 +2118,10 @@ impl FnGen<'_, '_> {
         self.b.ins().jump(dr, &[BlockArg::Value(st)]);
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn agg(
         &mut self,
+        n: NodeId,
         kind: AggKind,
         group: NodeId,
         group_record: u32,
@@ -2174,8 +2209,13 @@ impl FnGen<'_, '_> {
             AggKind::Sum => {
                 let v = body_or(self, 0)?;
                 let a = self.b.use_var(acc);
-                let r = self.b.ins().sadd_overflow(a, v);
-                let s = self.checked(r);
+                let s = if self.info.proofs.safe(n) {
+                    // Proven: no partial sum overflows.
+                    self.b.ins().iadd(a, v)
+                } else {
+                    let r = self.b.ins().sadd_overflow(a, v);
+                    self.checked(r)
+                };
                 self.b.def_var(acc, s);
             }
             AggKind::Any => {

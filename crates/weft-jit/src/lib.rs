@@ -5,9 +5,10 @@
 //! [`JitProgram::eval_insts`] run them with exactly the meaning of the
 //! reference interpreter (`weft-interp`): the same values, the same lazy
 //! evaluation order, and for a failure the same [`EvalError`] (kind,
-//! instance, row and sentence). Nothing falls back to the interpreter:
-//! every IR node kind compiles, and what cannot be compiled is a
-//! [`JitError`].
+//! instance, row and sentence). Every IR node kind compiles, and what
+//! cannot be compiled is a [`JitError`]. [`Jit`] is the JIT as a
+//! [`weft_interp::batch::Engine`], the one engine abstraction the runner,
+//! the tests and the API use.
 //!
 //! # Code generation scheme
 //!
@@ -95,6 +96,23 @@
 //! A callee's error id is propagated unchanged, as the interpreter
 //! propagates its `EvalError`.
 //!
+//! **Proven, else checked.** `ranges.rs` gives every node an interval
+//! holding all its values, from the domains of the fields it reads (what
+//! validation accepts: money `0..=¥1,000,000,000,000.00`, whole numbers
+//! `≥ 0`, enum variants, dates of years `0000..=9999`, narrowed by
+//! declared ranges such as `in 0..=4`), the parameter values compiled in,
+//! constants, and at most 2¹⁶ members per household. An operation whose
+//! exact result provably fits in 64 bits is generated without its
+//! overflow check (`+ − ×`, negation, sums over members, `abs`, rounding
+//! to a unit, the product of a rounded product). The proofs assume the
+//! chunk's values are in those domains: each evaluation first checks the
+//! columns the proofs rely on and the household sizes (one scan per
+//! chunk, outside every loop), and a chunk that breaks them — never one
+//! built from validated input; hand-built chunks or test records outside
+//! a declared range can — is evaluated by the interpreter.
+//! [`JitProgram::compile_checked`] compiles without proofs (every
+//! overflow checked), for differential tests of the checks.
+//!
 //! **No traps.** Generated code never executes a trapping instruction
 //! (cranelift-jit installs no signal handler, so a trap would kill the
 //! process): checked `+ − ×` use cranelift's overflow-flag instructions,
@@ -141,6 +159,7 @@
 mod cache;
 mod codegen;
 mod inlining;
+mod ranges;
 mod runtime;
 mod sites;
 
@@ -153,7 +172,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use weft_interp::EvalError;
-use weft_interp::batch::{ChunkResult, Plan, member_range};
+use weft_interp::batch::{ChunkResult, Compiled, Engine, Plan, member_range};
 use weft_ir::bind::Bound;
 use weft_ir::data::Chunk;
 use weft_ir::{BandsSrc, InstId, Ir, Node, NodeId};
@@ -246,7 +265,7 @@ pub struct Clif {
     pub optimized: String,
 }
 
-fn build_info(ir: &Ir, bound: &Bound) -> Info {
+fn build_info(ir: &Ir, bound: &Bound, proofs: bool) -> Info {
     let mut col_base = Vec::with_capacity(ir.hir.records.len());
     let mut ncols = 0usize;
     for r in &ir.hir.records {
@@ -290,7 +309,7 @@ fn build_info(ir: &Ir, bound: &Bound) -> Info {
     }
     let shape = inlining::shape(ir, bound);
     let param_tables = param_keys_tables(ir, bound);
-    Info {
+    let mut info = Info {
         param_tables,
         sites: sites::table(ir),
         col_base,
@@ -302,7 +321,12 @@ fn build_info(ir: &Ir, bound: &Bound) -> Info {
         band_params,
         row_stable: shape.row_stable,
         on_cycle: shape.on_cycle,
+        proofs: ranges::Proofs::default(),
+    };
+    if proofs {
+        info.proofs = ranges::prove(ir, bound, &info);
     }
+    info
 }
 
 /// Per parameter reference, its bound values as a table compiled into
@@ -347,12 +371,20 @@ impl JitProgram {
 
     /// Compile every instance `bound` reaches.
     pub fn compile(ir: &Ir, bound: &Bound) -> Result<JitProgram, JitError> {
-        on_big_stack(|| Self::compile_here(ir, bound))
+        on_big_stack(|| Self::compile_here(ir, bound, true))
     }
 
-    fn compile_here(ir: &Ir, bound: &Bound) -> Result<JitProgram, JitError> {
+    /// [`compile`](Self::compile) without the proofs that remove overflow
+    /// checks (`ranges.rs`): every operation checked, whatever the chunk.
+    /// For differential tests of the checks themselves on values no
+    /// validated input holds.
+    pub fn compile_checked(ir: &Ir, bound: &Bound) -> Result<JitProgram, JitError> {
+        on_big_stack(|| Self::compile_here(ir, bound, false))
+    }
+
+    fn compile_here(ir: &Ir, bound: &Bound, proofs: bool) -> Result<JitProgram, JitError> {
         let start = Instant::now();
-        let info = build_info(ir, bound);
+        let info = build_info(ir, bound, proofs);
         let mut comp = codegen::Compiler::new(ir, bound, &info)?;
         let result = Self::generate(&mut comp);
         let entry_id = comp.entry;
@@ -533,7 +565,7 @@ impl JitProgram {
     /// The CLIF of instance `inst`'s function.
     pub fn clif(ir: &Ir, bound: &Bound, inst: InstId) -> Result<Clif, JitError> {
         on_big_stack(|| {
-            let info = build_info(ir, bound);
+            let info = build_info(ir, bound, true);
             let mut comp = codegen::Compiler::new(ir, bound, &info)?;
             let mut ctx = Context::new();
             let mut fctx = FunctionBuilderContext::new();
@@ -552,6 +584,20 @@ impl JitProgram {
             }))));
             r
         })
+    }
+
+    /// How many operations are compiled without their overflow check,
+    /// proven unable to overflow on validated input (`ranges.rs`).
+    pub fn proven_operations(&self) -> usize {
+        let p = &self.info.proofs;
+        p.safe.iter().filter(|s| **s).count() + p.product_fits.iter().filter(|s| **s).count()
+    }
+
+    /// Whether `chunk` holds only values the proofs assume (every chunk
+    /// of validated input does); the others are evaluated by the
+    /// interpreter.
+    pub fn proofs_hold(&self, chunk: &Chunk) -> bool {
+        self.info.proofs.assumptions.hold(chunk)
     }
 
     /// How long [`JitProgram::compile`] took.
@@ -582,6 +628,11 @@ impl JitProgram {
     /// Evaluate a chunk for a batch: the contract (and result) of
     /// [`weft_interp::batch::eval_chunk`]. `bound` must [`fit`](Self::fits).
     pub fn eval_chunk(&self, ir: &Ir, bound: &Bound, chunk: &Chunk, plan: &Plan) -> ChunkResult {
+        if !self.info.proofs.assumptions.hold(chunk) {
+            // Values outside their fields' domains (no validated input
+            // has them): the code's proofs do not hold for this chunk.
+            return weft_interp::batch::eval_chunk(ir, &self.bound, chunk, plan);
+        }
         let mut run = self.run(ir, bound, chunk);
         let groups = chunk.rows(plan.group.0);
         let members = plan
@@ -655,8 +706,89 @@ impl JitProgram {
         chunk: &Chunk,
         insts: &[(InstId, usize)],
     ) -> Vec<Result<i64, EvalError>> {
+        if !self.info.proofs.assumptions.hold(chunk) {
+            // As in `eval_chunk`.
+            let mut it = weft_interp::Interp::new(ir, &self.bound, chunk);
+            return insts.iter().map(|(i, r)| it.eval_inst(*i, *r)).collect();
+        }
         let mut run = self.run(ir, bound, chunk);
         insts.iter().map(|(i, r)| run.eval(*i, *r)).collect()
+    }
+}
+
+/// The JIT as a [`weft_interp::batch::Engine`]: a compiled program with
+/// the program and binding it evaluates.
+#[derive(Clone)]
+pub struct Jit<'a> {
+    ir: &'a Ir,
+    bound: &'a Bound,
+    program: std::sync::Arc<JitProgram>,
+    compiled: Compiled,
+}
+
+impl std::fmt::Debug for Jit<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jit")
+            .field("program", &self.program)
+            .field("compiled", &self.compiled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Jit<'a> {
+    /// The program for `bound` from the cache of compiled programs
+    /// ([`JitProgram::compile_cached`]), compiled when it is not there.
+    pub fn new(ir: &'a Ir, bound: &'a Bound) -> Result<Jit<'a>, JitError> {
+        let t = Instant::now();
+        let (program, reused) = JitProgram::compile_cached(ir, bound)?;
+        Ok(Jit {
+            ir,
+            bound,
+            program,
+            compiled: Compiled {
+                time: t.elapsed(),
+                reused,
+            },
+        })
+    }
+
+    /// An engine for a program compiled before (for a binding it
+    /// [`fits`](JitProgram::fits), else it evaluates its own binding).
+    pub fn with_program(
+        ir: &'a Ir,
+        bound: &'a Bound,
+        program: std::sync::Arc<JitProgram>,
+        compiled: Compiled,
+    ) -> Jit<'a> {
+        Jit {
+            ir,
+            bound,
+            program,
+            compiled,
+        }
+    }
+
+    /// The compiled program.
+    pub fn program(&self) -> &std::sync::Arc<JitProgram> {
+        &self.program
+    }
+}
+
+impl Engine for Jit<'_> {
+    fn name(&self) -> &'static str {
+        "jit"
+    }
+
+    fn eval_chunk(&self, chunk: &Chunk, plan: &Plan) -> ChunkResult {
+        self.program.eval_chunk(self.ir, self.bound, chunk, plan)
+    }
+
+    fn eval_insts(&self, chunk: &Chunk, insts: &[(InstId, usize)]) -> Vec<Result<i64, EvalError>> {
+        self.program.eval_insts(self.ir, self.bound, chunk, insts)
+    }
+
+    fn compiled(&self) -> Option<Compiled> {
+        Some(self.compiled)
     }
 }
 

@@ -204,6 +204,8 @@ pub(crate) struct Info {
     /// the keys' variants, compiled into the code (`None`: read through
     /// the helper).
     pub param_tables: Vec<Option<ParamTable>>,
+    /// Operations proven not to overflow, and what the proofs assume.
+    pub proofs: crate::ranges::Proofs,
 }
 
 /// What a parameter lookup can find for one combination of key variants.

@@ -31,7 +31,8 @@ param standard[Kind]: Money per month
 /// A rounded product: a fast path when the product fits in 64 bits.
 rule share(p: Person): Money per month = p.income * p.rate
 
-/// A filtered sum over members, with an overflow check.
+/// A filtered sum over members: money amounts of at most 2¹⁶ members,
+/// proven not to overflow, so the sum has no overflow check.
 rule flagged_income(h: Household): Money per month = sum(m.income for m in h.members where m.flag)
 
 /// A parameter lookup keyed by an enum field (its values compiled in),

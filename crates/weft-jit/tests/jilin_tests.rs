@@ -26,7 +26,7 @@ fn every_reachable_instance_of_every_jilin_test_agrees() {
         let bound = bind_roots(&ir, t.as_of, &roots);
         let chunk = test_chunk(&ir, t);
         let pairs = reachable_pairs(&ir, &chunk, &roots);
-        let jit = JitBackend::new(&ir, &bound);
+        let jit = jit_engine(&ir, &bound);
         total += assert_agree(&jit, &ir, &bound, &chunk, &pairs, &t.name);
         // Reverse order: a different memo history.
         let rev: Vec<_> = pairs.iter().rev().copied().collect();
@@ -35,7 +35,7 @@ fn every_reachable_instance_of_every_jilin_test_agrees() {
         // The expectations exactly as the test runner evaluates them.
         let exp: Vec<_> = ir.tests[ti].iter().map(|i| (*i, 0)).collect();
         assert_agree(&jit, &ir, &bound, &chunk, &exp, &t.name);
-        let results = jit.eval(&ir, &bound, &chunk, &exp);
+        let results = jit.eval_insts(&chunk, &exp);
         for (x, r) in t.expects.iter().zip(&results) {
             expectations += 1;
             if matches!((&x.fails, r), (None, Ok(1)) | (Some(_), Err(_))) {
@@ -68,7 +68,7 @@ fn jilin_assertions_and_record_checks_agree() {
             continue;
         };
         let pairs = reachable_pairs(&ir, &chunk, &roots);
-        let jit = JitBackend::new(&ir, &bound);
+        let jit = jit_engine(&ir, &bound);
         n += assert_agree(&jit, &ir, &bound, &chunk, &pairs, month);
     }
     assert!(n > 0);

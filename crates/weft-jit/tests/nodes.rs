@@ -888,7 +888,7 @@ rule started(p: Person): Date = match p.start { absent => as_of  s => s }
         let (roots, _) = all_pairs(&ir, &base);
         let bound = bind_roots(&ir, date("2018-08-01") as i32, &roots);
         let pairs = reachable_pairs(&ir, &base, &roots);
-        let jit = JitBackend::new(&ir, &bound);
+        let jit = jit_engine(&ir, &bound);
         assert_agree(&jit, &ir, &bound, chunk, &pairs, what);
         assert_agree_each(&jit, &ir, &bound, chunk, &pairs, what);
         // Whole chunks: through the group driver (the output plan) and
@@ -901,12 +901,11 @@ rule started(p: Person): Date = match p.start { absent => as_of  s => s }
         reversed.group.1.reverse();
         for plan in [&plan, &reversed] {
             let a = weft_interp::batch::eval_chunk(&ir, &bound, chunk, plan);
-            let b = jit.0.eval_chunk(&ir, &bound, chunk, plan);
+            let b = jit.program().eval_chunk(&ir, &bound, chunk, plan);
             assert_same_chunk_result(&ir, chunk, plan, &a, &b, what);
             assert!(a.errors.iter().any(|e| e.is_some()), "{what}: no error");
         }
-        let internal = InterpBackend
-            .eval(&ir, &bound, chunk, &pairs)
+        let internal = interp(&ir, &bound, chunk, &pairs)
             .into_iter()
             .filter(|r| matches!(r, Err(e) if e.detail.starts_with("internal error")))
             .count();

@@ -34,12 +34,15 @@ fn random_jilin_chunks_agree() {
     ];
     let mut compared = 0;
     let mut errors = 0;
+    let mut proven = 0;
     for (mi, month) in months.iter().enumerate() {
         let Ok(bound) = bind(&ir, date(month) as i32, &roots) else {
             continue;
         };
-        let engine = JitBackend::new(&ir, &bound);
-        let jit = &engine.0;
+        let engine = jit_engine(&ir, &bound);
+        let jit = engine.program();
+        let checked = jit_checked_engine(&ir, &bound);
+        assert!(jit.proven_operations() > 0, "{month}: nothing proven");
         for case in 0..cases() {
             let seed = case * 31 + mi as u64;
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -47,6 +50,18 @@ fn random_jilin_chunks_agree() {
             let a = weft_interp::batch::eval_chunk(&ir, &bound, &chunk, &plan);
             let b = jit.eval_chunk(&ir, &bound, &chunk, &plan);
             assert_same_chunk_result(&ir, &chunk, &plan, &a, &b, &format!("{month}, seed {seed}"));
+            let c = checked.program().eval_chunk(&ir, &bound, &chunk, &plan);
+            assert_same_chunk_result(
+                &ir,
+                &chunk,
+                &plan,
+                &a,
+                &c,
+                &format!("{month}, seed {seed}, every overflow checked"),
+            );
+            if jit.proofs_hold(&chunk) {
+                proven += 1;
+            }
             errors += a.errors.iter().filter(|e| e.is_some()).count();
             compared += a.errors.len();
             if case < 2 {
@@ -64,5 +79,8 @@ fn random_jilin_chunks_agree() {
         }
     }
     assert!(compared > 0);
-    eprintln!("{compared} households compared, {errors} rejected");
+    // The tame chunks (every other one) hold validated values only: the
+    // proven code ran on them.
+    assert!(proven > 0, "the proven code never ran");
+    eprintln!("{compared} households compared, {errors} rejected; {proven} chunks on proven code");
 }

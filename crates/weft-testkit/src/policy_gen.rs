@@ -182,6 +182,17 @@ pub const PERSON: &[FieldDef] = &[
     fd("start", T::Date, true, None),
     fd("pension", T::Money(Per::Month), true, None),
     fd("k", T::Int, true, None),
+    // Declared ranges at the edge of what the JIT's proofs allow: the
+    // square of `small` fits in 64 bits (3,037,000,499² < 2⁶³), that of
+    // `big` does not; `bonus` bounds money products.
+    fd("small", T::Int, false, Some((0, Some(3_037_000_499)))),
+    fd("big", T::Int, false, Some((0, Some(3_037_000_500)))),
+    fd(
+        "bonus",
+        T::Money(Per::Month),
+        false,
+        Some((0, Some(1_000_000))),
+    ),
 ];
 
 fn field_decl(f: &FieldDef) -> String {
@@ -192,6 +203,7 @@ fn field_decl(f: &FieldDef) -> String {
     if let Some((lo, hi)) = f.range {
         let lit = |v: i64| match f.ty {
             T::Dur(u) => dur_raw(v, u),
+            T::Money(_) => money_raw(v, true),
             _ => v.to_string(),
         };
         match hi {
@@ -2238,8 +2250,28 @@ fn value(c: &mut Choices<'_>, f: &FieldDef) -> Option<i64> {
     })
 }
 
+/// `v` moved into what a batch accepts for the field (validation rejects
+/// anything else): whole numbers, durations and money not negative,
+/// money at most ¥1,000,000,000,000.00, within the declared range. The
+/// JIT's proofs rely on exactly this; the edges stay reachable.
+fn validated(f: &FieldDef, v: i64) -> i64 {
+    let (mut lo, mut hi) = match f.ty {
+        T::Int | T::Dur(_) => (0, i64::MAX),
+        T::Money(_) => (0, 100_000_000_000_000),
+        _ => return v,
+    };
+    if let Some((l, h)) = f.range {
+        lo = lo.max(l);
+        hi = hi.min(h.unwrap_or(i64::MAX));
+    }
+    v.clamp(lo, hi.max(lo))
+}
+
 /// Decode random records (1 to 4 households of 0 to 4 members) and 1 to 3
-/// months.
+/// months. Most record sets hold only values a batch accepts (as
+/// `weft run` and the API give the engines); the others also hold values
+/// validation would reject (negative money, 64-bit extremes), which the
+/// engines must handle alike too.
 pub fn records(data: &[u32]) -> Records {
     let mut c = Choices::new(data);
     let nm = 1 + c.below(3);
@@ -2250,6 +2282,11 @@ pub fn records(data: &[u32]) -> Records {
             months.push(m);
         }
     }
+    let tame = c.chance(60);
+    let value = |c: &mut Choices<'_>, f: &FieldDef| {
+        let v = value(c, f);
+        if tame { v.map(|v| validated(f, v)) } else { v }
+    };
     let nh = 1 + c.below(4);
     let mut houses = Vec::new();
     for _ in 0..nh {

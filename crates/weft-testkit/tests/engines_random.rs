@@ -159,6 +159,10 @@ struct Outcome {
     months_unbound: usize,
     values: usize,
     errors: std::collections::BTreeMap<String, usize>,
+    /// Months whose program has operations proven not to overflow, and
+    /// of those, the ones whose records let the proven code run.
+    with_proofs: usize,
+    proofs_ran: usize,
 }
 
 /// Run one case on both engines; `Err` describes a disagreement.
@@ -179,44 +183,56 @@ fn run_case(case: &Case) -> Result<Outcome, String> {
             }
         };
         out.months_bound += 1;
-        let jit = JitProgram::compile(&ir, &bound)
+        let proven = JitProgram::compile(&ir, &bound)
             .map_err(|e| format!("as of {when}: the JIT does not compile: {e:?}"))?;
+        // Every overflow checked: the checks themselves, on any values.
+        let checked = JitProgram::compile_checked(&ir, &bound)
+            .map_err(|e| format!("as of {when}: the JIT does not compile: {e:?}"))?;
+        if proven.proven_operations() > 0 {
+            out.with_proofs += 1;
+            if proven.proofs_hold(&chunk) {
+                out.proofs_ran += 1;
+            }
+        }
         let a = weft_interp::batch::eval_chunk(&ir, &bound, &chunk, &plan);
-        let b = jit.eval_chunk(&ir, &bound, &chunk, &plan);
-        same_chunk_result(&ir, &chunk, &plan, &a, &b).map_err(|e| format!("as of {when}: {e}"))?;
-        for order in ["in order", "reversed"] {
-            let ps: Vec<_> = if order == "reversed" {
-                pairs.iter().rev().copied().collect()
-            } else {
-                pairs.clone()
-            };
-            let x = interp_insts(&ir, &bound, &chunk, &ps);
-            let y = jit.eval_insts(&ir, &bound, &chunk, &ps);
-            for (k, (u, v)) in x.iter().zip(&y).enumerate() {
-                if u != v {
-                    return Err(format!(
-                        "as of {when}, {order}: {}:\n interp: {u:?}\n jit:    {v:?}",
-                        describe(&ir, ps[k])
-                    ));
-                }
-                if order == "in order" {
-                    match u {
-                        Ok(_) => out.values += 1,
-                        Err(e) => *out.errors.entry(format!("{:?}", e.kind)).or_default() += 1,
+        for (what, jit) in [("proven", &proven), ("checked", &checked)] {
+            let b = jit.eval_chunk(&ir, &bound, &chunk, &plan);
+            same_chunk_result(&ir, &chunk, &plan, &a, &b)
+                .map_err(|e| format!("as of {when}, {what} program: {e}"))?;
+            for order in ["in order", "reversed"] {
+                let ps: Vec<_> = if order == "reversed" {
+                    pairs.iter().rev().copied().collect()
+                } else {
+                    pairs.clone()
+                };
+                let x = interp_insts(&ir, &bound, &chunk, &ps);
+                let y = jit.eval_insts(&ir, &bound, &chunk, &ps);
+                for (k, (u, v)) in x.iter().zip(&y).enumerate() {
+                    if u != v {
+                        return Err(format!(
+                            "as of {when}, {what} program, {order}: {}:\n interp: {u:?}\n jit:    {v:?}",
+                            describe(&ir, ps[k])
+                        ));
+                    }
+                    if order == "in order" && what == "proven" {
+                        match u {
+                            Ok(_) => out.values += 1,
+                            Err(e) => *out.errors.entry(format!("{:?}", e.kind)).or_default() += 1,
+                        }
                     }
                 }
             }
-        }
-        for &p in &pairs {
-            let u = interp_insts(&ir, &bound, &chunk, &[p]);
-            let v = jit.eval_insts(&ir, &bound, &chunk, &[p]);
-            if u != v {
-                return Err(format!(
-                    "as of {when}, alone: {}:\n interp: {:?}\n jit:    {:?}",
-                    describe(&ir, p),
-                    u,
-                    v
-                ));
+            for &p in &pairs {
+                let u = interp_insts(&ir, &bound, &chunk, &[p]);
+                let v = jit.eval_insts(&ir, &bound, &chunk, &[p]);
+                if u != v {
+                    return Err(format!(
+                        "as of {when}, {what} program, alone: {}:\n interp: {:?}\n jit:    {:?}",
+                        describe(&ir, p),
+                        u,
+                        v
+                    ));
+                }
             }
         }
     }
@@ -323,6 +339,7 @@ fn generator_statistics() {
     let mut warnings = std::collections::BTreeMap::<String, usize>::new();
     let mut errors = std::collections::BTreeMap::<String, usize>::new();
     let (mut ok, mut bad, mut values, mut bound, mut unbound, mut bytes) = (0, 0, 0, 0, 0, 0);
+    let (mut with_proofs, mut proofs_ran) = (0, 0);
     let mut shown: Vec<&str> = Vec::new();
     let mut constructs = std::collections::BTreeMap::<&str, usize>::new();
     for _ in 0..n {
@@ -364,6 +381,8 @@ fn generator_statistics() {
                 values += o.values;
                 bound += o.months_bound;
                 unbound += o.months_unbound;
+                with_proofs += o.with_proofs;
+                proofs_ran += o.proofs_ran;
                 for (k, v) in o.errors {
                     *errors.entry(k).or_default() += v;
                 }
@@ -378,6 +397,9 @@ fn generator_statistics() {
     eprintln!("warnings: {warnings:?}");
     eprintln!("policies with each construct: {constructs:?}");
     eprintln!("months bound {bound}, not bound {unbound}; {values} values, errors {errors:?}");
+    eprintln!(
+        "months with operations proven not to overflow: {with_proofs}, of which their proven code ran on {proofs_ran}"
+    );
 }
 
 // Checker rejections of well-typed policies found by the generator (the

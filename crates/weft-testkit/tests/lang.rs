@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use weft_check::pack::compile_sources;
-use weft_engine::testing::{Interpreter, run_tests};
+use weft_engine::engines::EngineKind;
+use weft_engine::testing::run_tests;
 use weft_testkit::{Marker, lang_dir, markers, read_pack};
 
 /// Check one policy directory; `Err` lists what went wrong.
@@ -69,7 +70,7 @@ fn run_policy(dir: &Path) -> Result<String, String> {
     }
     let mut summary = format!("{} diagnostics", got.len());
     if let Some(ir) = ir {
-        let outcomes = run_tests(&ir, &Interpreter);
+        let outcomes = run_tests(&ir, EngineKind::Interp);
         if outcomes.is_empty() && expected.iter().all(|m| m.code.starts_with('W')) {
             problems
                 .push("no test block: a policy that checks cleanly must test its semantics".into());

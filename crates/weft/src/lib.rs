@@ -80,8 +80,28 @@ pub use weft_msg as lang;
 
 use std::path::Path;
 use std::sync::Arc;
+use weft_engine::engines::{Engine as EngineImpl, Interpreter, Jit};
 use weft_engine::load::PackFiles;
-use weft_engine::run::{ChunkEval, InterpEval, plan_for, roots};
+use weft_engine::run::{plan_for, roots};
+
+/// How an evaluator's compiled program was obtained ([`Evaluator::compiled`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compiled {
+    /// How long compiling (or finding the program compiled before) took.
+    pub time: std::time::Duration,
+    /// Whether a program compiled before for the same binding (policy,
+    /// month and parameter values) was reused.
+    pub reused: bool,
+}
+
+impl From<Compiled> for weft_engine::engines::Compiled {
+    fn from(c: Compiled) -> Self {
+        weft_engine::engines::Compiled {
+            time: c.time,
+            reused: c.reused,
+        }
+    }
+}
 
 /// The text of a policy pack held in memory.
 #[derive(Debug, Clone, Default)]
@@ -180,12 +200,16 @@ impl Engine {
         }
     }
 
-    /// The JIT when this build has it, else the interpreter.
+    /// The fastest engine: the JIT.
     pub fn fastest() -> Engine {
-        if weft_engine::engines::jit_available() {
-            Engine::Jit
-        } else {
-            Engine::Interpreter
+        Engine::Jit
+    }
+
+    /// The engine crate's name for it.
+    pub(crate) fn kind(self) -> weft_engine::engines::EngineKind {
+        match self {
+            Engine::Interpreter => weft_engine::engines::EngineKind::Interp,
+            Engine::Jit => weft_engine::engines::EngineKind::Jit,
         }
     }
 }
@@ -520,18 +544,36 @@ impl Policy {
                 .collect();
         }
         let plan = plan_for(ir)?;
+        let t = std::time::Instant::now();
         let reusable = base
             .and_then(|b| b.jit.as_ref().map(|j| (b, j)))
-            .filter(|(b, j)| same_program(b.ir(), ir) && j.fits(&bound))
-            .map(|(_, j)| j.clone());
+            .filter(|(b, (j, _))| same_program(b.ir(), ir) && j.fits(&bound))
+            .map(|(_, (j, _))| j.clone());
         let jit = match (engine, reusable) {
             (Engine::Interpreter, _) => None,
-            (Engine::Jit, Some(j)) => Some(j),
-            (Engine::Jit, None) => Some(
-                weft_jit::JitProgram::compile_cached(ir, &bound)
-                    .map_err(|e| Error::Engine(format!("the JIT cannot compile this policy: {e}")))?
-                    .0,
-            ),
+            (Engine::Jit, Some(j)) => Some((
+                j,
+                Compiled {
+                    time: t.elapsed(),
+                    reused: true,
+                },
+            )),
+            (Engine::Jit, None) => {
+                let jit = Jit::new(ir, &bound).map_err(|e| {
+                    Error::Engine(format!("the JIT cannot compile this policy: {e}"))
+                })?;
+                let c = match jit.compiled() {
+                    Some(c) => Compiled {
+                        time: c.time,
+                        reused: c.reused,
+                    },
+                    None => Compiled {
+                        time: t.elapsed(),
+                        reused: false,
+                    },
+                };
+                Some((jit.program().clone(), c))
+            }
         };
         let schemas = weft_data::schema::InputSchema::all(&ir.hir);
         let group_schema = schemas.get(plan.group.0 as usize).cloned();
@@ -882,6 +924,9 @@ impl Explanation {
     }
 }
 
+/// A compiled program and how it was obtained.
+type Program = (Arc<weft_jit::JitProgram>, Compiled);
+
 /// A policy bound to a month and compiled for an engine. `Send + Sync`.
 pub struct Evaluator {
     policy: Policy,
@@ -892,7 +937,7 @@ pub struct Evaluator {
     bound: weft_ir::bind::Bound,
     plan: weft_interp::batch::Plan,
     /// The compiled program (shared by evaluators it fits: [`Evaluator::rebind`]).
-    jit: Option<Arc<weft_jit::JitProgram>>,
+    jit: Option<Program>,
     /// The inputs of the group record and of the member record.
     group_schema: Option<weft_data::schema::InputSchema>,
     member_schema: Option<weft_data::schema::InputSchema>,
@@ -904,36 +949,6 @@ impl std::fmt::Debug for Evaluator {
             .field("as_of", &self.as_of)
             .field("engine", &self.engine())
             .finish()
-    }
-}
-
-struct JitEval<'a> {
-    ev: &'a Evaluator,
-    jit: &'a weft_jit::JitProgram,
-}
-
-impl ChunkEval for JitEval<'_> {
-    fn name(&self) -> &'static str {
-        "jit"
-    }
-    fn eval_chunk(&self, chunk: &weft_ir::data::Chunk) -> weft_interp::batch::ChunkResult {
-        self.jit.eval_chunk(
-            &self.ev.policy.inner.ir,
-            &self.ev.bound,
-            chunk,
-            &self.ev.plan,
-        )
-    }
-    fn eval_insts(
-        &self,
-        chunk: &weft_ir::data::Chunk,
-        insts: &[(weft_ir::InstId, usize)],
-    ) -> Option<Vec<Result<i64, weft_interp::EvalError>>> {
-        // The records' checks, compiled with the program.
-        Some(
-            self.jit
-                .eval_insts(&self.ev.policy.inner.ir, &self.ev.bound, chunk, insts),
-        )
     }
 }
 
@@ -1046,17 +1061,25 @@ impl Evaluator {
         &self.bound
     }
 
-    /// Call `f` with this evaluator's engine as the engine crate's chunk
-    /// evaluator.
-    pub(crate) fn with_chunk_eval<R>(&self, f: impl FnOnce(&dyn ChunkEval) -> R) -> R {
+    /// Call `f` with this evaluator's engine.
+    pub(crate) fn with_chunk_eval<R>(&self, f: impl FnOnce(&dyn EngineImpl) -> R) -> R {
         match &self.jit {
-            Some(j) => f(&JitEval { ev: self, jit: j }),
-            None => f(&InterpEval {
-                ir: self.ir(),
-                bound: &self.bound,
-                plan: &self.plan,
-            }),
+            Some((j, c)) => f(&Jit::with_program(
+                self.ir(),
+                &self.bound,
+                j.clone(),
+                (*c).into(),
+            )),
+            None => f(&Interpreter::new(self.ir(), &self.bound)),
         }
+    }
+
+    /// On the JIT: how long getting the compiled program took, and
+    /// whether a program compiled before for the same binding (the same
+    /// policy, month and parameter values) was reused. `None` on the
+    /// interpreter.
+    pub fn compiled(&self) -> Option<Compiled> {
+        self.jit.as_ref().map(|(_, c)| *c)
     }
 
     /// The schemas of the group input and of the member input.
@@ -1504,13 +1527,13 @@ mod tests {
         let eval = policy.evaluator(month, Engine::Jit).unwrap();
         let raised = policy.with_params(&[("raise.toml", RAISE)]).unwrap();
         let rebound = eval.rebind(&raised).unwrap();
-        let (Some(a), Some(b)) = (&eval.jit, &rebound.jit) else {
+        let (Some((a, _)), Some((b, _))) = (&eval.jit, &rebound.jit) else {
             panic!("both on the JIT")
         };
         assert!(!Arc::ptr_eq(a, b), "other values, another program");
-        let again = eval.rebind(&raised).unwrap().jit.unwrap();
+        let again = eval.rebind(&raised).unwrap().jit.unwrap().0;
         assert!(Arc::ptr_eq(b, &again), "the same values share the program");
-        let same = eval.rebind(&policy).unwrap().jit.unwrap();
+        let same = eval.rebind(&policy).unwrap().jit.unwrap().0;
         assert!(Arc::ptr_eq(a, &same), "the base binding shares its program");
         let one = policy
             .with_param(
@@ -1521,7 +1544,7 @@ mod tests {
             )
             .unwrap();
         let c = eval.rebind(&one).unwrap();
-        assert!(!Arc::ptr_eq(a, c.jit.as_ref().unwrap()));
+        assert!(!Arc::ptr_eq(a, &c.jit.as_ref().unwrap().0));
         let fresh = raised.evaluator(month, Engine::Jit).unwrap();
         let input = population();
         let got = rebound.evaluate_json(&input).unwrap();
@@ -1533,6 +1556,37 @@ mod tests {
         );
         let interp = raised.evaluator(month, Engine::Interpreter).unwrap();
         assert_eq!(got, interp.evaluate_json(&input).unwrap());
+    }
+
+    /// `Evaluator::compiled` (what `weft run --timings` shows): binding
+    /// the same program, month and parameters again reuses the compiled
+    /// program from the cache; an overlay of other values is compiled.
+    #[test]
+    fn a_second_binding_is_a_cache_hit_and_an_overlay_is_not() {
+        let policy = jilin();
+        // A month no other test binds, so the first binding compiles.
+        let month: Month = "2019-03".parse().unwrap();
+        let first = policy.evaluator(month, Engine::Jit).unwrap();
+        let second = policy.evaluator(month, Engine::Jit).unwrap();
+        assert_eq!(second.compiled().map(|c| c.reused), Some(true));
+        let (Some((a, _)), Some((b, _))) = (&first.jit, &second.jit) else {
+            panic!("both on the JIT")
+        };
+        assert!(Arc::ptr_eq(a, b), "the same program");
+        let raised = policy
+            .with_param(
+                "dibao_standard_urban",
+                &["changchun"],
+                month.first_day(),
+                Value::Money(Money::from_fen(71_234)),
+            )
+            .unwrap();
+        let overlay = raised.evaluator(month, Engine::Jit).unwrap();
+        assert_eq!(overlay.compiled().map(|c| c.reused), Some(false));
+        let again = raised.evaluator(month, Engine::Jit).unwrap();
+        assert_eq!(again.compiled().map(|c| c.reused), Some(true));
+        let interp = policy.evaluator(month, Engine::Interpreter).unwrap();
+        assert_eq!(interp.compiled(), None);
     }
 
     /// Another formula, or another month choosing other formula versions,
@@ -1553,7 +1607,7 @@ mod tests {
             .evaluator("2024-01".parse().unwrap(), Engine::Jit)
             .unwrap();
         let other = eval.rebind(&b).unwrap();
-        let (Some(x), Some(y)) = (&eval.jit, &other.jit) else {
+        let (Some((x, _)), Some((y, _))) = (&eval.jit, &other.jit) else {
             panic!("both on the JIT")
         };
         assert!(!Arc::ptr_eq(x, y));

@@ -74,14 +74,8 @@ impl Policy {
     /// Run the policy's `test` blocks on an engine.
     pub fn run_tests(&self, engine: Engine) -> Result<Vec<TestOutcome>, Error> {
         let ir = self.ir();
-        let ev: Box<dyn weft_engine::testing::Evaluator> = match engine {
-            Engine::Interpreter => Box::new(weft_engine::testing::Interpreter),
-            Engine::Jit => weft_engine::engines::jit_evaluator().ok_or_else(|| {
-                Error::Engine("the JIT engine is not available in this build".into())
-            })?,
-        };
         let sources = self.sources();
-        Ok(weft_engine::testing::run_tests(ir, ev.as_ref())
+        Ok(weft_engine::testing::run_tests(ir, engine.kind())
             .into_iter()
             .map(|t| TestOutcome {
                 failures: t

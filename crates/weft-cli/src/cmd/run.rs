@@ -337,7 +337,12 @@ pub fn run(a: &RunArgs) -> CliResult {
             v["rules_as_of"] = serde_json::json!(r.to_string());
         }
         if a.timings {
-            v["timings_ms"] = timings_json(&report, compile_time, total);
+            v["timings_ms"] = timings_json(
+                &report,
+                compile_time,
+                eval.compiled().map(|c| c.reused),
+                total,
+            );
         }
         // For machines: one JSON document on stdout (messages stay on stderr).
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -381,8 +386,13 @@ pub fn run(a: &RunArgs) -> CliResult {
                 0.0
             };
             eprintln!(
-                "  timings: compile {:.1} ms, index {:.1} ms, read {:.1} ms, checks + evaluation {:.1} ms wall (checks {:.1} ms, evaluation {:.1} ms engine time: {:.0} {} per second per core), write {:.1} ms (reading, evaluation and writing overlap); total {:.1} ms",
+                "  timings: compile {:.1} ms{}, index {:.1} ms, read {:.1} ms, checks + evaluation {:.1} ms wall (checks {:.1} ms, evaluation {:.1} ms engine time: {:.0} {} per second per core), write {:.1} ms (reading, evaluation and writing overlap); total {:.1} ms",
                 ms(compile_time),
+                match eval.compiled() {
+                    Some(c) if c.reused => " (a compiled program reused)",
+                    Some(_) => " (compiled)",
+                    None => "",
+                },
                 ms(tm.index),
                 ms(tm.read),
                 ms(tm.eval),
@@ -533,11 +543,12 @@ fn ms(d: std::time::Duration) -> f64 {
 fn timings_json(
     r: &RunReport,
     compile: std::time::Duration,
+    reused: Option<bool>,
     total: std::time::Duration,
 ) -> serde_json::Value {
     let t = &r.timings;
     serde_json::json!({
-        "compile": ms(compile), "index": ms(t.index), "read": ms(t.read), "evaluate": ms(t.eval), "checks": ms(t.check_cpu),
+        "compile": ms(compile), "compiled_program_reused": reused, "index": ms(t.index), "read": ms(t.read), "evaluate": ms(t.eval), "checks": ms(t.check_cpu),
         "evaluate_engine": ms(t.eval_cpu), "write": ms(t.write), "total": ms(total),
     })
 }

@@ -12,7 +12,8 @@
 use super::block::{Rows, Texts, Values};
 use super::link::{self, Staged};
 use super::process::{Ctx, Encode, process, validate};
-use super::{ChunkEval, InterpEval, RunError, plan_for};
+use super::{Engine, RunError, plan_for};
+use crate::engines::Interpreter;
 use crate::rows::{Group, Parsed, RowError, Val, header_map, parse_rows};
 use arrow_array::RecordBatch;
 use std::collections::HashMap;
@@ -269,7 +270,7 @@ fn staged(gs: &InputSchema, ms: Option<&InputSchema>, groups: &[Group]) -> Stage
 pub fn run_in_memory(
     ir: &Ir,
     bound: &Bound,
-    eval: &dyn ChunkEval,
+    eval: &dyn Engine,
     group: (&[String], &[Row]),
     members: Option<(&[String], &[Row])>,
 ) -> Result<MemoryResult, RunError> {
@@ -331,11 +332,7 @@ pub fn check_groups(
     let (schemas, gi, mi) = schemas_of(ir)?;
     let gs = &schemas[gi];
     let ms = mi.and_then(|m| schemas.get(m));
-    let interp = InterpEval {
-        ir,
-        bound,
-        plan: &plan,
-    };
+    let interp = Interpreter::new(ir, bound);
     let cx = Ctx::new(ir, bound, &plan, &interp, gs, ms, Encode::Blocks, None);
     let mut out = super::process::Outcome::default();
     let (keep, _) = validate(&cx, staged(gs, ms, &groups), &mut out);
@@ -507,7 +504,7 @@ fn stage_rows(
 pub fn run_batches(
     ir: &Ir,
     bound: &Bound,
-    eval: &dyn ChunkEval,
+    eval: &dyn Engine,
     group: &RecordBatch,
     members: Option<&RecordBatch>,
 ) -> Result<BatchOutput, RunError> {
@@ -525,7 +522,7 @@ pub type BatchLines<'a> = (&'a RecordBatch, Option<&'a [u64]>);
 pub fn run_batches_at(
     ir: &Ir,
     bound: &Bound,
-    eval: &dyn ChunkEval,
+    eval: &dyn Engine,
     group: BatchLines<'_>,
     members: Option<BatchLines<'_>>,
 ) -> Result<BatchOutput, RunError> {

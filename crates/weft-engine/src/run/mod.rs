@@ -38,11 +38,12 @@ pub mod process;
 mod sorted;
 mod source;
 
+pub use crate::engines::Engine;
 pub use memory::{
     BatchLines, BatchOutput, ErrorCells, MemoryResult, Prepared, check_groups, prepare_in_memory,
     run_batches, run_batches_at, run_in_memory,
 };
-pub use process::{ChunkEval, Encode};
+pub use process::Encode;
 
 use crate::summary::Summary;
 use link::{Fed, IdIndex, Known, Linker, Staged, Unresolved, Words};
@@ -56,26 +57,9 @@ use std::time::{Duration, Instant};
 use weft_check::ty::Ty;
 use weft_data::schema::{ColKind, InputSchema};
 use weft_data::{FileError, Format, OutCell, OutType, file_name, open_writer};
-use weft_interp::batch::{ChunkResult, Plan};
+use weft_interp::batch::Plan;
 use weft_ir::bind::{BindError, Bound};
-use weft_ir::data::Chunk;
 use weft_ir::{ColumnValue, InstId, Ir};
-
-/// The interpreter as a [`ChunkEval`].
-pub struct InterpEval<'a> {
-    pub ir: &'a Ir,
-    pub bound: &'a Bound,
-    pub plan: &'a Plan,
-}
-
-impl ChunkEval for InterpEval<'_> {
-    fn name(&self) -> &'static str {
-        "interp"
-    }
-    fn eval_chunk(&self, chunk: &Chunk) -> ChunkResult {
-        weft_interp::batch::eval_chunk(self.ir, self.bound, chunk, self.plan)
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct InputFile {
@@ -239,7 +223,7 @@ pub fn roots(ir: &Ir) -> Vec<InstId> {
 pub fn run(
     ir: &Ir,
     bound: &Bound,
-    eval: &dyn ChunkEval,
+    eval: &dyn Engine,
     opts: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<RunReport, RunError> {
@@ -252,7 +236,7 @@ pub fn run(
 pub struct EvalSide<'a> {
     pub ir: &'a Ir,
     pub bound: &'a Bound,
-    pub eval: &'a dyn ChunkEval,
+    pub eval: &'a dyn Engine,
 }
 
 /// One evaluated output row, as an [`Observer`] sees it.

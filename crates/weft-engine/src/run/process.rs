@@ -1,8 +1,7 @@
 //! Checks, rejections and evaluation of one chunk of groups.
 //!
 //! For each [`Staged`] chunk: the record checks run first on every row
-//! that parsed (by the engine, when it evaluates instances — the JIT
-//! does — else by the interpreter); then spec §5.3's rules apply —
+//! that parsed, by the run's engine; then spec §5.3's rules apply —
 //! a group with an error, or with a member with an error, is rejected
 //! whole (each of its rows gets an error row), a member left out by an
 //! `exclude` check goes to the errors alone; the engine evaluates the
@@ -20,33 +19,10 @@ use crate::summary::Summary;
 use std::time::Duration;
 use weft_check::ty::Ty;
 use weft_data::schema::{ColKind, InputSchema};
-use weft_interp::batch::{ChunkResult, Plan};
-use weft_interp::{EvalError, Interp};
+use weft_interp::batch::{Engine, Plan};
 use weft_ir::bind::Bound;
 use weft_ir::data::{Chunk, Column, Table};
 use weft_ir::{ColumnValue, InstId, Ir};
-
-/// An engine that evaluates chunks for a plan.
-pub trait ChunkEval: Sync {
-    fn name(&self) -> &'static str;
-    fn eval_chunk(&self, chunk: &Chunk) -> ChunkResult;
-    /// Evaluate instances (each for a row of its record) in order with one
-    /// memo, as the interpreter's `eval_inst` on one `Interp` does: the
-    /// records' checks. `None` when this engine leaves that to the
-    /// interpreter.
-    fn eval_insts(
-        &self,
-        _chunk: &Chunk,
-        _insts: &[(InstId, usize)],
-    ) -> Option<Vec<Result<i64, EvalError>>> {
-        None
-    }
-    /// For a compiled engine: how long compiling took and whether the
-    /// program was reused from the cache of compiled programs.
-    fn compiled(&self) -> Option<(std::time::Duration, bool)> {
-        None
-    }
-}
 
 /// How outputs leave the evaluating threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +47,7 @@ pub struct Ctx<'a> {
     pub ir: &'a Ir,
     pub bound: &'a Bound,
     pub plan: &'a Plan,
-    pub eval: &'a dyn ChunkEval,
+    pub eval: &'a dyn Engine,
     pub gs: &'a InputSchema,
     pub ms: Option<&'a InputSchema>,
     pub gword: String,
@@ -94,7 +70,7 @@ impl<'a> Ctx<'a> {
         ir: &'a Ir,
         bound: &'a Bound,
         plan: &'a Plan,
-        eval: &'a dyn ChunkEval,
+        eval: &'a dyn Engine,
         gs: &'a InputSchema,
         ms: Option<&'a InputSchema>,
         encode: Encode,
@@ -377,13 +353,7 @@ fn run_checks(cx: &Ctx<'_>, st: &mut Staged, chunk: &Chunk) {
         return;
     }
     let insts: Vec<(InstId, usize)> = jobs.iter().map(|(_, r, _, i)| (*i, *r)).collect();
-    let results = match cx.eval.eval_insts(chunk, &insts) {
-        Some(r) if r.len() == insts.len() => r,
-        _ => {
-            let mut it = Interp::new(cx.ir, cx.bound, chunk);
-            insts.iter().map(|(i, r)| it.eval_inst(*i, *r)).collect()
-        }
-    };
+    let results = cx.eval.eval_insts(chunk, &insts);
     let mut excluded = std::mem::take(&mut st.excluded);
     for ((member, i, ci, _), result) in jobs.iter().zip(results) {
         let (schema, rows) = match (member, cx.ms) {
@@ -571,7 +541,7 @@ pub fn process(cx: &Ctx<'_>, st: Staged) -> Outcome {
         None => to_chunk(cx, &mut st),
     };
     let t = Stopwatch::start();
-    let res = cx.eval.eval_chunk(&chunk);
+    let res = cx.eval.eval_chunk(&chunk, cx.plan);
     out.eval_cpu = t.elapsed();
     // Groups (and their member rows) evaluated.
     let mut groups: Vec<usize> = Vec::with_capacity(st.group_count());
