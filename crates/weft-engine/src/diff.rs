@@ -828,7 +828,7 @@ pub fn param_text(
                 .map(|((e, _), k)| {
                     ir.hir
                         .enums
-                        .get(*e as usize)
+                        .get(*e)
                         .and_then(|en| en.variants.get(k as usize))
                         .map(|x| x.code.clone())
                         .unwrap_or_default()

@@ -217,7 +217,7 @@ pub(crate) fn prove(ir: &Ir, bound: &Bound, info: &Info) -> Proofs {
         if an.used.has(an.group_bit)
             && let Some((f, _)) = rec.members()
         {
-            assumptions.groups.push((r as u32, f));
+            assumptions.groups.push((r as u32, f.raw()));
         }
     }
     Proofs {
@@ -252,7 +252,7 @@ fn domain(ir: &Ir, record: u32, field: u32) -> Option<(i64, i64)> {
             weft_syntax::num::days_from_civil(9999, 12, 31) as i64,
         ),
         Ty::Enum(e, _) => {
-            let n = ir.hir.enums.get(*e as usize)?.variants.len() as i64;
+            let n = ir.hir.enums.get(*e)?.variants.len() as i64;
             (0, n.max(1) - 1)
         }
         _ => return None,

@@ -472,7 +472,7 @@ fn run_range(
                 all.timings.eval_cpu += t.eval_cpu;
                 all.timings.write += t.write;
             }
-            v["timings_ms"] = timings_json(&all, std::time::Duration::ZERO, total);
+            v["timings_ms"] = timings_json(&all, std::time::Duration::ZERO, None, total);
         }
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return Ok(());

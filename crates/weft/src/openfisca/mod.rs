@@ -1414,7 +1414,7 @@ impl Vars<'_> {
                     })?;
                 let rec = rd
                     .param
-                    .and_then(|(_, rid)| self.prog.records.get(rid as usize))
+                    .and_then(|(_, rid)| self.prog.records.get(rid))
                     .ok_or_else(|| format!("`{var}` maps to `{r}`, a rule of no record"))?;
                 self.ent_of_record(&rec.name)
                     .ok_or_else(|| format!("`{r}` is a rule of `{}`, no mapped entity", rec.name))
@@ -1525,7 +1525,7 @@ fn literal(prog: &Program, ty: &Ty, v: &Yaml) -> Result<String, String> {
             .ok_or_else(|| format!("`{s}` is not a date (YYYY-MM-DD)")),
         (Ty::Enum(e, _), y) => {
             let s = key_text(y).unwrap_or_default();
-            let en = prog.enums.get(*e as usize).ok_or("unknown enum")?;
+            let en = prog.enums.get(*e).ok_or("unknown enum")?;
             let var = en
                 .variants
                 .iter()
