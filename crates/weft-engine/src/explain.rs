@@ -205,6 +205,10 @@ pub struct Explanation {
     pub outputs: Vec<(String, ExplainNode)>,
     /// Why the group could not be evaluated, if it could not.
     pub rejected: Option<String>,
+    /// The typed value of each output column explained (`None`: it could
+    /// not be evaluated), for programs; the tree shows it to people.
+    #[serde(skip)]
+    pub values: Vec<(String, Option<weft_data::OutCell>)>,
 }
 
 struct Builder<'a> {
@@ -699,6 +703,7 @@ pub fn explain(
         docs: std::collections::HashSet::new(),
     };
     let mut outputs = Vec::new();
+    let mut values = Vec::new();
     for o in ir.outputs.iter().filter(|o| o.record == record) {
         for c in &o.columns {
             if !columns.is_empty() && !columns.contains(&c.name) {
@@ -707,6 +712,16 @@ pub fn explain(
             let weft_ir::ColumnValue::Inst(inst) = c.value else {
                 continue;
             };
+            let typed = rec
+                .steps
+                .get(&(inst, row))
+                .and_then(|st| st.result.as_ref())
+                .and_then(|r| r.as_ref().ok())
+                .map(|v| {
+                    let ty = ir.inst(inst).map(|d| d.ty.clone()).unwrap_or(weft_check::ty::Ty::Int);
+                    crate::synth::cell_of(&ir.hir, &ty, Some(*v))
+                });
+            values.push((c.name.clone(), typed));
             let mut n = b.node(inst, row);
             // A column that is just a rule applied to the record: show the rule.
             if n.uses.len() == 1
@@ -731,6 +746,7 @@ pub fn explain(
         record_kind: rkind,
         as_of: num::format_month(bound.as_of),
         outputs,
+        values,
         rejected: first_error.map(|e| {
             let name = ir.inst(e.inst).map(|i| i.name.clone()).unwrap_or_default();
             format!(

@@ -144,7 +144,8 @@ impl Draw<'_> {
     }
 }
 
-fn cell_of(prog: &weft_check::Program, ty: &Ty, v: Option<i64>) -> OutCell {
+/// A value of type `ty` as a typed cell (enums by their code).
+pub(crate) fn cell_of(prog: &weft_check::Program, ty: &Ty, v: Option<i64>) -> OutCell {
     let Some(v) = v else { return OutCell::Null };
     match ty {
         Ty::Opt(t) => cell_of(prog, t, Some(v)),

@@ -903,9 +903,30 @@ impl Explanation {
         serde_json::to_string_pretty(&self.inner).unwrap_or_default()
     }
 
-    /// The explained value of an output column (as shown to people:
-    /// `¥806.00 per month`); for the typed value, evaluate the record.
-    pub fn value(&self, column: &str) -> Option<&str> {
+    /// The typed value of an explained output column (`None`: no such
+    /// column explained, or it could not be evaluated).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), weft::Error> {
+    /// # let policy = weft::Policy::from_dir("policies/jilin")?;
+    /// # let eval = policy.evaluator("2019-08".parse()?, weft::Engine::Jit)?;
+    /// # let household = serde_json::json!({});
+    /// let why = eval.explain_json(&household, "P1", &["tekun_care"])?;
+    /// let care = why.value("tekun_care").and_then(|v| v.as_money()); // exact fen
+    /// # Ok(()) }
+    /// ```
+    pub fn value(&self, column: &str) -> Option<Value> {
+        self.inner
+            .values
+            .iter()
+            .find(|(c, _)| c == column)
+            .and_then(|(_, v)| v.clone())
+            .map(Value::from_cell)
+    }
+
+    /// The explained value of an output column as shown to people
+    /// (`¥806.00 per month`).
+    pub fn value_text(&self, column: &str) -> Option<&str> {
         self.inner
             .outputs
             .iter()

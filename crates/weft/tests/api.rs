@@ -188,7 +188,11 @@ fn parameter_overlays_and_explanations() {
         .evaluator("2018-08".parse().unwrap(), Engine::Interpreter)
         .unwrap();
     let e = eval.explain_json(&input, "A1", &["tekun_care"]).unwrap();
-    assert_eq!(e.value("tekun_care"), Some("¥356.00 per month"));
+    assert_eq!(e.value_text("tekun_care"), Some("¥356.00 per month"));
+    assert_eq!(
+        e.value("tekun_care").and_then(|v| v.as_money()),
+        Some(weft::Money::from_fen(35_600))
+    );
     assert!(e.to_text().contains("care_ratio[partial]"));
     assert_eq!(e.to_json()["outputs"][0][0], "tekun_care");
 }
