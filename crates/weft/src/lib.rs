@@ -52,6 +52,7 @@ mod error;
 pub mod explain;
 pub mod files;
 pub mod fmt;
+pub mod lang;
 pub mod openfisca;
 mod overlay;
 mod report;
@@ -74,9 +75,6 @@ pub use error::Error;
 /// [`Error`] implement.
 pub use miette;
 pub use values::{Date, Decimal, Money, Value};
-/// The language of Weft's messages (`zh-CN` or `en`): chosen once per
-/// process by a front end, from its option or the locale.
-pub use weft_msg as lang;
 
 use std::path::Path;
 use std::sync::Arc;
