@@ -1119,7 +1119,7 @@ fn read_csv(
     }
 }
 
-/// How far past the parameter's previous version a new one may take
+/// How far past every other version of the pack a version may take
 /// effect before it looks like a typing slip (`2081-07-01` for
 /// `2018-07-01`), in years.
 pub const HORIZON_YEARS: i32 = 10;
@@ -1128,12 +1128,31 @@ pub const HORIZON_YEARS: i32 = 10;
 pub const JUMP_FACTOR: i64 = 5;
 
 /// Plausibility warnings on the merged versions of every parameter: an
-/// effective date far beyond the others (W0702), a version in force from
+/// effective date more than [`HORIZON_YEARS`] after every other version of
+/// the pack (W0702), a version in force from
 /// the middle of a month, where policies are evaluated by month (W0703),
 /// a value that jumps by more than [`JUMP_FACTOR`] from the previous
 /// version (W0704). Each is given once per version.
 fn plausibility(c: &mut Ctx<'_>) {
     let mut found = Vec::new();
+    // The two latest effective dates of the pack's versions: the latest of
+    // the *others* is the second when a version is itself the latest.
+    let mut latest = [i32::MIN; 2];
+    for pd in c
+        .prog
+        .params
+        .iter()
+        .filter(|p| !p.ty.is_error() && !p.series)
+    {
+        for v in &pd.versions {
+            let e = v.effective;
+            if e > latest[0] {
+                latest = [e, latest[0]];
+            } else if e > latest[1] {
+                latest[1] = e;
+            }
+        }
+    }
     for pd in c.prog.params.iter() {
         if pd.ty.is_error() || pd.series {
             continue;
@@ -1154,27 +1173,36 @@ fn plausibility(c: &mut Ctx<'_>) {
                     )),
                 );
             }
+            // Far beyond every other version of the pack (a history with
+            // long gaps, as real legislation has, is not a slip).
+            let others = if v.effective == latest[0] {
+                latest[1]
+            } else {
+                latest[0]
+            };
+            if others != i32::MIN {
+                let (oy, _, _) = num::civil_from_days(others);
+                if y - oy > HORIZON_YEARS {
+                    found.push(
+                        Diagnostic::warning(
+                            "W0702",
+                            t!("plaus-far-date", name = &pd.name, date = &date),
+                        )
+                        .with_label(
+                            v.span,
+                            t!(
+                                "plaus-far-date.label",
+                                years = i64::from(y - oy),
+                                previous = num::format_date(others)
+                            ),
+                        )
+                        .with_help(t!("plaus-far-date.help")),
+                    );
+                }
+            }
             let Some(prev) = i.checked_sub(1).and_then(|p| pd.versions.get(p)) else {
                 continue;
             };
-            let (py, _, _) = num::civil_from_days(prev.effective);
-            if y - py > HORIZON_YEARS {
-                found.push(
-                    Diagnostic::warning(
-                        "W0702",
-                        t!("plaus-far-date", name = &pd.name, date = &date),
-                    )
-                    .with_label(
-                        v.span,
-                        t!(
-                            "plaus-far-date.label",
-                            years = i64::from(y - py),
-                            previous = num::format_date(prev.effective)
-                        ),
-                    )
-                    .with_help(t!("plaus-far-date.help")),
-                );
-            }
             if !matches!(pd.ty, Ty::Money(_) | Ty::Int | Ty::Decimal) {
                 continue;
             }

@@ -718,7 +718,10 @@ pub fn explain(
                 .and_then(|st| st.result.as_ref())
                 .and_then(|r| r.as_ref().ok())
                 .map(|v| {
-                    let ty = ir.inst(inst).map(|d| d.ty.clone()).unwrap_or(weft_check::ty::Ty::Int);
+                    let ty = ir
+                        .inst(inst)
+                        .map(|d| d.ty.clone())
+                        .unwrap_or(weft_check::ty::Ty::Int);
                     crate::synth::cell_of(&ir.hir, &ty, Some(*v))
                 });
             values.push((c.name.clone(), typed));

@@ -125,7 +125,7 @@ cycle-continues-note = { $location }: `{ $name }` continues the cycle
 ## Plausibility warnings (W070x)
 
 plaus-far-date = `{ $name }` has a version in force from { $date }, far beyond the others
-    .label = { $years } years after the version of { $previous }
+    .label = { $years } years after the pack's latest other version ({ $previous })
     .help = check the year: a slip of the keyboard (`2081` for `2018`) makes a version never apply
 plaus-mid-month = `{ $name }` has a version in force from { $date }, in the middle of a month
     .label = day { $day } of the month

@@ -124,7 +124,7 @@ cycle-continues-note = { $location }：`{ $name }` 延续了循环
 ## 合理性警告 (W070x)
 
 plaus-far-date = 参数 `{ $name }` 有一个自 { $date } 起施行的版本，远远晚于其他版本
-    .label = 比 { $previous } 的版本晚 { $years } 年
+    .label = 比本规则包中其他最晚的版本（{ $previous }）晚 { $years } 年
     .help = 请核对年份：键入错误（把 `2018` 打成 `2081`）会使这个版本永远不会生效
 plaus-mid-month = 参数 `{ $name }` 有一个自 { $date } 起施行的版本，生效日在月中
     .label = 当月第 { $day } 日
