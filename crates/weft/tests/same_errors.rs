@@ -67,6 +67,12 @@ fn memory_and_files_reject_unlinked_persons_alike() {
     orphan[link] = "H-NOWHERE".into();
     pp.1.push(unnamed);
     pp.1.push(orphan);
+    // Values outside their declared ranges.
+    let grade = pcol("disability_grade");
+    let months = pcol("unemployed_months_before");
+    pp.1[1][grade] = "9".into();
+    pp.1[2][months] = "-3".into();
+    let (graded, idle) = (pp.1[1][pid].clone(), pp.1[2][pid].clone());
 
     let policy = Policy::from_dir(root().join("policies/jilin")).unwrap();
     let eval = policy
@@ -108,6 +114,23 @@ fn memory_and_files_reject_unlinked_persons_alike() {
     };
     assert_eq!(message_of("P-ORPHAN"), "unknown household H-NOWHERE");
     assert!(message_of("P-UNNAMED").starts_with("no household is named"));
+    // A range as the policy writes it.
+    let column_message = |id: &str, col: &str| {
+        of_persons_file
+            .iter()
+            .find(|e| e.0 == id && e.1 == col)
+            .map(|e| e.2.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        column_message(&graded, "disability_grade"),
+        "9 is outside 0..=4"
+    );
+    // (A negative count of months is refused before its range is.)
+    assert_eq!(
+        column_message(&idle, "unemployed_months_before"),
+        "-3 is not a whole number"
+    );
     let hid = &first[0];
     let member = pp.1.iter().find(|r| &r[link] == hid).unwrap();
     assert!(

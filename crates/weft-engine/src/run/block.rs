@@ -857,11 +857,15 @@ impl<'s, 'a> RowSink<'s, 'a> {
                             let below = lo.map(|l| v < l).unwrap_or(false);
                             let above = hi.map(|h| v > h).unwrap_or(false);
                             if below || above {
-                                let lo_s = lo.map(|x| x.to_string()).unwrap_or_default();
-                                let hi_s = hi.map(|x| x.to_string()).unwrap_or_default();
+                                // The range as the policy writes it (`0..`,
+                                // money in yuan, dates as dates).
+                                let prog = self.shape.prog;
+                                let range = weft_check::hir::range_text((lo, hi), |x| {
+                                    weft_ir::value::csv_value(prog, ty, x)
+                                });
                                 self.note(RowError {
                                     column: c.name.clone(),
-                                    message: format!("{} is outside {lo_s}..={hi_s}", text.trim()),
+                                    message: format!("{} is outside {range}", text.trim()),
                                     order,
                                 });
                             }
