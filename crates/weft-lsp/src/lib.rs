@@ -50,6 +50,15 @@ pub fn run(connection: Connection) -> Result<(), String> {
         weft::lang::set_lang(lang);
     }
     let mut server = Server::new(&connection);
+    // Whether the editor can rename files in a workspace edit (a parameter
+    // given by `NAME.csv` is renamed with its file).
+    server.rename_files = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.workspace_edit.as_ref())
+        .and_then(|e| e.resource_operations.as_ref())
+        .is_some_and(|ops| ops.contains(&lt::ResourceOperationKind::Rename));
     if let Some(opts) = &params.initialization_options {
         server.configure(opts);
     }
@@ -153,6 +162,8 @@ struct Server<'c> {
     open: HashMap<lt::Url, (PathBuf, String)>,
     /// The date hover shows parameter values on.
     as_of: weft::Date,
+    /// The editor applies file renames in workspace edits.
+    rename_files: bool,
 }
 
 fn today() -> weft::Date {
@@ -236,6 +247,7 @@ impl<'c> Server<'c> {
             packs: BTreeMap::new(),
             open: HashMap::new(),
             as_of: today(),
+            rename_files: false,
         }
     }
 
@@ -579,7 +591,20 @@ impl<'c> Server<'c> {
                 let edits = a
                     .rename(&rel, off, &p.new_name)
                     .map_err(|e| (ErrorCode::InvalidRequest, e))?;
-                json(workspace_edit(&root, pack, &edits))
+                let files = a.renamed_files(&rel, off, &p.new_name);
+                if files.is_empty() {
+                    return json(workspace_edit(&root, pack, &edits));
+                }
+                if !self.rename_files {
+                    return Err((
+                        ErrorCode::InvalidRequest,
+                        format!(
+                            "this parameter is named by its file {}, and this editor cannot rename files: rename the file, then its uses",
+                            files[0].0
+                        ),
+                    ));
+                }
+                json(workspace_edit_renaming(&root, pack, &edits, &files))
             }
             rq::Completion::METHOD => {
                 let p: lt::CompletionParams = params(req)?;
@@ -788,6 +813,51 @@ fn location(root: &Path, pack: &Pack, pl: &editor::Place) -> Option<lt::Location
         uri,
         LineIndex::new(text).range(pl.start, pl.end),
     ))
+}
+
+/// Text edits, then file renames (`(old, new)` relative to the pack), as
+/// document changes: the edits apply to the files under their old names.
+fn workspace_edit_renaming(
+    root: &Path,
+    pack: &Pack,
+    edits: &[editor::Edit],
+    files: &[(String, String)],
+) -> lt::WorkspaceEdit {
+    let mut ops = Vec::new();
+    let changes = workspace_edit(root, pack, edits)
+        .changes
+        .unwrap_or_default();
+    let mut changes: Vec<(lt::Url, Vec<lt::TextEdit>)> = changes.into_iter().collect();
+    changes.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    for (uri, edits) in changes {
+        ops.push(lt::DocumentChangeOperation::Edit(lt::TextDocumentEdit {
+            text_document: lt::OptionalVersionedTextDocumentIdentifier { uri, version: None },
+            edits: edits.into_iter().map(lt::OneOf::Left).collect(),
+        }));
+    }
+    for (old, new) in files {
+        let (Ok(old_uri), Ok(new_uri)) = (
+            lt::Url::from_file_path(root.join(old)),
+            lt::Url::from_file_path(root.join(new)),
+        ) else {
+            continue;
+        };
+        ops.push(lt::DocumentChangeOperation::Op(lt::ResourceOp::Rename(
+            lt::RenameFile {
+                old_uri,
+                new_uri,
+                options: Some(lt::RenameFileOptions {
+                    overwrite: Some(false),
+                    ignore_if_exists: Some(false),
+                }),
+                annotation_id: None,
+            },
+        )));
+    }
+    lt::WorkspaceEdit {
+        document_changes: Some(lt::DocumentChanges::Operations(ops)),
+        ..Default::default()
+    }
 }
 
 fn workspace_edit(root: &Path, pack: &Pack, edits: &[editor::Edit]) -> lt::WorkspaceEdit {

@@ -801,6 +801,37 @@ impl Analysis {
             .collect())
     }
 
+    /// The files a rename at `offset` renames too, as `(old, new)` paths
+    /// relative to the pack: a parameter given by a file `NAME.csv` is named
+    /// by that file, which [`Analysis::rename`]'s edits cannot change.
+    pub fn renamed_files(
+        &self,
+        file: &str,
+        offset: usize,
+        new_name: &str,
+    ) -> Vec<(String, String)> {
+        let Some(id) = self.file(file) else {
+            return Vec::new();
+        };
+        let Some(Target::Param(p)) = self.c.model.target_at(id, offset) else {
+            return Vec::new();
+        };
+        let Some(pd) = self.program().params.get(p) else {
+            return Vec::new();
+        };
+        let want = format!("{}.csv", pd.name);
+        let mut out = Vec::new();
+        for (sid, _) in self.c.sources.iter() {
+            let fname = self.name(sid);
+            let base = fname.rsplit('/').next().unwrap_or(&fname);
+            if base == want {
+                let dir = &fname[..fname.len() - base.len()];
+                out.push((fname.clone(), format!("{dir}{new_name}.csv")));
+            }
+        }
+        out
+    }
+
     /// Names that can be typed at `offset` in `file` (whose current text is
     /// `text`; the analysis may be of an older text): after `x.`, the
     /// fields of `x`'s record or the variants of enum `x`; elsewhere the
